@@ -1,0 +1,26 @@
+"""Tests: real PostgreSQL and Redis from DATABASE_URL / REDIS_URL, defaulting to localhost."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@localhost:5432/concord")
+os.environ.setdefault("REDIS_URL", "redis://localhost:6379/15")
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import VAR_DIR
+
+SECRET_KEY = "test-only-secret-key"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = VAR_DIR / "test-media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tests run tasks in-process by default (eager) so a service's effect is visible at
+# once; tests marked `worker` switch this off and talk to a real worker over Redis.
+CELERY_TASK_ALWAYS_EAGER = True
+
+# Static files come from the finders here; an empty STATIC_ROOT keeps WhiteNoise quiet.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -1,0 +1,74 @@
+"""One exception handler: every 4xx/5xx the API produces has the same JSON shape."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from labeling.errors import ApplicationError, ServiceUnavailable
+
+_DRF_CODES = {
+    drf.ValidationError: "invalid",
+    drf.ParseError: "malformed_request",
+    drf.NotAuthenticated: "not_authenticated",
+    drf.AuthenticationFailed: "authentication_failed",
+    drf.PermissionDenied: "permission_denied",
+    drf.NotFound: "not_found",
+    drf.MethodNotAllowed: "method_not_allowed",
+    drf.NotAcceptable: "not_acceptable",
+    drf.UnsupportedMediaType: "unsupported_media_type",
+    drf.Throttled: "throttled",
+}
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [f"{k}: {m}" for k, v in detail.items() for m in _flatten(v)]
+    if isinstance(detail, list):
+        return [m for d in detail for m in _flatten(d)]
+    return [str(detail)]
+
+
+def _fields(detail) -> dict:
+    if isinstance(detail, dict):
+        return {
+            key: (_fields(value) if isinstance(value, dict) else [str(m) for m in _flatten(value)])
+            for key, value in detail.items()
+        }
+    return {"non_field_errors": [str(m) for m in _flatten(detail)]}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        if exc.extra:
+            response.data["error"].update(exc.extra)
+        if isinstance(exc, ServiceUnavailable):
+            response["Retry-After"] = str(exc.retry_after_seconds)
+        return response
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = drf.ValidationError(detail)
+    elif isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
+    if isinstance(exc, drf.ValidationError):
+        fields = _fields(exc.detail)
+        message = "; ".join(_flatten(exc.detail)) or "Invalid input."
+        response.data = error_body(code, message, fields)
+    else:
+        detail = exc.detail if isinstance(exc, drf.APIException) else str(exc)
+        response.data = error_body(code, " ".join(_flatten(detail)))
+    return response

@@ -1,0 +1,115 @@
+"""Projects and members: thin views over services and selectors."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labeling.api.serializers import StrictInputSerializer
+from labeling.models import ConsensusMethod, DataType, LabelKind, Role
+from labeling.selectors.projects import (
+    REVIEW_ROLES,
+    project_detail_for_member,
+    project_get_for_member,
+    project_list_for_user,
+    project_members,
+)
+from labeling.services.projects import MAX_OVERLAP, membership_set, project_create
+
+
+class LabelClassOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    color = serializers.CharField()
+
+
+class ProjectOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    data_type = serializers.CharField()
+    label_kind = serializers.CharField()
+    overlap = serializers.IntegerField()
+    consensus_method = serializers.CharField()
+    schema_version = serializers.IntegerField(source="schema_version_number", allow_null=True)
+    role = serializers.CharField(source="my_role", help_text="The caller's role in this project.")
+    item_count = serializers.IntegerField()
+    annotation_count = serializers.IntegerField(
+        allow_null=True, help_text="Current annotations by everyone; null for labelers (blind labeling)."
+    )
+    my_annotation_count = serializers.IntegerField()
+    member_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.my_role == Role.LABELER:
+            data["annotation_count"] = None
+        return data
+
+
+class ProjectDetailOut(ProjectOut):
+    instructions = serializers.CharField(source="current_schema.instructions", default="")
+    classes = LabelClassOut(source="current_schema.classes.all", many=True, default=list)
+
+
+class ProjectListCreateApi(APIView):
+    class InputSerializer(StrictInputSerializer):
+        name = serializers.CharField(max_length=200)
+        data_type = serializers.ChoiceField(choices=DataType.choices)
+        label_kind = serializers.ChoiceField(choices=LabelKind.choices)
+        classes = serializers.ListField(
+            child=serializers.CharField(max_length=100), required=False, default=list
+        )
+        overlap = serializers.IntegerField(min_value=1, max_value=MAX_OVERLAP, default=3)
+        instructions = serializers.CharField(required=False, allow_blank=True, default="", max_length=100_000)
+        consensus_method = serializers.ChoiceField(
+            choices=ConsensusMethod.choices, default=ConsensusMethod.MAJORITY
+        )
+
+    @extend_schema(responses=ProjectOut(many=True), summary="Projects the caller belongs to")
+    def get(self, request):
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(project_list_for_user(user=request.user), request, view=self)
+        return paginator.get_paginated_response(ProjectOut(page, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: ProjectDetailOut}, summary="Create a project")
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = project_create(created_by=request.user, **data.validated_data)
+        detail = project_detail_for_member(project_id=project.id, user=request.user)
+        return Response(ProjectDetailOut(detail).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectDetailApi(APIView):
+    @extend_schema(responses=ProjectDetailOut, summary="One project with its schema version and counts")
+    def get(self, request, project_id: int):
+        project = project_detail_for_member(project_id=project_id, user=request.user)
+        return Response(ProjectDetailOut(project).data)
+
+
+class MembershipOut(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    role = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class ProjectMembersApi(APIView):
+    class InputSerializer(StrictInputSerializer):
+        username = serializers.CharField(max_length=150)
+        role = serializers.ChoiceField(choices=Role.choices)
+
+    @extend_schema(responses=MembershipOut(many=True), summary="Members and roles (reviewers and managers)")
+    def get(self, request, project_id: int):
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+        return Response(MembershipOut(project_members(project=project), many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: MembershipOut, 200: MembershipOut})
+    def post(self, request, project_id: int):
+        project, _ = project_get_for_member(project_id=project_id, user=request.user)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership, created = membership_set(project=project, acting_user=request.user, **data.validated_data)
+        return Response(MembershipOut(membership).data, status=201 if created else 200)

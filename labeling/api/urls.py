@@ -1,0 +1,16 @@
+from django.urls import path
+
+from labeling.api.jobs import JobDetailApi, ProjectStatsRefreshApi
+from labeling.api.projects import ProjectDetailApi, ProjectListCreateApi, ProjectMembersApi
+from labeling.api.users import UserCreateApi
+
+urlpatterns = [
+    path("projects/", ProjectListCreateApi.as_view(), name="api-projects"),
+    path("projects/<int:project_id>/", ProjectDetailApi.as_view(), name="api-project"),
+    path("projects/<int:project_id>/members/", ProjectMembersApi.as_view(), name="api-project-members"),
+    path(
+        "projects/<int:project_id>/stats/refresh/", ProjectStatsRefreshApi.as_view(), name="api-project-stats"
+    ),
+    path("users/", UserCreateApi.as_view(), name="api-users"),
+    path("jobs/<int:job_id>/", JobDetailApi.as_view(), name="api-job"),
+]

@@ -1,0 +1,30 @@
+from labeling.models.annotations import Annotation, Assignment, AssignmentStatus
+from labeling.models.items import Item
+from labeling.models.jobs import Job, JobKind, JobStatus
+from labeling.models.projects import (
+    ConsensusMethod,
+    DataType,
+    LabelKind,
+    Project,
+    ProjectMembership,
+    Role,
+)
+from labeling.models.schemas import LabelClass, LabelSchemaVersion
+
+__all__ = [
+    "Annotation",
+    "Assignment",
+    "AssignmentStatus",
+    "ConsensusMethod",
+    "DataType",
+    "Item",
+    "Job",
+    "JobKind",
+    "JobStatus",
+    "LabelClass",
+    "LabelKind",
+    "LabelSchemaVersion",
+    "Project",
+    "ProjectMembership",
+    "Role",
+]

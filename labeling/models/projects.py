@@ -1,0 +1,98 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class DataType(models.TextChoices):
+    AUDIO = "audio", "Audio"
+    IMAGE = "image", "Image"
+    RECORD = "record", "Record"
+
+
+class LabelKind(models.TextChoices):
+    CLASSES = "classes", "One class per item"
+    MULTI_CLASSES = "multi_classes", "Several classes per item"
+    BOXES = "boxes", "Bounding boxes with a class"
+    TRANSCRIPTION = "transcription", "Transcription"
+    RATING = "rating", "Rating on an ordered scale"
+
+
+class ConsensusMethod(models.TextChoices):
+    MAJORITY = "majority", "Majority vote"
+    DAWID_SKENE = "dawid_skene", "Dawid–Skene"
+
+
+class Role(models.TextChoices):
+    LABELER = "labeler", "Labeler"
+    REVIEWER = "reviewer", "Reviewer"
+    MANAGER = "manager", "Manager"
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ProjectQuerySet":
+        """Projects the user is a member of; nothing for anonymous users."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    data_type = models.CharField(max_length=16, choices=DataType.choices, help_text="What is labeled.")
+    label_kind = models.CharField(
+        max_length=16, choices=LabelKind.choices, help_text="The shape of one labeler's answer."
+    )
+    overlap = models.PositiveSmallIntegerField(
+        default=3, help_text="k: how many labelers answer each item, blind to each other."
+    )
+    consensus_method = models.CharField(
+        max_length=16, choices=ConsensusMethod.choices, default=ConsensusMethod.MAJORITY
+    )
+    lease_seconds = models.PositiveIntegerField(
+        default=600, help_text="How long a reserved item stays with a labeler before returning to the pool."
+    )
+    gold_rate = models.FloatField(
+        default=0.0, help_text="Share of a labeler's stream drawn from gold items (0 to 1)."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_projects"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="ProjectMembership", related_name="projects"
+    )
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(overlap__gte=1), name="project_overlap_at_least_1"),
+            models.CheckConstraint(
+                condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=1), name="project_gold_rate_0_1"
+            ),
+            models.CheckConstraint(condition=Q(lease_seconds__gte=10), name="project_lease_at_least_10s"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def schema_version(self):
+        """The latest published schema version (new annotations are made against it)."""
+        return self.schema_versions.filter(published_at__isnull=False).order_by("-number").first()
+
+
+class ProjectMembership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_project_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} as {self.role}"

@@ -1,0 +1,131 @@
+"""Reads on projects: what a user may see, with counts computed in SQL."""
+
+from collections.abc import Sequence
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from labeling.errors import NotFound, PermissionDenied
+from labeling.models import (
+    Annotation,
+    Assignment,
+    AssignmentStatus,
+    Item,
+    LabelSchemaVersion,
+    Project,
+    ProjectMembership,
+    Role,
+)
+
+REVIEW_ROLES = (Role.REVIEWER, Role.MANAGER)
+
+
+def _count_subquery(queryset: QuerySet, outer_field: str = "project") -> Subquery:
+    counted = (
+        queryset.filter(**{outer_field: OuterRef("pk")})
+        .order_by()
+        .values(outer_field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def project_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Project]:
+    """The user's projects with their role, schema version number and counts, in one query."""
+    role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+    latest_version = (
+        LabelSchemaVersion.objects.filter(project=OuterRef("pk"), published_at__isnull=False)
+        .order_by("-number")
+        .values("number")[:1]
+    )
+    return (
+        Project.objects.visible_to(user)
+        .annotate(
+            my_role=Subquery(role),
+            schema_version_number=Subquery(latest_version),
+            item_count=_count_subquery(Item.objects.all()),
+            annotation_count=_count_subquery(Annotation.objects.filter(is_current=True), "item__project"),
+            my_annotation_count=_count_subquery(
+                Annotation.objects.filter(is_current=True, labeler=user), "item__project"
+            ),
+            member_count=_count_subquery(ProjectMembership.objects.all()),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def project_get_for_member(
+    *, project_id: int, user: AbstractBaseUser, roles: Sequence[str] | None = None
+) -> tuple[Project, str]:
+    """The project and the caller's role.
+
+    Non-members get 404 whether or not the project exists (no existence oracle);
+    members without one of ``roles`` get 403.
+    """
+    membership = (
+        ProjectMembership.objects.select_related("project")
+        .filter(project_id=project_id, user_id=getattr(user, "id", None))
+        .first()
+    )
+    if membership is None:
+        raise NotFound("Project not found.")
+    if roles is not None and membership.role not in roles:
+        raise PermissionDenied(f"This needs the role {' or '.join(roles)} in this project.")
+    return membership.project, membership.role
+
+
+def project_detail_for_member(*, project_id: int, user: AbstractBaseUser) -> Project:
+    """One project with the list annotations, its current schema version and classes prefetched."""
+    project = project_list_for_user(user=user).filter(pk=project_id).first()
+    if project is None:
+        raise NotFound("Project not found.")
+    project.current_schema = (
+        LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
+        .prefetch_related("classes")
+        .order_by("-number")
+        .first()
+    )
+    return project
+
+
+def project_stats(*, project: Project) -> dict:
+    """Progress figures for a project, aggregated in SQL (no row is loaded)."""
+    items = Item.objects.filter(project=project)
+    k = project.overlap
+    per_item = (
+        Annotation.objects.filter(item__project=project, is_current=True, skip_reason="")
+        .values("item")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    answered = per_item.count()
+    complete = per_item.filter(n__gte=k).count()
+    assignments = Assignment.objects.filter(project=project).aggregate(
+        reserved=Count("pk", filter=Q(status=AssignmentStatus.RESERVED)),
+        submitted=Count("pk", filter=Q(status=AssignmentStatus.SUBMITTED)),
+        skipped=Count("pk", filter=Q(status=AssignmentStatus.SKIPPED)),
+    )
+    annotations = Annotation.objects.filter(item__project=project, is_current=True).aggregate(
+        total=Count("pk"),
+        skipped=Count("pk", filter=~Q(skip_reason="")),
+        labelers=Count("labeler", distinct=True),
+    )
+    item_count = items.count()
+    return {
+        "item_count": item_count,
+        "gold_item_count": items.filter(is_gold=True).count(),
+        "items_with_answers": answered,
+        "items_complete": complete,
+        "completion": round(complete / item_count, 4) if item_count else 0.0,
+        "annotation_count": annotations["total"],
+        "skipped_annotation_count": annotations["skipped"],
+        "labelers_with_answers": annotations["labelers"],
+        "assignments": assignments,
+        "overlap": k,
+    }
+
+
+def project_members(*, project: Project) -> QuerySet[ProjectMembership]:
+    return project.memberships.select_related("user").order_by("role", "user__username")

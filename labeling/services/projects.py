@@ -1,0 +1,177 @@
+"""Writes on projects, members and users."""
+
+from collections.abc import Sequence
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from labeling.errors import Conflict, Invalid, PermissionDenied
+from labeling.models import (
+    ConsensusMethod,
+    DataType,
+    LabelClass,
+    LabelKind,
+    LabelSchemaVersion,
+    Project,
+    ProjectMembership,
+    Role,
+)
+
+User = get_user_model()
+
+# Which answer shapes make sense for which data.
+ALLOWED_LABEL_KINDS = {
+    DataType.AUDIO: {LabelKind.TRANSCRIPTION, LabelKind.CLASSES, LabelKind.MULTI_CLASSES, LabelKind.RATING},
+    DataType.IMAGE: {LabelKind.CLASSES, LabelKind.MULTI_CLASSES, LabelKind.BOXES, LabelKind.RATING},
+    DataType.RECORD: {LabelKind.CLASSES, LabelKind.MULTI_CLASSES, LabelKind.RATING},
+}
+MIN_CLASSES = {
+    LabelKind.CLASSES: 2,
+    LabelKind.RATING: 2,
+    LabelKind.MULTI_CLASSES: 1,
+    LabelKind.BOXES: 1,
+    LabelKind.TRANSCRIPTION: 0,
+}
+PALETTE = ["#e03131", "#1971c2", "#2f9e44", "#f08c00", "#9c36b5", "#0c8599", "#e8590c", "#5c940d"]
+MAX_OVERLAP = 50
+
+
+def user_can_create_projects(user: AbstractBaseUser) -> bool:
+    return bool(user.is_authenticated and (user.is_staff or user.has_perm("labeling.add_project")))
+
+
+def _validate_classes(label_kind: str, classes: Sequence[str]) -> list[str]:
+    names = [str(c).strip() for c in classes]
+    if any(not n for n in names):
+        raise Invalid("Class names cannot be empty.", fields={"classes": ["Empty class name."]})
+    if any(len(n) > 100 for n in names):
+        raise Invalid("Class names are at most 100 characters.", fields={"classes": ["Name too long."]})
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise Invalid(
+            f"Duplicate class names: {', '.join(duplicates)}.",
+            fields={"classes": [f"Duplicate: {n}" for n in duplicates]},
+        )
+    minimum = MIN_CLASSES[LabelKind(label_kind)]
+    if len(names) < minimum:
+        raise Invalid(
+            f"A {label_kind} project needs at least {minimum} classes.",
+            fields={"classes": [f"At least {minimum} classes."]},
+        )
+    return names
+
+
+@transaction.atomic
+def project_create(
+    *,
+    created_by: AbstractBaseUser,
+    name: str,
+    data_type: str,
+    label_kind: str,
+    classes: Sequence[str] = (),
+    overlap: int = 3,
+    instructions: str = "",
+    consensus_method: str = ConsensusMethod.MAJORITY,
+) -> Project:
+    """Create a project with its first published schema version; the creator becomes its manager."""
+    if not user_can_create_projects(created_by):
+        raise PermissionDenied("Only staff or users allowed to create projects can create one.")
+    if label_kind not in ALLOWED_LABEL_KINDS[DataType(data_type)]:
+        allowed = ", ".join(sorted(ALLOWED_LABEL_KINDS[DataType(data_type)]))
+        raise Invalid(
+            f"{label_kind} labels do not fit {data_type} items (allowed: {allowed}).",
+            fields={"label_kind": [f"Allowed for {data_type}: {allowed}."]},
+        )
+    if not 1 <= overlap <= MAX_OVERLAP:
+        raise Invalid(f"overlap must be between 1 and {MAX_OVERLAP}.", fields={"overlap": ["Out of range."]})
+    names = _validate_classes(label_kind, classes)
+
+    project = Project.objects.create(
+        name=name.strip(),
+        data_type=data_type,
+        label_kind=label_kind,
+        overlap=overlap,
+        consensus_method=consensus_method,
+        created_by=created_by,
+    )
+    ProjectMembership.objects.create(project=project, user=created_by, role=Role.MANAGER)
+    version = LabelSchemaVersion.objects.create(
+        project=project,
+        number=1,
+        instructions=instructions,
+        note="Initial schema.",
+        created_by=created_by,
+        published_at=timezone.now(),
+    )
+    LabelClass.objects.bulk_create(
+        LabelClass(schema_version=version, name=n, position=i, color=PALETTE[i % len(PALETTE)])
+        for i, n in enumerate(names)
+    )
+    return project
+
+
+def _manager_count(project: Project) -> int:
+    return project.memberships.filter(role=Role.MANAGER).count()
+
+
+@transaction.atomic
+def membership_set(*, project: Project, acting_user: AbstractBaseUser, username: str, role: str) -> tuple:
+    """Add a user to the project with a role, or change their role. Managers only.
+
+    Returns ``(membership, created)``.
+    """
+    acting = ProjectMembership.objects.filter(project=project, user=acting_user).first()
+    if acting is None or acting.role != Role.MANAGER:
+        raise PermissionDenied("Only the project's managers can add members or change roles.")
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise Invalid(f"No active user named {username!r}.", fields={"username": ["Unknown user."]})
+    # Lock the project's memberships so two managers can't demote each other to zero managers.
+    list(ProjectMembership.objects.select_for_update().filter(project=project))
+    membership = ProjectMembership.objects.filter(project=project, user=user).first()
+    if membership is None:
+        try:
+            with transaction.atomic():
+                return ProjectMembership.objects.create(project=project, user=user, role=role), True
+        except IntegrityError as exc:  # a concurrent request added them first
+            raise Conflict(f"{username} was just added by someone else; retry to change the role.") from exc
+    if membership.role == Role.MANAGER and role != Role.MANAGER and _manager_count(project) == 1:
+        raise Conflict("A project needs at least one manager; add another manager first.")
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership, False
+
+
+@transaction.atomic
+def user_create(
+    *,
+    acting_user: AbstractBaseUser,
+    username: str,
+    password: str | None = None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    can_create_projects: bool = False,
+) -> tuple:
+    """Create an account (staff only) and return ``(user, token_key)``."""
+    if not (acting_user.is_authenticated and acting_user.is_staff):
+        raise PermissionDenied("Only administrators can create users.")
+    if User.objects.filter(username__iexact=username).exists():
+        raise Conflict(f"The username {username!r} is taken.", fields={"username": ["Taken."]})
+    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()  # API-only account (a pipeline): token auth only
+    user.save()
+    if can_create_projects:
+        from django.contrib.auth.models import Permission
+
+        user.user_permissions.add(
+            Permission.objects.get(codename="add_project", content_type__app_label="labeling")
+        )
+    token = Token.objects.create(user=user)
+    return user, token.key

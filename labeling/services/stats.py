@@ -1,0 +1,55 @@
+"""The project statistics refresh: a small real job that later jobs are modelled on."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count
+from django.db.models.fields.json import KeyTextTransform
+
+from labeling.models import Annotation, Item, Job, JobKind, Project
+from labeling.selectors.projects import project_stats
+from labeling.services.jobs import ProgressFn, job_create, job_dispatch
+
+MAX_SLICE_VALUES = 50
+
+
+def project_stats_refresh_request(*, project: Project, requested_by: AbstractBaseUser) -> Job:
+    from labeling.tasks import project_stats_refresh_task
+
+    job = job_create(kind=JobKind.PROJECT_STATS, project=project, created_by=requested_by)
+    job_dispatch(job=job, task=project_stats_refresh_task)
+    return job
+
+
+def project_stats_compute(job: Job, progress: ProgressFn) -> dict:
+    """Progress overall, per labeler and per value of every metadata field (aggregated in SQL)."""
+    project = job.project
+    stats = project_stats(project=project)
+    progress(40)
+    stats["per_labeler"] = list(
+        Annotation.objects.filter(item__project=project, is_current=True)
+        .values("labeler__username")
+        .annotate(answers=Count("pk"))
+        .order_by("-answers", "labeler__username")
+    )
+    progress(70)
+    stats["slices"] = _slice_counts(project)
+    return stats
+
+
+def _slice_counts(project: Project) -> dict:
+    """Item counts per metadata field and value (capped per field)."""
+    keys_sql = (
+        Item.objects.filter(project=project).exclude(metadata={}).values_list("metadata", flat=True)[:1000]
+    )
+    keys = sorted({key for metadata in keys_sql if isinstance(metadata, dict) for key in metadata})
+    slices = {}
+    for key in keys[:20]:
+        # KeyTextTransform, not an f-string lookup: a key is data, never ORM syntax.
+        rows = (
+            Item.objects.filter(project=project, metadata__has_key=key)
+            .annotate(value=KeyTextTransform(key, "metadata"))
+            .values("value")
+            .annotate(n=Count("pk"))
+            .order_by("-n")[:MAX_SLICE_VALUES]
+        )
+        slices[key] = {str(row["value"]): row["n"] for row in rows}
+    return slices

@@ -1,0 +1,65 @@
+"""Server-rendered pages: the projects list and a project's overview."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from labeling.errors import ApplicationError, NotFound
+from labeling.models import Role
+from labeling.selectors.projects import (
+    REVIEW_ROLES,
+    project_detail_for_member,
+    project_get_for_member,
+    project_list_for_user,
+    project_members,
+    project_stats,
+)
+from labeling.services.stats import project_stats_refresh_request
+
+RECENT_ITEMS = 12
+RECENT_JOBS = 8
+
+
+@require_GET
+@login_required
+def project_list(request):
+    projects = project_list_for_user(user=request.user)
+    return render(request, "labeling/project_list.html", {"projects": projects})
+
+
+@require_GET
+@login_required
+def project_detail(request, project_id: int):
+    try:
+        project = project_detail_for_member(project_id=project_id, user=request.user)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    can_review = project.my_role in REVIEW_ROLES
+    context = {
+        "project": project,
+        "schema": project.current_schema,
+        "can_review": can_review,
+        "is_manager": project.my_role == Role.MANAGER,
+        "stats": project_stats(project=project) if can_review else None,
+        "members": project_members(project=project) if can_review else (),
+        "jobs": project.jobs.all()[:RECENT_JOBS] if can_review else (),
+        "items": project.items.only("id", "external_id", "kind", "metadata", "is_gold")[:RECENT_ITEMS],
+    }
+    return render(request, "labeling/project_detail.html", context)
+
+
+@require_POST
+@login_required
+def project_stats_refresh(request, project_id: int):
+    try:
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    try:
+        job = project_stats_refresh_request(project=project, requested_by=request.user)
+        messages.success(request, f"Statistics refresh started (job #{job.id}).")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("project-detail", project_id=project.id)

@@ -1,0 +1,56 @@
+import factory
+from django.contrib.auth import get_user_model
+
+from labeling.models import DataType, Item, LabelKind, Project, ProjectMembership, Role
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+
+    @factory.post_generation
+    def _save(self, create, extracted, **kwargs):
+        if create:
+            self.save()
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    """A classes project created through the service, so it has its schema v1 and a manager."""
+
+    class Meta:
+        model = Project
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from labeling.services.projects import project_create
+
+        created_by = kwargs.pop("created_by", None) or UserFactory(is_staff=True)
+        kwargs.setdefault("name", "Phone defects")
+        kwargs.setdefault("data_type", DataType.IMAGE)
+        kwargs.setdefault("label_kind", LabelKind.CLASSES)
+        kwargs.setdefault("classes", ["deep scratch", "shallow scratch", "dent", "none"])
+        return project_create(created_by=created_by, **kwargs)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProjectMembership
+
+    project = factory.SubFactory(ProjectFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.LABELER
+
+
+class ItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Item
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = factory.LazyAttribute(lambda item: item.project.data_type)
+    external_id = factory.Sequence(lambda n: f"item-{n}")
+    metadata = factory.LazyFunction(lambda: {"factory": "A"})

@@ -1,0 +1,46 @@
+import pytest
+
+
+def test_healthz_is_alive(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_checks_database_and_broker(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_reports_broker_down(client, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"] == "down"
+
+
+@pytest.mark.django_db
+def test_openapi_schema_lists_the_public_resources(client):
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    for path in [
+        "/api/projects/",
+        "/api/projects/{project_id}/",
+        "/api/projects/{project_id}/members/",
+        "/api/users/",
+        "/api/jobs/{job_id}/",
+    ]:
+        assert path in paths
+
+
+@pytest.mark.django_db
+def test_api_docs_page_serves_swagger_from_the_app(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "/static/drf_spectacular_sidecar/" in html
+    assert "cdn" not in html.lower()
