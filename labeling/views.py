@@ -2,11 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from labeling.errors import ApplicationError, NotFound
+from labeling.errors import ApplicationError
 from labeling.models import Role
 from labeling.selectors.projects import (
     REVIEW_ROLES,
@@ -32,10 +31,7 @@ def project_list(request):
 @require_GET
 @login_required
 def project_detail(request, project_id: int):
-    try:
-        project = project_detail_for_member(project_id=project_id, user=request.user)
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
+    project = project_detail_for_member(project_id=project_id, user=request.user)
     can_review = project.my_role in REVIEW_ROLES
     context = {
         "project": project,
@@ -53,10 +49,7 @@ def project_detail(request, project_id: int):
 @require_POST
 @login_required
 def project_stats_refresh(request, project_id: int):
-    try:
-        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
-    except NotFound as exc:
-        raise Http404(str(exc)) from exc
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     try:
         job = project_stats_refresh_request(project=project, requested_by=request.user)
         messages.success(request, f"Statistics refresh started (job #{job.id}).")

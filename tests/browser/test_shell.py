@@ -1,0 +1,48 @@
+import pytest
+from playwright.sync_api import expect
+
+from labeling.models import Role
+from tests.browser.conftest import SCREENSHOTS, login
+from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_manager_logs_in_sees_projects_and_opens_one(page, live_server):
+    manager = UserFactory(username="mle", is_staff=True)
+    project = ProjectFactory(created_by=manager, name="Phone defects")
+    ItemFactory.create_batch(3, project=project, metadata={"factory": "Shenzhen"})
+    ProjectFactory(name="Not mine")
+
+    login(page, live_server, "mle")
+    table = page.get_by_role("table", name="Your projects")
+    expect(table.get_by_role("link", name="Phone defects")).to_be_visible()
+    assert page.get_by_text("Not mine").count() == 0
+
+    table.get_by_role("link", name="Phone defects").click()
+    expect(page.get_by_role("heading", name="Phone defects")).to_be_visible()
+    assert page.get_by_text("deep scratch").first.is_visible()
+    assert page.get_by_text("factory: Shenzhen").count() == 3
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "project.png"), full_page=True)
+
+
+def test_labeler_does_not_see_members_or_jobs(page, live_server):
+    project = ProjectFactory(name="Same person?", data_type="record", classes=["1", "0"])
+    labeler = MembershipFactory(project=project, role=Role.LABELER, user=UserFactory(username="lab1")).user
+    login(page, live_server, labeler.username)
+    page.get_by_role("link", name="Same person?").click()
+    expect(page.get_by_role("heading", name="Same person?")).to_be_visible()
+    assert page.get_by_role("heading", name="Members").count() == 0
+    assert page.get_by_role("heading", name="Recent jobs").count() == 0
+
+
+def test_wrong_password_shows_an_error_and_stays_logged_out(page, live_server):
+    UserFactory(username="ana")
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Password").fill("wrong")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_be_visible()
+    page.goto(f"{live_server.url}/")
+    assert "/login/" in page.url

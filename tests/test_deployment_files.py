@@ -1,0 +1,49 @@
+"""docker-compose.yml and the Makefile refer to things that exist in the project."""
+
+import importlib
+import shlex
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_every_service_with_a_healthcheck():
+    services = _compose()["services"]
+    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
+    for name, service in services.items():
+        assert "healthcheck" in service, name
+    for name in ["web", "worker", "beat"]:
+        env = services[name]["environment"]
+        assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"} <= set(env), name
+        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_compose_commands_point_at_real_modules():
+    services = _compose()["services"]
+    commands = " ".join(
+        " ".join(s["command"]) if isinstance(s["command"], list) else s["command"]
+        for name, s in services.items()
+        if name in {"web", "worker", "beat"}
+    )
+    words = shlex.split(commands.replace("&&", " "))
+    for word in words:
+        if word.endswith(":application"):
+            module, attribute = word.split(":")
+            assert hasattr(importlib.import_module(module), attribute)
+    assert words.count("-A") == 2 and "config" in words
+    assert hasattr(importlib.import_module("config.celery"), "app")
+    assert (ROOT / "Dockerfile").exists() and (ROOT / "uv.lock").exists()
+
+
+def test_makefile_has_the_two_readme_commands():
+    makefile = (ROOT / "Makefile").read_text()
+    readme = (ROOT / "README.md").read_text()
+    for target in ["run:", "test:"]:
+        assert f"\n{target}" in makefile
+    assert "make run" in readme and "make test" in readme
