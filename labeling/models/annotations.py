@@ -64,6 +64,11 @@ class Annotation(models.Model):
     supersedes = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="superseded_by"
     )
+    idempotency_key = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Client-sent Idempotency-Key; a retry with the same key is a no-op.",
+    )
     source = models.CharField(
         max_length=32, default="labeler", help_text="labeler, or import (labels brought from elsewhere)."
     )

@@ -25,6 +25,23 @@ class Item(models.Model):
         upload_to="items/%Y/%m/", blank=True, max_length=300, help_text="Audio or image, stored by path."
     )
     content_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the media bytes.")
+    original_filename = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The uploaded file's name, sanitized; metadata only, never a path.",
+    )
+    thumbnail = models.FileField(upload_to="thumbs/%Y/%m/", blank=True, max_length=300)
+    waveform = models.FileField(
+        upload_to="waveforms/%Y/%m/",
+        blank=True,
+        max_length=300,
+        help_text="Precomputed peaks (JSON) for audio.",
+    )
+    quality = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Input-quality metrics computed at import (size, brightness, silence…).",
+    )
     metadata = models.JSONField(
         default=dict, blank=True, help_text="Slice fields (device, accent, factory…) for every metric."
     )
