@@ -53,4 +53,5 @@ class ItemFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     kind = factory.LazyAttribute(lambda item: item.project.data_type)
     external_id = factory.Sequence(lambda n: f"item-{n}")
+    target = factory.LazyAttribute(lambda item: item.project.overlap)
     metadata = factory.LazyFunction(lambda: {"factory": "A"})

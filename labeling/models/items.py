@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from labeling.models.projects import DataType
 
@@ -45,8 +45,12 @@ class Item(models.Model):
     metadata = models.JSONField(
         default=dict, blank=True, help_text="Slice fields (device, accent, factory…) for every metric."
     )
-    overlap = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="Labelers wanted for this item; null means the project's k."
+    target = models.PositiveSmallIntegerField(
+        help_text="k for this item: how many labelers answer it. Set from the project's overlap when the "
+        "item is created (every creation path must pass it); raised per item by managers and reviewers."
+    )
+    slots_taken = models.PositiveSmallIntegerField(
+        default=0, help_text="Assignments holding a slot (reserved with a live lease, answered or skipped)."
     )
     is_gold = models.BooleanField(
         default=False, help_text="Has a known answer (imported or set by a reviewer)."
@@ -62,8 +66,20 @@ class Item(models.Model):
             models.UniqueConstraint(
                 fields=["project", "external_id"], name="item_external_id_unique_per_project"
             ),
+            models.CheckConstraint(condition=Q(target__gte=1), name="item_target_at_least_1"),
+            # The overlap invariant, enforced by the database itself: never more than k slots.
             models.CheckConstraint(
-                condition=Q(overlap__isnull=True) | Q(overlap__gte=1), name="item_overlap_at_least_1"
+                condition=Q(slots_taken__lte=F("target")), name="item_slots_within_target"
+            ),
+        ]
+        indexes = [
+            # The `next` query walks this index: open items of a project, fullest first.
+            models.Index(
+                F("project"),
+                F("slots_taken").desc(),
+                F("id"),
+                name="item_open_pool",
+                condition=Q(slots_taken__lt=F("target"), is_gold=False),
             ),
         ]
 
