@@ -1,4 +1,5 @@
 from labeling.models.annotations import Annotation, Assignment, AssignmentStatus
+from labeling.models.choices import SkipReason
 from labeling.models.items import Item
 from labeling.models.jobs import Job, JobKind, JobStatus
 from labeling.models.projects import (
@@ -27,4 +28,5 @@ __all__ = [
     "Project",
     "ProjectMembership",
     "Role",
+    "SkipReason",
 ]

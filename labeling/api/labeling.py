@@ -1,0 +1,106 @@
+"""The labeling loop over REST: `next` reserves an item; a submit stores the answer and
+returns the caller's next item, so a labeler needs one round trip per item."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labeling.api.serializers import StrictInputSerializer
+from labeling.models import Project, SkipReason
+from labeling.selectors.projects import project_get_for_member
+from labeling.selectors.workspace import assignment_payload, labeler_progress
+from labeling.services.assignments import annotation_submit, assignment_reserve_next
+
+
+class NextItemOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    kind = serializers.CharField()
+    data = serializers.JSONField()
+    media_url = serializers.CharField(allow_null=True)
+    thumbnail_url = serializers.CharField(allow_null=True)
+    waveform_url = serializers.CharField(allow_null=True)
+    lease_expires_at = serializers.DateTimeField()
+
+
+class AnnotationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    item = serializers.IntegerField(source="item_id")
+    value = serializers.JSONField(allow_null=True)
+    skip_reason = serializers.CharField()
+    comment = serializers.CharField()
+    time_spent_ms = serializers.IntegerField()
+    schema_version = serializers.IntegerField(source="schema_version.number")
+    created_at = serializers.DateTimeField()
+
+
+class SubmitOut(serializers.Serializer):
+    annotation = AnnotationOut()
+    next = NextItemOut(allow_null=True)
+
+
+def _next_payload(project: Project, user) -> dict | None:
+    assignment = assignment_reserve_next(project=project, labeler=user)
+    return None if assignment is None else assignment_payload(assignment)
+
+
+class NextItemApi(APIView):
+    @extend_schema(
+        responses={
+            200: NextItemOut,
+            204: OpenApiResponse(description="Nothing left for you in this project."),
+        },
+        summary="Reserve the caller's next item (a lease; an expired lease returns the slot to the pool)",
+    )
+    def get(self, request, project_id: int):
+        project, _ = project_get_for_member(project_id=project_id, user=request.user)
+        payload = _next_payload(project, request.user)
+        if payload is None:
+            return Response(status=204)
+        return Response(NextItemOut(payload).data)
+
+
+class AnnotationSubmitApi(APIView):
+    class InputSerializer(StrictInputSerializer):
+        value = serializers.JSONField(required=False, allow_null=True)
+        skip_reason = serializers.ChoiceField(choices=SkipReason.choices, required=False, default="")
+        comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+        time_spent_ms = serializers.IntegerField(required=False, default=0, min_value=0, max_value=86_400_000)
+
+        def validate(self, attrs):
+            if not attrs.get("skip_reason") and attrs.get("value") is None:
+                raise serializers.ValidationError({"value": ["Give an answer, or a skip_reason to skip."]})
+            return attrs
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: SubmitOut, 200: SubmitOut},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Retries with the same key store the answer once (200 instead of 201).",
+            )
+        ],
+        summary="Answer (or skip) your assigned item; the response carries your next item",
+    )
+    def post(self, request, item_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "")[:100]
+        annotation, created = annotation_submit(
+            item_id=item_id, labeler=request.user, idempotency_key=key, **data.validated_data
+        )
+        project = annotation.assignment.project
+        body = {"annotation": annotation, "next": _next_payload(project, request.user)}
+        return Response(SubmitOut(body).data, status=201 if created else 200)
+
+
+class LabelerProgressApi(APIView):
+    @extend_schema(summary="The caller's own progress in the project (done today, total, open slots)")
+    def get(self, request, project_id: int):
+        project, _ = project_get_for_member(project_id=project_id, user=request.user)
+        return Response(labeler_progress(project=project, labeler=request.user))

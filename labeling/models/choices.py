@@ -1,0 +1,8 @@
+from django.db import models
+
+
+class SkipReason(models.TextChoices):
+    LACKS_INFORMATION = "lacks_information", "The data lacks the information to decide"
+    BROKEN_MEDIA = "broken_media", "The file is broken, empty or does not play"
+    UNCLEAR_DEFINITION = "unclear_definition", "The label definitions do not cover this case"
+    OTHER = "other", "Other (say why in the comment)"
