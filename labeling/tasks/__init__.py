@@ -1,5 +1,6 @@
 """Celery adapters for the labeling app; each module registers its tasks on import."""
 
+from labeling.tasks.leases import leases_reclaim_task
 from labeling.tasks.stats import project_stats_refresh_task
 
-__all__ = ["project_stats_refresh_task"]
+__all__ = ["leases_reclaim_task", "project_stats_refresh_task"]

@@ -44,3 +44,8 @@ def test_api_docs_page_serves_swagger_from_the_app(client):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/" in html
     assert "cdn" not in html.lower()
+
+
+def test_responses_carry_server_timing(client):
+    response = client.get("/healthz")
+    assert response["Server-Timing"].startswith("app;dur=")

@@ -157,3 +157,14 @@ def test_gold_items_interleave_at_the_rate_for_every_labeler(project, labelers):
         annotation_submit(item_id=a.item_id, labeler=user, value="dent")
     gold.refresh_from_db()
     assert gold.slots_taken == 0  # gold holds no slot: k does not apply
+
+
+def test_beat_task_reclaims_every_expired_lease(project, labelers):
+    from labeling.tasks import leases_reclaim_task
+
+    ItemFactory.create_batch(2, project=project, target=1)
+    for user in labelers[:2]:
+        assignment_reserve_next(project=project, labeler=user)
+    Assignment.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    assert leases_reclaim_task.apply().get() == 2
+    assert set(Item.objects.values_list("slots_taken", flat=True)) == {0}

@@ -1,0 +1,67 @@
+"""Managers shape the labeling pool: raise k for a selection of items, mark gold items."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Greatest
+
+from labeling.answers import answer_validate
+from labeling.errors import Invalid
+from labeling.models import Assignment, AssignmentStatus, Item, LabelSchemaVersion, Project
+from labeling.services.projects import MAX_OVERLAP
+
+
+def items_select(*, project: Project, item_ids=None, external_ids=None, slice_filter=None) -> QuerySet[Item]:
+    """Items of the project chosen by ids, external ids, or metadata values (a slice)."""
+    if not (item_ids or external_ids or slice_filter):
+        raise Invalid(
+            "Choose items by item_ids, external_ids or slice.", fields={"items": ["Nothing selected."]}
+        )
+    items = Item.objects.filter(project=project)
+    if item_ids:
+        items = items.filter(pk__in=item_ids)
+    if external_ids:
+        items = items.filter(external_id__in=external_ids)
+    for index, (key, value) in enumerate((slice_filter or {}).items()):
+        # KeyTextTransform: the key is data, never ORM lookup syntax a client could abuse.
+        alias = f"_slice_{index}"
+        items = items.alias(**{alias: KeyTextTransform(str(key), "metadata")}).filter(**{alias: str(value)})
+    return items
+
+
+@transaction.atomic
+def items_set_overlap(*, project: Project, items: QuerySet[Item], target: int) -> int:
+    """Raise (or lower) k for the items. Never below the slots already taken: answers stay."""
+    if not 1 <= target <= MAX_OVERLAP:
+        raise Invalid(f"k must be between 1 and {MAX_OVERLAP}.", fields={"target": ["Out of range."]})
+    return items.update(target=Greatest(F("slots_taken"), target))
+
+
+@transaction.atomic
+def items_set_gold(
+    *, project: Project, item: Item, value, acting_user: AbstractBaseUser | None = None
+) -> Item:
+    """Mark an item as gold with its known answer (validated against the current schema)."""
+    version = LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False).order_by(
+        "-number"
+    )
+    version = version.prefetch_related("classes").first()
+    names = {c.name for c in version.classes.all()}
+    item.gold_value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
+    item.is_gold = True
+    item.save(update_fields=["is_gold", "gold_value"])
+    return item
+
+
+@transaction.atomic
+def items_unset_gold(*, item: Item) -> Item:
+    """Back to the normal pool: the answers it got as gold now hold slots (k grows if needed)."""
+    item = Item.objects.select_for_update().get(pk=item.pk)
+    held = Assignment.objects.filter(item=item).exclude(status=AssignmentStatus.EXPIRED).count()
+    item.is_gold = False
+    item.gold_value = None
+    item.slots_taken = held
+    item.target = max(item.target, held, 1)
+    item.save(update_fields=["is_gold", "gold_value", "slots_taken", "target"])
+    return item
