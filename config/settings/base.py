@@ -188,6 +188,9 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# `next` reclaims expired leases of its project at most this often (per process); beat sweeps all.
+LEASE_RECLAIM_EVERY_SECONDS = env_int("LEASE_RECLAIM_EVERY_SECONDS", 5)
+
 CELERY_BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "labeling.tasks.leases.leases_reclaim_task", "schedule": 60.0},
 }

@@ -83,7 +83,14 @@ class AnnotationSubmitApi(APIView):
                 OpenApiParameter.HEADER,
                 required=False,
                 description="Retries with the same key store the answer once (200 instead of 201).",
-            )
+            ),
+            OpenApiParameter(
+                "next",
+                bool,
+                OpenApiParameter.QUERY,
+                required=False,
+                description="false: do not reserve the next item (the response's `next` is null).",
+            ),
         ],
         summary="Answer (or skip) your assigned item; the response carries your next item",
     )
@@ -94,8 +101,9 @@ class AnnotationSubmitApi(APIView):
         annotation, created = annotation_submit(
             item_id=item_id, labeler=request.user, idempotency_key=key, **data.validated_data
         )
+        want_next = request.query_params.get("next", "true").lower() not in {"false", "0", "no"}
         project = annotation.assignment.project
-        body = {"annotation": annotation, "next": _next_payload(project, request.user)}
+        body = {"annotation": annotation, "next": _next_payload(project, request.user) if want_next else None}
         return Response(SubmitOut(body).data, status=201 if created else 200)
 
 

@@ -28,6 +28,11 @@ class Assignment(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["item", "labeler"], name="assignment_unique_item_labeler"),
+            models.UniqueConstraint(
+                fields=["project", "labeler"],
+                condition=Q(status="reserved"),
+                name="assignment_one_reservation_per_labeler",
+            ),
         ]
         indexes = [models.Index(fields=["project", "labeler", "status"], name="assignment_labeler_status")]
 

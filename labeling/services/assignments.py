@@ -8,11 +8,14 @@ On PostgreSQL the pool is read with ``FOR UPDATE SKIP LOCKED``: two labelers nev
 for each other and never get the same last slot. On SQLite writes are serialized anyway.
 """
 
+import time
 from datetime import datetime
+from functools import lru_cache
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from labeling.answers import answer_validate
@@ -24,31 +27,31 @@ from labeling.models import (
     Item,
     LabelSchemaVersion,
     Project,
-    ProjectMembership,
     SkipReason,
 )
-from labeling.selection import gold_is_due, lease_expiry
+from labeling.selection import gold_is_due, lease_expiry, lease_is_live
 
 RECLAIM_BATCH = 500
+# Per-process memory of the last opportunistic reclaim per project: `next` reclaims at most
+# every LEASE_RECLAIM_EVERY_SECONDS; the beat task sweeps every project each minute anyway.
+_last_reclaim: dict[int, float] = {}
 
 
-def _lock_labeler(project: Project, labeler: AbstractBaseUser) -> None:
-    """Serialize one labeler's own requests (double clicks, two tabs); others are unaffected."""
-    locked = (
-        ProjectMembership.objects.select_for_update()
-        .filter(project=project, user=labeler)
-        .values_list("id", flat=True)
-    )
-    if not list(locked):
-        raise NotFound("Project not found.")
+def _reclaim_if_due(project: Project, now: datetime) -> None:
+    every = getattr(settings, "LEASE_RECLAIM_EVERY_SECONDS", 5)
+    clock = time.monotonic()
+    if every and clock - _last_reclaim.get(project.id, -every) < every:
+        return
+    _last_reclaim[project.id] = clock
+    leases_reclaim(project=project, now=now)
 
 
-def _reserve(project: Project, labeler, item_id: int, now: datetime, *, counts_slot: bool) -> Assignment:
+def _reserve(project: Project, labeler, item: Item, now: datetime, *, counts_slot: bool) -> Assignment:
     if counts_slot:
-        Item.objects.filter(pk=item_id).update(slots_taken=F("slots_taken") + 1)
+        Item.objects.filter(pk=item.pk).update(slots_taken=F("slots_taken") + 1)
     return Assignment.objects.create(
         project=project,
-        item_id=item_id,
+        item=item,
         labeler=labeler,
         status=AssignmentStatus.RESERVED,
         lease_expires_at=lease_expiry(now, project.lease_seconds),
@@ -59,25 +62,39 @@ def _new_to_labeler(labeler) -> Exists:
     return ~Exists(Assignment.objects.filter(item=OuterRef("pk"), labeler=labeler))
 
 
-def _pick_gold(project: Project, labeler) -> int | None:
+# What the labeler's payload needs; heavier columns (quality, metadata) stay in the table.
+PAYLOAD_FIELDS = (
+    "id",
+    "project_id",
+    "kind",
+    "external_id",
+    "data",
+    "media",
+    "thumbnail",
+    "waveform",
+    "is_gold",
+)
+
+
+def _pick_gold(project: Project, labeler) -> Item | None:
     # Gold items go to every labeler once; they hold no slot (k does not apply).
     return (
         Item.objects.filter(project=project, is_gold=True)
         .filter(_new_to_labeler(labeler))
         .order_by("id")
-        .values_list("id", flat=True)
+        .only(*PAYLOAD_FIELDS)
         .first()
     )
 
 
-def _pick_from_pool(project: Project, labeler) -> int | None:
+def _pick_from_pool(project: Project, labeler) -> Item | None:
     # Mirrors labeling.selection.pick_from_pool; walks the partial index item_open_pool.
     return (
         Item.objects.filter(project=project, is_gold=False, slots_taken__lt=F("target"))
         .filter(_new_to_labeler(labeler))
         .order_by("-slots_taken", "id")
         .select_for_update(skip_locked=True, of=("self",))
-        .values_list("id", flat=True)
+        .only(*PAYLOAD_FIELDS)
         .first()
     )
 
@@ -91,32 +108,46 @@ def _gold_due(project: Project, labeler) -> bool:
     return gold_is_due(answered=counts["answered"], gold_answered=counts["gold"], gold_rate=project.gold_rate)
 
 
+def _reservation(project: Project, labeler) -> Assignment | None:
+    return (
+        Assignment.objects.filter(project=project, labeler=labeler, status=AssignmentStatus.RESERVED)
+        .select_related("item")
+        .first()
+    )
+
+
+def _expire(assignment: Assignment) -> None:
+    Assignment.objects.filter(pk=assignment.pk).update(status=AssignmentStatus.EXPIRED, lease_expires_at=None)
+    if not assignment.item.is_gold:
+        Item.objects.filter(pk=assignment.item_id).update(slots_taken=F("slots_taken") - 1)
+
+
 def assignment_reserve_next(*, project: Project, labeler: AbstractBaseUser) -> Assignment | None:
     """The labeler's next item, reserved with a lease; their live reservation if they have one.
 
-    Returns None when nothing is left for this labeler.
+    A labeler holds at most one reservation per project (a partial unique constraint), so
+    two tabs or a double click can't hoard items. Returns None when nothing is left.
     """
     now = timezone.now()
-    leases_reclaim(project=project, now=now)
-    with transaction.atomic():
-        _lock_labeler(project, labeler)
-        live = (
-            Assignment.objects.filter(
-                project=project, labeler=labeler, status=AssignmentStatus.RESERVED, lease_expires_at__gt=now
-            )
-            .order_by("created_at")
-            .first()
-        )
-        if live is not None:
-            return live
-        if _gold_due(project, labeler):
-            gold_id = _pick_gold(project, labeler)
-            if gold_id is not None:
-                return _reserve(project, labeler, gold_id, now, counts_slot=False)
-        item_id = _pick_from_pool(project, labeler)
-        if item_id is None:
-            return None
-        return _reserve(project, labeler, item_id, now, counts_slot=True)
+    _reclaim_if_due(project, now)
+    try:
+        with transaction.atomic():
+            current = _reservation(project, labeler)
+            if current is not None:
+                if lease_is_live(current.lease_expires_at, now):
+                    return current
+                _expire(current)
+            if _gold_due(project, labeler):
+                gold = _pick_gold(project, labeler)
+                if gold is not None:
+                    return _reserve(project, labeler, gold, now, counts_slot=False)
+            item = _pick_from_pool(project, labeler)
+            if item is None:
+                return None
+            return _reserve(project, labeler, item, now, counts_slot=True)
+    except IntegrityError:
+        # The same labeler's concurrent request reserved first: hand out that reservation.
+        return _reservation(project, labeler)
 
 
 def leases_reclaim(*, project: Project | None = None, now: datetime | None = None) -> int:
@@ -148,14 +179,20 @@ def leases_reclaim(*, project: Project | None = None, now: datetime | None = Non
         return len(rows)
 
 
-def _current_schema(project: Project) -> tuple[LabelSchemaVersion, set[str]]:
-    version = (
-        LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
+@lru_cache(maxsize=4096)
+def _published_version(version_id: int) -> tuple[int, frozenset[str]]:
+    """(number, class names) of a published version. Cached per process: published
+    versions never change, so the cache can't go stale."""
+    version = LabelSchemaVersion.objects.filter(pk=version_id, published_at__isnull=False).get()
+    return version.number, frozenset(version.classes.values_list("name", flat=True))
+
+
+def _current_version_id() -> Subquery:
+    return Subquery(
+        LabelSchemaVersion.objects.filter(project=OuterRef("project"), published_at__isnull=False)
         .order_by("-number")
-        .prefetch_related("classes")
-        .first()
+        .values("id")[:1]
     )
-    return version, {c.name for c in version.classes.all()}
 
 
 def _retake_slot(assignment: Assignment) -> None:
@@ -203,11 +240,12 @@ def annotation_submit(
             Assignment.objects.select_for_update(of=("self",))
             .select_related("project", "item")
             .filter(item_id=item_id, labeler=labeler, project__memberships__user=labeler)
+            .annotate(version_id=_current_version_id())
             .first()
         )
         if assignment is None:
             raise NotFound("You have no assignment for this item.")
-        schema, class_names = _current_schema(assignment.project)
+        version_number, class_names = _published_version(assignment.version_id)
         if skip_reason:
             value = None
         else:
@@ -215,7 +253,9 @@ def annotation_submit(
                 label_kind=assignment.project.label_kind, class_names=class_names, value=value
             )
 
-        current = Annotation.objects.filter(assignment=assignment, is_current=True).first()
+        current = None
+        if assignment.status in (AssignmentStatus.SUBMITTED, AssignmentStatus.SKIPPED):
+            current = Annotation.objects.filter(assignment=assignment, is_current=True).first()
         if current is not None and current.value == value and current.skip_reason == skip_reason:
             return current, False
         if assignment.status == AssignmentStatus.EXPIRED:
@@ -227,7 +267,9 @@ def annotation_submit(
             assignment=assignment,
             item_id=item_id,
             labeler=labeler,
-            schema_version=schema,
+            schema_version=LabelSchemaVersion(
+                id=assignment.version_id, number=version_number, project_id=assignment.project_id
+            ),
             value=value,
             skip_reason=skip_reason,
             comment=comment,

@@ -34,9 +34,9 @@ def test_next_and_submit_use_a_constant_number_of_queries(project, labeler, djan
     client = client_for(labeler)
     item_id = client.get(f"/api/projects/{project.id}/next/").json()["id"]
     for _ in range(5):
-        with django_assert_max_num_queries(11):
+        with django_assert_max_num_queries(8):
             item_id = client.get(f"/api/projects/{project.id}/next/").json()["id"]
-        with django_assert_max_num_queries(21):
+        with django_assert_max_num_queries(17):
             item_id = client.post(
                 f"/api/items/{item_id}/annotations/", {"value": "dent"}, format="json"
             ).json()["next"]["id"]
@@ -124,3 +124,12 @@ def test_progress_counts_only_my_answers(project, labeler):
     assert progress["done_today"] == 1 and progress["done_total"] == 1
     assert progress["reserved"] == 1  # the next item came with the submit
     assert progress["open_slots"] == 2 * 3 - 2
+
+
+def test_submit_without_next_reserves_nothing(project, labeler):
+    ItemFactory.create_batch(2, project=project)
+    client = client_for(labeler)
+    item_id = client.get(f"/api/projects/{project.id}/next/").json()["id"]
+    response = client.post(f"/api/items/{item_id}/annotations/?next=false", {"value": "dent"}, format="json")
+    assert response.status_code == 201 and response.json()["next"] is None
+    assert client.get(f"/api/projects/{project.id}/progress/").json()["reserved"] == 0

@@ -168,3 +168,18 @@ def test_beat_task_reclaims_every_expired_lease(project, labelers):
     Assignment.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     assert leases_reclaim_task.apply().get() == 2
     assert set(Item.objects.values_list("slots_taken", flat=True)) == {0}
+
+
+def test_database_allows_one_reservation_per_labeler(project, labelers):
+    items = ItemFactory.create_batch(2, project=project)
+    Assignment.objects.create(project=project, item=items[0], labeler=labelers[0], status="reserved")
+    with pytest.raises(IntegrityError):
+        Assignment.objects.create(project=project, item=items[1], labeler=labelers[0], status="reserved")
+
+
+def test_expired_own_reservation_is_replaced_by_a_fresh_one(project, labelers):
+    ItemFactory.create_batch(2, project=project, target=1)
+    first = assignment_reserve_next(project=project, labeler=labelers[0])
+    Assignment.objects.filter(pk=first.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    second = assignment_reserve_next(project=project, labeler=labelers[0])
+    assert second.pk != first.pk and second.status == AssignmentStatus.RESERVED
