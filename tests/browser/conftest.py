@@ -12,9 +12,7 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "docs" / "screensh
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM}: apt-get install chromium (Debian's package)."
-        )
+        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium (Debian's package).")
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
     # make between page actions are still plain synchronous calls.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
