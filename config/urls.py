@@ -14,5 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("labeling.api.urls")),
+    path("api/", include("consistency.api.urls")),
     path("", include("labeling.urls")),
+    path("", include("consistency.urls")),
 ]

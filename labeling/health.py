@@ -1,7 +1,7 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -18,7 +18,7 @@ def _check_database() -> str | None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as exc:
+    except DatabaseError as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
 

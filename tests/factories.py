@@ -55,3 +55,36 @@ class ItemFactory(factory.django.DjangoModelFactory):
     external_id = factory.Sequence(lambda n: f"item-{n}")
     target = factory.LazyAttribute(lambda item: item.project.overlap)
     metadata = factory.LazyFunction(lambda: {"factory": "A"})
+
+
+def finished_run(project, results: list[dict], *, consensus: str = "majority"):
+    """A SUCCEEDED agreement run with the given per-item results (item, consensus, …)."""
+    from django.utils import timezone
+
+    from consistency.models import AgreementRun, ItemResult
+
+    run = AgreementRun.objects.create(
+        project=project,
+        schema_version=project.schema_version,
+        status="succeeded",
+        params={"consensus": consensus},
+        report={"overall": {"alpha": 0.5}},
+        headline_alpha=0.5,
+        finished_at=timezone.now(),
+        started_at=timezone.now(),
+    )
+    ItemResult.objects.bulk_create(
+        ItemResult(
+            run=run,
+            item=r["item"],
+            n_answers=r.get("n_answers", 3),
+            consensus=r.get("consensus"),
+            method=r.get("method", consensus),
+            confidence=r.get("confidence", 1.0),
+            agreement=r.get("agreement", 1.0),
+            is_tie=r.get("is_tie", False),
+            by_method=r.get("by_method", {}),
+        )
+        for r in results
+    )
+    return run

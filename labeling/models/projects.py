@@ -26,6 +26,7 @@ class Role(models.TextChoices):
     LABELER = "labeler", "Labeler"
     REVIEWER = "reviewer", "Reviewer"
     MANAGER = "manager", "Manager"
+    PIPELINE = "pipeline", "Pipeline (reads exports and snapshots)"
 
 
 class ProjectQuerySet(models.QuerySet):

@@ -33,17 +33,23 @@ def job_create(
     return Job.objects.create(kind=kind, project=project, created_by=created_by, params=params or {})
 
 
-def job_send(*, job: Job, task: Task) -> None:
-    """Publish the job's task now. Broker down: the job is marked failed and the caller gets a 503."""
+def task_send(*, task: Task, arg: int, on_broker_down: Callable[[str], None]) -> None:
+    """Publish ``task(arg)`` now. Broker down: ``on_broker_down`` records the failure and the
+    caller gets a 503 (never a fake "accepted", never a silent run in the request)."""
     try:
-        task.apply_async(args=[job.id], retry=True, retry_policy=PUBLISH_RETRY_POLICY)
+        task.apply_async(args=[arg], retry=True, retry_policy=PUBLISH_RETRY_POLICY)
     except BrokerError as exc:
-        Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.FAILED,
-            error="The task queue is unreachable; nothing was started.",
-            finished_at=timezone.now(),
-        )
+        on_broker_down("The task queue is unreachable; nothing was started.")
         raise ServiceUnavailable("The task queue is unreachable right now; retry in a moment.") from exc
+
+
+def job_send(*, job: Job, task: Task) -> None:
+    def mark_failed(message: str) -> None:
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.FAILED, error=message, finished_at=timezone.now()
+        )
+
+    task_send(task=task, arg=job.id, on_broker_down=mark_failed)
 
 
 def job_dispatch(*, job: Job, task: Task) -> None:

@@ -1,0 +1,143 @@
+"""Consensus datasets over REST: a streamed export, and immutable snapshots."""
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consistency.exports import formats
+from consistency.exports.params import ExportParamError, parse_export_params
+from consistency.models import DatasetSnapshot
+from consistency.services.exports import export_filename, export_stream, snapshot_request
+from labeling.api.jobs import job_accepted_response
+from labeling.errors import Invalid, NotFound
+from labeling.models import Role
+from labeling.selectors.projects import project_get_for_member
+
+EXPORT_ROLES = (Role.MANAGER, Role.PIPELINE)
+EXPORT_PARAMETERS = [
+    OpenApiParameter("format", str, enum=list(formats.CONTENT_TYPES), description="Default jsonl."),
+    OpenApiParameter("consensus", str, enum=["majority", "dawid_skene"], description="Default: the run's."),
+    OpenApiParameter(
+        "split", str, description="e.g. train:80,dev:10,test:10 (stable, stratified by consensus)."
+    ),
+    OpenApiParameter("seed", int),
+    OpenApiParameter("stratify_by", str, description="Also stratify by this metadata field."),
+    OpenApiParameter("min_agreement", float),
+    OpenApiParameter("min_confidence", float),
+    OpenApiParameter("min_answers", int),
+    OpenApiParameter("schema_version", int, description="Use the latest run on this schema version."),
+    OpenApiParameter("run", int, description="Use this agreement run."),
+    OpenApiParameter("slice", str, many=True, description="field:value, repeatable."),
+    OpenApiParameter("exclude", str, many=True, description="unresolved, ties, borderline."),
+    OpenApiParameter("include", str, description="answers: each labeler's answer with labeler ids."),
+]
+
+
+def _params(query):
+    try:
+        return parse_export_params(query)
+    except ExportParamError as exc:
+        raise Invalid(str(exc), fields={exc.field_name: [str(exc)]}) from exc
+
+
+class ProjectExportApi(APIView):
+    @extend_schema(
+        parameters=EXPORT_PARAMETERS,
+        responses={(200, "application/octet-stream"): bytes},
+        summary="Stream the consensus dataset (managers and pipeline tokens)",
+    )
+    def get(self, request, project_id: int):
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=EXPORT_ROLES)
+        params = _params(request.query_params)
+        run, stream = export_stream(project=project, params=params)
+        response = StreamingHttpResponse(stream, content_type=formats.CONTENT_TYPES[params.format])
+        response["Content-Disposition"] = (
+            f'attachment; filename="{export_filename(project=project, run=run, params=params)}"'
+        )
+        response["X-Concord-Run"] = str(run.id)
+        return response
+
+
+class SnapshotOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    run = serializers.IntegerField(source="run_id")
+    schema_version = serializers.IntegerField(source="schema_version.number")
+    content_hash = serializers.CharField()
+    row_count = serializers.IntegerField()
+    params = serializers.JSONField()
+    files = serializers.JSONField()
+    created_at = serializers.DateTimeField()
+
+
+class SnapshotDetailOut(SnapshotOut):
+    manifest = serializers.JSONField()
+
+
+class ProjectSnapshotsApi(APIView):
+    @extend_schema(responses=SnapshotOut(many=True), summary="Dataset snapshots of the project")
+    def get(self, request, project_id: int):
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=EXPORT_ROLES)
+        snapshots = DatasetSnapshot.objects.filter(project=project).select_related("schema_version")
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(snapshots, request, view=self)
+        return paginator.get_paginated_response(SnapshotOut(page, many=True).data)
+
+    @extend_schema(
+        request={"application/json": {"type": "object"}},
+        parameters=EXPORT_PARAMETERS,
+        summary="Freeze an export as an immutable snapshot (a job: 202 + Location)",
+    )
+    def post(self, request, project_id: int):
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+        query = dict(request.data) if hasattr(request.data, "keys") else {}
+        if not isinstance(request.data, dict):
+            raise Invalid("Send the export parameters as a JSON object.")
+        try:
+            job = snapshot_request(project=project, requested_by=request.user, query=query)
+        except ExportParamError as exc:
+            raise Invalid(str(exc), fields={exc.field_name: [str(exc)]}) from exc
+        return job_accepted_response(request, job)
+
+
+def _snapshot_for(request, snapshot_id: int) -> DatasetSnapshot:
+    snapshot = DatasetSnapshot.objects.select_related("schema_version").filter(pk=snapshot_id).first()
+    if snapshot is None:
+        raise NotFound("Project not found.")
+    project_get_for_member(project_id=snapshot.project_id, user=request.user, roles=EXPORT_ROLES)
+    return snapshot
+
+
+class SnapshotDetailApi(APIView):
+    @extend_schema(responses=SnapshotDetailOut, summary="A snapshot with its manifest")
+    def get(self, request, snapshot_id: int):
+        return Response(SnapshotDetailOut(_snapshot_for(request, snapshot_id)).data)
+
+
+class SnapshotDownloadApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("split", str, description="Which file (default: the only one).")],
+        responses={(200, "application/octet-stream"): bytes},
+        summary="Download a snapshot file",
+    )
+    def get(self, request, snapshot_id: int):
+        snapshot = _snapshot_for(request, snapshot_id)
+        key = request.query_params.get("split") or ("all" if "all" in snapshot.files else None)
+        entry = snapshot.files.get(key) if key else None
+        if entry is None:
+            raise Invalid(
+                f"Choose a split: {', '.join(snapshot.files)}.", fields={"split": list(snapshot.files)}
+            )
+        fmt = snapshot.params.get("format", "jsonl")
+        response = FileResponse(
+            default_storage.open(entry["path"], "rb"),
+            as_attachment=True,
+            filename=entry["filename"],
+            content_type=formats.CONTENT_TYPES.get(fmt, "application/octet-stream"),
+        )
+        response["X-Content-SHA256"] = entry["sha256"]
+        return response

@@ -1,0 +1,1 @@
+"""Consensus datasets out: rows, stable stratified splits, file formats, snapshots."""

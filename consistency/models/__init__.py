@@ -1,0 +1,4 @@
+from consistency.models.runs import AgreementRun, ItemResult, RunStatus, RunTrigger
+from consistency.models.snapshots import DatasetSnapshot
+
+__all__ = ["AgreementRun", "DatasetSnapshot", "ItemResult", "RunStatus", "RunTrigger"]

@@ -1,0 +1,114 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class RunTrigger(models.TextChoices):
+    MANUAL = "manual", "Started by a user"
+    AUTO = "auto", "Enough new annotations arrived"
+    SCHEMA_CHANGE = "schema_change", "A schema change was applied"
+
+
+class AgreementRun(models.Model):
+    """One agreement computation over a project, pinned to a schema version.
+
+    Its parameters and results are stored with it, so history never reads differently
+    later. Results become visible all at once: readers only look at SUCCEEDED runs.
+    """
+
+    project = models.ForeignKey("labeling.Project", on_delete=models.CASCADE, related_name="agreement_runs")
+    schema_version = models.ForeignKey(
+        "labeling.LabelSchemaVersion",
+        on_delete=models.PROTECT,
+        related_name="agreement_runs",
+        help_text="Answers given under older versions are mapped to this one before measuring.",
+    )
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING)
+    trigger = models.CharField(max_length=16, choices=RunTrigger.choices, default=RunTrigger.MANUAL)
+    params = models.JSONField(
+        default=dict, blank=True, help_text="Level, consensus method, bootstrap size, seed…"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    report = models.JSONField(null=True, blank=True, help_text="Every figure of the run (see the API docs).")
+    headline_alpha = models.FloatField(null=True, blank=True)
+    annotation_count = models.PositiveIntegerField(default=0, help_text="Current answers read by the run.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Never more than one run in flight per project.
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=Q(status__in=["pending", "running"]),
+                name="agreementrun_one_active_per_project",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "status", "-created_at"], name="agreementrun_project_status")
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of project {self.project_id} ({self.status})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class ItemResult(models.Model):
+    """Per item and run: consensus, its confidence, and how much the answers disagree."""
+
+    run = models.ForeignKey(AgreementRun, on_delete=models.CASCADE, related_name="item_results")
+    item = models.ForeignKey("labeling.Item", on_delete=models.CASCADE, related_name="results")
+    n_answers = models.PositiveSmallIntegerField(help_text="Non-skipped current answers.")
+    n_skipped = models.PositiveSmallIntegerField(default=0)
+    consensus = models.JSONField(null=True, blank=True, help_text="Null when there is no consensus (a tie).")
+    method = models.CharField(max_length=16, help_text="majority, dawid_skene or gold.")
+    by_method = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Every method\'s answer: {"majority": {"value", "confidence"}, ...}.',
+    )
+    confidence = models.FloatField(
+        null=True, blank=True, help_text="Vote share or posterior of the consensus."
+    )
+    agreement = models.FloatField(
+        null=True, blank=True, help_text="Share of agreeing answer pairs on this item (1 = unanimous)."
+    )
+    disagreement = models.FloatField(
+        default=0, help_text="Disagreement score used to rank the review queue (see docs)."
+    )
+    is_tie = models.BooleanField(default=False)
+    first_class = models.CharField(
+        max_length=100, blank=True, help_text="The most given class (categorical)."
+    )
+    second_class = models.CharField(
+        max_length=100, blank=True, help_text="The second most given class; with first_class, the split."
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "item"], name="itemresult_unique_run_item")]
+        indexes = [
+            models.Index(fields=["run", "-disagreement"], name="itemresult_run_disagreement"),
+            models.Index(fields=["run", "first_class", "second_class"], name="itemresult_run_class_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} in run {self.run_id}"

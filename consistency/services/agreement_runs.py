@@ -1,0 +1,160 @@
+"""Agreement runs: request one (at most one in flight per project), compute it in a worker,
+and publish its results atomically."""
+
+import logging
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from consistency.models import AgreementRun, ItemResult, RunStatus, RunTrigger
+from consistency.selectors.annotations import annotations_frame, item_slices
+from consistency.services.measure import RunParams, measure_project
+from labeling.errors import Conflict
+from labeling.models import LabelSchemaVersion, Project
+from labeling.services.jobs import task_send
+
+logger = logging.getLogger(__name__)
+RESULT_BATCH = 5_000
+
+
+def _current_version(project: Project) -> LabelSchemaVersion:
+    return (
+        LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
+        .prefetch_related("classes")
+        .order_by("-number")
+        .first()
+    )
+
+
+def agreement_run_request(
+    *,
+    project: Project,
+    requested_by: AbstractBaseUser | None,
+    params: RunParams | None = None,
+    trigger: str = RunTrigger.MANUAL,
+) -> AgreementRun:
+    """Create a pending run and send it to a worker after commit. 409 if one is in flight."""
+    params = params or RunParams()
+    try:
+        with transaction.atomic():
+            run = AgreementRun.objects.create(
+                project=project,
+                schema_version=_current_version(project),
+                requested_by=requested_by,
+                trigger=trigger,
+                params=params.as_dict(),
+            )
+    except IntegrityError as exc:
+        active = AgreementRun.objects.filter(
+            project=project, status__in=[RunStatus.PENDING, RunStatus.RUNNING]
+        )
+        active_id = active.values_list("id", flat=True).first()
+        raise Conflict(
+            "An agreement run is already in progress for this project.", extra={"run_id": active_id}
+        ) from exc
+    transaction.on_commit(lambda: _send(run))
+    return run
+
+
+def _send(run: AgreementRun) -> None:
+    from consistency.tasks import agreement_run_compute_task
+
+    def mark_failed(message: str) -> None:
+        AgreementRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED, error=message, finished_at=timezone.now()
+        )
+
+    task_send(task=agreement_run_compute_task, arg=run.id, on_broker_down=mark_failed)
+
+
+def agreement_run_compute(*, run_id: int) -> AgreementRun | None:
+    """Run the computation once. A redelivered run (its worker died) starts over; results
+    of a run are written in one transaction together with its SUCCEEDED status."""
+    with transaction.atomic():
+        run = AgreementRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+            return run
+        run.status = RunStatus.RUNNING
+        run.started_at = timezone.now()
+        run.attempts += 1
+        run.save(update_fields=["status", "started_at", "attempts"])
+    try:
+        report, results = _measure(run)
+    except SoftTimeLimitExceeded:
+        return _fail(run, "The run took longer than its time limit and was stopped.")
+    except Exception as exc:  # a run must end FAILED with its reason, never stay "running"
+        logger.exception("agreement run %s failed", run.id)
+        return _fail(run, f"{type(exc).__name__}: {exc}"[:2000])
+    _publish(run, report, results)
+    return run
+
+
+def _measure(run: AgreementRun):
+    project = run.project
+    version = LabelSchemaVersion.objects.prefetch_related("classes").get(pk=run.schema_version_id)
+    frame = annotations_frame(project=project, schema_version=version)
+    AgreementRun.objects.filter(pk=run.pk).update(progress=30)
+    slices = item_slices(project=project)
+    gold = dict(project.items.filter(is_gold=True).values_list("id", "gold_value"))
+    return measure_project(
+        frame=frame,
+        label_kind=project.label_kind,
+        classes=[c.name for c in version.classes.all()],
+        slices=slices,
+        gold=gold,
+        params=RunParams.from_dict(run.params),
+        transcript_rules=version.transcript_rules or [],
+    )
+
+
+def _name_labelers(report: dict) -> None:
+    """Usernames beside labeler ids, for reviewers and managers (reports never reach labelers)."""
+    from django.contrib.auth import get_user_model
+
+    ids = {row["labeler_id"] for row in report.get("labelers", [])}
+    ids |= set((report.get("pairs") or {}).get("labeler_ids", []))
+    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("id", "username"))
+    for row in report.get("labelers", []):
+        row["username"] = names.get(row["labeler_id"], str(row["labeler_id"]))
+    if report.get("pairs"):
+        report["pairs"]["labelers"] = [names.get(i, str(i)) for i in report["pairs"]["labeler_ids"]]
+
+
+def _publish(run: AgreementRun, report: dict, results) -> None:
+    _name_labelers(report)
+    with transaction.atomic():
+        # A redelivered run may have left nothing (its transaction rolled back), but be sure.
+        ItemResult.objects.filter(run=run).delete()
+        batch = []
+        for row in results:
+            batch.append(ItemResult(run=run, **row))
+            if len(batch) >= RESULT_BATCH:
+                ItemResult.objects.bulk_create(batch)
+                batch = []
+        ItemResult.objects.bulk_create(batch)
+        run.report = report
+        run.headline_alpha = (report.get("overall") or {}).get("alpha")
+        run.annotation_count = report.get("counts", {}).get("answers", 0)
+        run.status = RunStatus.SUCCEEDED
+        run.progress = 100
+        run.finished_at = timezone.now()
+        run.save(
+            update_fields=[
+                "report",
+                "headline_alpha",
+                "annotation_count",
+                "status",
+                "progress",
+                "finished_at",
+            ]
+        )
+
+
+def _fail(run: AgreementRun, message: str) -> AgreementRun:
+    run.status = RunStatus.FAILED
+    run.error = message
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "error", "finished_at"])
+    return run

@@ -1,0 +1,182 @@
+"""Exports and dataset snapshots."""
+
+import hashlib
+import json
+from collections.abc import Iterator
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from consistency.exports import formats
+from consistency.exports.params import ExportParams, parse_export_params
+from consistency.exports.rows import export_rows, export_run_for
+from consistency.models import AgreementRun, DatasetSnapshot
+from labeling.errors import Invalid
+from labeling.models import Job, JobKind, LabelKind, LabelSchemaVersion, Project
+from labeling.services.jobs import ProgressFn, job_create, job_dispatch
+
+
+class _QueryDict(dict):
+    """The stored snapshot params, readable by parse_export_params like a request's query."""
+
+    def getlist(self, key):
+        value = self.get(key)
+        if value is None:
+            return []
+        return value if isinstance(value, list) else [value]
+
+
+def export_check(*, project: Project, params: ExportParams) -> None:
+    if params.format == "coco" and project.label_kind != LabelKind.BOXES:
+        raise Invalid("COCO export is for box projects.", fields={"format": ["coco needs label_kind boxes."]})
+
+
+def export_stream(*, project: Project, params: ExportParams) -> tuple[AgreementRun, Iterator[bytes]]:
+    export_check(project=project, params=params)
+    run = export_run_for(project=project, params=params)
+    classes = list(run.schema_version.classes.values_list("name", flat=True))
+    rows = export_rows(project=project, run=run, params=params)
+    return run, formats.write(params.format, rows, classes=classes)
+
+
+def export_filename(
+    *, project: Project, run: AgreementRun, params: ExportParams, split: str | None = None
+) -> str:
+    base = f"concord-project{project.id}-run{run.id}-v{run.schema_version.number}"
+    return f"{base}{'-' + split if split else ''}.{formats.EXTENSIONS[params.format]}"
+
+
+def lineage(*, project: Project, version: LabelSchemaVersion) -> list[dict]:
+    """The chain of schema versions behind ``version``, oldest first, with each change's note."""
+    versions = {
+        v.id: v for v in LabelSchemaVersion.objects.filter(project=project).select_related("created_by")
+    }
+    chain = []
+    current = versions.get(version.id)
+    while current is not None:
+        chain.append(
+            {
+                "schema_version": current.number,
+                "note": current.note,
+                "mapping": current.mapping,
+                "transcript_rules": current.transcript_rules,
+                "created_by": current.created_by.username if current.created_by else None,
+                "published_at": current.published_at.isoformat() if current.published_at else None,
+            }
+        )
+        current = versions.get(current.parent_id)
+    return list(reversed(chain))
+
+
+def snapshot_request(*, project: Project, requested_by: AbstractBaseUser, query: dict) -> Job:
+    """Validate now (400 before anything is queued), freeze in a worker."""
+    from consistency.tasks import snapshot_create_task
+
+    params = parse_export_params(_QueryDict(query))
+    export_check(project=project, params=params)
+    export_run_for(project=project, params=params)  # 409 now if there is nothing to freeze
+    with transaction.atomic():
+        job = job_create(kind=JobKind.SNAPSHOT, project=project, created_by=requested_by, params=query)
+        job_dispatch(job=job, task=snapshot_create_task)
+    return job
+
+
+def _write_file(path: str, chunks: Iterator[bytes]) -> tuple[str, int, str]:
+    """Write chunks to storage through a spooled temp file; return (sha256, bytes, stored name)."""
+    import tempfile
+
+    digest = hashlib.sha256()
+    size = 0
+    with tempfile.TemporaryFile() as spool:
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            spool.write(chunk)
+        spool.seek(0)
+        name = default_storage.save(path, File(spool))
+    return digest.hexdigest(), size, name
+
+
+class _Counter:
+    def __init__(self, rows):
+        self.rows = rows
+        self.count = 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+def snapshot_create(job: Job, progress: ProgressFn) -> dict:
+    """The snapshot job: one file per split (or one file), hashed, then the snapshot row."""
+    done = DatasetSnapshot.objects.filter(job=job).first()
+    if done is not None:  # the worker died after saving it: report it, don't freeze twice
+        return {
+            "snapshot_id": done.id,
+            "content_hash": done.content_hash,
+            "row_count": done.row_count,
+            "manifest": done.manifest,
+        }
+    project = job.project
+    params = parse_export_params(_QueryDict(job.params))
+    run = export_run_for(project=project, params=params)
+    classes = list(run.schema_version.classes.values_list("name", flat=True))
+    splits = list(params.split.names) if params.split else [None]
+    files = {}
+    total = 0
+    for index, split in enumerate(splits):
+        rows = export_rows(project=project, run=run, params=params)
+        if split is not None:
+            rows = (row for row in rows if row["split"] == split)
+        counted = _Counter(rows)
+        filename = export_filename(project=project, run=run, params=params, split=split)
+        sha, size, name = _write_file(
+            f"snapshots/job{job.id}/{filename}", formats.write(params.format, counted, classes=classes)
+        )
+        files[split or "all"] = {
+            "path": name,
+            "filename": filename,
+            "sha256": sha,
+            "rows": counted.count,
+            "bytes": size,
+        }
+        total += counted.count
+        progress(int(90 * (index + 1) / len(splits)))
+    content_hash = hashlib.sha256("".join(files[k]["sha256"] for k in files).encode()).hexdigest()
+    manifest = {
+        "project": {"id": project.id, "name": project.name, "label_kind": project.label_kind},
+        "agreement_run": {
+            "id": run.id,
+            "finished_at": run.finished_at.isoformat(),
+            "alpha": run.headline_alpha,
+        },
+        "schema_version": run.schema_version.number,
+        "lineage": lineage(project=project, version=run.schema_version),
+        "params": params.as_dict(),
+        "files": files,
+        "row_count": total,
+        "content_hash": content_hash,
+        "created_by": job.created_by.username if job.created_by else None,
+    }
+    with transaction.atomic():
+        snapshot = DatasetSnapshot.objects.create(
+            project=project,
+            run=run,
+            schema_version=run.schema_version,
+            job=job,
+            params=params.as_dict(),
+            files=files,
+            content_hash=content_hash,
+            row_count=total,
+            manifest=manifest,
+            created_by=job.created_by,
+        )
+    return {
+        "snapshot_id": snapshot.id,
+        "content_hash": content_hash,
+        "row_count": total,
+        "manifest": json.loads(json.dumps(manifest)),
+    }

@@ -1,0 +1,276 @@
+"""From an annotations frame to a run's report and per-item results, through the pure metrics
+core. The report's shape is documented in docs/agreement.md."""
+
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from consistency.metrics.chance import cohen_kappa_pairs, fleiss_kappa, gwet_ac1, percent_agreement
+from consistency.metrics.coincidence import (
+    alpha,
+    bootstrap_alpha,
+    confusion_pairs,
+    pairable_items,
+    per_class_alpha,
+    value_counts,
+)
+from consistency.metrics.voting import item_pair_agreement, majority_from_counts, top_two
+
+LEVELS = ["nominal", "ordinal", "interval", "ratio"]
+CONSENSUS_METHODS = ["majority", "dawid_skene"]
+MIN_SLICE_ITEMS = 2
+CATEGORICAL_KINDS = {"classes", "rating"}
+
+
+@dataclass(frozen=True)
+class RunParams:
+    level: str = "nominal"
+    consensus: str = "majority"
+    bootstrap: int = 1000
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.level not in LEVELS:
+            raise ValueError(f"unknown level {self.level!r}; one of {', '.join(LEVELS)}")
+        if self.consensus not in CONSENSUS_METHODS:
+            raise ValueError(f"unknown consensus method {self.consensus!r}")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunParams":
+        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def alpha_meaning(value: float | None) -> str:
+    """One sentence on what the headline number means (Krippendorff's own thresholds)."""
+    if value is None or not np.isfinite(value):
+        return "Not enough paired answers to measure agreement."
+    if value >= 0.8:
+        return "Reliable: labelers agree far beyond chance (Krippendorff asks ≥ 0.800 for firm conclusions)."
+    if value >= 0.667:
+        return "Tentative: usable for exploration; tighten the label definitions before training on it."
+    if value > 0:
+        return "Unreliable: labelers often disagree; review the confused classes and the definitions."
+    return "No agreement beyond chance: the labels are not measuring the same thing."
+
+
+def _finite(value) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def _safe(fn, *args, **kwargs) -> float | None:
+    try:
+        return _finite(fn(*args, **kwargs))
+    except ValueError:
+        return None
+
+
+def measure_project(*, frame, label_kind, classes, slices, gold, params: RunParams, transcript_rules=()):
+    """Returns ``(report, results)``: the report dict and an iterator of ItemResult field dicts."""
+    if label_kind not in CATEGORICAL_KINDS:
+        raise ValueError(f"agreement for {label_kind} projects is measured by its own pipeline")
+    return measure_categorical(frame=frame, classes=classes, slices=slices, gold=gold, params=params)
+
+
+def _values_for_level(classes: list[str], level: str) -> list[float] | None:
+    if level in ("nominal", "ordinal"):
+        return None
+    try:
+        return [float(c) for c in classes]
+    except ValueError as exc:
+        raise ValueError(f"{level} alpha needs numeric class names, got {classes}") from exc
+
+
+def measure_categorical(*, frame: pd.DataFrame, classes: list[str], slices: pd.DataFrame, gold: dict, params):
+    started = time.perf_counter()
+    answered = frame[~frame["skipped"] & ~frame["needs_relabel"]]
+    counts_info = {
+        "answers": len(answered),
+        "skipped_answers": int(frame["skipped"].sum()),
+        "needs_relabel": int(frame["needs_relabel"].sum()),
+        "labelers": int(answered["labeler"].nunique()),
+        "items_with_answers": int(answered["item"].nunique()),
+    }
+    if answered.empty:
+        return _not_enough(counts_info, "No answers yet."), iter(())
+    items, counts = value_counts(answered, classes)
+    pairable = pairable_items(counts)
+    counts_info |= {"items_measured": int(pairable.sum()), "items_excluded": int((~pairable).sum())}
+    results = _item_results(frame, items, counts, classes, gold)
+    if pairable.sum() < 2:
+        return _not_enough(counts_info, "Fewer than two items have two or more answers."), results
+
+    values = _values_for_level(classes, params.level)
+    headline = alpha(counts, params.level, values)
+    low, high = bootstrap_alpha(counts, params.level, values, n_boot=params.bootstrap, seed=params.seed)
+    overall = {
+        "level": params.level,
+        "alpha": _finite(headline),
+        "alpha_ci": [_finite(low), _finite(high)],
+        "alpha_nominal": _finite(alpha(counts)),
+        "percent_agreement": _safe(percent_agreement, counts),
+        "fleiss_kappa": _safe(fleiss_kappa, counts),
+        "gwet_ac1": _safe(gwet_ac1, counts),
+        "meaning": alpha_meaning(headline),
+    }
+    pairs = confusion_pairs(counts)
+    report = {
+        "kind": "categorical",
+        "counts": counts_info,
+        "overall": overall,
+        "per_class": _per_class(counts, pairs, classes),
+        "confusion": {"classes": list(classes), "counts": pairs.tolist()},
+        "pairs": _labeler_pairs(answered, classes),
+        "labelers": _labelers(frame, answered, items, counts, classes),
+        "slices": _slices(items, counts, slices, params, values),
+        "versions": _versions(answered, classes, params, values),
+        "consensus": {},
+        "timing": {},
+    }
+    report["timing"]["seconds"] = round(time.perf_counter() - started, 3)
+    return report, results
+
+
+def _not_enough(counts_info: dict, why: str) -> dict:
+    return {
+        "kind": "categorical",
+        "counts": counts_info,
+        "overall": {"alpha": None, "meaning": why},
+        "not_enough_data": why,
+    }
+
+
+def _per_class(counts: np.ndarray, pairs: np.ndarray, classes: list[str]) -> list[dict]:
+    per_class = per_class_alpha(counts)
+    support = counts.sum(axis=0)
+    rows = []
+    for c, name in enumerate(classes):
+        off = pairs[c].copy()
+        off[c] = -1
+        partner = int(off.argmax()) if len(classes) > 1 and off.max() > 0 else None
+        rows.append(
+            {
+                "class": name,
+                "alpha": _finite(per_class[c]),
+                "support": int(support[c]),
+                "most_confused_with": classes[partner] if partner is not None else None,
+                "confusions": int(off[partner]) if partner is not None else 0,
+            }
+        )
+    return rows
+
+
+def _labeler_pairs(answered: pd.DataFrame, classes: list[str]) -> dict:
+    kappa, support = cohen_kappa_pairs(answered, classes)
+    return {
+        "labeler_ids": [int(x) for x in kappa.index],
+        "kappa": [[_finite(v) for v in row] for row in kappa.to_numpy()],
+        "support": support.to_numpy().tolist(),
+    }
+
+
+def _labelers(frame, answered, items, counts, classes) -> list[dict]:
+    """Per labeler: answers, skips, and how often their answer matches each other answer on the item."""
+    index = pd.Index(items)
+    class_index = pd.Index(list(classes))
+    rows_item = index.get_indexer(answered["item"])
+    codes = class_index.get_indexer(answered["value"])
+    same = counts[rows_item, codes] - 1  # other answers equal to this one
+    others = counts[rows_item].sum(axis=1) - 1
+    table = pd.DataFrame({"labeler": answered["labeler"].to_numpy(), "same": same, "others": others})
+    table = table[table["others"] > 0]
+    grouped = table.groupby("labeler").agg(
+        same=("same", "sum"), others=("others", "sum"), items=("same", "size")
+    )
+    answers = answered.groupby("labeler").size()
+    skips = frame[frame["skipped"]].groupby("labeler").size()
+    out = []
+    for labeler in sorted(set(answers.index) | set(skips.index)):
+        row = grouped.loc[labeler] if labeler in grouped.index else None
+        out.append(
+            {
+                "labeler_id": int(labeler),
+                "answers": int(answers.get(labeler, 0)),
+                "skips": int(skips.get(labeler, 0)),
+                "paired_items": int(row["items"]) if row is not None else 0,
+                "agreement_with_others": _finite(row["same"] / row["others"]) if row is not None else None,
+            }
+        )
+    return out
+
+
+def _slices(items, counts, slices: pd.DataFrame, params, values) -> dict:
+    if slices is None or slices.empty:
+        return {}
+    aligned = slices.reindex(items)
+    out = {}
+    for field in aligned.columns:
+        rows = []
+        column = aligned[field]
+        for value in column.dropna().unique():
+            mask = (column == value).to_numpy()
+            sub = counts[mask]
+            measured = int(pairable_items(sub).sum())
+            rows.append(
+                {
+                    "value": str(value),
+                    "items": int(mask.sum()),
+                    "items_measured": measured,
+                    "alpha": _safe(alpha, sub, params.level, values) if measured >= MIN_SLICE_ITEMS else None,
+                    "percent_agreement": _safe(percent_agreement, sub) if measured >= 1 else None,
+                }
+            )
+        rows.sort(key=lambda r: (r["alpha"] is None, r["alpha"] if r["alpha"] is not None else 0))
+        out[str(field)] = rows
+    return out
+
+
+def _versions(answered, classes, params, values) -> list[dict]:
+    if "schema_version" not in answered.columns:
+        return []
+    out = []
+    for number, group in answered.groupby("schema_version"):
+        _, sub = value_counts(group, classes)
+        out.append(
+            {
+                "schema_version": int(number),
+                "answers": len(group),
+                "alpha": _safe(alpha, sub, params.level, values),
+            }
+        )
+    return out
+
+
+def _item_results(frame, items, counts, classes, gold) -> Iterator[dict]:
+    winner, share, tie = majority_from_counts(counts)
+    agreement = item_pair_agreement(counts)
+    first, second = top_two(counts)
+    skipped = frame[frame["skipped"]].groupby("item").size()
+    names = list(classes)
+    totals = counts.sum(axis=1)
+    for i, item in enumerate(items.tolist()):
+        majority = names[winner[i]] if winner[i] >= 0 else None
+        confidence = _finite(share[i])
+        entry = {"value": majority, "confidence": confidence}
+        is_gold = item in gold and gold[item] is not None
+        pair = _finite(agreement[i])
+        yield {
+            "item_id": item,
+            "n_answers": int(totals[i]),
+            "n_skipped": int(skipped.get(item, 0)),
+            "consensus": gold[item] if is_gold else majority,
+            "method": "gold" if is_gold else "majority",
+            "confidence": 1.0 if is_gold else confidence,
+            "agreement": pair,
+            "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
+            "is_tie": bool(tie[i]),
+            "first_class": names[first[i]] if first[i] >= 0 else "",
+            "second_class": names[second[i]] if second[i] >= 0 else "",
+            "by_method": {"majority": entry},
+        }

@@ -1,0 +1,18 @@
+from celery import shared_task
+
+
+@shared_task(acks_late=True, soft_time_limit=1700, time_limit=1800)
+def agreement_run_compute_task(run_id: int) -> None:
+    """Compute one agreement run; does nothing unless the run is pending or was cut off mid-way."""
+    from consistency.services.agreement_runs import agreement_run_compute
+
+    agreement_run_compute(run_id=run_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=1700, time_limit=1800)
+def snapshot_create_task(job_id: int) -> None:
+    """Freeze a dataset snapshot; a finished job is never run twice."""
+    from consistency.services.exports import snapshot_create
+    from labeling.services.jobs import job_execute
+
+    job_execute(job_id=job_id, runner=snapshot_create)

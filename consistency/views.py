@@ -1,0 +1,125 @@
+"""Manager and reviewer pages: the agreement dashboard."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from consistency.charts import heat_class, line_chart
+from consistency.selectors.runs import run_active, run_history, run_latest
+from consistency.services.agreement_runs import agreement_run_request
+from consistency.services.measure import RunParams
+from labeling.errors import ApplicationError
+from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
+
+
+def _pair_rows(pairs: dict) -> list[dict]:
+    names = pairs.get("labelers", [])
+    rows = []
+    for i, name in enumerate(names):
+        cells = []
+        for j, _ in enumerate(names):
+            value = pairs["kappa"][i][j] if i != j else None
+            support = pairs["support"][i][j]
+            cells.append(
+                {
+                    "value": value,
+                    "support": support,
+                    "css": heat_class(value, low=0.0).replace("heat", "good") if i != j else "heat-self",
+                }
+            )
+        rows.append({"name": name, "cells": cells})
+    return rows
+
+
+def _confusion_rows(confusion: dict) -> list[dict]:
+    classes = confusion.get("classes", [])
+    counts = confusion.get("counts", [])
+    peak = max([counts[i][j] for i in range(len(classes)) for j in range(len(classes)) if i != j] or [1]) or 1
+    rows = []
+    for i, name in enumerate(classes):
+        cells = [
+            {
+                "other": other,
+                "count": counts[i][j],
+                "css": "heat-self" if i == j else heat_class(counts[i][j] / peak),
+                "diagonal": i == j,
+            }
+            for j, other in enumerate(classes)
+        ]
+        rows.append({"name": name, "cells": cells})
+    return rows
+
+
+@require_GET
+@login_required
+def agreement_dashboard(request, project_id: int):
+    project, role = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+    latest = run_latest(project=project)
+    history = run_history(project=project)
+    report = (latest.report if latest else None) or {}
+    slices = []
+    for field, rows in (report.get("slices") or {}).items():
+        for row in rows:
+            slices.append({"field": field, **row})
+    slices.sort(key=lambda r: (r.get("alpha") is None, r.get("alpha") if r.get("alpha") is not None else 0))
+    context = {
+        "project": project,
+        "role": role,
+        "run": latest,
+        "active": run_active(project=project),
+        "report": report,
+        "overall": report.get("overall") or {},
+        "counts": report.get("counts") or {},
+        "per_class": report.get("per_class") or [],
+        "pair_rows": _pair_rows(report["pairs"]) if report.get("pairs") else [],
+        "pair_names": (report.get("pairs") or {}).get("labelers", []),
+        "confusion_rows": _confusion_rows(report["confusion"]) if report.get("confusion") else [],
+        "confusion_classes": (report.get("confusion") or {}).get("classes", []),
+        "slices": slices,
+        "chart": line_chart(history),
+        "history": history,
+    }
+    return render(request, "consistency/agreement.html", context)
+
+
+@require_POST
+@login_required
+def agreement_run_start(request, project_id: int):
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+    try:
+        run = agreement_run_request(
+            project=project, requested_by=request.user, params=RunParams(consensus=project.consensus_method)
+        )
+        messages.success(request, f"Agreement run #{run.id} started.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("agreement-dashboard", project_id=project.id)
+
+
+ITEMS_PAGE = 50
+
+
+@require_GET
+@login_required
+def agreement_items(request, project_id: int):
+    """Items of a run behind a confusion cell: answers split between classes a and b."""
+    from django.db.models import Q
+
+    from consistency.models import ItemResult
+
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+    run = run_latest(project=project)
+    run_id = request.GET.get("run")
+    if run_id and run_id.isdigit():
+        run = project.agreement_runs.filter(pk=int(run_id), status="succeeded").first() or run
+    a, b = request.GET.get("a", ""), request.GET.get("b", "")
+    results = ItemResult.objects.none()
+    if run is not None:
+        results = (
+            ItemResult.objects.filter(run=run).select_related("item").order_by("-disagreement", "item_id")
+        )
+        if a and b:
+            results = results.filter(Q(first_class=a, second_class=b) | Q(first_class=b, second_class=a))
+    context = {"project": project, "run": run, "a": a, "b": b, "results": results[:ITEMS_PAGE]}
+    return render(request, "consistency/agreement_items.html", context)

@@ -1,0 +1,118 @@
+import pytest
+
+from consistency.models import AgreementRun, ItemResult, RunStatus
+from consistency.services.agreement_runs import agreement_run_compute, agreement_run_request
+from labeling.errors import Conflict
+from labeling.models import Role
+from labeling.services.assignments import annotation_submit, assignment_reserve_next
+from tests.factories import ItemFactory, MembershipFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+# Three labelers; deep/shallow scratch confused, dent and none clear.
+ANSWERS = [
+    ["deep scratch", "deep scratch", "shallow scratch"],
+    ["shallow scratch", "deep scratch", "shallow scratch"],
+    ["dent", "dent", "dent"],
+    ["none", "none", "none"],
+    ["deep scratch", "shallow scratch", "deep scratch"],
+    ["dent", "dent", "none"],
+]
+
+
+def label(project, answers, metadata=None):
+    labelers = [MembershipFactory(project=project, role=Role.LABELER).user for _ in range(len(answers[0]))]
+    items = [
+        ItemFactory(project=project, metadata=(metadata or {}).get(i, {"factory": "A"}))
+        for i in range(len(answers))
+    ]
+    for user_index, user in enumerate(labelers):
+        for _ in items:
+            # reserve_next hands out the fullest open item: answer whichever item it gives.
+            assignment = assignment_reserve_next(project=project, labeler=user)
+            value = answers[items.index(assignment.item)][user_index]
+            annotation_submit(item_id=assignment.item_id, labeler=user, value=value)
+    return labelers, items
+
+
+def test_run_computes_alpha_consensus_and_confusion(project, staff, django_capture_on_commit_callbacks):
+    labelers, items = label(project, ANSWERS)
+    with django_capture_on_commit_callbacks(execute=True):
+        run = agreement_run_request(project=project, requested_by=staff)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    report = run.report
+    assert report["counts"]["answers"] == 18 and report["counts"]["items_measured"] == 6
+    assert -1 < run.headline_alpha < 1
+    low, high = report["overall"]["alpha_ci"]
+    assert low <= run.headline_alpha <= high
+    per_class = {row["class"]: row for row in report["per_class"]}
+    assert per_class["deep scratch"]["most_confused_with"] == "shallow scratch"
+    assert per_class["dent"]["alpha"] > per_class["deep scratch"]["alpha"]
+    assert report["pairs"]["labelers"] == sorted(
+        [u.username for u in labelers], key=lambda n: [u.username for u in labelers].index(n)
+    )
+    results = {r.item_id: r for r in ItemResult.objects.filter(run=run)}
+    assert results[items[2].id].consensus == "dent" and results[items[2].id].agreement == 1.0
+    assert results[items[0].id].consensus == "deep scratch"
+    assert results[items[0].id].confidence == pytest.approx(2 / 3)
+    assert {results[items[0].id].first_class, results[items[0].id].second_class} == {
+        "deep scratch",
+        "shallow scratch",
+    }
+
+
+def test_gold_beats_the_vote(project, staff):
+    _, items = label(project, ANSWERS)
+    items[0].is_gold, items[0].gold_value = True, "shallow scratch"
+    items[0].save()
+    run = AgreementRun.objects.create(
+        project=project, schema_version=project.schema_version, requested_by=staff
+    )
+    agreement_run_compute(run_id=run.id)
+    result = ItemResult.objects.get(run=run, item=items[0])
+    assert (result.consensus, result.method, result.confidence) == ("shallow scratch", "gold", 1.0)
+
+
+def test_not_enough_data_is_a_result_not_a_crash(project, staff):
+    run = AgreementRun.objects.create(
+        project=project, schema_version=project.schema_version, requested_by=staff
+    )
+    agreement_run_compute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert "not_enough_data" in run.report
+
+
+def test_only_one_run_in_flight_per_project(project, staff):
+    AgreementRun.objects.create(project=project, schema_version=project.schema_version, status="running")
+    with pytest.raises(Conflict):
+        agreement_run_request(project=project, requested_by=staff)
+
+
+def test_finished_run_is_not_recomputed(project, staff):
+    label(project, ANSWERS)
+    run = AgreementRun.objects.create(
+        project=project, schema_version=project.schema_version, requested_by=staff
+    )
+    agreement_run_compute(run_id=run.id)
+    first = ItemResult.objects.filter(run=run).count()
+    agreement_run_compute(run_id=run.id)  # a redelivered message
+    run.refresh_from_db()
+    assert run.attempts == 1 and ItemResult.objects.filter(run=run).count() == first
+
+
+def test_slices_and_rating_levels(staff):
+    project = ProjectFactory(created_by=staff, label_kind="rating", classes=["1", "2", "3", "4", "5"])
+    answers = [["1", "2", "1"], ["4", "5", "4"], ["3", "3", "3"], ["5", "1", "3"]]
+    metadata = {0: {"camera": "x"}, 1: {"camera": "x"}, 2: {"camera": "y"}, 3: {"camera": "y"}}
+    label(project, answers, metadata)
+    for level in ("ordinal", "interval"):
+        AgreementRun.objects.filter(project=project).update(status="succeeded")
+        run = AgreementRun.objects.create(
+            project=project, schema_version=project.schema_version, params={"level": level}
+        )
+        agreement_run_compute(run_id=run.id)
+        run.refresh_from_db()
+        assert run.report["overall"]["level"] == level
+        assert {row["value"] for row in run.report["slices"]["camera"]} == {"x", "y"}
