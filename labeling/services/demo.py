@@ -1,0 +1,256 @@
+"""Demo data from the course notes: phone defects, a speech project, and "same person?" pairs.
+
+Media are generated locally (Pillow drawings, committed speech clips); nothing is downloaded.
+"""
+
+import hashlib
+import io
+import uuid
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+
+from labeling.models import DataType, Item, LabelKind, Project, ProjectMembership, Role
+from labeling.services.projects import project_create
+
+User = get_user_model()
+
+DEMO_PASSWORD = "concord-demo"  # noqa: S105 — printed to the user; demo accounts only
+LABELERS = [f"labeler{i}" for i in range(1, 6)]
+# Simulated labelers who already answered, with how often they get a clear item right.
+SIMULATED = [("sim-ana", 0.95), ("sim-ben", 0.85), ("sim-chen", 0.7)]
+DEMO_OVERLAP = 5  # 3 simulated answers per item, 2 slots left for the people trying the demo
+
+DEFECT_INSTRUCTIONS = """Label the **worst** visible defect on the phone surface.
+
+- **deep scratch**: a long line you could feel with a fingernail; dark and sharp.
+- **shallow scratch**: a faint line, visible only in the light.
+- **dent**: a rounded, shaded deformation.
+- **none**: no defect.
+"""
+SPEECH_INSTRUCTIONS = """Transcribe exactly what is said.
+
+- Write fillers as spoken for now (*um*, *umm*); the team will standardize them.
+- Use `[unintelligible]` for words you cannot make out.
+"""
+PAIR_INSTRUCTIONS = """Are these two user records the **same person**?
+
+- **1**: the same person (nicknames, typos and a moved city are fine).
+- **0**: two different people, even if the names match.
+"""
+
+
+def _account(username: str, *, staff: bool = False):
+    user, created = User.objects.get_or_create(username=username, defaults={"is_staff": staff})
+    if created:
+        user.email = f"{username}@concord.example"
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return user
+
+
+def _project(manager, reviewer, labelers, **fields) -> Project:
+    project = Project.objects.filter(name=fields["name"], created_by=manager).first()
+    if project is None:
+        project = project_create(created_by=manager, overlap=DEMO_OVERLAP, **fields)
+        project.gold_rate = 0.1
+        project.save(update_fields=["gold_rate"])
+    for user, role in [(reviewer, Role.REVIEWER), *((labeler, Role.LABELER) for labeler in labelers)]:
+        ProjectMembership.objects.get_or_create(project=project, user=user, defaults={"role": role})
+    return project
+
+
+def _add_media_item(project: Project, *, external_id: str, content: bytes, suffix: str, **fields) -> bool:
+    if Item.objects.filter(project=project, external_id=external_id).exists():
+        return False
+    item = Item(
+        project=project, kind=project.data_type, external_id=external_id, target=project.overlap, **fields
+    )
+    item.content_hash = hashlib.sha256(content).hexdigest()
+    item.media.save(f"demo/{uuid.uuid4().hex}{suffix}", ContentFile(content), save=False)
+    item.save()
+    return True
+
+
+def _load_defects(project: Project) -> None:
+    from labeling.demo.images import demo_image_specs, phone_surface_with_box
+
+    for index, spec in enumerate(demo_image_specs(n=24, seed=0)):
+        image, box = phone_surface_with_box(spec["defect"], seed=index, severity=spec.get("severity", 1.0))
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, format="PNG", optimize=True)
+        metadata = {
+            **spec.get("metadata", {}),
+            "generated_defect": spec["defect"],
+            "severity": spec["severity"],
+        }
+        if box is not None:
+            metadata["generated_box"] = box
+        _add_media_item(
+            project,
+            external_id=spec["external_id"],
+            content=buffer.getvalue(),
+            suffix=".png",
+            metadata=metadata,
+            is_gold=index < 3,
+            gold_value=spec["defect"] if index < 3 else None,
+        )
+
+
+def _load_speech(project: Project) -> None:
+    from labeling.demo.audio import speech_clips
+
+    for clip in speech_clips():
+        path = Path(clip["path"])
+        _add_media_item(
+            project,
+            external_id=clip.get("external_id") or path.stem,
+            content=path.read_bytes(),
+            suffix=path.suffix,
+            metadata={**clip.get("metadata", {}), "transcript": clip["transcript"]},
+        )
+
+
+def _load_pairs(project: Project) -> None:
+    from labeling.demo.records import person_record_pairs
+
+    existing = set(Item.objects.filter(project=project).values_list("external_id", flat=True))
+    Item.objects.bulk_create(
+        Item(
+            project=project,
+            kind=DataType.RECORD,
+            target=project.overlap,
+            external_id=pair["external_id"],
+            data={"left": pair["left"], "right": pair["right"]},
+            metadata={**pair.get("metadata", {}), "kind": pair["kind"], "truth": str(pair["truth"])},
+            is_gold=index < 4,
+            gold_value=str(pair["truth"]) if index < 4 else None,
+        )
+        for index, pair in enumerate(person_record_pairs(n=40, seed=0))
+        if pair["external_id"] not in existing
+    )
+
+
+def _simulate(project: Project, answer) -> None:
+    """Simulated labelers answer every item through the real assignment engine.
+
+    ``answer(item, reliability, rng)`` returns a value; skipped if the project already has answers.
+    """
+    import random
+
+    from labeling.models import Annotation
+    from labeling.services.assignments import annotation_submit, assignment_reserve_next
+
+    if Annotation.objects.filter(item__project=project).exists():
+        return
+    for index, (username, reliability) in enumerate(SIMULATED):
+        user = _account(username)
+        ProjectMembership.objects.get_or_create(project=project, user=user, defaults={"role": Role.LABELER})
+        rng = random.Random(1000 * project.id + index)
+        while (assignment := assignment_reserve_next(project=project, labeler=user)) is not None:
+            value = answer(assignment.item, reliability, rng)
+            if value is None:
+                annotation_submit(item_id=assignment.item_id, labeler=user, skip_reason="lacks_information")
+            else:
+                annotation_submit(
+                    item_id=assignment.item_id,
+                    labeler=user,
+                    value=value,
+                    time_spent_ms=rng.randint(1500, 9000),
+                )
+
+
+def _defect_answer(item, reliability, rng):
+    truth = item.metadata["generated_defect"]
+    ambiguous = truth.endswith("scratch") and item.metadata.get("severity", 1) < 0.7
+    if ambiguous and rng.random() < 0.45:  # deep and shallow scratch are hard to tell apart
+        return "shallow scratch" if truth == "deep scratch" else "deep scratch"
+    if rng.random() < reliability:
+        return truth
+    return rng.choice(["deep scratch", "shallow scratch", "dent", "none"])
+
+
+def _pair_answer(item, reliability, rng):
+    kind = item.metadata.get("kind")
+    truth = item.metadata.get("truth")
+    if kind == "sparse" and rng.random() < 0.5:
+        return None  # x lacks the information to decide
+    if kind in ("moved", "namesake", "sparse") and rng.random() < 0.4:
+        return "0" if truth == "1" else "1"
+    return truth if rng.random() < reliability else rng.choice(["1", "0"])
+
+
+def _transcript_answer(item, reliability, rng):
+    text = item.metadata.get("transcript", "")
+    if text.lower().startswith("um"):  # the course's example: everyone writes the filler differently
+        _, rest = text.split(" ", 1)
+        text = f"{rng.choice(['Um,', 'Umm,', 'Um...', 'Uh,', ''])} {rest}".strip()
+    if rng.random() > reliability:
+        words = text.split()
+        if len(words) > 2:
+            words.pop(rng.randrange(len(words)))
+        text = " ".join(words)
+    return text if rng.random() > 0.1 else text.lower()
+
+
+def _start_run(project: Project, manager) -> None:
+    from consistency.models import AgreementRun
+    from consistency.services.agreement_runs import agreement_run_request
+
+    if not AgreementRun.objects.filter(project=project).exists():
+        agreement_run_request(project=project, requested_by=manager)
+
+
+def demo_load() -> dict:
+    manager = _account("manager", staff=True)
+    reviewer = _account("reviewer")
+    labelers = [_account(name) for name in LABELERS]
+
+    defects = _project(
+        manager,
+        reviewer,
+        labelers,
+        name="Phone defects",
+        data_type=DataType.IMAGE,
+        label_kind=LabelKind.CLASSES,
+        classes=["deep scratch", "shallow scratch", "dent", "none"],
+        instructions=DEFECT_INSTRUCTIONS,
+    )
+    _load_defects(defects)
+    _simulate(defects, _defect_answer)
+    speech = _project(
+        manager,
+        reviewer,
+        labelers,
+        name="Speech: nearest gas station",
+        data_type=DataType.AUDIO,
+        label_kind=LabelKind.TRANSCRIPTION,
+        instructions=SPEECH_INSTRUCTIONS,
+    )
+    _load_speech(speech)
+    _simulate(speech, _transcript_answer)
+    pairs = _project(
+        manager,
+        reviewer,
+        labelers,
+        name="Same person?",
+        data_type=DataType.RECORD,
+        label_kind=LabelKind.CLASSES,
+        classes=["1", "0"],
+        instructions=PAIR_INSTRUCTIONS,
+    )
+    _load_pairs(pairs)
+    _simulate(pairs, _pair_answer)
+    for project in (defects, pairs):
+        _start_run(project, manager)
+
+    projects = [defects, speech, pairs]
+    return {
+        "projects": [{"id": p.id, "name": p.name, "items": p.items.count()} for p in projects],
+        "accounts": [
+            ("manager", "manager (staff)"),
+            ("reviewer", "reviewer"),
+            *((n, "labeler") for n in LABELERS),
+        ],
+    }
