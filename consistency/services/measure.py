@@ -17,6 +17,8 @@ from consistency.metrics.coincidence import (
     per_class_alpha,
     value_counts,
 )
+from consistency.metrics.dawid_skene import DawidSkene
+from consistency.metrics.human_level import human_level
 from consistency.metrics.voting import item_pair_agreement, majority_from_counts, top_two
 
 LEVELS = ["nominal", "ordinal", "interval", "ratio"]
@@ -102,7 +104,8 @@ def measure_categorical(*, frame: pd.DataFrame, classes: list[str], slices: pd.D
     items, counts = value_counts(answered, classes)
     pairable = pairable_items(counts)
     counts_info |= {"items_measured": int(pairable.sum()), "items_excluded": int((~pairable).sum())}
-    results = _item_results(frame, items, counts, classes, gold)
+    dawid_skene = DawidSkene().fit(answered[["item", "labeler", "value"]])
+    results = _item_results(frame, items, counts, classes, gold, dawid_skene.result_, params.consensus)
     if pairable.sum() < 2:
         return _not_enough(counts_info, "Fewer than two items have two or more answers."), results
 
@@ -130,9 +133,10 @@ def measure_categorical(*, frame: pd.DataFrame, classes: list[str], slices: pd.D
         "labelers": _labelers(frame, answered, items, counts, classes),
         "slices": _slices(items, counts, slices, params, values),
         "versions": _versions(answered, classes, params, values),
-        "consensus": {},
+        "consensus": _consensus_summary(counts, dawid_skene, params),
         "timing": {},
     }
+    report["hlp"] = _hlp(answered, gold, slices, params, report["labelers"])
     report["timing"]["seconds"] = round(time.perf_counter() - started, 3)
     return report, results
 
@@ -247,8 +251,71 @@ def _versions(answered, classes, params, values) -> list[dict]:
     return out
 
 
-def _item_results(frame, items, counts, classes, gold) -> Iterator[dict]:
+def _consensus_summary(counts, dawid_skene, params) -> dict:
+    winner, _, tie = majority_from_counts(counts)
+    ds_values = dawid_skene.result_["value"].to_numpy()
+    mv_values = np.where(
+        winner >= 0, np.asarray(dawid_skene.classes_, dtype=object)[np.maximum(winner, 0)], None
+    )
+    return {
+        "method": params.consensus,
+        "majority_ties": int(tie.sum()),
+        "dawid_skene_iterations": int(dawid_skene.n_iter_),
+        "methods_agree": _finite(float(np.mean(ds_values == mv_values))) if len(ds_values) else None,
+        "class_priors": {str(k): float(v) for k, v in dawid_skene.priors_.items()},
+    }
+
+
+def _table_rows(table, key: str) -> list[dict]:
+    rows = []
+    for index, row in table.iterrows():
+        rows.append(
+            {
+                key: index if not isinstance(index, np.generic) else index.item(),
+                **{
+                    c: (
+                        _finite(v)
+                        if isinstance(v, float | np.floating)
+                        else (int(v) if isinstance(v, np.integer) else v)
+                    )
+                    for c, v in row.items()
+                },
+            }
+        )
+    return rows
+
+
+def _hlp(answered, gold: dict, slices, params, labeler_rows: list[dict]) -> dict:
+    gold_series = pd.Series({k: v for k, v in gold.items() if v is not None}, dtype=object)
+    result = human_level(
+        answered[["item", "labeler", "value"]],
+        gold=gold_series if len(gold_series) else None,
+        slices=slices,
+        n_boot=min(params.bootstrap, 1000),
+        seed=params.seed,
+    )
+    by_labeler = {row["labeler"]: row for row in _table_rows(result["labelers"], "labeler")}
+    rates = [r["loo_rate"] for r in by_labeler.values() if r.get("loo_rate") is not None]
+    typical = float(np.median(rates)) if rates else None
+    for row in labeler_rows:
+        hlp = by_labeler.get(row["labeler_id"], {})
+        row.update({k: v for k, v in hlp.items() if k != "labeler"})
+        # Flag labelers far below the rest: 0.15 under the median leave-one-out agreement.
+        row["flagged"] = bool(
+            typical is not None and hlp.get("loo_rate") is not None and hlp["loo_rate"] < typical - 0.15
+        )
+    project = {k: _finite(v) if isinstance(v, float) else v for k, v in result["project"].items()}
+    return {
+        "project": project,
+        "per_class": _table_rows(result["per_class"], "class"),
+        "per_slice": {field: _table_rows(table, "value") for field, table in result["per_slice"].items()},
+    }
+
+
+def _item_results(frame, items, counts, classes, gold, ds_result, method) -> Iterator[dict]:
     winner, share, tie = majority_from_counts(counts)
+    ds_values = ds_result["value"].reindex(items).to_numpy()
+    ds_confidence = ds_result["confidence"].reindex(items).to_numpy()
     agreement = item_pair_agreement(counts)
     first, second = top_two(counts)
     skipped = frame[frame["skipped"]].groupby("item").size()
@@ -256,21 +323,24 @@ def _item_results(frame, items, counts, classes, gold) -> Iterator[dict]:
     totals = counts.sum(axis=1)
     for i, item in enumerate(items.tolist()):
         majority = names[winner[i]] if winner[i] >= 0 else None
-        confidence = _finite(share[i])
-        entry = {"value": majority, "confidence": confidence}
+        by_method = {
+            "majority": {"value": majority, "confidence": _finite(share[i])},
+            "dawid_skene": {"value": ds_values[i], "confidence": _finite(ds_confidence[i])},
+        }
+        chosen = by_method[method]
         is_gold = item in gold and gold[item] is not None
         pair = _finite(agreement[i])
         yield {
             "item_id": item,
             "n_answers": int(totals[i]),
             "n_skipped": int(skipped.get(item, 0)),
-            "consensus": gold[item] if is_gold else majority,
-            "method": "gold" if is_gold else "majority",
-            "confidence": 1.0 if is_gold else confidence,
+            "consensus": gold[item] if is_gold else chosen["value"],
+            "method": "gold" if is_gold else method,
+            "confidence": 1.0 if is_gold else chosen["confidence"],
             "agreement": pair,
             "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
             "is_tie": bool(tie[i]),
             "first_class": names[first[i]] if first[i] >= 0 else "",
             "second_class": names[second[i]] if second[i] >= 0 else "",
-            "by_method": {"majority": entry},
+            "by_method": by_method,
         }

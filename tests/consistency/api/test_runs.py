@@ -77,3 +77,21 @@ def test_labeler_gets_403_on_the_dashboard(client, project):
     labeler = MembershipFactory(project=project, role=Role.LABELER).user
     client.force_login(labeler)
     assert client.get(f"/projects/{project.id}/agreement/").status_code == 403
+
+
+def test_labelers_page_shows_hlp_speed_and_skips(client, project, staff):
+    from consistency.models import AgreementRun
+    from consistency.services.agreement_runs import agreement_run_compute
+
+    labelers, _ = label(project, ANSWERS)
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+    agreement_run_compute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.report["hlp"]["project"]["hlp"] is not None
+    assert {"loo_rate", "loo_low", "loo_high", "flagged"} <= set(run.report["labelers"][0])
+    client.force_login(staff)
+    html = client.get(f"/projects/{project.id}/labelers/").content.decode()
+    assert "Project HLP" in html and labelers[0].username in html and "Two random labelers agree" in html
+    labeler = MembershipFactory(project=project, role=Role.LABELER).user
+    client.force_login(labeler)
+    assert client.get(f"/projects/{project.id}/labelers/").status_code == 403
