@@ -242,7 +242,7 @@ def demo_load() -> dict:
     )
     _load_pairs(pairs)
     _simulate(pairs, _pair_answer)
-    for project in (defects, pairs):
+    for project in (defects, speech, pairs):
         _start_run(project, manager)
 
     projects = [defects, speech, pairs]

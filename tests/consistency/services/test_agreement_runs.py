@@ -116,3 +116,21 @@ def test_slices_and_rating_levels(staff):
         run.refresh_from_db()
         assert run.report["overall"]["level"] == level
         assert {row["value"] for row in run.report["slices"]["camera"]} == {"x", "y"}
+
+
+def test_transcription_runs_report_wer_and_medoid_consensus(staff):
+    project = ProjectFactory(created_by=staff, data_type="audio", label_kind="transcription", classes=[])
+    answers = [
+        ["Um, nearest gas station", "Umm nearest gas station", "um, nearest gas station"],
+        ["call mom", "Call mom.", "call mum"],
+        ["play some jazz", "play jazz", "play some jazz"],
+    ]
+    _, items = label(project, answers)
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+    agreement_run_compute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.report["kind"] == "transcription"
+    assert 0 < run.report["overall"]["extra"]["mean 1 − WER"] < 1
+    result = ItemResult.objects.get(run=run, item=items[2])
+    assert result.consensus == "play some jazz" and result.method == "medoid"

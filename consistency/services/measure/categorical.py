@@ -1,9 +1,7 @@
-"""From an annotations frame to a run's report and per-item results, through the pure metrics
-core. The report's shape is documented in docs/agreement.md."""
+"""Classes and ratings: alpha at the chosen level, kappas, AC1, confusion, consensus, HLP."""
 
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -20,64 +18,16 @@ from consistency.metrics.coincidence import (
 from consistency.metrics.dawid_skene import DawidSkene
 from consistency.metrics.human_level import human_level
 from consistency.metrics.voting import item_pair_agreement, majority_from_counts, top_two
+from consistency.services.measure.common import (
+    _base_counts,
+    _finite,
+    _not_enough,
+    _safe,
+    _table_rows,
+    alpha_meaning,
+)
 
-LEVELS = ["nominal", "ordinal", "interval", "ratio"]
-CONSENSUS_METHODS = ["majority", "dawid_skene"]
 MIN_SLICE_ITEMS = 2
-CATEGORICAL_KINDS = {"classes", "rating"}
-
-
-@dataclass(frozen=True)
-class RunParams:
-    level: str = "nominal"
-    consensus: str = "majority"
-    bootstrap: int = 1000
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.level not in LEVELS:
-            raise ValueError(f"unknown level {self.level!r}; one of {', '.join(LEVELS)}")
-        if self.consensus not in CONSENSUS_METHODS:
-            raise ValueError(f"unknown consensus method {self.consensus!r}")
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "RunParams":
-        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
-        return cls(**known)
-
-
-def alpha_meaning(value: float | None) -> str:
-    """One sentence on what the headline number means (Krippendorff's own thresholds)."""
-    if value is None or not np.isfinite(value):
-        return "Not enough paired answers to measure agreement."
-    if value >= 0.8:
-        return "Reliable: labelers agree far beyond chance (Krippendorff asks ≥ 0.800 for firm conclusions)."
-    if value >= 0.667:
-        return "Tentative: usable for exploration; tighten the label definitions before training on it."
-    if value > 0:
-        return "Unreliable: labelers often disagree; review the confused classes and the definitions."
-    return "No agreement beyond chance: the labels are not measuring the same thing."
-
-
-def _finite(value) -> float | None:
-    return float(value) if value is not None and np.isfinite(value) else None
-
-
-def _safe(fn, *args, **kwargs) -> float | None:
-    try:
-        return _finite(fn(*args, **kwargs))
-    except ValueError:
-        return None
-
-
-def measure_project(*, frame, label_kind, classes, slices, gold, params: RunParams, transcript_rules=()):
-    """Returns ``(report, results)``: the report dict and an iterator of ItemResult field dicts."""
-    if label_kind not in CATEGORICAL_KINDS:
-        raise ValueError(f"agreement for {label_kind} projects is measured by its own pipeline")
-    return measure_categorical(frame=frame, classes=classes, slices=slices, gold=gold, params=params)
 
 
 def _values_for_level(classes: list[str], level: str) -> list[float] | None:
@@ -91,14 +41,7 @@ def _values_for_level(classes: list[str], level: str) -> list[float] | None:
 
 def measure_categorical(*, frame: pd.DataFrame, classes: list[str], slices: pd.DataFrame, gold: dict, params):
     started = time.perf_counter()
-    answered = frame[~frame["skipped"] & ~frame["needs_relabel"]]
-    counts_info = {
-        "answers": len(answered),
-        "skipped_answers": int(frame["skipped"].sum()),
-        "needs_relabel": int(frame["needs_relabel"].sum()),
-        "labelers": int(answered["labeler"].nunique()),
-        "items_with_answers": int(answered["item"].nunique()),
-    }
+    answered, counts_info = _base_counts(frame)
     if answered.empty:
         return _not_enough(counts_info, "No answers yet."), iter(())
     items, counts = value_counts(answered, classes)
@@ -139,15 +82,6 @@ def measure_categorical(*, frame: pd.DataFrame, classes: list[str], slices: pd.D
     report["hlp"] = _hlp(answered, gold, slices, params, report["labelers"])
     report["timing"]["seconds"] = round(time.perf_counter() - started, 3)
     return report, results
-
-
-def _not_enough(counts_info: dict, why: str) -> dict:
-    return {
-        "kind": "categorical",
-        "counts": counts_info,
-        "overall": {"alpha": None, "meaning": why},
-        "not_enough_data": why,
-    }
 
 
 def _per_class(counts: np.ndarray, pairs: np.ndarray, classes: list[str]) -> list[dict]:
@@ -264,25 +198,6 @@ def _consensus_summary(counts, dawid_skene, params) -> dict:
         "methods_agree": _finite(float(np.mean(ds_values == mv_values))) if len(ds_values) else None,
         "class_priors": {str(k): float(v) for k, v in dawid_skene.priors_.items()},
     }
-
-
-def _table_rows(table, key: str) -> list[dict]:
-    rows = []
-    for index, row in table.iterrows():
-        rows.append(
-            {
-                key: index if not isinstance(index, np.generic) else index.item(),
-                **{
-                    c: (
-                        _finite(v)
-                        if isinstance(v, float | np.floating)
-                        else (int(v) if isinstance(v, np.integer) else v)
-                    )
-                    for c, v in row.items()
-                },
-            }
-        )
-    return rows
 
 
 def _hlp(answered, gold: dict, slices, params, labeler_rows: list[dict]) -> dict:

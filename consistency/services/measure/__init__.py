@@ -1,0 +1,21 @@
+"""From an annotations frame to a run's report and per-item results, through the pure metrics
+core. The report's shape is documented in docs/agreement.md."""
+
+from consistency.services.measure.categorical import measure_categorical
+from consistency.services.measure.common import CONSENSUS_METHODS, LEVELS, RunParams
+from consistency.services.measure.transcription import measure_transcription
+
+CATEGORICAL_KINDS = {"classes", "rating"}
+
+__all__ = ["CONSENSUS_METHODS", "LEVELS", "RunParams", "measure_project"]
+
+
+def measure_project(*, frame, label_kind, classes, slices, gold, params: RunParams, transcript_rules=()):
+    """Returns ``(report, results)``: the report dict and an iterator of ItemResult field dicts."""
+    if label_kind == "transcription":
+        return measure_transcription(
+            frame=frame, slices=slices, gold=gold, rules=transcript_rules, params=params
+        )
+    if label_kind not in CATEGORICAL_KINDS:
+        raise ValueError(f"agreement for {label_kind} projects is not measured by this version of Concord")
+    return measure_categorical(frame=frame, classes=classes, slices=slices, gold=gold, params=params)

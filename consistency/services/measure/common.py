@@ -1,0 +1,107 @@
+"""Shared pieces of the measuring pipelines: parameters, the headline sentence, number hygiene."""
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+LEVELS = ["nominal", "ordinal", "interval", "ratio"]
+CONSENSUS_METHODS = ["majority", "dawid_skene"]
+
+
+@dataclass(frozen=True)
+class RunParams:
+    level: str = "nominal"
+    consensus: str = "majority"
+    bootstrap: int = 1000
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.level not in LEVELS:
+            raise ValueError(f"unknown level {self.level!r}; one of {', '.join(LEVELS)}")
+        if self.consensus not in CONSENSUS_METHODS:
+            raise ValueError(f"unknown consensus method {self.consensus!r}")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunParams":
+        known = {k: v for k, v in (data or {}).items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def alpha_meaning(value: float | None) -> str:
+    """One sentence on what the headline number means (Krippendorff's own thresholds)."""
+    if value is None or not np.isfinite(value):
+        return "Not enough paired answers to measure agreement."
+    if value >= 0.8:
+        return "Reliable: labelers agree far beyond chance (Krippendorff asks ≥ 0.800 for firm conclusions)."
+    if value >= 0.667:
+        return "Tentative: usable for exploration; tighten the label definitions before training on it."
+    if value > 0:
+        return "Unreliable: labelers often disagree; review the confused classes and the definitions."
+    return "No agreement beyond chance: the labels are not measuring the same thing."
+
+
+def _finite(value) -> float | None:
+    return float(value) if value is not None and np.isfinite(value) else None
+
+
+def _safe(fn, *args, **kwargs) -> float | None:
+    try:
+        return _finite(fn(*args, **kwargs))
+    except ValueError:
+        return None
+
+
+def _not_enough(counts_info: dict, why: str) -> dict:
+    return {
+        "kind": "categorical",
+        "counts": counts_info,
+        "overall": {"alpha": None, "meaning": why},
+        "not_enough_data": why,
+    }
+
+
+def _base_counts(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    answered = frame[~frame["skipped"] & ~frame["needs_relabel"]]
+    return answered, {
+        "answers": len(answered),
+        "skipped_answers": int(frame["skipped"].sum()),
+        "needs_relabel": int(frame["needs_relabel"].sum()),
+        "labelers": int(answered["labeler"].nunique()),
+        "items_with_answers": int(answered["item"].nunique()),
+    }
+
+
+def _simple_labelers(frame: pd.DataFrame, answered: pd.DataFrame) -> list[dict]:
+    answers = answered.groupby("labeler").size()
+    skips = frame[frame["skipped"]].groupby("labeler").size()
+    return [
+        {
+            "labeler_id": int(labeler),
+            "answers": int(answers.get(labeler, 0)),
+            "skips": int(skips.get(labeler, 0)),
+        }
+        for labeler in sorted(set(answers.index) | set(skips.index))
+    ]
+
+
+def _table_rows(table, key: str) -> list[dict]:
+    rows = []
+    for index, row in table.iterrows():
+        rows.append(
+            {
+                key: index if not isinstance(index, np.generic) else index.item(),
+                **{
+                    c: (
+                        _finite(v)
+                        if isinstance(v, float | np.floating)
+                        else (int(v) if isinstance(v, np.integer) else v)
+                    )
+                    for c, v in row.items()
+                },
+            }
+        )
+    return rows

@@ -1,0 +1,102 @@
+"""Transcriptions: normalized exact match, 1 − WER / 1 − CER, alpha with an edit distance, medoid."""
+
+import time
+from collections.abc import Iterator
+
+from consistency.services.measure.common import (
+    _base_counts,
+    _finite,
+    _not_enough,
+    _simple_labelers,
+    alpha_meaning,
+)
+
+
+def measure_transcription(*, frame, slices, gold, rules, params):
+    from consistency.metrics.transcripts import medoid, transcript_agreement
+
+    started = time.perf_counter()
+    answered, counts_info = _base_counts(frame)
+    if answered.empty:
+        return _not_enough(counts_info, "No answers yet."), iter(())
+    try:
+        measured = transcript_agreement(answered, rules, seed=params.seed)
+    except ValueError as exc:
+        return _not_enough(counts_info, str(exc).capitalize() + "."), iter(())
+    per_item = measured.pop("per_item").set_index("item")
+    counts_info |= {
+        "items_measured": int(measured["items_measured"]),
+        "items_excluded": int((per_item["n"] < 2).sum()),
+    }
+    overall = {
+        "level": "edit distance",
+        "alpha": _finite(measured["alpha"]),
+        "alpha_ci": None,
+        "meaning": alpha_meaning(measured["alpha"]),
+        "extra": {
+            "exact match (normalized)": measured["exact_match"],
+            "mean 1 − WER": measured["word_similarity"],
+            "mean 1 − CER": measured["char_similarity"],
+        },
+    }
+    slice_rows = {}
+    if slices is not None and not slices.empty:
+        for field in slices.columns:
+            rows = []
+            for value in slices[field].dropna().unique():
+                members = slices.index[slices[field] == value]
+                sub = answered[answered["item"].isin(members)]
+                try:
+                    m = transcript_agreement(sub, rules, seed=params.seed)
+                    rows.append(
+                        {
+                            "value": str(value),
+                            "items": len(members),
+                            "items_measured": m["items_measured"],
+                            "alpha": _finite(m["alpha"]),
+                            "percent_agreement": _finite(m["exact_match"]),
+                        }
+                    )
+                except ValueError:
+                    rows.append(
+                        {
+                            "value": str(value),
+                            "items": len(members),
+                            "alpha": None,
+                            "percent_agreement": None,
+                        }
+                    )
+            slice_rows[str(field)] = sorted(rows, key=lambda r: (r["alpha"] is None, r["alpha"] or 0))
+    report = {
+        "kind": "transcription",
+        "counts": counts_info,
+        "overall": overall,
+        "labelers": _simple_labelers(frame, answered),
+        "slices": slice_rows,
+        "rules": list(rules),
+        "consensus": {"method": "medoid"},
+        "timing": {"seconds": round(time.perf_counter() - started, 3)},
+    }
+    skipped = frame[frame["skipped"]].groupby("item").size()
+    texts = answered.groupby("item")["value"].apply(list)
+
+    def results() -> Iterator[dict]:
+        for item, values in texts.items():
+            text, confidence = medoid([str(v) for v in values], rules)
+            row = per_item.loc[item]
+            pair = _finite(row["agreement"])
+            is_gold = item in gold and gold[item] is not None
+            yield {
+                "item_id": int(item),
+                "n_answers": int(row["n"]),
+                "n_skipped": int(skipped.get(item, 0)),
+                "consensus": gold[item] if is_gold else text,
+                "method": "gold" if is_gold else "medoid",
+                "confidence": 1.0 if is_gold else _finite(confidence),
+                "agreement": pair,
+                "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
+                "is_tie": False,
+                "by_method": {"medoid": {"value": text, "confidence": _finite(confidence)}},
+            }
+
+    return report, results()
