@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling import views
+from labeling import views, views_media, views_workspace
 
 urlpatterns = [
     path("", views.project_list, name="projects"),
@@ -8,4 +8,6 @@ urlpatterns = [
     path(
         "projects/<int:project_id>/stats/refresh/", views.project_stats_refresh, name="project-stats-refresh"
     ),
+    path("projects/<int:project_id>/label/", views_workspace.workspace, name="workspace"),
+    path("items/<int:item_id>/media/<str:variant>/", views_media.item_media, name="item-media"),
 ]
