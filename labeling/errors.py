@@ -16,6 +16,10 @@ class ApplicationError(Exception):
             self.code = code
         self.extra = extra or {}
 
+    def with_status(self, status_code: int) -> "ApplicationError":
+        self.status_code = status_code
+        return self
+
 
 class Invalid(ApplicationError):
     status_code = 400

@@ -1,6 +1,8 @@
 """One exception handler: every 4xx/5xx the API produces has the same JSON shape."""
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions as drf
@@ -52,6 +54,12 @@ def exception_handler(exc, context):
         if isinstance(exc, ServiceUnavailable):
             response["Retry-After"] = str(exc.retry_after_seconds)
         return response
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024**2
+        return Response(
+            error_body("too_large", f"The request body is over {limit} MB; upload a file instead."),
+            status=413,
+        )
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = drf.ValidationError(detail)

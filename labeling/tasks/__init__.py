@@ -1,6 +1,7 @@
 """Celery adapters for the labeling app; each module registers its tasks on import."""
 
+from labeling.tasks.imports import items_import_media_task
 from labeling.tasks.leases import leases_reclaim_task
 from labeling.tasks.stats import project_stats_refresh_task
 
-__all__ = ["leases_reclaim_task", "project_stats_refresh_task"]
+__all__ = ["items_import_media_task", "leases_reclaim_task", "project_stats_refresh_task"]
