@@ -1,5 +1,6 @@
 from django.urls import path
 
+from labeling.api.annotation_import import AnnotationImportApi
 from labeling.api.items import ProjectItemsApi
 from labeling.api.jobs import JobDetailApi, ProjectStatsRefreshApi
 from labeling.api.labeling import AnnotationSubmitApi, LabelerProgressApi, NextItemApi
@@ -18,6 +19,11 @@ urlpatterns = [
     path("projects/<int:project_id>/progress/", LabelerProgressApi.as_view(), name="api-my-progress"),
     path("items/<int:item_id>/annotations/", AnnotationSubmitApi.as_view(), name="api-item-annotations"),
     path("projects/<int:project_id>/items/", ProjectItemsApi.as_view(), name="api-project-items"),
+    path(
+        "projects/<int:project_id>/annotations/import/",
+        AnnotationImportApi.as_view(),
+        name="api-annotation-import",
+    ),
     path("projects/<int:project_id>/items/overlap/", ItemsOverlapApi.as_view(), name="api-items-overlap"),
     path("projects/<int:project_id>/items/<int:item_id>/gold/", ItemGoldApi.as_view(), name="api-item-gold"),
     path("users/", UserCreateApi.as_view(), name="api-users"),
