@@ -1,6 +1,6 @@
 from django.urls import path
 
-from labeling import views, views_media, views_workspace
+from labeling import views, views_data, views_media, views_workspace
 
 urlpatterns = [
     path("", views.project_list, name="projects"),
@@ -9,5 +9,6 @@ urlpatterns = [
         "projects/<int:project_id>/stats/refresh/", views.project_stats_refresh, name="project-stats-refresh"
     ),
     path("projects/<int:project_id>/label/", views_workspace.workspace, name="workspace"),
+    path("projects/<int:project_id>/data/", views_data.data_page, name="data"),
     path("items/<int:item_id>/media/<str:variant>/", views_media.item_media, name="item-media"),
 ]

@@ -64,11 +64,20 @@ def _project(manager, reviewer, labelers, **fields) -> Project:
 def _add_media_item(project: Project, *, external_id: str, content: bytes, suffix: str, **fields) -> bool:
     if Item.objects.filter(project=project, external_id=external_id).exists():
         return False
+    from labeling.imports.media import process_media
+
+    processed = process_media(content)  # the same path as an upload: quality, thumbnail, waveform
     item = Item(
         project=project, kind=project.data_type, external_id=external_id, target=project.overlap, **fields
     )
     item.content_hash = hashlib.sha256(content).hexdigest()
-    item.media.save(f"demo/{uuid.uuid4().hex}{suffix}", ContentFile(content), save=False)
+    item.quality = processed.quality
+    stem = f"demo/{uuid.uuid4().hex}"
+    item.media.save(f"{stem}{suffix}", ContentFile(content), save=False)
+    if processed.thumbnail:
+        item.thumbnail.save(f"{stem}.jpg", ContentFile(processed.thumbnail), save=False)
+    if processed.waveform:
+        item.waveform.save(f"{stem}.json", ContentFile(processed.waveform), save=False)
     item.save()
     return True
 
@@ -114,7 +123,9 @@ def _load_speech(project: Project) -> None:
 
 def _load_pairs(project: Project) -> None:
     from labeling.demo.records import person_record_pairs
+    from labeling.services.items import RecordStats
 
+    stats = RecordStats()
     existing = set(Item.objects.filter(project=project).values_list("external_id", flat=True))
     Item.objects.bulk_create(
         Item(
@@ -123,6 +134,7 @@ def _load_pairs(project: Project) -> None:
             target=project.overlap,
             external_id=pair["external_id"],
             data={"left": pair["left"], "right": pair["right"]},
+            quality=stats.add({"left": pair["left"], "right": pair["right"]}),
             metadata={**pair.get("metadata", {}), "kind": pair["kind"], "truth": str(pair["truth"])},
             is_gold=index < 4,
             gold_value=str(pair["truth"]) if index < 4 else None,

@@ -46,3 +46,18 @@ def test_wrong_password_shows_an_error_and_stays_logged_out(page, live_server):
     expect(page.get_by_role("alert")).to_be_visible()
     page.goto(f"{live_server.url}/")
     assert "/login/" in page.url
+
+
+def test_manager_uploads_a_csv_on_the_data_page(page, live_server, tmp_path):
+    manager = UserFactory(username="uploader", is_staff=True)
+    project = ProjectFactory(created_by=manager, name="Pairs", data_type="record", classes=["1", "0"])
+    csv_file = tmp_path / "pairs.csv"
+    csv_file.write_text("external_id,left.name,right.name,region\np1,Bob,Robert,EU\np2,Ann,Anna,NA\n")
+    login(page, live_server, "uploader")
+    page.goto(f"{live_server.url}/projects/{project.id}/data/")
+    page.get_by_label("Metadata columns (slices, not shown to labelers)").fill("region")
+    page.locator("#file-input").set_input_files(str(csv_file))
+    expect(page.get_by_text("Imported: 2 created, 0 already there (of 2 rows).")).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="region")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "data.png"), full_page=True)
