@@ -53,12 +53,15 @@ async def upload(base: str, project_id: int, token: str, content: bytes) -> tupl
     form.add_field("file", content, filename="records.csv", content_type="text/csv")
     form.add_field("metadata_columns", "region")
     started = time.perf_counter()
-    async with aiohttp.ClientSession() as session, session.post(
-        f"{base}/api/projects/{project_id}/items/",
-        data=form,
-        headers={"Authorization": f"Token {token}"},
-        timeout=aiohttp.ClientTimeout(total=600),
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{base}/api/projects/{project_id}/items/",
+            data=form,
+            headers={"Authorization": f"Token {token}"},
+            timeout=aiohttp.ClientTimeout(total=600),
+        ) as response,
+    ):
         body = await response.json()
         return response.status, body, time.perf_counter() - started
 
