@@ -3,6 +3,7 @@ core. The report's shape is documented in docs/agreement.md."""
 
 from consistency.services.measure.categorical import measure_categorical
 from consistency.services.measure.common import CONSENSUS_METHODS, LEVELS, RunParams
+from consistency.services.measure.shapes import measure_boxes, measure_multi
 from consistency.services.measure.transcription import measure_transcription
 
 CATEGORICAL_KINDS = {"classes", "rating"}
@@ -16,6 +17,10 @@ def measure_project(*, frame, label_kind, classes, slices, gold, params: RunPara
         return measure_transcription(
             frame=frame, slices=slices, gold=gold, rules=transcript_rules, params=params
         )
+    if label_kind == "boxes":
+        return measure_boxes(frame=frame, classes=classes, gold=gold, params=params)
+    if label_kind == "multi_classes":
+        return measure_multi(frame=frame, classes=classes, gold=gold, params=params)
     if label_kind not in CATEGORICAL_KINDS:
         raise ValueError(f"agreement for {label_kind} projects is not measured by this version of Concord")
     return measure_categorical(frame=frame, classes=classes, slices=slices, gold=gold, params=params)

@@ -134,3 +134,21 @@ def test_transcription_runs_report_wer_and_medoid_consensus(staff):
     assert 0 < run.report["overall"]["extra"]["mean 1 − WER"] < 1
     result = ItemResult.objects.get(run=run, item=items[2])
     assert result.consensus == "play some jazz" and result.method == "medoid"
+
+
+def test_box_and_multi_class_projects_run(staff):
+    boxes = ProjectFactory(created_by=staff, label_kind="boxes", classes=["dent", "scratch"])
+    b = {"x": 10, "y": 10, "w": 40, "h": 30, "class": "dent"}
+    label(boxes, [[[b], [b], [{**b, "x": 14}]], [[b], [], [b]]])
+    run = AgreementRun.objects.create(project=boxes, schema_version=boxes.schema_version)
+    agreement_run_compute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.report["kind"] == "boxes"
+    assert ItemResult.objects.filter(run=run, method="fused").count() == 2
+    multi = ProjectFactory(created_by=staff, label_kind="multi_classes", classes=["a", "b", "c"])
+    label(multi, [[["a"], ["a", "b"], ["a"]], [["c"], ["c"], []], [["b"], ["b"], ["b"]]])
+    run = AgreementRun.objects.create(project=multi, schema_version=multi.schema_version)
+    agreement_run_compute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.report["kind"] == "multi_classes" and run.headline_alpha is not None

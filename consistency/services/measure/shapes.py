@@ -1,0 +1,135 @@
+"""Boxes and multi-class answers: their agreement figures and consensus per item."""
+
+import time
+from collections.abc import Iterator
+
+import pandas as pd
+
+from consistency.metrics.boxes import box_agreement, fuse_boxes
+from consistency.metrics.multilabel import multilabel_agreement
+from consistency.services.measure.common import (
+    _base_counts,
+    _finite,
+    _not_enough,
+    _simple_labelers,
+    alpha_meaning,
+)
+
+
+def _results_common(frame: pd.DataFrame):
+    return frame[frame["skipped"]].groupby("item").size()
+
+
+def measure_boxes(*, frame, classes, gold, params):
+    started = time.perf_counter()
+    answered, counts_info = _base_counts(frame)
+    if answered.empty:
+        return _not_enough(counts_info, "No answers yet."), iter(())
+    try:
+        measured = box_agreement(answered, seed=params.seed)
+    except ValueError as exc:
+        return _not_enough(counts_info, str(exc).capitalize() + "."), iter(())
+    per_item = measured.pop("per_item").set_index("item")
+    counts_info |= {
+        "items_measured": int((per_item["n"] >= 2).sum()),
+        "items_excluded": int((per_item["n"] < 2).sum()),
+    }
+    report = {
+        "kind": "boxes",
+        "counts": counts_info,
+        "overall": {
+            "level": "1 − IoU",
+            "alpha": _finite(measured["alpha"]) if measured["alpha"] is not None else None,
+            "alpha_ci": None,
+            "meaning": alpha_meaning(measured["alpha"]),
+            "extra": {
+                f"mean IoU of matched boxes (≥ {measured['threshold']})": measured["mean_iou"],
+                "labeler pairs drawing as many boxes": measured["count_agreement"],
+                "class agreement of matched boxes": measured["class_agreement"],
+                "matched share of boxes": measured["match_rate"],
+            },
+        },
+        "labelers": _simple_labelers(frame, answered),
+        "consensus": {"method": "fused boxes"},
+        "timing": {"seconds": round(time.perf_counter() - started, 3)},
+    }
+    skipped = _results_common(frame)
+    answers = answered.groupby("item")["value"].apply(list)
+
+    def results() -> Iterator[dict]:
+        for item, boxes in answers.items():
+            fused, confidence = fuse_boxes(boxes)
+            pair = _finite(per_item.loc[item, "agreement"])
+            is_gold = item in gold and gold[item] is not None
+            yield {
+                "item_id": int(item),
+                "n_answers": len(boxes),
+                "n_skipped": int(skipped.get(item, 0)),
+                "consensus": gold[item] if is_gold else fused,
+                "method": "gold" if is_gold else "fused",
+                "confidence": 1.0 if is_gold else confidence,
+                "agreement": pair,
+                "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
+                "is_tie": False,
+                "by_method": {"fused": {"value": fused, "confidence": confidence}},
+            }
+
+    return report, results()
+
+
+def measure_multi(*, frame, classes, gold, params):
+    started = time.perf_counter()
+    answered, counts_info = _base_counts(frame)
+    if answered.empty:
+        return _not_enough(counts_info, "No answers yet."), iter(())
+    measured = multilabel_agreement(answered, classes)
+    counts_info |= {
+        "items_measured": measured["items_measured"],
+        "items_excluded": int((measured["answers"] < 2).sum()),
+    }
+    if measured["items_measured"] < 2:
+        return _not_enough(counts_info, "Fewer than two items have two or more answers."), iter(())
+    report = {
+        "kind": "multi_classes",
+        "counts": counts_info,
+        "overall": {
+            "level": "binary per class, support-weighted",
+            "alpha": _finite(measured["alpha"]),
+            "alpha_ci": None,
+            "meaning": alpha_meaning(measured["alpha"]),
+        },
+        "per_class": [
+            {
+                "class": r["class"],
+                "alpha": _finite(r["alpha"]),
+                "support": r["support"],
+                "most_confused_with": None,
+                "confusions": 0,
+            }
+            for r in measured["per_class"]
+        ],
+        "labelers": _simple_labelers(frame, answered),
+        "consensus": {"method": "majority per class"},
+        "timing": {"seconds": round(time.perf_counter() - started, 3)},
+    }
+    skipped = _results_common(frame)
+
+    def results() -> Iterator[dict]:
+        for i, item in enumerate(measured["items"].tolist()):
+            pair = _finite(measured["item_agreement"][i])
+            value = measured["consensus"][i]
+            is_gold = item in gold and gold[item] is not None
+            yield {
+                "item_id": item,
+                "n_answers": int(measured["answers"][i]),
+                "n_skipped": int(skipped.get(item, 0)),
+                "consensus": gold[item] if is_gold else value,
+                "method": "gold" if is_gold else "majority",
+                "confidence": 1.0 if is_gold else pair,
+                "agreement": pair,
+                "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
+                "is_tie": False,
+                "by_method": {"majority": {"value": value, "confidence": pair}},
+            }
+
+    return report, results()
