@@ -158,3 +158,39 @@ def _fail(run: AgreementRun, message: str) -> AgreementRun:
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "error", "finished_at"])
     return run
+
+
+def agreement_runs_start_due() -> list[int]:
+    """Start a run in every project whose new answers since its last run reached its
+    ``auto_run_every`` (debounced: at most one run in flight per project; beat calls this)."""
+    from django.db.models import Count, OuterRef, Q, Subquery
+
+    from labeling.models import Annotation
+
+    last_count = (
+        AgreementRun.objects.filter(project=OuterRef("pk"))
+        .order_by("-created_at")
+        .values("annotation_count")[:1]
+    )
+    projects = (
+        Project.objects.filter(auto_run_every__gt=0)
+        .exclude(agreement_runs__status__in=[RunStatus.PENDING, RunStatus.RUNNING])
+        .annotate(last=Subquery(last_count))
+    )
+    started = []
+    for project in projects:
+        current = Annotation.objects.filter(item__project=project, is_current=True).aggregate(
+            n=Count("pk", filter=Q(skip_reason=""))
+        )["n"]
+        if current - (project.last or 0) >= project.auto_run_every:
+            try:
+                run = agreement_run_request(
+                    project=project,
+                    requested_by=None,
+                    trigger=RunTrigger.AUTO,
+                    params=RunParams(consensus=project.consensus_method),
+                )
+            except Conflict:
+                continue
+            started.append(run.id)
+    return started

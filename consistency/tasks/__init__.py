@@ -1,5 +1,5 @@
 """Celery adapters for the consistency app."""
 
-from consistency.tasks.runs import agreement_run_compute_task, snapshot_create_task
+from consistency.tasks.runs import agreement_run_compute_task, agreement_runs_auto_task, snapshot_create_task
 
-__all__ = ["agreement_run_compute_task", "snapshot_create_task"]
+__all__ = ["agreement_run_compute_task", "agreement_runs_auto_task", "snapshot_create_task"]

@@ -16,3 +16,11 @@ def snapshot_create_task(job_id: int) -> None:
     from labeling.services.jobs import job_execute
 
     job_execute(job_id=job_id, runner=snapshot_create)
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def agreement_runs_auto_task() -> list[int]:
+    """Periodic (beat): start runs where enough new answers arrived."""
+    from consistency.services.agreement_runs import agreement_runs_start_due
+
+    return agreement_runs_start_due()

@@ -15,7 +15,7 @@ from labeling.selectors.projects import (
     project_list_for_user,
     project_members,
 )
-from labeling.services.projects import MAX_OVERLAP, membership_set, project_create
+from labeling.services.projects import MAX_OVERLAP, membership_set, project_create, project_update
 
 
 class LabelClassOut(serializers.Serializer):
@@ -50,6 +50,9 @@ class ProjectOut(serializers.Serializer):
 
 
 class ProjectDetailOut(ProjectOut):
+    gold_rate = serializers.FloatField()
+    lease_seconds = serializers.IntegerField()
+    auto_run_every = serializers.IntegerField()
     instructions = serializers.CharField(source="current_schema.instructions", default="")
     classes = LabelClassOut(source="current_schema.classes.all", many=True, default=list)
 
@@ -84,10 +87,28 @@ class ProjectListCreateApi(APIView):
 
 
 class ProjectDetailApi(APIView):
+    class UpdateSerializer(StrictInputSerializer):
+        name = serializers.CharField(max_length=200, required=False)
+        overlap = serializers.IntegerField(min_value=1, max_value=MAX_OVERLAP, required=False)
+        consensus_method = serializers.ChoiceField(choices=ConsensusMethod.choices, required=False)
+        gold_rate = serializers.FloatField(min_value=0, max_value=1, required=False)
+        lease_seconds = serializers.IntegerField(min_value=10, max_value=86_400, required=False)
+        auto_run_every = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+
     @extend_schema(responses=ProjectDetailOut, summary="One project with its schema version and counts")
     def get(self, request, project_id: int):
         project = project_detail_for_member(project_id=project_id, user=request.user)
         return Response(ProjectDetailOut(project).data)
+
+    @extend_schema(request=UpdateSerializer, responses=ProjectDetailOut, summary="Change settings (managers)")
+    def patch(self, request, project_id: int):
+        project, _ = project_get_for_member(project_id=project_id, user=request.user)
+        data = self.UpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        project_update(project=project, acting_user=request.user, **data.validated_data)
+        return Response(
+            ProjectDetailOut(project_detail_for_member(project_id=project.id, user=request.user)).data
+        )
 
 
 class MembershipOut(serializers.Serializer):

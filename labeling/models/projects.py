@@ -52,6 +52,10 @@ class Project(models.Model):
     lease_seconds = models.PositiveIntegerField(
         default=600, help_text="How long a reserved item stays with a labeler before returning to the pool."
     )
+    auto_run_every = models.PositiveIntegerField(
+        default=0,
+        help_text="Start an agreement run when this many new answers arrived since the last one (0: off).",
+    )
     gold_rate = models.FloatField(
         default=0.0, help_text="Share of a labeler's stream drawn from gold items (0 to 1)."
     )

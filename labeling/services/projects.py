@@ -175,3 +175,27 @@ def user_create(
         )
     token = Token.objects.create(user=user)
     return user, token.key
+
+
+@transaction.atomic
+def project_update(*, project: Project, acting_user: AbstractBaseUser, **changes) -> Project:
+    """Managers change settings. A new overlap k applies to every item still at the old k
+    (items whose k was set by hand keep theirs), never below the answers already taken."""
+    from django.db.models import F
+    from django.db.models.functions import Greatest
+
+    from labeling.models import Item
+
+    membership = ProjectMembership.objects.filter(project=project, user=acting_user).first()
+    if membership is None or membership.role != Role.MANAGER:
+        raise PermissionDenied("Only the project's managers can change its settings.")
+    old_overlap = project.overlap
+    for field, value in changes.items():
+        setattr(project, field, value)
+    project.full_clean(exclude=["created_by"])
+    project.save(update_fields=list(changes))
+    if "overlap" in changes and changes["overlap"] != old_overlap:
+        Item.objects.filter(project=project, target=old_overlap).update(
+            target=Greatest(F("slots_taken"), changes["overlap"])
+        )
+    return project

@@ -152,3 +152,21 @@ def test_box_and_multi_class_projects_run(staff):
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED, run.error
     assert run.report["kind"] == "multi_classes" and run.headline_alpha is not None
+
+
+def test_runs_start_automatically_when_enough_new_answers_arrive(
+    project, staff, django_capture_on_commit_callbacks
+):
+    from consistency.services.agreement_runs import agreement_runs_start_due
+
+    project.auto_run_every = 10
+    project.save()
+    label(project, ANSWERS[:3])  # 9 answers: not yet
+    assert agreement_runs_start_due() == []
+    label(project, ANSWERS[3:4])  # 12 answers
+    with django_capture_on_commit_callbacks(execute=True):
+        started = agreement_runs_start_due()
+    assert len(started) == 1
+    run = AgreementRun.objects.get(pk=started[0])
+    assert run.trigger == "auto" and run.status == RunStatus.SUCCEEDED
+    assert agreement_runs_start_due() == []  # nothing new since that run

@@ -154,3 +154,25 @@ def test_non_member_cannot_add_members_and_gets_404(project, user):
     )
     assert response.status_code == 404
     assert not ProjectMembership.objects.filter(user=user).exists()
+
+
+def test_manager_raises_k_and_it_reaches_items_at_the_old_k(project, staff):
+    default = ItemFactory(project=project)
+    custom = ItemFactory(project=project, target=7)
+    response = client_for(staff).patch(
+        f"/api/projects/{project.id}/", {"overlap": 5, "auto_run_every": 100}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["overlap"] == 5 and response.json()["auto_run_every"] == 100
+    default.refresh_from_db()
+    custom.refresh_from_db()
+    assert (default.target, custom.target) == (5, 7)
+
+
+@pytest.mark.parametrize("role", [Role.LABELER, Role.REVIEWER])
+def test_only_managers_change_settings(project, role):
+    member = MembershipFactory(project=project, role=role).user
+    response = client_for(member).patch(f"/api/projects/{project.id}/", {"overlap": 9}, format="json")
+    assert response.status_code == 403
+    project.refresh_from_db()
+    assert project.overlap == 3
