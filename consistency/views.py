@@ -181,3 +181,41 @@ def _median_time_per_labeler(project) -> dict:
     for labeler, ms in answers.values_list("labeler_id", "time_spent_ms").iterator():
         times.setdefault(labeler, []).append(ms)
     return {labeler: statistics.median(values) / 1000 for labeler, values in times.items()}
+
+
+@require_GET
+@login_required
+def model_page(request, project_id: int):
+    """The course's prioritization table: model accuracy vs HLP per slice, sorted by potential."""
+    from consistency.models import Prediction
+    from consistency.selectors.annotations import item_slices
+    from consistency.services.predictions import gap_table
+
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+    run = run_latest(project=project)
+    versions = list(
+        Prediction.objects.filter(project=project)
+        .values_list("model_version", flat=True)
+        .distinct()
+        .order_by()
+    )
+    fields = list(item_slices(project=project).columns)
+    version = request.GET.get("version") or (versions[-1] if versions else "")
+    field = request.GET.get("field") or (fields[0] if fields else "")
+    table, error = None, ""
+    if run is not None and version in versions:
+        try:
+            table = gap_table(project=project, run=run, model_version=version, field=field)
+        except ValueError as exc:
+            error = str(exc)
+    context = {
+        "project": project,
+        "run": run,
+        "versions": versions,
+        "version": version,
+        "fields": fields,
+        "field": field,
+        "table": table,
+        "error": error,
+    }
+    return render(request, "consistency/model.html", context)

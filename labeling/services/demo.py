@@ -206,6 +206,34 @@ def _transcript_answer(item, reliability, rng):
     return text if rng.random() > 0.1 else text.lower()
 
 
+def _predictions(
+    project: Project, truth_key: str, slice_key: str, weak_value: str, classes: list[str]
+) -> None:
+    """A simulated model in shadow mode: right 90% of the time, 60% on one weak slice."""
+    import random
+
+    from consistency.models import Prediction
+
+    if Prediction.objects.filter(project=project).exists():
+        return
+    rng = random.Random(project.id)
+    rows = []
+    for item in project.items.only("id", "metadata"):
+        truth = item.metadata.get(truth_key)
+        accuracy = 0.6 if str(item.metadata.get(slice_key)) == weak_value else 0.9
+        value = truth if rng.random() < accuracy else rng.choice(classes)
+        rows.append(
+            Prediction(
+                project=project,
+                item=item,
+                model_version="demo-model-v1",
+                value=value,
+                score=round(rng.uniform(0.5, 1.0), 2),
+            )
+        )
+    Prediction.objects.bulk_create(rows)
+
+
 def _start_run(project: Project, manager) -> None:
     from consistency.models import AgreementRun
     from consistency.services.agreement_runs import agreement_run_request
@@ -254,6 +282,10 @@ def demo_load() -> dict:
     )
     _load_pairs(pairs)
     _simulate(pairs, _pair_answer)
+    _predictions(
+        defects, "generated_defect", "lighting", "dim", ["deep scratch", "shallow scratch", "dent", "none"]
+    )
+    _predictions(pairs, "truth", "region", "APAC", ["1", "0"])
     for project in (defects, speech, pairs):
         _start_run(project, manager)
 

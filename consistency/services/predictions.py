@@ -1,0 +1,115 @@
+"""Model predictions (shadow mode) and the course's gap-to-HLP table."""
+
+import csv
+import io
+import json
+
+import pandas as pd
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from consistency.metrics.human_level import gap_to_hlp
+from consistency.models import AgreementRun, ItemResult, Prediction
+from consistency.selectors.annotations import item_slices
+from labeling.answers import answer_validate
+from labeling.errors import Invalid
+from labeling.models import Item, LabelSchemaVersion, Project
+
+
+def _rows(content: bytes) -> list[tuple[int, str, object, float | None]]:
+    text = content.decode("utf-8-sig")
+    if text.lstrip().startswith("{"):
+        rows = []
+        for line, raw in enumerate(text.splitlines(), start=1):
+            if raw.strip():
+                obj = json.loads(raw)
+                rows.append((line, str(obj.get("external_id", "")), obj.get("value"), obj.get("score")))
+        return rows
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or not {"external_id", "value"} <= set(reader.fieldnames):
+        raise ValueError("the CSV needs the columns external_id and value (and optionally score)")
+    return [
+        (line, r["external_id"], r["value"], float(r["score"]) if r.get("score") not in (None, "") else None)
+        for line, r in enumerate(reader, start=2)
+    ]
+
+
+@transaction.atomic
+def predictions_upload(
+    *, project: Project, content: bytes, model_version: str, uploaded_by: AbstractBaseUser
+) -> dict:
+    """All or nothing; re-uploading a model version replaces its predictions."""
+    try:
+        rows = _rows(content)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+        raise Invalid(f"The file cannot be read: {exc}", fields={"file": [str(exc)]}) from exc
+    version = LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False).order_by(
+        "-number"
+    )
+    names = set(version.first().classes.values_list("name", flat=True))
+    ids = dict(
+        Item.objects.filter(project=project, external_id__in={r[1] for r in rows}).values_list(
+            "external_id", "id"
+        )
+    )
+    errors, unknown, objects = [], [], []
+    for line, external_id, value, score in rows:
+        if external_id not in ids:
+            unknown.append(external_id)
+            continue
+        try:
+            value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
+        except Invalid as exc:
+            errors.append(f"line {line}: {exc.message}")
+            continue
+        objects.append(
+            Prediction(
+                project=project,
+                item_id=ids[external_id],
+                model_version=model_version,
+                value=value,
+                score=score,
+                uploaded_by=uploaded_by,
+            )
+        )
+    if errors:
+        raise Invalid("Some predictions are invalid; nothing was stored.", fields={"rows": errors[:200]})
+    Prediction.objects.filter(project=project, model_version=model_version).delete()
+    Prediction.objects.bulk_create(objects, batch_size=5000)
+    return {"model_version": model_version, "stored": len(objects), "unknown_external_ids": unknown[:200]}
+
+
+def gap_table(*, project: Project, run: AgreementRun, model_version: str, field: str) -> dict:
+    """slice | model accuracy | HLP | gap | % of data | potential, from the run's consensus
+    (gold where it exists) and its HLP per slice."""
+    reference = pd.Series(
+        dict(ItemResult.objects.filter(run=run).exclude(consensus=None).values_list("item_id", "consensus")),
+        dtype=object,
+    )
+    predictions = pd.Series(
+        dict(
+            Prediction.objects.filter(project=project, model_version=model_version).values_list(
+                "item_id", "value"
+            )
+        ),
+        dtype=object,
+    )
+    slices = item_slices(project=project)
+    hlp_rows = ((run.report or {}).get("hlp") or {}).get("per_slice", {}).get(field, [])
+    hlp = pd.Series({str(r["value"]): r["rate"] for r in hlp_rows}, dtype=float)
+    slice_of_item = slices[field] if field in slices.columns else pd.Series(dtype=object)
+    overall_hlp = ((run.report or {}).get("hlp") or {}).get("project", {}).get("hlp")
+    if field not in slices.columns:
+        slice_of_item = pd.Series("all", index=reference.index)
+        hlp = pd.Series({"all": overall_hlp}, dtype=float)
+    table = gap_to_hlp(predictions, reference, hlp, slice_of_item)
+    disagreeing = [
+        item
+        for item, value in predictions.items()
+        if item in reference.index and str(reference[item]) != str(value)
+    ]
+    return {
+        "rows": table.to_dict("records"),
+        "disagreeing_items": disagreeing[:200],
+        "overall_hlp": overall_hlp,
+    }
