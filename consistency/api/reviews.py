@@ -1,0 +1,127 @@
+"""The disagreement queue and item reviews over REST (reviewers and managers)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from consistency.selectors.reviews import review_detail, review_item_get
+from consistency.selectors.runs import run_latest
+from consistency.services.reviews import ACTIONS, comment_add, disagreement_queue, review_act
+from labeling.api.serializers import StrictInputSerializer
+from labeling.errors import Conflict, Invalid, NotFound
+from labeling.models import Item
+from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
+
+
+class QueueRowOut(serializers.Serializer):
+    item = serializers.IntegerField(source="item_id")
+    external_id = serializers.CharField(source="item.external_id")
+    disagreement = serializers.FloatField()
+    consensus = serializers.JSONField(allow_null=True)
+    confidence = serializers.FloatField(allow_null=True)
+    is_tie = serializers.BooleanField()
+    n_answers = serializers.IntegerField()
+    first_class = serializers.CharField()
+    second_class = serializers.CharField()
+    status = serializers.SerializerMethodField()
+
+    def get_status(self, row) -> str:
+        return row.review_status or "open"
+
+
+def parse_queue_filters(query) -> dict:
+    filters = {}
+    a, b = query.get("a"), query.get("b")
+    if bool(a) != bool(b):
+        raise Invalid("Give both classes of the pair: a and b.", fields={"a": ["Needs b too."]})
+    if a:
+        filters["class_pair"] = (a, b)
+    if query.get("slice"):
+        field, sep, value = query["slice"].partition(":")
+        if not sep or not field:
+            raise Invalid("slice must be field:value.", fields={"slice": ["field:value"]})
+        filters["slice_filter"] = (field, value)
+    if query.get("labeler"):
+        if not str(query["labeler"]).isdigit():
+            raise Invalid("labeler must be a labeler id.", fields={"labeler": ["An integer."]})
+        filters["labeler_id"] = int(query["labeler"])
+    if query.get("status"):
+        if query["status"] not in ("open", "in_review", "resolved", "lacks_information"):
+            raise Invalid(
+                "Unknown status.", fields={"status": ["open, in_review, resolved, lacks_information"]}
+            )
+        filters["status"] = query["status"]
+    if query.get("model_disagrees") in ("true", "false"):
+        filters["model_disagrees"] = query["model_disagrees"] == "true"
+    return filters
+
+
+class DisagreementQueueApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("a", str, description="Class pair filter: items split between a and b."),
+            OpenApiParameter("b", str),
+            OpenApiParameter("slice", str, description="field:value"),
+            OpenApiParameter("labeler", int),
+            OpenApiParameter("status", str, enum=["open", "in_review", "resolved", "lacks_information"]),
+            OpenApiParameter("model_disagrees", bool),
+        ],
+        responses=QueueRowOut(many=True),
+        summary="Disagreeing items of the latest run, most disagreeing first",
+    )
+    def get(self, request, project_id: int):
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+        run = run_latest(project=project)
+        if run is None:
+            raise Conflict("No finished agreement run yet: start one first.")
+        rows = disagreement_queue(project=project, run=run, **parse_queue_filters(request.query_params))
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(QueueRowOut(page, many=True).data)
+
+
+def _item_for_reviewer(request, item_id: int):
+    item = Item.objects.select_related("project").filter(pk=item_id).first()
+    if item is None:
+        raise NotFound("Item not found.")
+    project, _ = project_get_for_member(project_id=item.project_id, user=request.user, roles=REVIEW_ROLES)
+    return project, review_item_get(project=project, item_id=item_id)
+
+
+class ItemReviewApi(APIView):
+    class InputSerializer(StrictInputSerializer):
+        action = serializers.ChoiceField(choices=ACTIONS)
+        expected_version = serializers.IntegerField(min_value=0, help_text="The review version you saw.")
+        value = serializers.JSONField(
+            required=False, allow_null=True, help_text="The final answer (resolve)."
+        )
+
+    @extend_schema(summary="Everything a reviewer needs about one item")
+    def get(self, request, item_id: int):
+        project, item = _item_for_reviewer(request, item_id)
+        return Response(review_detail(project=project, item=item))
+
+    @extend_schema(
+        request=InputSerializer, summary="Resolve, send back, mark 'x lacks information', tag example"
+    )
+    def post(self, request, item_id: int):
+        project, item = _item_for_reviewer(request, item_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        review_act(project=project, item=item, actor=request.user, **data.validated_data)
+        return Response(review_detail(project=project, item=item)["review"])
+
+
+class ItemCommentsApi(APIView):
+    class InputSerializer(StrictInputSerializer):
+        text = serializers.CharField(max_length=10_000)
+
+    @extend_schema(request=InputSerializer, summary="Add to the item's discussion (reviewers and managers)")
+    def post(self, request, item_id: int):
+        _, item = _item_for_reviewer(request, item_id)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = comment_add(item=item, author=request.user, text=data.validated_data["text"])
+        return Response({"id": comment.id, "author": request.user.username, "text": comment.text}, status=201)

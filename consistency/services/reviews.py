@@ -1,0 +1,159 @@
+"""The disagreement queue and its reviews: resolve, send back for more labels, mark that x lacks
+the information, tag as an example; comments; the audit log.
+
+Disagreement score (documented in the API): for categorical answers, the share of answer pairs
+that disagree on the item (1 − pairwise agreement: 0 when unanimous, 1 when every pair differs;
+ties rank high); for transcripts, 1 − the mean pairwise 1 − WER; for boxes, 1 − the mean matched
+IoU share. Items with a score above 0, or a tie, are in the queue.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Greatest
+
+from consistency.models import AgreementRun, AuditEvent, Comment, ItemResult, Prediction, Review, ReviewStatus
+from labeling.answers import answer_validate
+from labeling.errors import Conflict, Invalid
+from labeling.models import Annotation, Item, LabelSchemaVersion, Project
+
+ACTIONS = ("resolve", "send_back", "lacks_information", "tag_example", "start_review")
+
+
+def audit(*, project: Project, actor, action: str, target: str = "", before=None, after=None, outcome="ok"):
+    return AuditEvent.objects.create(
+        project=project,
+        actor=actor,
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+        outcome=outcome,
+    )
+
+
+def disagreement_queue(
+    *,
+    project: Project,
+    run: AgreementRun,
+    class_pair: tuple[str, str] | None = None,
+    slice_filter: tuple[str, str] | None = None,
+    labeler_id: int | None = None,
+    status: str | None = None,
+    model_disagrees: bool | None = None,
+) -> QuerySet[ItemResult]:
+    """The run's disagreeing items, most disagreeing first, with their review status."""
+    results = (
+        ItemResult.objects.filter(run=run)
+        .filter(Q(disagreement__gt=0) | Q(is_tie=True))
+        .select_related("item")
+        .annotate(review_status=F("item__review__status"), review_version=F("item__review__version"))
+        .order_by("-is_tie", "-disagreement", "item_id")
+    )
+    if class_pair:
+        a, b = class_pair
+        results = results.filter(Q(first_class=a, second_class=b) | Q(first_class=b, second_class=a))
+    if slice_filter:
+        field, value = slice_filter
+        results = results.alias(_slice=KeyTextTransform(field, "item__metadata")).filter(_slice=value)
+    if labeler_id:
+        results = results.filter(
+            Exists(Annotation.objects.filter(item=OuterRef("item"), labeler_id=labeler_id, is_current=True))
+        )
+    if status:
+        if status == ReviewStatus.OPEN:
+            results = results.filter(Q(item__review__isnull=True) | Q(item__review__status=ReviewStatus.OPEN))
+        else:
+            results = results.filter(item__review__status=status)
+    if model_disagrees is not None:
+        differs = Prediction.objects.filter(item=OuterRef("item")).exclude(value=OuterRef("consensus"))
+        results = results.filter(Exists(differs)) if model_disagrees else results.exclude(Exists(differs))
+    return results
+
+
+def _state(review: Review | None) -> dict:
+    if review is None:
+        return {"status": ReviewStatus.OPEN, "final_value": None, "is_example": False, "version": 0}
+    return {
+        "status": review.status,
+        "final_value": review.final_value,
+        "is_example": review.is_example,
+        "version": review.version,
+    }
+
+
+def review_act(
+    *,
+    project: Project,
+    item: Item,
+    actor: AbstractBaseUser,
+    action: str,
+    expected_version: int,
+    value=None,
+) -> Review:
+    """Apply a reviewer's action if they saw the current version; otherwise 409 with the state.
+
+    Both the successful and the refused attempt land in the audit log (the refused one is
+    written after the locking transaction ends, so the 409 does not roll it back).
+    """
+    if action not in ACTIONS:
+        raise Invalid(f"Unknown action {action!r}.", fields={"action": [f"One of: {', '.join(ACTIONS)}."]})
+    with transaction.atomic():
+        review, _ = Review.objects.select_for_update().get_or_create(item=item, defaults={"project": project})
+        before = _state(review)
+        if review.version == expected_version:
+            _apply(project, item, review, action, value)
+            review.version += 1
+            review.updated_by = actor
+            review.save()
+            audit(
+                project=project,
+                actor=actor,
+                action=f"review.{action}",
+                target=f"item {item.external_id}",
+                before=before,
+                after=_state(review),
+            )
+            return review
+    audit(
+        project=project,
+        actor=actor,
+        action=f"review.{action}",
+        target=f"item {item.external_id}",
+        before=before,
+        after={"attempted_value": value, "expected_version": expected_version},
+        outcome="conflict",
+    )
+    raise Conflict(
+        "Someone else acted on this item first; here is its current state.", extra={"current": before}
+    )
+
+
+def _apply(project: Project, item: Item, review: Review, action: str, value) -> None:
+    if action == "resolve":
+        version = LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False).order_by(
+            "-number"
+        )
+        names = set(version.first().classes.values_list("name", flat=True))
+        value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
+        review.status, review.final_value = ReviewStatus.RESOLVED, value
+        Item.objects.filter(pk=item.pk).update(is_gold=True, gold_value=value)
+    elif action == "send_back":
+        Item.objects.filter(pk=item.pk).update(target=Greatest(F("target"), F("slots_taken")) + 1)
+        review.status = ReviewStatus.OPEN
+    elif action == "lacks_information":
+        review.status = ReviewStatus.LACKS_INFORMATION
+    elif action == "tag_example":
+        review.is_example = not review.is_example
+    elif action == "start_review":
+        review.status = ReviewStatus.IN_REVIEW
+
+
+def comment_add(*, item: Item, author: AbstractBaseUser, text: str) -> Comment:
+    text = (text or "").strip()
+    if not text:
+        raise Invalid("A comment needs text.", fields={"text": ["Empty."]})
+    if len(text) > 10_000:
+        raise Invalid("A comment is at most 10,000 characters.", fields={"text": ["Too long."]})
+    return Comment.objects.create(item=item, author=author, text=text)

@@ -1,0 +1,409 @@
+"""Schema changes: merge classes, add a class (e.g. "borderline"), rename, split, new
+instructions, standardize transcripts. Each applied change publishes a new immutable schema
+version with the mapping from its parent; old annotations are never rewritten.
+
+A dry run computes agreement on the existing answers before and after the change (exact for
+merge, rename and standardization: the same answers, re-read) and how many items would be
+re-queued; nothing is written.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from consistency.metrics.coincidence import (
+    alpha,
+    bootstrap_alpha,
+    confusion_pairs,
+    merge_counts,
+    value_counts,
+)
+from consistency.models import ItemResult, RunTrigger, SchemaChange
+from consistency.selectors.annotations import annotations_frame
+from consistency.selectors.runs import run_latest
+from consistency.services.reviews import audit
+from labeling.errors import Conflict, Invalid
+from labeling.models import Item, LabelClass, LabelKind, LabelSchemaVersion, Project
+
+OPS = ("merge", "add_class", "rename", "split", "edit_instructions", "standardize_transcripts")
+PREVIEW_BOOTSTRAP = 400
+MAX_PATTERN = 200
+# Nested quantifiers such as (a+)+ or (\w*)* backtrack catastrophically in Python's engine,
+# which has no timeout: such patterns are refused up front (with the length cap below).
+_NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
+
+
+@dataclass
+class Plan:
+    op: str
+    classes: list[dict]
+    mapping: dict = field(default_factory=dict)
+    instructions: str | None = None
+    transcript_rules: list | None = None
+    requeue: dict = field(default_factory=dict)  # item id → extra answers wanted
+    summary: str = ""
+
+
+def _current(project: Project) -> LabelSchemaVersion:
+    return (
+        LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
+        .prefetch_related("classes")
+        .order_by("-number")
+        .first()
+    )
+
+
+def _names(version) -> list[str]:
+    return [c.name for c in version.classes.all()]
+
+
+def _class_rows(version) -> list[dict]:
+    return [{"name": c.name, "description": c.description, "color": c.color} for c in version.classes.all()]
+
+
+def _check_name(name, existing: list[str], field_name: str) -> str:
+    name = str(name or "").strip()
+    if not name or len(name) > 100:
+        raise Invalid("A class name needs 1 to 100 characters.", fields={field_name: ["Bad name."]})
+    if name in existing:
+        raise Invalid(f"A class named {name!r} already exists.", fields={field_name: ["Already exists."]})
+    return name
+
+
+def check_rules(rules) -> list[dict]:
+    from consistency.metrics.transcripts import compile_rules
+
+    if not isinstance(rules, list) or not rules:
+        raise Invalid("Give a list of rules {pattern, replacement, regex}.", fields={"rules": ["Empty."]})
+    clean = []
+    for index, rule in enumerate(rules, start=1):
+        if not isinstance(rule, dict):
+            raise Invalid(f"Rule {index} must be an object.", fields={"rules": [f"Rule {index}."]})
+        pattern = str(rule.get("pattern", ""))
+        if len(pattern) > MAX_PATTERN:
+            raise Invalid(
+                f"Rule {index}: patterns are at most {MAX_PATTERN} characters.",
+                fields={"rules": [pattern[:40]]},
+            )
+        if rule.get("regex") and _NESTED_QUANTIFIER.search(pattern):
+            raise Invalid(
+                f"Rule {index}: nested quantifiers like (a+)+ can take exponential time; "
+                "rewrite the pattern.",
+                fields={"rules": [pattern]},
+            )
+        clean.append(
+            {
+                "pattern": pattern,
+                "replacement": str(rule.get("replacement", ""))[:MAX_PATTERN],
+                "regex": bool(rule.get("regex")),
+            }
+        )
+    try:
+        compile_rules(clean)
+    except ValueError as exc:
+        raise Invalid(str(exc).capitalize() + ".", fields={"rules": [str(exc)]}) from exc
+    return clean
+
+
+def schema_change_plan(*, project: Project, op: str, params: dict) -> Plan:
+    """Validate a change against the current version and describe it (nothing is written)."""
+    if op not in OPS:
+        raise Invalid(f"Unknown op {op!r}.", fields={"op": [f"One of: {', '.join(OPS)}."]})
+    version = _current(project)
+    names = _names(version)
+    classes = _class_rows(version)
+    categorical = project.label_kind != LabelKind.TRANSCRIPTION
+    if op in ("merge", "add_class", "rename", "split") and not categorical:
+        raise Invalid(f"{op} applies to projects with classes.", fields={"op": ["Not for transcription."]})
+    if op == "merge":
+        merged = params.get("classes")
+        if not isinstance(merged, list) or len(merged) < 2 or len(set(merged)) != len(merged):
+            raise Invalid(
+                "Merge at least two different classes.", fields={"classes": ["Two or more, distinct."]}
+            )
+        missing = [m for m in merged if m not in names]
+        if missing:
+            raise Invalid(
+                f"Not classes of schema v{version.number}: {', '.join(map(str, missing))}.",
+                fields={"classes": [f"Unknown: {', '.join(map(str, missing))}"]},
+            )
+        into = str(params.get("into") or "").strip()
+        if not into:
+            raise Invalid("Name the merged class (into).", fields={"into": ["Required."]})
+        if into in names and into not in merged:
+            raise Invalid(
+                f"{into!r} is another existing class; merge it in too or pick a new name.",
+                fields={"into": ["Existing class outside the merge."]},
+            )
+        first = min(names.index(m) for m in merged)
+        kept = [c for c in classes if c["name"] not in merged]
+        kept.insert(
+            first, {"name": into, "description": " / ".join(merged), "color": classes[first]["color"]}
+        )
+        return Plan(
+            op, kept, {m: into for m in merged if m != into}, summary=f"merge {', '.join(merged)} → {into}"
+        )
+    if op == "add_class":
+        name = _check_name(params.get("name"), names, "name")
+        plan = Plan(
+            op,
+            [*classes, {"name": name, "description": str(params.get("description", "")), "color": "#868e96"}],
+            summary=f"add class {name}",
+        )
+        if params.get("requeue_split"):
+            run = run_latest(project=project)
+            if run is not None:
+                split = ItemResult.objects.filter(run=run).filter(is_tie=True) | ItemResult.objects.filter(
+                    run=run, disagreement__gt=0
+                )
+                plan.requeue = dict.fromkeys(split.values_list("item_id", flat=True), 1)
+        return plan
+    if op == "rename":
+        old = params.get("from")
+        if old not in names:
+            raise Invalid(f"No class named {old!r}.", fields={"from": ["Unknown class."]})
+        new = _check_name(params.get("to"), names, "to")
+        renamed = [{**c, "name": new} if c["name"] == old else c for c in classes]
+        return Plan(op, renamed, {old: new}, summary=f"rename {old} → {new}")
+    if op == "split":
+        old = params.get("class")
+        into = params.get("into")
+        if old not in names:
+            raise Invalid(f"No class named {old!r}.", fields={"class": ["Unknown class."]})
+        if not isinstance(into, list) or len(into) < 2:
+            raise Invalid("Split into at least two new classes.", fields={"into": ["Two or more names."]})
+        others = [n for n in names if n != old]
+        new_names = [_check_name(n, others, "into") for n in into]
+        if len(set(new_names)) != len(new_names):
+            raise Invalid("The new classes must differ.", fields={"into": ["Duplicates."]})
+        position = names.index(old)
+        rows = [c for c in classes if c["name"] != old]
+        for offset, n in enumerate(new_names):
+            rows.insert(
+                position + offset, {"name": n, "description": "", "color": classes[position]["color"]}
+            )
+        frame = annotations_frame(project=project, schema_version=version)
+        hit = frame[frame["value"] == old].groupby("item").size()
+        return Plan(
+            op,
+            rows,
+            {old: None},
+            requeue={int(k): int(v) for k, v in hit.items()},
+            summary=f"split {old} → {', '.join(new_names)}",
+        )
+    if op == "edit_instructions":
+        text = params.get("instructions")
+        if not isinstance(text, str) or len(text) > 100_000:
+            raise Invalid(
+                "Give the new instructions as text (markdown).", fields={"instructions": ["Required."]}
+            )
+        return Plan(op, classes, instructions=text, summary="new label definitions")
+    if project.label_kind != LabelKind.TRANSCRIPTION:
+        raise Invalid(
+            "Transcript rules apply to transcription projects.", fields={"op": ["Not for classes."]}
+        )
+    rules = check_rules(params.get("rules"))
+    return Plan(
+        op,
+        classes,
+        transcript_rules=[*(version.transcript_rules or []), *rules],
+        summary=f"standardize transcripts ({len(rules)} rules)",
+    )
+
+
+def _categorical_agreement(frame, classes: list[str], seed: int = 0) -> dict:
+    answered = frame[~frame["skipped"] & ~frame["needs_relabel"] & frame["value"].isin(classes)]
+    if answered.empty:
+        return {"alpha": None, "alpha_ci": [None, None], "answers": 0}
+    _, counts = value_counts(answered, classes)
+    try:
+        value = alpha(counts)
+    except ValueError:
+        return {"alpha": None, "alpha_ci": [None, None], "answers": len(answered)}
+    low, high = bootstrap_alpha(counts, n_boot=PREVIEW_BOOTSTRAP, seed=seed)
+    return {"alpha": value, "alpha_ci": [low, high], "answers": len(answered)}
+
+
+def _clean(number):
+    return None if number is None or not np.isfinite(number) else round(float(number), 4)
+
+
+def schema_change_preview(*, project: Project, plan: Plan) -> dict:
+    """Agreement before and after on the same existing answers; items re-queued."""
+    version = _current(project)
+    frame = annotations_frame(project=project, schema_version=version)
+    if project.label_kind == LabelKind.TRANSCRIPTION:
+        from consistency.metrics.transcripts import compile_rules, normalize, transcript_agreement
+
+        answered = frame[~frame["skipped"]]
+        before_rules = version.transcript_rules or []
+        after_rules = plan.transcript_rules if plan.transcript_rules is not None else before_rules
+
+        def measure(rules):
+            try:
+                return {
+                    "alpha": transcript_agreement(answered, rules)["alpha"],
+                    "alpha_ci": [None, None],
+                    "answers": len(answered),
+                }
+            except ValueError:
+                return {"alpha": None, "alpha_ci": [None, None], "answers": len(answered)}
+
+        before, after = measure(before_rules), measure(after_rules)
+        compiled_before, compiled_after = compile_rules(before_rules), compile_rules(after_rules)
+        changed = [
+            {"before": str(v), "after": normalize(str(v), compiled_after)}
+            for v in answered["value"]
+            if normalize(str(v), compiled_before) != normalize(str(v), compiled_after)
+        ]
+        extra = {"changed_answers": len(changed), "examples": changed[:10]}
+    else:
+        old = _names(version)
+        new = [c["name"] for c in plan.classes]
+        before = _categorical_agreement(frame, old)
+        mapped = frame.copy()
+        mapped["value"] = [plan.mapping.get(v, v) if isinstance(v, str) else v for v in frame["value"]]
+        mapped["needs_relabel"] = frame["needs_relabel"] | mapped["value"].isna()
+        after = _categorical_agreement(mapped, new)
+        extra = {"changed_answers": int((mapped["value"] != frame["value"]).sum())}
+    return {
+        "before": {
+            **before,
+            "alpha": _clean(before["alpha"]),
+            "alpha_ci": [_clean(x) for x in before["alpha_ci"]],
+        },
+        "after": {
+            **after,
+            "alpha": _clean(after["alpha"]),
+            "alpha_ci": [_clean(x) for x in after["alpha_ci"]],
+        },
+        "requeued_items": len(plan.requeue),
+        "summary": plan.summary,
+        **extra,
+    }
+
+
+def schema_change_apply(
+    *, project: Project, op: str, params: dict, note: str, actor: AbstractBaseUser, dry_run: bool
+) -> dict:
+    """Preview, or publish the new version, re-queue items and start an agreement run."""
+    from consistency.services.agreement_runs import agreement_run_request
+    from consistency.services.measure import RunParams
+
+    plan = schema_change_plan(project=project, op=op, params=params)
+    preview = schema_change_preview(project=project, plan=plan)
+    if dry_run:
+        return {"dry_run": True, **preview}
+    note = (note or "").strip()
+    if not note:
+        raise Invalid("Say why (note) before changing the schema.", fields={"note": ["Required."]})
+    with transaction.atomic():
+        current = (
+            LabelSchemaVersion.objects.select_for_update()
+            .filter(project=project, published_at__isnull=False)
+            .order_by("-number")
+            .first()
+        )
+        version = LabelSchemaVersion.objects.create(
+            project=project,
+            number=current.number + 1,
+            parent=current,
+            instructions=plan.instructions if plan.instructions is not None else current.instructions,
+            mapping=plan.mapping,
+            note=note,
+            created_by=actor,
+            published_at=timezone.now(),
+            transcript_rules=plan.transcript_rules
+            if plan.transcript_rules is not None
+            else current.transcript_rules,
+        )
+        LabelClass.objects.bulk_create(
+            LabelClass(
+                schema_version=version,
+                name=c["name"],
+                description=c["description"],
+                color=c["color"],
+                position=i,
+            )
+            for i, c in enumerate(plan.classes)
+        )
+        by_count: dict[int, list[int]] = {}
+        for item_id, extra in plan.requeue.items():
+            by_count.setdefault(extra, []).append(item_id)
+        for extra, item_ids in by_count.items():
+            Item.objects.filter(project=project, pk__in=item_ids).update(target=F("target") + extra)
+        SchemaChange.objects.create(
+            project=project,
+            from_version=current,
+            to_version=version,
+            op=op,
+            params=params,
+            note=note,
+            before=preview["before"],
+            after=preview["after"],
+            requeued_items=len(plan.requeue),
+            created_by=actor,
+        )
+        audit(
+            project=project,
+            actor=actor,
+            action=f"schema.{op}",
+            target=f"v{current.number} → v{version.number}",
+            before={"classes": _names(current)},
+            after={"classes": [c["name"] for c in plan.classes], "note": note},
+        )
+        try:
+            run_id = agreement_run_request(
+                project=project,
+                requested_by=actor,
+                trigger=RunTrigger.SCHEMA_CHANGE,
+                params=RunParams(consensus=project.consensus_method),
+            ).id
+        except Conflict:
+            run_id = None  # a run is in flight; the next one measures the new version
+    return {"dry_run": False, "schema_version": version.number, "agreement_run": run_id, **preview}
+
+
+def schema_suggestions(*, project: Project, limit: int = 5) -> dict:
+    """Merge candidates (class pairs whose merge raises alpha most) and borderline candidates."""
+    version = _current(project)
+    if project.label_kind == LabelKind.TRANSCRIPTION:
+        return {"merges": [], "split_items": 0}
+    names = _names(version)
+    frame = annotations_frame(project=project, schema_version=version)
+    answered = frame[~frame["skipped"] & ~frame["needs_relabel"] & frame["value"].isin(names)]
+    merges = []
+    if not answered.empty:
+        _, counts = value_counts(answered, names)
+        try:
+            base = alpha(counts)
+        except ValueError:
+            base = None
+        pairs = confusion_pairs(counts)
+        if base is not None:
+            for i in range(len(names)):
+                for j in range(i + 1, len(names)):
+                    if pairs[i, j] == 0:
+                        continue
+                    try:
+                        merged = alpha(merge_counts(counts, [[i, j]]))
+                    except ValueError:
+                        continue
+                    merges.append(
+                        {
+                            "classes": [names[i], names[j]],
+                            "confusions": int(pairs[i, j]),
+                            "alpha_before": round(base, 4),
+                            "alpha_after": round(merged, 4),
+                            "gain": round(merged - base, 4),
+                        }
+                    )
+    merges.sort(key=lambda m: -m["gain"])
+    run = run_latest(project=project)
+    split = ItemResult.objects.filter(run=run, is_tie=True).count() if run else 0
+    return {"merges": merges[:limit], "split_items": split}

@@ -1,0 +1,81 @@
+import pytest
+
+from consistency.models import AgreementRun, AuditEvent, Comment
+from consistency.services.agreement_runs import agreement_run_compute
+from labeling.models import Item, Role
+from tests.consistency.services.test_agreement_runs import ANSWERS, label
+from tests.factories import MembershipFactory
+from tests.helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def labeled(project, staff):
+    labelers, items = label(project, ANSWERS)
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+    agreement_run_compute(run_id=run.id)
+    return labelers, items
+
+
+def test_queue_ranks_disagreements_and_filters_by_class_pair(project, staff, labeled):
+    client = client_for(staff)
+    body = client.get(f"/api/projects/{project.id}/disagreements/").json()
+    rows = body["results"]
+    assert {r["external_id"] for r in rows} == {labeled[1][i].external_id for i in (0, 1, 4, 5)}
+    assert rows[0]["disagreement"] >= rows[-1]["disagreement"]
+    pair = client.get(
+        f"/api/projects/{project.id}/disagreements/", {"a": "deep scratch", "b": "shallow scratch"}
+    )
+    assert pair.json()["count"] == 3
+    assert client.get(f"/api/projects/{project.id}/disagreements/", {"a": "dent"}).status_code == 400
+    mine = client.get(f"/api/projects/{project.id}/disagreements/", {"labeler": labeled[0][2].id}).json()
+    assert mine["count"] == 4
+
+
+def test_resolve_makes_gold_and_a_stale_second_resolve_gets_409_with_state(project, staff, labeled):
+    reviewer = MembershipFactory(project=project, role=Role.REVIEWER).user
+    item = labeled[1][0]
+    first = client_for(staff).post(
+        f"/api/items/{item.id}/review/",
+        {"action": "resolve", "value": "deep scratch", "expected_version": 0},
+        format="json",
+    )
+    assert first.status_code == 200 and first.json()["status"] == "resolved"
+    second = client_for(reviewer).post(
+        f"/api/items/{item.id}/review/",
+        {"action": "resolve", "value": "shallow scratch", "expected_version": 0},
+        format="json",
+    )
+    assert second.status_code == 409
+    assert second.json()["error"]["current"]["final_value"] == "deep scratch"
+    item.refresh_from_db()
+    assert item.is_gold and item.gold_value == "deep scratch"
+    outcomes = sorted(AuditEvent.objects.filter(action="review.resolve").values_list("outcome", flat=True))
+    assert outcomes == ["conflict", "ok"]
+
+
+def test_send_back_raises_k_and_comments_thread(project, staff, labeled):
+    item = labeled[1][1]
+    target = item.target
+    client = client_for(staff)
+    client.post(
+        f"/api/items/{item.id}/review/", {"action": "send_back", "expected_version": 0}, format="json"
+    )
+    assert Item.objects.get(pk=item.id).target == target + 1
+    client.post(
+        f"/api/items/{item.id}/comments/", {"text": "Depth is not visible in this photo."}, format="json"
+    )
+    detail = client.get(f"/api/items/{item.id}/review/").json()
+    assert len(detail["answers"]) == 3 and detail["answers"][0]["hlp"] is not None
+    assert detail["comments"][0]["text"].startswith("Depth") and detail["review"]["version"] == 1
+    assert Comment.objects.count() == 1
+
+
+def test_labelers_cannot_see_or_act_on_reviews(project, labeled):
+    labeler = labeled[0][0]
+    client = client_for(labeler)
+    item = labeled[1][0]
+    assert client.get(f"/api/projects/{project.id}/disagreements/").status_code == 403
+    assert client.get(f"/api/items/{item.id}/review/").status_code == 403
+    assert client.post(f"/api/items/{item.id}/comments/", {"text": "hi"}, format="json").status_code == 403
