@@ -102,27 +102,148 @@ ITEMS_PAGE = 50
 
 @require_GET
 @login_required
-def agreement_items(request, project_id: int):
-    """Items of a run behind a confusion cell: answers split between classes a and b."""
-    from django.db.models import Q
-
-    from consistency.models import ItemResult
+def review_queue(request, project_id: int):
+    """The disagreement queue: filters by class pair, slice, labeler, status, model disagreement."""
+    from consistency.api.reviews import parse_queue_filters
+    from consistency.services.reviews import disagreement_queue
 
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     run = run_latest(project=project)
-    run_id = request.GET.get("run")
-    if run_id and run_id.isdigit():
-        run = project.agreement_runs.filter(pk=int(run_id), status="succeeded").first() or run
-    a, b = request.GET.get("a", ""), request.GET.get("b", "")
-    results = ItemResult.objects.none()
-    if run is not None:
-        results = (
-            ItemResult.objects.filter(run=run).select_related("item").order_by("-disagreement", "item_id")
-        )
-        if a and b:
-            results = results.filter(Q(first_class=a, second_class=b) | Q(first_class=b, second_class=a))
-    context = {"project": project, "run": run, "a": a, "b": b, "results": results[:ITEMS_PAGE]}
-    return render(request, "consistency/agreement_items.html", context)
+    try:
+        filters = parse_queue_filters(request.GET)
+        error = ""
+    except ApplicationError as exc:
+        filters, error = {}, exc.message
+    rows = disagreement_queue(project=project, run=run, **filters)[:ITEMS_PAGE] if run else []
+    context = {
+        "project": project,
+        "run": run,
+        "rows": rows,
+        "error": error,
+        "filters": request.GET,
+        "classes": [c.name for c in project.schema_version.classes.all()] if project.schema_version else [],
+    }
+    return render(request, "consistency/queue.html", context)
+
+
+@login_required
+def review_item(request, project_id: int, item_id: int):
+    """One item under review: all answers side by side, consensus, model, history, discussion."""
+    from consistency.selectors.reviews import review_detail, review_item_get
+    from consistency.services.reviews import comment_add, disagreement_queue, review_act
+
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+    item = review_item_get(project=project, item_id=item_id)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "comment":
+                comment_add(item=item, author=request.user, text=request.POST.get("text", ""))
+            else:
+                value = request.POST.get("value") or None
+                review_act(
+                    project=project,
+                    item=item,
+                    actor=request.user,
+                    action=request.POST.get("action", ""),
+                    expected_version=int(request.POST.get("expected_version", "-1")),
+                    value=value,
+                )
+                messages.success(request, "Saved.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        except ValueError:
+            messages.error(request, "Bad form.")
+        return redirect("review-item", project_id=project.id, item_id=item.id)
+    run = run_latest(project=project)
+    queue = (
+        list(disagreement_queue(project=project, run=run).values_list("item_id", flat=True)[:500])
+        if run
+        else []
+    )
+    position = queue.index(item.id) if item.id in queue else -1
+    context = {
+        "project": project,
+        "detail": review_detail(project=project, item=item),
+        "item": item,
+        "classes": [c.name for c in project.schema_version.classes.all()],
+        "next_id": queue[position + 1] if 0 <= position < len(queue) - 1 else None,
+        "prev_id": queue[position - 1] if position > 0 else None,
+    }
+    return render(request, "consistency/review_item.html", context)
+
+
+@login_required
+def definitions_page(request, project_id: int):
+    """Label definitions: classes and instructions, suggested changes, what-if previews, history."""
+    from consistency.api.schema_changes import schema_history
+    from consistency.services.schema_changes import schema_change_apply, schema_suggestions
+
+    project, role = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+    preview = None
+    if request.method == "POST":
+        if role != "manager":
+            messages.error(request, "Only managers change the label schema.")
+            return redirect("definitions", project_id=project.id)
+        op = request.POST.get("op", "")
+        params = _definition_params(request.POST)
+        dry_run = request.POST.get("apply") != "1"
+        try:
+            result = schema_change_apply(
+                project=project,
+                op=op,
+                params=params,
+                note=request.POST.get("note", ""),
+                actor=request.user,
+                dry_run=dry_run,
+            )
+            if dry_run:
+                preview = {"op": op, "params": params, "raw": request.POST, **result}
+            else:
+                messages.success(
+                    request, f"Published schema v{result['schema_version']}; an agreement run started."
+                )
+                return redirect("definitions", project_id=project.id)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    history = schema_history(project=project)
+    for row in history:
+        before, after = row["before"].get("alpha"), row["after"].get("alpha")
+        row["gain"] = None if before is None or after is None else after - before
+        low, high = row["before"].get("alpha_ci") or [None, None]
+        row["within_interval"] = bool(low is not None and after is not None and low <= after <= high)
+    context = {
+        "project": project,
+        "role": role,
+        "schema": project.schema_version,
+        "preview": preview,
+        "suggestions": schema_suggestions(project=project),
+        "history": history,
+        "chart": line_chart(run_history(project=project)),
+    }
+    return render(request, "consistency/definitions.html", context)
+
+
+def _definition_params(post) -> dict:
+    op = post.get("op")
+    if op == "merge":
+        return {"classes": [c for c in post.getlist("classes") if c], "into": post.get("into", "")}
+    if op == "add_class":
+        return {"name": post.get("name", ""), "requeue_split": post.get("requeue_split") == "on"}
+    if op == "rename":
+        return {"from": post.get("from", ""), "to": post.get("to", "")}
+    if op == "edit_instructions":
+        return {"instructions": post.get("instructions", "")}
+    if op == "standardize_transcripts":
+        return {
+            "rules": [
+                {
+                    "pattern": post.get("pattern", ""),
+                    "replacement": post.get("replacement", ""),
+                    "regex": post.get("regex") == "on",
+                }
+            ]
+        }
+    return {}
 
 
 @require_GET

@@ -369,6 +369,17 @@ def schema_change_apply(
     return {"dry_run": False, "schema_version": version.number, "agreement_run": run_id, **preview}
 
 
+def merged_name(a: str, b: str) -> str:
+    """A name for two merged classes: their shared last words ("deep scratch" + "shallow
+    scratch" → "scratch"), else "a or b"."""
+    wa, wb = a.split(), b.split()
+    shared = []
+    while wa and wb and wa[-1] == wb[-1]:
+        shared.insert(0, wa.pop())
+        wb.pop()
+    return " ".join(shared) if shared else f"{a} or {b}"
+
+
 def schema_suggestions(*, project: Project, limit: int = 5) -> dict:
     """Merge candidates (class pairs whose merge raises alpha most) and borderline candidates."""
     version = _current(project)
@@ -397,6 +408,7 @@ def schema_suggestions(*, project: Project, limit: int = 5) -> dict:
                     merges.append(
                         {
                             "classes": [names[i], names[j]],
+                            "into": merged_name(names[i], names[j]),
                             "confusions": int(pairs[i, j]),
                             "alpha_before": round(base, 4),
                             "alpha_after": round(merged, 4),

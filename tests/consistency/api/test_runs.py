@@ -66,9 +66,7 @@ def test_dashboard_and_split_items_pages(client, project, staff, django_capture_
         client.post(f"/projects/{project.id}/agreement/runs/")
     html = client.get(f"/projects/{project.id}/agreement/").content.decode()
     assert "Krippendorff" in html and "Which classes get confused" in html and "shallow scratch" in html
-    items = client.get(
-        f"/projects/{project.id}/agreement/items/", {"a": "deep scratch", "b": "shallow scratch"}
-    )
+    items = client.get(f"/projects/{project.id}/review/", {"a": "deep scratch", "b": "shallow scratch"})
     assert items.status_code == 200
     assert items.content.decode().count("<code>") == 3
 
