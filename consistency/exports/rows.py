@@ -106,7 +106,7 @@ def export_rows(*, project: Project, run: AgreementRun, params: ExportParams) ->
         for r in rows:
             row = _row(r, method, schema_number, with_quality=params.format == "coco")
             if assigner is not None:
-                stratum = json.dumps(row["consensus"], sort_keys=True)
+                stratum = json.dumps(row["consensus"], sort_keys=True, ensure_ascii=False)
                 if params.stratify_by:
                     stratum += "\x1f" + str((row["metadata"] or {}).get(params.stratify_by))
                 row["split"] = assigner.assign(stratum)

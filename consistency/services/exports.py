@@ -33,9 +33,16 @@ def export_check(*, project: Project, params: ExportParams) -> None:
         raise Invalid("COCO export is for box projects.", fields={"format": ["coco needs label_kind boxes."]})
 
 
-def export_stream(*, project: Project, params: ExportParams) -> tuple[AgreementRun, Iterator[bytes]]:
+def export_stream(
+    *, project: Project, params: ExportParams, fast: bool = True
+) -> tuple[AgreementRun, Iterator[bytes]]:
+    """The export as a stream of bytes; PostgreSQL writes JSONL and CSV itself where it can."""
+    from consistency.exports.fast import fast_path_applies, fast_stream
+
     export_check(project=project, params=params)
     run = export_run_for(project=project, params=params)
+    if fast and fast_path_applies(project=project, params=params):
+        return run, fast_stream(project=project, run=run, params=params)
     classes = list(run.schema_version.classes.values_list("name", flat=True))
     rows = export_rows(project=project, run=run, params=params)
     return run, formats.write(params.format, rows, classes=classes)

@@ -1,0 +1,127 @@
+"""Export throughput: a consensus dataset of N items streamed as JSONL and CSV over REST.
+
+    .venv/bin/python bench/bench_export.py --items 1000000
+
+Sets up a project of N items with one finished agreement run (consensus per item) in the
+benchmark PostgreSQL database (bench/_setup.py), serves it with gunicorn, and downloads
+`GET /api/projects/{id}/export/?format=…&split=train:80,dev:10,test:10` while reading the
+stream: time to first byte, total time, rows/s, and the worker's memory before and after.
+"""
+
+import argparse
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._setup import django_setup, rss_mb, start_gunicorn
+
+
+def setup(items: int) -> tuple[int, str]:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from consistency.models import AgreementRun
+    from labeling.services.projects import project_create
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE labeling_project, authtoken_token, auth_user CASCADE")
+    manager = get_user_model().objects.create(username="bench-exporter", is_staff=True)
+    project = project_create(
+        created_by=manager,
+        name="bench export",
+        data_type="record",
+        label_kind="classes",
+        classes=["1", "0", "borderline"],
+    )
+    run = AgreementRun.objects.create(
+        project=project,
+        schema_version=project.schema_version,
+        status="succeeded",
+        params={"consensus": "majority"},
+        report={},
+        finished_at=timezone.now(),
+    )
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO labeling_item (project_id, kind, external_id, data, media, content_hash, original_filename, "
+            "thumbnail, waveform, quality, metadata, target, slots_taken, is_gold, gold_value, created_at) "
+            "SELECT %s, 'record', 'r' || g, jsonb_build_object('left', jsonb_build_object('name', 'Person ' || g), "
+            "'right', jsonb_build_object('name', 'P. ' || g)), '', '', '', '', '', '{}', "
+            "jsonb_build_object('region', 'R' || (g %% 5)), 3, 3, false, NULL, now() FROM generate_series(1, %s) g",
+            [project.id, items],
+        )
+        cursor.execute(
+            "INSERT INTO consistency_itemresult (run_id, item_id, n_answers, n_skipped, consensus, method, by_method, "
+            "confidence, agreement, disagreement, is_tie, first_class, second_class) "
+            "SELECT %s, id, 3, 0, to_jsonb(CASE WHEN id %% 3 = 0 THEN '1' ELSE '0' END), 'majority', '{}', "
+            "0.67 + (id %% 3) * 0.1, 0.33 + (id %% 3) * 0.3, 0.2, false, '', '' FROM labeling_item WHERE project_id = %s",
+            [run.id, project.id],
+        )
+        cursor.execute("ANALYZE labeling_item; ANALYZE consistency_itemresult")
+    print(f"setup: {items:,} items with consensus in {time.perf_counter() - started:.1f} s")
+    return project.id, Token.objects.create(user=manager).key
+
+
+def download(url: str, token: str) -> tuple[float, float, int, int]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})  # noqa: S310 — local URL
+    started = time.perf_counter()
+    with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 — local URL
+        first = response.read(1)
+        ttfb = time.perf_counter() - started
+        size, lines = len(first), first.count(b"\n")
+        while chunk := response.read(1 << 20):
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    return ttfb, time.perf_counter() - started, size, lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--items", type=int, default=1_000_000)
+    args = parser.parse_args()
+    django_setup()
+    project_id, token = setup(args.items)
+    server, base = start_gunicorn(workers=1)
+    try:
+        worker = _worker_pid(server.pid)
+        print("| format | rows | time to first byte s | total s | rows/s | MB | worker RSS before → after |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for fmt, split in (
+            ("jsonl", ""),
+            ("jsonl", "train:80,dev:10,test:10"),
+            ("csv", "train:80,dev:10,test:10"),
+        ):
+            before = rss_mb(worker)
+            url = f"{base}/api/projects/{project_id}/export/?format={fmt}" + (
+                f"&split={split}" if split else ""
+            )
+            ttfb, total, size, lines = download(url, token)
+            rows = lines - (1 if fmt == "csv" else 0)
+            print(
+                f"| {fmt} | {rows:,} | {ttfb:.2f} | {total:.1f} | {rows / total:,.0f} | {size / 1024**2:.0f} "
+                f"| {before:.0f} → {rss_mb(worker):.0f} MB |"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _worker_pid(master: int) -> int:
+    for _ in range(50):
+        children = Path(f"/proc/{master}/task/{master}/children")
+        if children.exists() and children.read_text().split():
+            return int(children.read_text().split()[0])
+        time.sleep(0.1)
+    return master
+
+
+if __name__ == "__main__":
+    main()
