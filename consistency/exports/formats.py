@@ -14,7 +14,6 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
     "item_id",
     "external_id",
-    "split",
     "consensus",
     "method",
     "confidence",
@@ -27,6 +26,7 @@ CSV_COLUMNS = [
     "data",
     "metadata",
     "answers",
+    "split",
 ]
 CONTENT_TYPES = {
     "jsonl": "application/x-ndjson",
