@@ -2,6 +2,7 @@
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -90,6 +91,7 @@ class ProjectSnapshotsApi(APIView):
     @extend_schema(
         request={"application/json": {"type": "object"}},
         parameters=EXPORT_PARAMETERS,
+        responses={202: OpenApiTypes.OBJECT},
         summary="Freeze an export as an immutable snapshot (a job: 202 + Location)",
     )
     def post(self, request, project_id: int):

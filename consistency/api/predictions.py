@@ -1,3 +1,4 @@
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ class PredictionUploadApi(APIView):
                 },
             }
         },
+        responses={201: OpenApiTypes.OBJECT},
         summary="Upload a model version's predictions (CSV/JSONL: external_id, value[, score]); managers",
     )
     def post(self, request, project_id: int):

@@ -1,5 +1,6 @@
 """The disagreement queue and item reviews over REST (reviewers and managers)."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -98,13 +99,15 @@ class ItemReviewApi(APIView):
             required=False, allow_null=True, help_text="The final answer (resolve)."
         )
 
-    @extend_schema(summary="Everything a reviewer needs about one item")
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="Everything a reviewer needs about one item")
     def get(self, request, item_id: int):
         project, item = _item_for_reviewer(request, item_id)
         return Response(review_detail(project=project, item=item))
 
     @extend_schema(
-        request=InputSerializer, summary="Resolve, send back, mark 'x lacks information', tag example"
+        request=InputSerializer,
+        responses=OpenApiTypes.OBJECT,
+        summary="Resolve, send back, mark 'x lacks information', tag example",
     )
     def post(self, request, item_id: int):
         project, item = _item_for_reviewer(request, item_id)
@@ -118,7 +121,11 @@ class ItemCommentsApi(APIView):
     class InputSerializer(StrictInputSerializer):
         text = serializers.CharField(max_length=10_000)
 
-    @extend_schema(request=InputSerializer, summary="Add to the item's discussion (reviewers and managers)")
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: OpenApiTypes.OBJECT},
+        summary="Add to the item's discussion (reviewers and managers)",
+    )
     def post(self, request, item_id: int):
         _, item = _item_for_reviewer(request, item_id)
         data = self.InputSerializer(data=request.data)

@@ -1,3 +1,4 @@
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -37,6 +38,7 @@ class SchemaChangeApi(APIView):
     @extend_schema(
         request={"application/json": {"type": "object"}},
         description=SCHEMA_CHANGE_DOC,
+        responses={200: OpenApiTypes.OBJECT, 201: OpenApiTypes.OBJECT},
         summary="Preview or apply a schema change",
     )
     def post(self, request, project_id: int):
@@ -51,7 +53,10 @@ class SchemaChangeApi(APIView):
         )
         return Response(result, status=200 if result["dry_run"] else 201)
 
-    @extend_schema(summary="Schema change history and suggestions (merge candidates, split items)")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="Schema change history and suggestions (merge candidates, split items)",
+    )
     def get(self, request, project_id: int):
         project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
         return Response(
@@ -81,7 +86,7 @@ def schema_history(*, project) -> list[dict]:
 
 
 class AuditLogApi(APIView):
-    @extend_schema(summary="The project's audit log (managers)")
+    @extend_schema(responses=OpenApiTypes.OBJECT, summary="The project's audit log (managers)")
     def get(self, request, project_id: int):
         project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
         events = AuditEvent.objects.filter(project=project).select_related("actor")

@@ -1,4 +1,5 @@
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -20,6 +21,7 @@ class AnnotationImportApi(APIView):
                 "properties": {"file": {"type": "string", "format": "binary"}},
             }
         },
+        responses={201: OpenApiTypes.OBJECT},
         summary="Import existing labels (CSV/JSONL rows, or a Label Studio JSON export)",
         description=(
             "One transaction per file: unknown classes or bad rows → 400 listing them, nothing written. "

@@ -1,6 +1,7 @@
 """The labeling loop over REST: `next` reserves an item; a submit stores the answer and
 returns the caller's next item, so a labeler needs one round trip per item."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -108,7 +109,10 @@ class AnnotationSubmitApi(APIView):
 
 
 class LabelerProgressApi(APIView):
-    @extend_schema(summary="The caller's own progress in the project (done today, total, open slots)")
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        summary="The caller's own progress in the project (done today, total, open slots)",
+    )
     def get(self, request, project_id: int):
         project, _ = project_get_for_member(project_id=project_id, user=request.user)
         return Response(labeler_progress(project=project, labeler=request.user))

@@ -1,5 +1,6 @@
 """Pool management for reviewers and managers: raise k for items or a slice, set gold answers."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -27,7 +28,11 @@ class ItemsOverlapApi(APIView):
     class InputSerializer(SelectionSerializer):
         target = serializers.IntegerField(min_value=1, max_value=MAX_OVERLAP, help_text="The new k.")
 
-    @extend_schema(request=InputSerializer, summary="Set k (labelers per item) for a selection of items")
+    @extend_schema(
+        request=InputSerializer,
+        responses=OpenApiTypes.OBJECT,
+        summary="Set k (labelers per item) for a selection of items",
+    )
     def post(self, request, project_id: int):
         project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
         data = self.InputSerializer(data=request.data)
@@ -54,7 +59,11 @@ class ItemGoldApi(APIView):
             raise NotFound("Item not found.")
         return project, item
 
-    @extend_schema(request=InputSerializer, summary="Mark an item as gold with its known answer")
+    @extend_schema(
+        request=InputSerializer,
+        responses=OpenApiTypes.OBJECT,
+        summary="Mark an item as gold with its known answer",
+    )
     def put(self, request, project_id: int, item_id: int):
         project, item = self._item(request, project_id, item_id)
         data = self.InputSerializer(data=request.data)
@@ -64,7 +73,9 @@ class ItemGoldApi(APIView):
         )
         return Response({"id": item.id, "is_gold": True, "gold_value": item.gold_value})
 
-    @extend_schema(request=None, summary="Unmark a gold item (it returns to the normal pool)")
+    @extend_schema(
+        request=None, responses={204: None}, summary="Unmark a gold item (it returns to the normal pool)"
+    )
     def delete(self, request, project_id: int, item_id: int):
         _, item = self._item(request, project_id, item_id)
         items_unset_gold(item=item)
