@@ -50,6 +50,7 @@ def test_label_an_image_with_two_boxes(page, live_server):
     layer = page.locator(".box-layer")
     expect(layer).to_be_visible()
     page.wait_for_function("document.querySelector('.image-frame img').naturalWidth === 320")
+    page.wait_for_function("document.querySelector('.box-layer').getAttribute('viewBox') === '0 0 320 240'")
     box = layer.bounding_box()
     scale = box["width"] / 320
 
@@ -61,6 +62,7 @@ def test_label_an_image_with_two_boxes(page, live_server):
 
     page.keyboard.press("1")  # the next box is a scratch
     drag(20, 30, 120, 80)
+    expect(page.locator("#box-list li")).to_have_count(1)
     page.keyboard.press("Escape")  # deselect box 1, so the key below picks the class of the next box
     page.keyboard.press("2")
     drag(200, 150, 260, 200)
