@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.api.serializers import StrictInputSerializer
-from labeling.models import Project, SkipReason
+from labeling.errors import NotFound
+from labeling.models import Assignment, Project, SkipReason
 from labeling.selectors.projects import project_get_for_member
 from labeling.selectors.workspace import assignment_payload, labeler_progress
 from labeling.services.assignments import annotation_submit, assignment_reserve_next
@@ -97,7 +98,11 @@ class AnnotationSubmitApi(APIView):
     )
     def post(self, request, item_id: int):
         data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            # Someone with no assignment learns nothing, not even what a valid answer looks like.
+            if not Assignment.objects.filter(item_id=item_id, labeler=request.user).exists():
+                raise NotFound("You have no assignment for this item.")
+            data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "")[:100]
         annotation, created = annotation_submit(
             item_id=item_id, labeler=request.user, idempotency_key=key, **data.validated_data

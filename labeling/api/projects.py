@@ -102,7 +102,7 @@ class ProjectDetailApi(APIView):
 
     @extend_schema(request=UpdateSerializer, responses=ProjectDetailOut, summary="Change settings (managers)")
     def patch(self, request, project_id: int):
-        project, _ = project_get_for_member(project_id=project_id, user=request.user)
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
         data = self.UpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         project_update(project=project, acting_user=request.user, **data.validated_data)
@@ -129,7 +129,7 @@ class ProjectMembersApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: MembershipOut, 200: MembershipOut})
     def post(self, request, project_id: int):
-        project, _ = project_get_for_member(project_id=project_id, user=request.user)
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership, created = membership_set(project=project, acting_user=request.user, **data.validated_data)
