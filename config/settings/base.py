@@ -202,4 +202,5 @@ LEASE_RECLAIM_EVERY_SECONDS = env_int("LEASE_RECLAIM_EVERY_SECONDS", 5)
 CELERY_BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "labeling.tasks.leases.leases_reclaim_task", "schedule": 60.0},
     "start-due-agreement-runs": {"task": "consistency.tasks.runs.agreement_runs_auto_task", "schedule": 60.0},
+    "reap-stuck-work": {"task": "labeling.tasks.reaper.stuck_work_reap_task", "schedule": 300.0},
 }
