@@ -40,3 +40,15 @@ def test_tokens_are_read_from_the_header_only(staff, api_client):
     token = Token.objects.create(user=staff)
     assert api_client.get(f"/api/projects/?token={token.key}").status_code == 401
     assert api_client.get("/api/projects/", HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+
+
+def test_login_is_rate_limited_and_does_not_reveal_accounts(client, staff, settings):
+    attempts = []
+    for username in [staff.username, "nobody-by-that-name"]:
+        response = client.post("/login/", {"username": username, "password": "wrong"})
+        attempts.append((response.status_code, "didn't match" in response.content.decode()))
+    assert attempts[0] == attempts[1] == (200, True)  # the same answer for known and unknown users
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/login/", {"username": staff.username, "password": "wrong"})
+    locked = client.post("/login/", {"username": staff.username, "password": "correct-horse-battery"})
+    assert locked.status_code == 429
