@@ -54,3 +54,21 @@ def test_no_template_has_inline_script():
         text = template.read_text()
         inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", text)
         assert not inline, f"{template}: {inline}"
+
+
+def test_requests_carry_an_id_into_logs(client):
+    import json as jsonlib
+    import logging
+
+    from labeling.logs import JsonFormatter, request_id
+
+    response = client.get("/healthz", HTTP_X_REQUEST_ID="abc-123")
+    assert response["X-Request-ID"] == "abc-123"
+    assert len(client.get("/healthz", HTTP_X_REQUEST_ID="bad id!")["X-Request-ID"]) == 32
+    token = request_id.set("r-1")
+    try:
+        record = logging.LogRecord("concord", logging.INFO, __file__, 1, "hello %s", ("world",), None)
+        line = jsonlib.loads(JsonFormatter().format(record))
+    finally:
+        request_id.reset(token)
+    assert line["message"] == "hello world" and line["request_id"] == "r-1"

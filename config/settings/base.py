@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "labeling.logs.RequestIdMiddleware",
     "labeling.timing.ServerTimingMiddleware",
     "labeling.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -207,8 +208,14 @@ CELERY_TASK_DEFAULT_QUEUE = "concord"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "labeling.logs.JsonFormatter"},
+    },
+    # LOG_FORMAT=json (the default in production) writes one JSON object per line.
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": os.environ.get("LOG_FORMAT", "plain")}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
