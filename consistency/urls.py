@@ -10,4 +10,5 @@ urlpatterns = [
     path("projects/<int:project_id>/definitions/", views.definitions_page, name="definitions"),
     path("projects/<int:project_id>/labelers/", views.labelers_page, name="labelers"),
     path("projects/<int:project_id>/model/", views.model_page, name="model"),
+    path("projects/<int:project_id>/operations/", views.operations_page, name="operations"),
 ]

@@ -340,3 +340,18 @@ def model_page(request, project_id: int):
         "error": error,
     }
     return render(request, "consistency/model.html", context)
+
+
+@require_GET
+@login_required
+def operations_page(request, project_id: int):
+    from consistency.selectors.operations import operations_summary
+    from labeling.models import Role
+
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+    summary = operations_summary(project=project)
+    return render(
+        request,
+        "consistency/operations.html",
+        {"project": project, "ops": summary, "chart": line_chart(summary["history"])},
+    )

@@ -94,6 +94,13 @@ class ProjectDetailApi(APIView):
         gold_rate = serializers.FloatField(min_value=0, max_value=1, required=False)
         lease_seconds = serializers.IntegerField(min_value=10, max_value=86_400, required=False)
         auto_run_every = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
+        alarms = serializers.DictField(child=serializers.FloatField(min_value=0, max_value=1), required=False)
+
+        def validate_alarms(self, value):
+            unknown = set(value) - {"agreement_drop", "min_labeler_hlp", "max_skip_rate"}
+            if unknown:
+                raise serializers.ValidationError(f"Unknown alarm(s): {', '.join(sorted(unknown))}.")
+            return value
 
     @extend_schema(responses=ProjectDetailOut, summary="One project with its schema version and counts")
     def get(self, request, project_id: int):

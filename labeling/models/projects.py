@@ -56,6 +56,11 @@ class Project(models.Model):
         default=0,
         help_text="Start an agreement run when this many new answers arrived since the last one (0: off).",
     )
+    alarms = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Operations alarm thresholds: agreement_drop, min_labeler_hlp, max_skip_rate (0 to 1).",
+    )
     gold_rate = models.FloatField(
         default=0.0, help_text="Share of a labeler's stream drawn from gold items (0 to 1)."
     )

@@ -1,0 +1,77 @@
+"""The labeling system's own monitoring: throughput, queue depth, speed, skips, consensus
+coverage, jobs, agreement over time, and alarms when a threshold is crossed."""
+
+from datetime import timedelta
+
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from consistency.models import AgreementRun, ItemResult, RunStatus
+from consistency.selectors.runs import run_history, run_latest
+from labeling.models import Annotation, Item, Project
+
+DEFAULT_ALARMS = {"agreement_drop": 0.05, "min_labeler_hlp": 0.6, "max_skip_rate": 0.2}
+
+
+def operations_summary(*, project: Project, hours: int = 24) -> dict:
+    since = timezone.now() - timedelta(hours=hours)
+    recent = Annotation.objects.filter(item__project=project, created_at__gte=since)
+    per_hour = list(
+        recent.annotate(hour=TruncHour("created_at")).values("hour").annotate(n=Count("pk")).order_by("hour")
+    )
+    per_labeler = list(
+        recent.values("labeler__username")
+        .annotate(n=Count("pk"), skipped=Count("pk", filter=~Q(skip_reason="")))
+        .order_by("-n")[:50]
+    )
+    totals = Annotation.objects.filter(item__project=project, is_current=True).aggregate(
+        answers=Count("pk"), skipped=Count("pk", filter=~Q(skip_reason=""))
+    )
+    open_slots = Item.objects.filter(project=project, is_gold=False, slots_taken__lt=F("target")).aggregate(
+        items=Count("pk"), slots=Sum(F("target") - F("slots_taken"))
+    )
+    run = run_latest(project=project)
+    items = Item.objects.filter(project=project).count()
+    with_consensus = ItemResult.objects.filter(run=run).exclude(consensus=None).count() if run else 0
+    skip_rate = totals["skipped"] / totals["answers"] if totals["answers"] else 0.0
+    history = run_history(project=project)
+    jobs = list(project.jobs.order_by("-created_at")[:15])
+    runs = list(AgreementRun.objects.filter(project=project).order_by("-created_at")[:10])
+    thresholds = {**DEFAULT_ALARMS, **(project.alarms or {})}
+    return {
+        "hours": hours,
+        "per_hour": per_hour,
+        "peak_hour": max((row["n"] for row in per_hour), default=0),
+        "per_labeler": per_labeler,
+        "answers": totals["answers"],
+        "skip_rate": skip_rate,
+        "queue_items": open_slots["items"] or 0,
+        "queue_slots": open_slots["slots"] or 0,
+        "consensus_share": with_consensus / items if items else 0.0,
+        "jobs": jobs,
+        "runs": runs,
+        "failed_jobs": sum(j.status == "failed" for j in jobs)
+        + sum(r.status == RunStatus.FAILED for r in runs),
+        "history": history,
+        "thresholds": thresholds,
+        "alarms": _alarms(run, history, skip_rate, thresholds),
+    }
+
+
+def _alarms(run, history: list[dict], skip_rate: float, thresholds: dict) -> list[str]:
+    alarms = []
+    values = [h["value"] for h in history if h["value"] is not None]
+    if len(values) >= 2 and values[-2] - values[-1] > thresholds["agreement_drop"]:
+        alarms.append(
+            f"Agreement dropped by {values[-2] - values[-1]:.3f} between the last two runs "
+            f"(threshold {thresholds['agreement_drop']})."
+        )
+    for row in (run.report or {}).get("labelers", []) if run else []:
+        rate = row.get("loo_rate")
+        if rate is not None and rate < thresholds["min_labeler_hlp"]:
+            name = row.get("username", row["labeler_id"])
+            alarms.append(f"{name}'s HLP is {rate:.2f}, under {thresholds['min_labeler_hlp']}.")
+    if skip_rate > thresholds["max_skip_rate"]:
+        alarms.append(f"Skip rate {skip_rate:.0%} is over {thresholds['max_skip_rate']:.0%}.")
+    return alarms

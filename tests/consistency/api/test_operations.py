@@ -1,0 +1,43 @@
+import pytest
+from django.utils import timezone
+
+from consistency.models import AgreementRun
+from labeling.models import Role
+from tests.consistency.services.test_agreement_runs import ANSWERS, label
+from tests.factories import MembershipFactory
+from tests.helpers import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_operations_page_shows_figures_and_raises_alarms(client, project, staff):
+    label(project, ANSWERS)
+    for alpha, minutes in ((0.8, 10), (0.5, 5)):
+        AgreementRun.objects.create(
+            project=project,
+            schema_version=project.schema_version,
+            status="succeeded",
+            headline_alpha=alpha,
+            report={
+                "overall": {"alpha": alpha},
+                "labelers": [{"labeler_id": 1, "username": "weak", "loo_rate": 0.3}],
+            },
+            finished_at=timezone.now() - timezone.timedelta(minutes=minutes),
+        )
+    response = client_for(staff).patch(
+        f"/api/projects/{project.id}/", {"alarms": {"agreement_drop": 0.1}}, format="json"
+    )
+    assert response.status_code == 200
+    client.force_login(staff)
+    html = client.get(f"/projects/{project.id}/operations/").content.decode()
+    assert "Agreement dropped by 0.300" in html and "weak" in html and "Answers per hour" in html
+    reviewer = MembershipFactory(project=project, role=Role.REVIEWER).user
+    client.force_login(reviewer)
+    assert client.get(f"/projects/{project.id}/operations/").status_code == 403
+
+
+def test_unknown_alarm_names_are_refused(project, staff):
+    response = client_for(staff).patch(
+        f"/api/projects/{project.id}/", {"alarms": {"bogus": 0.1}}, format="json"
+    )
+    assert response.status_code == 400
