@@ -20,8 +20,12 @@ def _test_database_url() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db):
-    """Start `celery worker` as a subprocess; tasks sent from the test are really queued in Redis."""
+def celery_worker_process(transactional_db, request):
+    """Start `celery worker` as a subprocess; tasks sent from the test are really queued in Redis.
+
+    Parametrize indirectly with "prefork" to get a pool whose child process can be killed.
+    """
+    pool = getattr(request, "param", "solo")
     import redis
 
     from config.celery import app
@@ -41,7 +45,8 @@ def celery_worker_process(transactional_db):
             "-A",
             "config",
             "worker",
-            "--pool=solo",
+            f"--pool={pool}",
+            "--concurrency=1",
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
@@ -89,3 +94,10 @@ def wait_for(predicate, timeout: float = 20, interval: float = 0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+def worker_child_pid(process) -> int | None:
+    """The prefork pool's child process (the one that runs tasks)."""
+    path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+    children = path.read_text().split() if path.exists() else []
+    return int(children[0]) if children else None
