@@ -16,6 +16,7 @@ def _compose() -> dict:
 def test_compose_has_every_service_with_a_healthcheck():
     services = _compose()["services"]
     assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
+    assert services["worker"]["deploy"]["replicas"] >= 2
     for name, service in services.items():
         assert "healthcheck" in service, name
     for name in ["web", "worker", "beat"]:

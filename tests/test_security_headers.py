@@ -72,3 +72,18 @@ def test_requests_carry_an_id_into_logs(client):
     finally:
         request_id.reset(token)
     assert line["message"] == "hello world" and line["request_id"] == "r-1"
+
+
+@pytest.mark.django_db
+def test_metrics_are_for_staff_or_the_metrics_token(client, settings, staff, user):
+    settings.METRICS_TOKEN = "s3cret-metrics"
+    client.get("/healthz")
+    assert client.get("/metrics").status_code == 404
+    client.force_login(user)
+    assert client.get("/metrics").status_code == 404
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 404
+    client.logout()
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-metrics")
+    assert response.status_code == 200 and b"django_http_requests" in response.content
+    client.force_login(staff)
+    assert client.get("/metrics").status_code == 200

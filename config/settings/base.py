@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "axes",
+    "django_prometheus",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "labeling",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "labeling.logs.RequestIdMiddleware",
     "labeling.timing.ServerTimingMiddleware",
     "labeling.security.SecurityHeadersMiddleware",
@@ -69,7 +71,10 @@ MIDDLEWARE = [
     "labeling.middleware.ApplicationErrorPageMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into a 429 page.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+# /metrics (Prometheus) answers staff sessions and `Authorization: Bearer $METRICS_TOKEN`.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # Login rate limiting (django-axes): after AXES_FAILURE_LIMIT failures the account is locked
 # for AXES_COOLOFF_TIME hours, and so is the address (either one is enough to lock). Unknown
