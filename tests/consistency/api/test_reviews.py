@@ -79,3 +79,13 @@ def test_labelers_cannot_see_or_act_on_reviews(project, labeled):
     assert client.get(f"/api/projects/{project.id}/disagreements/").status_code == 403
     assert client.get(f"/api/items/{item.id}/review/").status_code == 403
     assert client.post(f"/api/items/{item.id}/comments/", {"text": "hi"}, format="json").status_code == 403
+
+
+def test_tagged_examples_appear_on_the_definitions_page(client, project, staff, labeled):
+    item = labeled[1][0]
+    client_for(staff).post(
+        f"/api/items/{item.id}/review/", {"action": "tag_example", "expected_version": 0}, format="json"
+    )
+    client.force_login(staff)
+    html = client.get(f"/projects/{project.id}/definitions/").content.decode()
+    assert "Examples chosen by reviewers" in html and item.external_id in html
