@@ -211,11 +211,15 @@ def definitions_page(request, project_id: int):
         row["gain"] = None if before is None or after is None else after - before
         low, high = row["before"].get("alpha_ci") or [None, None]
         row["within_interval"] = bool(low is not None and after is not None and low <= after <= high)
+    from consistency.models import Review
+
+    examples = Review.objects.filter(project=project, is_example=True).select_related("item")
     context = {
         "project": project,
         "role": role,
         "schema": project.schema_version,
         "preview": preview,
+        "examples": examples.order_by("-updated_at")[:20],
         "suggestions": schema_suggestions(project=project),
         "history": history,
         "chart": line_chart(run_history(project=project)),
