@@ -118,3 +118,13 @@ def rss_mb(pid: int) -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def worker_pid(master: int) -> int:
+    """The first gunicorn worker of a master process (its memory is what the benchmarks report)."""
+    for _ in range(50):
+        children = Path(f"/proc/{master}/task/{master}/children")
+        if children.exists() and children.read_text().split():
+            return int(children.read_text().split()[0])
+        time.sleep(0.1)
+    return master

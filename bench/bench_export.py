@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._setup import django_setup, rss_mb, start_gunicorn
+from bench._setup import django_setup, rss_mb, start_gunicorn, worker_pid
 
 
 def setup(items: int) -> tuple[int, str]:
@@ -91,7 +91,7 @@ def main() -> None:
     project_id, token = setup(args.items)
     server, base = start_gunicorn(workers=1)
     try:
-        worker = _worker_pid(server.pid)
+        worker = worker_pid(server.pid)
         print("| format | rows | time to first byte s | total s | rows/s | MB | worker RSS before → after |")
         print("| --- | --- | --- | --- | --- | --- | --- |")
         for fmt, split in (
@@ -112,15 +112,6 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-
-def _worker_pid(master: int) -> int:
-    for _ in range(50):
-        children = Path(f"/proc/{master}/task/{master}/children")
-        if children.exists() and children.read_text().split():
-            return int(children.read_text().split()[0])
-        time.sleep(0.1)
-    return master
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._setup import django_setup, rss_mb, start_gunicorn
+from bench._setup import django_setup, rss_mb, start_gunicorn, worker_pid
 
 
 def make_csv(rows: int) -> bytes:
@@ -77,10 +77,10 @@ def main() -> None:
     content = make_csv(args.rows)
     server, base = start_gunicorn(workers=1)
     try:
-        worker_pid = _worker_pid(server.pid)
-        before = rss_mb(worker_pid)
+        worker = worker_pid(server.pid)
+        before = rss_mb(worker)
         status, body, seconds = asyncio.run(upload(base, project_id, token, content))
-        after = rss_mb(worker_pid)
+        after = rss_mb(worker)
         # Re-sending the same file must create nothing (idempotent on external_id).
         status2, body2, seconds2 = asyncio.run(upload(base, project_id, token, content))
     finally:
@@ -100,15 +100,6 @@ def main() -> None:
         f"skipped {body2.get('skipped_existing')}, {seconds2:.2f} s"
     )
     print(f"items in the database: {stored:,} (created reported: {body.get('created')})")
-
-
-def _worker_pid(master: int) -> int:
-    for _ in range(50):
-        children = Path(f"/proc/{master}/task/{master}/children")
-        if children.exists() and children.read_text().split():
-            return int(children.read_text().split()[0])
-        time.sleep(0.1)
-    return master
 
 
 if __name__ == "__main__":

@@ -2,12 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from labeling.models.jobs import JobStatus
 
-class RunStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
+# Runs go through the same states as background jobs.
+RunStatus = JobStatus
 
 
 class RunTrigger(models.TextChoices):
