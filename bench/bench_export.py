@@ -69,9 +69,9 @@ def setup(items: int) -> tuple[int, str]:
 
 
 def download(url: str, token: str) -> tuple[float, float, int, int]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})  # noqa: S310 — local URL
+    request = urllib.request.Request(url, headers={"Authorization": f"Token {token}"})
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=600) as response:  # noqa: S310 — local URL
+    with urllib.request.urlopen(request, timeout=600) as response:
         first = response.read(1)
         ttfb = time.perf_counter() - started
         size, lines = len(first), first.count(b"\n")
