@@ -42,9 +42,31 @@ class SubmitOut(serializers.Serializer):
     next = NextItemOut(allow_null=True)
 
 
-def _next_payload(project: Project, user) -> dict | None:
-    assignment = assignment_reserve_next(project=project, labeler=user)
-    return None if assignment is None else assignment_payload(assignment)
+_DATETIME = serializers.DateTimeField()
+
+
+def _next_payload(project: Project, user, *, known_free: bool = False) -> dict | None:
+    """The next item as JSON-ready data (the shape of NextItemOut, built directly: hot path)."""
+    assignment = assignment_reserve_next(project=project, labeler=user, known_free=known_free)
+    if assignment is None:
+        return None
+    payload = assignment_payload(assignment)
+    payload["lease_expires_at"] = _DATETIME.to_representation(payload["lease_expires_at"])
+    return payload
+
+
+def _annotation_json(annotation) -> dict:
+    """The shape of AnnotationOut, built directly (hot path)."""
+    return {
+        "id": annotation.id,
+        "item": annotation.item_id,
+        "value": annotation.value,
+        "skip_reason": annotation.skip_reason,
+        "comment": annotation.comment,
+        "time_spent_ms": annotation.time_spent_ms,
+        "schema_version": annotation.schema_version.number,
+        "created_at": _DATETIME.to_representation(annotation.created_at),
+    }
 
 
 class NextItemApi(APIView):
@@ -60,7 +82,7 @@ class NextItemApi(APIView):
         payload = _next_payload(project, request.user)
         if payload is None:
             return Response(status=204)
-        return Response(NextItemOut(payload).data)
+        return Response(payload)
 
 
 class AnnotationSubmitApi(APIView):
@@ -109,8 +131,13 @@ class AnnotationSubmitApi(APIView):
         )
         want_next = request.query_params.get("next", "true").lower() not in {"false", "0", "no"}
         project = annotation.assignment.project
-        body = {"annotation": annotation, "next": _next_payload(project, request.user) if want_next else None}
-        return Response(SubmitOut(body).data, status=201 if created else 200)
+        # A first answer used up the caller's reservation: no need to look for a live one.
+        known_free = created and annotation.supersedes_id is None
+        body = {
+            "annotation": _annotation_json(annotation),
+            "next": _next_payload(project, request.user, known_free=known_free) if want_next else None,
+        }
+        return Response(body, status=201 if created else 200)
 
 
 class LabelerProgressApi(APIView):

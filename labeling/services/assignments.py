@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -122,25 +122,101 @@ def _expire(assignment: Assignment) -> None:
         Item.objects.filter(pk=assignment.item_id).update(slots_taken=F("slots_taken") - 1)
 
 
-def assignment_reserve_next(*, project: Project, labeler: AbstractBaseUser) -> Assignment | None:
+# One statement on PostgreSQL: pick the fullest open item nobody else holds (SKIP LOCKED), take a
+# slot and create the reservation. Same rule as _pick_from_pool + _reserve, three round trips fewer.
+_RESERVE_SQL = """
+WITH picked AS (
+    SELECT i.id FROM labeling_item i
+    WHERE i.project_id = %(project)s AND NOT i.is_gold AND i.slots_taken < i.target
+      AND NOT EXISTS (
+          SELECT 1 FROM labeling_assignment a WHERE a.item_id = i.id AND a.labeler_id = %(labeler)s
+      )
+    ORDER BY i.slots_taken DESC, i.id
+    LIMIT 1
+    FOR UPDATE OF i SKIP LOCKED
+), taken AS (
+    UPDATE labeling_item SET slots_taken = labeling_item.slots_taken + 1 FROM picked
+    WHERE labeling_item.id = picked.id
+    RETURNING labeling_item.id, labeling_item.project_id, labeling_item.kind, labeling_item.external_id,
+              labeling_item.data, labeling_item.media, labeling_item.thumbnail, labeling_item.waveform,
+              labeling_item.metadata
+), made AS (
+    INSERT INTO labeling_assignment (project_id, item_id, labeler_id, status, lease_expires_at, created_at,
+                                     updated_at)
+    SELECT %(project)s, taken.id, %(labeler)s, 'reserved', %(lease)s, %(now)s, %(now)s FROM taken
+    RETURNING id, item_id, lease_expires_at, created_at
+)
+SELECT made.id, made.lease_expires_at, made.created_at, taken.id, taken.project_id, taken.kind,
+       taken.external_id, taken.data::text, taken.media, taken.thumbnail, taken.waveform, taken.metadata::text
+FROM made JOIN taken ON taken.id = made.item_id
+"""
+
+
+def _reserve_from_pool_sql(project: Project, labeler, now: datetime) -> Assignment | None:
+    import json
+
+    args = {
+        "project": project.id,
+        "labeler": labeler.id,
+        "lease": lease_expiry(now, project.lease_seconds),
+        "now": now,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_RESERVE_SQL, args)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    assignment_id, lease, created, item_id, project_id, kind, external_id, *rest = row
+    data, media, thumbnail, waveform, metadata = rest
+    item = Item(
+        id=item_id,
+        project_id=project_id,
+        kind=kind,
+        external_id=external_id,
+        data=json.loads(data),
+        media=media,
+        thumbnail=thumbnail,
+        waveform=waveform,
+        metadata=json.loads(metadata),
+        is_gold=False,
+    )
+    return Assignment(
+        id=assignment_id,
+        project=project,
+        item=item,
+        labeler=labeler,
+        status=AssignmentStatus.RESERVED,
+        lease_expires_at=lease,
+        created_at=created,
+        updated_at=created,
+    )
+
+
+def assignment_reserve_next(
+    *, project: Project, labeler: AbstractBaseUser, known_free: bool = False
+) -> Assignment | None:
     """The labeler's next item, reserved with a lease; their live reservation if they have one.
 
     A labeler holds at most one reservation per project (a partial unique constraint), so
     two tabs or a double click can't hoard items. Returns None when nothing is left.
+    ``known_free``: the caller just answered the labeler's reservation, so they hold none.
     """
     now = timezone.now()
     _reclaim_if_due(project, now)
     try:
         with transaction.atomic():
-            current = _reservation(project, labeler)
-            if current is not None:
-                if lease_is_live(current.lease_expires_at, now):
-                    return current
-                _expire(current)
+            if not known_free:
+                current = _reservation(project, labeler)
+                if current is not None:
+                    if lease_is_live(current.lease_expires_at, now):
+                        return current
+                    _expire(current)
             if _gold_due(project, labeler):
                 gold = _pick_gold(project, labeler)
                 if gold is not None:
                     return _reserve(project, labeler, gold, now, counts_slot=False)
+            if connection.vendor == "postgresql":
+                return _reserve_from_pool_sql(project, labeler, now)
             item = _pick_from_pool(project, labeler)
             if item is None:
                 return None

@@ -35,7 +35,7 @@ def test_manager_previews_and_applies_the_suggested_merge(page, live_server):
     page.screenshot(path=str(SCREENSHOTS / "definitions-preview.png"), full_page=True)
     page.get_by_label("Why (required)").fill("Depth cannot be judged from photos")
     page.get_by_role("button", name="Apply: publish schema v2").click()
-    expect(page.get_by_text("Published schema v2")).to_be_visible()
+    expect(page.get_by_text("Published schema v2")).to_be_visible(timeout=20_000)  # runs agreement in-process
     assert LabelSchemaVersion.objects.filter(project=project).count() == 2
     expect(page.get_by_role("cell", name="v1 → v2")).to_be_visible()
 

@@ -49,8 +49,8 @@ def test_label_an_image_with_two_boxes(page, live_server):
     expect(page.locator("#item-name")).to_have_text("phone-1")
     layer = page.locator(".box-layer")
     expect(layer).to_be_visible()
-    page.wait_for_function("document.querySelector('.image-frame img').naturalWidth === 320")
-    page.wait_for_function("document.querySelector('.box-layer').getAttribute('viewBox') === '0 0 320 240'")
+    # The drawing layer learns the image's size when the full image has loaded.
+    expect(layer).to_have_attribute("viewBox", "0 0 320 240")
     box = layer.bounding_box()
     scale = box["width"] / 320
 

@@ -55,35 +55,30 @@ def test_login_is_rate_limited_and_does_not_reveal_accounts(client, staff, setti
 
 
 @pytest.mark.django_db(transaction=True)  # on_commit runs at once, as in a real request
-def test_broker_down_labeling_works_and_enqueueing_says_503(project, staff, settings):
-    from config.celery import app
+def test_broker_down_labeling_works_and_enqueueing_says_503(project, staff, monkeypatch):
+    from celery import Celery
+
+    import labeling.tasks
     from labeling.models import Role
     from tests.factories import ItemFactory, MembershipFactory
 
+    # A Celery app whose broker is really unreachable (nothing listens on port 1), standing in
+    # for the project's app only for this test: the global app stays untouched.
+    dead = Celery("dead", broker="redis://127.0.0.1:1/0", set_as_current=False)
+    dead.conf.broker_connection_timeout = 0.5
+
+    @dead.task(name=labeling.tasks.project_stats_refresh_task.name)
+    def stats(job_id):
+        return None
+
+    monkeypatch.setattr(labeling.tasks, "project_stats_refresh_task", stats)
     ItemFactory.create_batch(2, project=project)
     labeler = MembershipFactory(project=project, role=Role.LABELER).user
-    previous = (app.conf.task_always_eager, app.conf.broker_url)
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens there
-    app.conf.broker_connection_timeout = 0.5
-    _reset_pools(app)
-    try:
-        client = client_for(labeler)
-        item = client.get(f"/api/projects/{project.id}/next/").json()["id"]
-        submitted = client.post(f"/api/items/{item}/annotations/", {"value": "dent"}, format="json")
-        assert submitted.status_code == 201  # answers live in PostgreSQL; no broker needed
-        refresh = client_for(staff).post(f"/api/projects/{project.id}/stats/refresh/")
-        assert refresh.status_code == 503 and refresh["Retry-After"]
-        job = Job.objects.get(project=project)
-        assert job.status == "failed" and "unreachable" in job.error  # recorded, never a fake "accepted"
-    finally:
-        app.conf.task_always_eager, app.conf.broker_url = previous
-        _reset_pools(app)
-
-
-def _reset_pools(app) -> None:
-    """Drop cached broker connections so the next publish uses the current broker_url."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app._pool = None
-    app.amqp._producer_pool = None
+    client = client_for(labeler)
+    item = client.get(f"/api/projects/{project.id}/next/").json()["id"]
+    submitted = client.post(f"/api/items/{item}/annotations/", {"value": "dent"}, format="json")
+    assert submitted.status_code == 201  # answers live in PostgreSQL; no broker needed
+    refresh = client_for(staff).post(f"/api/projects/{project.id}/stats/refresh/")
+    assert refresh.status_code == 503 and refresh["Retry-After"]
+    job = Job.objects.get(project=project)
+    assert job.status == "failed" and "unreachable" in job.error  # recorded, never a fake "accepted"
