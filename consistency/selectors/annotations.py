@@ -111,7 +111,12 @@ def item_slices(*, project: Project, max_fields: int = 20) -> pd.DataFrame:
         Item.objects.filter(project=project).exclude(metadata={}).values_list("metadata", flat=True)[:1000]
     ):
         if isinstance(metadata, dict):
-            keys |= {k for k, v in metadata.items() if isinstance(v, str | int | float | bool)}
+            # Keys starting with "_" are private (e.g. generated truth in the demo), not slices.
+            keys |= {
+                k
+                for k, v in metadata.items()
+                if isinstance(v, str | int | float | bool) and not k.startswith("_")
+            }
     keys = sorted(keys)[:max_fields]
     if not keys:
         return pd.DataFrame(index=pd.Index([], name="item", dtype=np.int64))

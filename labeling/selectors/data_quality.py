@@ -89,7 +89,11 @@ def _slices(project: Project, max_fields: int = 10) -> dict:
         Item.objects.filter(project=project).exclude(metadata={}).values_list("metadata", flat=True)[:500]
     ):
         if isinstance(metadata, dict):
-            keys |= {k for k, v in metadata.items() if isinstance(v, str | int | float | bool)}
+            keys |= {
+                k
+                for k, v in metadata.items()
+                if isinstance(v, str | int | float | bool) and not k.startswith("_")
+            }
     out = {}
     for key in sorted(keys)[:max_fields]:
         rows = (

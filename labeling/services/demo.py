@@ -91,11 +91,11 @@ def _load_defects(project: Project) -> None:
         image.convert("RGB").save(buffer, format="PNG", optimize=True)
         metadata = {
             **spec.get("metadata", {}),
-            "generated_defect": spec["defect"],
-            "severity": spec["severity"],
+            "_generated_defect": spec["defect"],
+            "_severity": spec["severity"],
         }
         if box is not None:
-            metadata["generated_box"] = box
+            metadata["_generated_box"] = box
         _add_media_item(
             project,
             external_id=spec["external_id"],
@@ -117,7 +117,7 @@ def _load_speech(project: Project) -> None:
             external_id=clip.get("external_id") or path.stem,
             content=path.read_bytes(),
             suffix=path.suffix,
-            metadata={**clip.get("metadata", {}), "transcript": clip["transcript"]},
+            metadata={**clip.get("metadata", {}), "_transcript": clip["transcript"]},
         )
 
 
@@ -135,7 +135,7 @@ def _load_pairs(project: Project) -> None:
             external_id=pair["external_id"],
             data={"left": pair["left"], "right": pair["right"]},
             quality=stats.add({"left": pair["left"], "right": pair["right"]}),
-            metadata={**pair.get("metadata", {}), "kind": pair["kind"], "truth": str(pair["truth"])},
+            metadata={**pair.get("metadata", {}), "_kind": pair["kind"], "_truth": str(pair["truth"])},
             is_gold=index < 4,
             gold_value=str(pair["truth"]) if index < 4 else None,
         )
@@ -174,8 +174,8 @@ def _simulate(project: Project, answer) -> None:
 
 
 def _defect_answer(item, reliability, rng):
-    truth = item.metadata["generated_defect"]
-    ambiguous = truth.endswith("scratch") and item.metadata.get("severity", 1) < 0.7
+    truth = item.metadata["_generated_defect"]
+    ambiguous = truth.endswith("scratch") and item.metadata.get("_severity", 1) < 0.7
     if ambiguous and rng.random() < 0.45:  # deep and shallow scratch are hard to tell apart
         return "shallow scratch" if truth == "deep scratch" else "deep scratch"
     if rng.random() < reliability:
@@ -184,8 +184,8 @@ def _defect_answer(item, reliability, rng):
 
 
 def _pair_answer(item, reliability, rng):
-    kind = item.metadata.get("kind")
-    truth = item.metadata.get("truth")
+    kind = item.metadata.get("_kind")
+    truth = item.metadata.get("_truth")
     if kind == "sparse" and rng.random() < 0.5:
         return None  # x lacks the information to decide
     if kind in ("moved", "namesake", "sparse") and rng.random() < 0.4:
@@ -194,7 +194,7 @@ def _pair_answer(item, reliability, rng):
 
 
 def _transcript_answer(item, reliability, rng):
-    text = item.metadata.get("transcript", "")
+    text = item.metadata.get("_transcript", "")
     if text.lower().startswith("um"):  # the course's example: everyone writes the filler differently
         _, rest = text.split(" ", 1)
         text = f"{rng.choice(['Um,', 'Umm,', 'Um...', 'Uh,', ''])} {rest}".strip()
@@ -283,9 +283,9 @@ def demo_load() -> dict:
     _load_pairs(pairs)
     _simulate(pairs, _pair_answer)
     _predictions(
-        defects, "generated_defect", "lighting", "dim", ["deep scratch", "shallow scratch", "dent", "none"]
+        defects, "_generated_defect", "lighting", "dim", ["deep scratch", "shallow scratch", "dent", "none"]
     )
-    _predictions(pairs, "truth", "region", "APAC", ["1", "0"])
+    _predictions(pairs, "_truth", "region", "APAC", ["1", "0"])
     for project in (defects, speech, pairs):
         _start_run(project, manager)
 

@@ -51,3 +51,12 @@ def test_labeler_cannot_start_stats_refresh(client, project):
     response = client.post(f"/projects/{project.id}/stats/refresh/")
     assert response.status_code == 403
     assert not project.jobs.exists()
+
+
+def test_labelers_do_not_see_the_item_list_or_its_metadata(client, project):
+    ItemFactory(project=project, external_id="img-secret", metadata={"_truth": "dent"})
+    labeler = MembershipFactory(project=project, role=Role.LABELER).user
+    client.force_login(labeler)
+    html = client.get(f"/projects/{project.id}/").content.decode()
+    assert "img-secret" not in html and "_truth" not in html
+    assert "Start labeling" in html
