@@ -17,6 +17,7 @@ from labeling.api.jobs import job_accepted_response
 from labeling.errors import Invalid, NotFound
 from labeling.models import Role
 from labeling.selectors.projects import project_get_for_member
+from labeling.services.audit import audit
 
 EXPORT_ROLES = (Role.MANAGER, Role.PIPELINE)
 EXPORT_PARAMETERS = [
@@ -55,6 +56,13 @@ class ProjectExportApi(APIView):
         project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=EXPORT_ROLES)
         params = _params(request.query_params)
         run, stream = export_stream(project=project, params=params)
+        audit(
+            project=project,
+            actor=request.user,
+            action="export",
+            target=f"run {run.id}",
+            after=params.as_dict(),
+        )
         response = StreamingHttpResponse(stream, content_type=formats.CONTENT_TYPES[params.format])
         response["Content-Disposition"] = (
             f'attachment; filename="{export_filename(project=project, run=run, params=params)}"'

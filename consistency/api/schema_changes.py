@@ -5,10 +5,10 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consistency.models import AuditEvent, SchemaChange
+from consistency.models import SchemaChange
 from consistency.services.schema_changes import OPS, schema_change_apply, schema_suggestions
 from labeling.errors import Invalid
-from labeling.models import Role
+from labeling.models import AuditEvent, Role
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
 SCHEMA_CHANGE_DOC = """Change the label schema (managers). Body: `op` plus its fields, `dry_run`, `note`:

@@ -1,11 +1,10 @@
 from consistency.models.predictions import Prediction
-from consistency.models.reviews import AuditEvent, Comment, Review, ReviewStatus, SchemaChange
+from consistency.models.reviews import Comment, Review, ReviewStatus, SchemaChange
 from consistency.models.runs import AgreementRun, ItemResult, RunStatus, RunTrigger
 from consistency.models.snapshots import DatasetSnapshot
 
 __all__ = [
     "AgreementRun",
-    "AuditEvent",
     "Comment",
     "DatasetSnapshot",
     "ItemResult",

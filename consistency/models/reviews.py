@@ -44,29 +44,6 @@ class Comment(models.Model):
         return f"comment {self.pk} on item {self.item_id}"
 
 
-class AuditEvent(models.Model):
-    """Who did what, when, with the state before and after (resolutions, schema changes,
-    member changes, exports). Append-only."""
-
-    project = models.ForeignKey("labeling.Project", on_delete=models.CASCADE, related_name="audit_events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    action = models.CharField(max_length=50)
-    target = models.CharField(max_length=200, blank=True)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    outcome = models.CharField(max_length=20, default="ok", help_text="ok, conflict or refused.")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["project", "-created_at"], name="audit_project_time")]
-
-    def __str__(self) -> str:
-        return f"{self.action} by {self.actor_id} at {self.created_at}"
-
-
 class SchemaChange(models.Model):
     """A change that published a new schema version, with the agreement it was based on."""
 

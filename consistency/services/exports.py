@@ -15,6 +15,7 @@ from consistency.exports.rows import export_rows, export_run_for
 from consistency.models import AgreementRun, DatasetSnapshot
 from labeling.errors import Invalid
 from labeling.models import Job, JobKind, LabelKind, LabelSchemaVersion, Project
+from labeling.services.audit import audit
 from labeling.services.jobs import ProgressFn, job_create, job_dispatch
 
 
@@ -86,6 +87,7 @@ def snapshot_request(*, project: Project, requested_by: AbstractBaseUser, query:
     export_run_for(project=project, params=params)  # 409 now if there is nothing to freeze
     with transaction.atomic():
         job = job_create(kind=JobKind.SNAPSHOT, project=project, created_by=requested_by, params=query)
+        audit(project=project, actor=requested_by, action="snapshot", target=f"job {job.id}", after=query)
         job_dispatch(job=job, task=snapshot_create_task)
     return job
 

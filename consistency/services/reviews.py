@@ -13,24 +13,13 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Greatest
 
-from consistency.models import AgreementRun, AuditEvent, Comment, ItemResult, Prediction, Review, ReviewStatus
+from consistency.models import AgreementRun, Comment, ItemResult, Prediction, Review, ReviewStatus
 from labeling.answers import answer_validate
 from labeling.errors import Conflict, Invalid
 from labeling.models import Annotation, Item, LabelSchemaVersion, Project
+from labeling.services.audit import audit
 
 ACTIONS = ("resolve", "send_back", "lacks_information", "tag_example", "start_review")
-
-
-def audit(*, project: Project, actor, action: str, target: str = "", before=None, after=None, outcome="ok"):
-    return AuditEvent.objects.create(
-        project=project,
-        actor=actor,
-        action=action,
-        target=target,
-        before=before,
-        after=after,
-        outcome=outcome,
-    )
 
 
 def disagreement_queue(

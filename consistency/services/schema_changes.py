@@ -26,9 +26,9 @@ from consistency.metrics.coincidence import (
 from consistency.models import ItemResult, RunTrigger, SchemaChange
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.runs import run_latest
-from consistency.services.reviews import audit
 from labeling.errors import Conflict, Invalid
 from labeling.models import Item, LabelClass, LabelKind, LabelSchemaVersion, Project
+from labeling.services.audit import audit
 
 OPS = ("merge", "add_class", "rename", "split", "edit_instructions", "standardize_transcripts")
 PREVIEW_BOOTSTRAP = 400

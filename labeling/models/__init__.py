@@ -1,4 +1,5 @@
 from labeling.models.annotations import Annotation, Assignment, AssignmentStatus
+from labeling.models.audit import AuditEvent
 from labeling.models.choices import SkipReason
 from labeling.models.items import Item
 from labeling.models.jobs import Job, JobKind, JobStatus
@@ -16,6 +17,7 @@ __all__ = [
     "Annotation",
     "Assignment",
     "AssignmentStatus",
+    "AuditEvent",
     "ConsensusMethod",
     "DataType",
     "Item",

@@ -19,6 +19,7 @@ from labeling.models import (
     ProjectMembership,
     Role,
 )
+from labeling.services.audit import audit
 
 User = get_user_model()
 
@@ -135,13 +136,30 @@ def membership_set(*, project: Project, acting_user: AbstractBaseUser, username:
     if membership is None:
         try:
             with transaction.atomic():
-                return ProjectMembership.objects.create(project=project, user=user, role=role), True
+                membership = ProjectMembership.objects.create(project=project, user=user, role=role)
+                audit(
+                    project=project,
+                    actor=acting_user,
+                    action="member.add",
+                    target=username,
+                    after={"role": role},
+                )
+                return membership, True
         except IntegrityError as exc:  # a concurrent request added them first
             raise Conflict(f"{username} was just added by someone else; retry to change the role.") from exc
     if membership.role == Role.MANAGER and role != Role.MANAGER and _manager_count(project) == 1:
         raise Conflict("A project needs at least one manager; add another manager first.")
+    before = membership.role
     membership.role = role
     membership.save(update_fields=["role"])
+    audit(
+        project=project,
+        actor=acting_user,
+        action="member.role",
+        target=username,
+        before={"role": before},
+        after={"role": role},
+    )
     return membership, False
 
 

@@ -1,8 +1,8 @@
 import pytest
 
-from consistency.models import AgreementRun, AuditEvent, Comment
+from consistency.models import AgreementRun, Comment
 from consistency.services.agreement_runs import agreement_run_compute
-from labeling.models import Item, Role
+from labeling.models import AuditEvent, Item, Role
 from tests.consistency.services.test_agreement_runs import ANSWERS, label
 from tests.factories import MembershipFactory
 from tests.helpers import client_for
@@ -89,3 +89,17 @@ def test_tagged_examples_appear_on_the_definitions_page(client, project, staff, 
     client.force_login(staff)
     html = client.get(f"/projects/{project.id}/definitions/").content.decode()
     assert "Examples chosen by reviewers" in html and item.external_id in html
+
+
+def test_member_changes_and_exports_are_audited(project, staff):
+    from tests.factories import UserFactory, finished_run
+
+    UserFactory(username="newbie")
+    client = client_for(staff)
+    client.post(f"/api/projects/{project.id}/members/", {"username": "newbie", "role": "labeler"})
+    client.post(f"/api/projects/{project.id}/members/", {"username": "newbie", "role": "reviewer"})
+    finished_run(project, [])
+    assert client.get(f"/api/projects/{project.id}/export/").status_code == 200
+    log = client.get(f"/api/projects/{project.id}/audit/").json()["results"]
+    assert [e["action"] for e in log][:3] == ["export", "member.role", "member.add"]
+    assert log[1]["before"] == {"role": "labeler"} and log[1]["after"] == {"role": "reviewer"}

@@ -1,8 +1,8 @@
 import pytest
 
-from consistency.models import AgreementRun, AuditEvent, SchemaChange
+from consistency.models import AgreementRun, SchemaChange
 from consistency.services.agreement_runs import agreement_run_compute
-from labeling.models import Annotation, LabelSchemaVersion, Role
+from labeling.models import Annotation, AuditEvent, LabelSchemaVersion, Role
 from tests.consistency.services.test_agreement_runs import ANSWERS, label
 from tests.factories import MembershipFactory, ProjectFactory
 from tests.helpers import client_for

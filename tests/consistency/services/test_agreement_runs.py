@@ -170,3 +170,17 @@ def test_runs_start_automatically_when_enough_new_answers_arrive(
     run = AgreementRun.objects.get(pk=started[0])
     assert run.trigger == "auto" and run.status == RunStatus.SUCCEEDED
     assert agreement_runs_start_due() == []  # nothing new since that run
+
+
+def test_run_cut_off_mid_way_is_recomputed_and_published_once(project, staff):
+    """A worker died after marking the run RUNNING: the redelivered message computes it again,
+    and the results appear once, together with SUCCEEDED (never half-written)."""
+    label(project, ANSWERS)
+    run = AgreementRun.objects.create(
+        project=project, schema_version=project.schema_version, status="running", attempts=1
+    )
+    assert not ItemResult.objects.filter(run=run).exists()
+    agreement_run_compute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED and run.attempts == 2
+    assert ItemResult.objects.filter(run=run).count() == len(ANSWERS)
