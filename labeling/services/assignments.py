@@ -273,7 +273,7 @@ def _current_version_id() -> Subquery:
 
 def _retake_slot(assignment: Assignment) -> None:
     """An expired reservation answered late: take a slot again if one is still free."""
-    if assignment.item.is_gold:
+    if assignment.item_is_gold:
         return
     taken = Item.objects.filter(pk=assignment.item_id, slots_taken__lt=F("target")).update(
         slots_taken=F("slots_taken") + 1
@@ -282,6 +282,66 @@ def _retake_slot(assignment: Assignment) -> None:
         raise Conflict(
             "Your reservation expired and this item already has all its answers; take the next one."
         )
+
+
+# A first answer on PostgreSQL: the annotation and the assignment's new status in one statement.
+_FIRST_ANSWER_SQL = """
+WITH made AS (
+    INSERT INTO labeling_annotation (
+        assignment_id, item_id, labeler_id, schema_version_id, value, skip_reason, comment,
+        time_spent_ms, is_current, supersedes_id, idempotency_key, source, created_at
+    )
+    VALUES (
+        %(assignment)s, %(item)s, %(labeler)s, %(version)s, %(value)s::jsonb, %(skip)s, %(comment)s,
+        %(ms)s, true, NULL, %(key)s, 'labeler', %(now)s
+    )
+    RETURNING id
+), moved AS (
+    UPDATE labeling_assignment SET status = %(status)s, lease_expires_at = NULL, updated_at = %(now)s
+    WHERE id = %(assignment)s
+)
+SELECT id FROM made
+"""
+
+
+def _first_answer_sql(assignment, labeler, version, status, now, **fields) -> Annotation:
+    import json
+
+    value = fields["value"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FIRST_ANSWER_SQL,
+            {
+                "assignment": assignment.id,
+                "item": assignment.item_id,
+                "labeler": labeler.id,
+                "version": version.id,
+                "value": None if value is None else json.dumps(value),
+                "skip": fields["skip_reason"],
+                "comment": fields["comment"],
+                "ms": fields["time_spent_ms"],
+                "key": fields["idempotency_key"],
+                "status": status,
+                "now": now,
+            },
+        )
+        annotation_id = cursor.fetchone()[0]
+    assignment.status, assignment.lease_expires_at, assignment.updated_at = status, None, now
+    return Annotation(
+        id=annotation_id,
+        assignment=assignment,
+        item_id=assignment.item_id,
+        labeler=labeler,
+        schema_version=version,
+        value=value,
+        skip_reason=fields["skip_reason"],
+        comment=fields["comment"],
+        time_spent_ms=fields["time_spent_ms"],
+        is_current=True,
+        idempotency_key=fields["idempotency_key"],
+        source="labeler",
+        created_at=now,
+    )
 
 
 def annotation_submit(
@@ -314,9 +374,9 @@ def annotation_submit(
                 return replay, False
         assignment = (
             Assignment.objects.select_for_update(of=("self",))
-            .select_related("project", "item")
+            .select_related("project")
             .filter(item_id=item_id, labeler=labeler, project__memberships__user=labeler)
-            .annotate(version_id=_current_version_id())
+            .annotate(version_id=_current_version_id(), item_is_gold=F("item__is_gold"))
             .first()
         )
         if assignment is None:
@@ -336,6 +396,23 @@ def annotation_submit(
             return current, False
         if assignment.status == AssignmentStatus.EXPIRED:
             _retake_slot(assignment)
+        status = AssignmentStatus.SKIPPED if skip_reason else AssignmentStatus.SUBMITTED
+        version = LabelSchemaVersion(
+            id=assignment.version_id, number=version_number, project_id=assignment.project_id
+        )
+        if current is None and connection.vendor == "postgresql":
+            return _first_answer_sql(
+                assignment,
+                labeler,
+                version,
+                status,
+                now,
+                value=value,
+                skip_reason=skip_reason,
+                comment=comment,
+                time_spent_ms=time_spent_ms,
+                idempotency_key=idempotency_key,
+            ), True
         if current is not None:
             current.is_current = False
             current.save(update_fields=["is_current"])
