@@ -36,7 +36,7 @@ def test_next_and_submit_use_a_constant_number_of_queries(project, labeler, djan
     for _ in range(5):
         with django_assert_max_num_queries(8):
             item_id = client.get(f"/api/projects/{project.id}/next/").json()["id"]
-        with django_assert_max_num_queries(13):
+        with django_assert_max_num_queries(14):
             item_id = client.post(
                 f"/api/items/{item_id}/annotations/", {"value": "dent"}, format="json"
             ).json()["next"]["id"]
