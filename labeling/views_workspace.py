@@ -1,42 +1,93 @@
-"""The labeling workspace: one page per project; items come and go over the REST API."""
+"""The labeling workspace: one page per project; items come and go over the REST API.
 
+The page is rendered once; the JavaScript in ``static/js/workspace/`` asks for the next item,
+submits answers (each submit returns the next item) and never reloads the page. Its
+configuration travels in a ``json_script`` block (data, not script: the CSP forbids inline script).
+"""
+
+from collections.abc import Sequence
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from labeling.models import SkipReason
-from labeling.selectors.projects import project_detail_for_member
+from labeling.models import LabelKind, LabelSchemaVersion, SkipReason
+from labeling.selectors.projects import project_get_for_member
 
-KEYS = "123456789"
+DIGITS = "1234567890"
+# Single-letter shortcuts of the workspace itself; a class named like one of them gets a digit.
+RESERVED_KEYS = frozenset("sctf?+-=[]")
+
+
+def class_keys(names: Sequence[str]) -> dict[str, str]:
+    """The keyboard key of each class.
+
+    A class whose name is one character ("1", "0", "y") is chosen with that very key, so a
+    "same person?" schema ``1 / 0 / borderline`` reads 1 → "1", 0 → "0", 2 → "borderline".
+    The other classes take the free digits in order (1…9, then 0); past ten classes the rest
+    are chosen with the mouse or Tab.
+    """
+    keys: dict[str, str] = {}
+    for name in names:
+        key = name.lower()
+        if len(name) == 1 and key.isalnum() and key not in RESERVED_KEYS and key not in keys.values():
+            keys[name] = key
+    free = iter(d for d in DIGITS if d not in keys.values())
+    for name in names:
+        if name not in keys:
+            keys[name] = next(free, "")
+    return keys
+
+
+def _current_schema(project) -> LabelSchemaVersion | None:
+    """The latest published schema version with its classes (one query each)."""
+    return (
+        LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
+        .prefetch_related("classes")
+        .order_by("-number")
+        .first()
+    )
 
 
 @require_GET
 @login_required
 def workspace(request, project_id: int):
-    project = project_detail_for_member(project_id=project_id, user=request.user)
-    schema = project.current_schema
+    # Membership check only: the project list's counts would cost a scan on a big project.
+    project, role = project_get_for_member(project_id=project_id, user=request.user)
+    schema = _current_schema(project)
+    label_classes = list(schema.classes.all()) if schema else []
+    keys = class_keys([c.name for c in label_classes])
     classes = [
-        {
-            "name": c.name,
-            "color": c.color,
-            "key": KEYS[i] if i < len(KEYS) else "",
-            "description": c.description,
-        }
-        for i, c in enumerate(schema.classes.all())
+        {"name": c.name, "color": c.color, "key": keys[c.name], "description": c.description}
+        for c in label_classes
     ]
+    kind = project.label_kind
     config = {
         "projectId": project.id,
         "dataType": project.data_type,
-        "labelKind": project.label_kind,
+        "labelKind": kind,
+        "choiceMode": {LabelKind.MULTI_CLASSES: "multi", LabelKind.BOXES: "box"}.get(kind, "single"),
         "classes": classes,
         "skipReasons": [{"value": v, "label": label} for v, label in SkipReason.choices],
-        "transcriptRules": schema.transcript_rules,
+        "transcriptRules": (schema.transcript_rules or []) if schema else [],
+        "csrfCookieName": settings.CSRF_COOKIE_NAME,
         "urls": {
             "next": reverse("api-next-item", args=[project.id]),
             "progress": reverse("api-my-progress", args=[project.id]),
             "submit": reverse("api-item-annotations", args=[0]).replace("/0/", "/{id}/"),
+            "project": reverse("project-detail", args=[project.id]),
+            "login": f"{reverse('login')}?next={request.path}",
         },
     }
-    context = {"project": project, "schema": schema, "classes": classes, "config": config}
+    context = {
+        "project": project,
+        "role": role,
+        "schema": schema,
+        "classes": classes,
+        "skip_reasons": config["skipReasons"],
+        "transcript_rules": config["transcriptRules"],
+        "config": config,
+    }
     return render(request, "labeling/workspace.html", context)

@@ -1,37 +1,108 @@
-"""A labeler labels each data type in real Chromium, with the keyboard where shortcuts exist."""
+"""A labeler labels each data type in real Chromium, with the keyboard where shortcuts exist,
+and the answers stored in the database are checked."""
 
 import io
+import json
+from datetime import timedelta
 
 import numpy as np
 import pytest
 import soundfile as sf
 from django.core.files.base import ContentFile
-from PIL import Image
+from django.utils import timezone
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from labeling.models import Annotation, Item, Role
+from labeling.demo.images import phone_surface_with_box
+from labeling.models import Annotation, Assignment, Item, LabelClass, LabelSchemaVersion, Role
+from labeling.services.assignments import annotation_submit, assignment_reserve_next, leases_reclaim
 from tests.browser.conftest import SCREENSHOTS, login
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+IMAGE_SIZE = (640, 480)
+SCRATCH = {"x": 250, "y": 300, "w": 140, "h": 40}
 
-def _png(width=320, height=240) -> bytes:
+
+@pytest.fixture
+def page(page):
+    """The page, failing the test on any JavaScript error (HTTP errors are the tests' business)."""
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(f"console: {msg.text}")
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")  # tested answers
+            else None
+        ),
+    )
+    yield page
+    assert not errors, errors
+
+
+def _phone_png() -> tuple[bytes, dict]:
+    """A phone back with a dent (its box returned) and a scratch drawn at SCRATCH."""
+    image, dent = phone_surface_with_box("dent", seed=3, size=IMAGE_SIZE)
+    draw = ImageDraw.Draw(image)
+    s = SCRATCH
+    draw.line(
+        [(s["x"] + 5, s["y"] + s["h"] - 5), (s["x"] + s["w"] - 5, s["y"] + 5)], fill=(235, 235, 240), width=3
+    )
     buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (120, 130, 140)).save(buffer, "PNG")
-    return buffer.getvalue()
+    image.save(buffer, "PNG")
+    return buffer.getvalue(), dent
 
 
-def _wav(seconds=1.5, rate=16_000) -> bytes:
+def _speech_wav(seconds=3.0, rate=16_000, seed=0) -> bytes:
+    """Voice-like audio: a buzzing fundamental with harmonics, shaped into syllables."""
+    rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * rate)) / rate
+    pitch = 140 + 25 * np.sin(2 * np.pi * 0.7 * t)
+    phase = 2 * np.pi * np.cumsum(pitch) / rate
+    voice = sum(np.sin(k * phase) / k for k in range(1, 8))
+    envelope = np.zeros_like(t)
+    start = 0.15
+    while start < seconds - 0.3:
+        length = rng.uniform(0.15, 0.35)
+        mask = (t >= start) & (t < start + length)
+        envelope[mask] = np.sin(np.pi * (t[mask] - start) / length) * rng.uniform(0.5, 1.0)
+        start += length + rng.uniform(0.03, 0.25)
+    signal = 0.25 * voice * envelope + 0.003 * rng.standard_normal(len(t))
     buffer = io.BytesIO()
-    sf.write(buffer, 0.3 * np.sin(2 * np.pi * 220 * t), rate, format="WAV")
+    sf.write(buffer, signal.astype(np.float32), rate, format="WAV", subtype="PCM_16")
     return buffer.getvalue()
 
 
-def _media_item(project, external_id, content, suffix):
+def _thumbnail(png: bytes) -> bytes:
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.thumbnail((160, 160))
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def _waveform(wav: bytes, buckets: int = 800) -> bytes:
+    """Peaks as an import stores them: {"peaks": [0..1], "duration": s, "sample_rate": n}."""
+    samples, rate = sf.read(io.BytesIO(wav))
+    peaks = np.abs(samples[: len(samples) // buckets * buckets]).reshape(buckets, -1).max(axis=1)
+    payload = {
+        "peaks": (peaks / peaks.max()).round(3).tolist(),
+        "duration": len(samples) / rate,
+        "sample_rate": rate,
+    }
+    return json.dumps(payload).encode()
+
+
+def _media_item(project, external_id, content, suffix, *, precompute=True):
+    """An item with its media, and the thumbnail or waveform an import makes, in storage."""
     item = Item(project=project, kind=project.data_type, external_id=external_id, target=project.overlap)
     item.media.save(f"test/{external_id}{suffix}", ContentFile(content), save=False)
+    if precompute and project.data_type == "image":
+        item.thumbnail.save(f"test/{external_id}.jpg", ContentFile(_thumbnail(content)), save=False)
+    if precompute and project.data_type == "audio":
+        item.waveform.save(f"test/{external_id}.json", ContentFile(_waveform(content)), save=False)
     item.save()
     return item
 
@@ -40,97 +111,283 @@ def _labeler(project, username):
     return MembershipFactory(project=project, role=Role.LABELER, user=UserFactory(username=username)).user
 
 
-def test_label_an_image_with_two_boxes(page, live_server):
-    project = ProjectFactory(name="Boxes", label_kind="boxes", classes=["scratch", "dent"])
-    item = _media_item(project, "phone-1", _png(), ".png")
-    labeler = _labeler(project, "boxer")
-    login(page, live_server, "boxer")
+def _describe(project, descriptions: dict):
+    for name, text in descriptions.items():
+        LabelClass.objects.filter(schema_version__project=project, name=name).update(description=text)
+
+
+def _open_workspace(page, live_server, project, username):
+    login(page, live_server, username)
     page.goto(f"{live_server.url}/projects/{project.id}/label/")
-    expect(page.locator("#item-name")).to_have_text("phone-1")
-    layer = page.locator(".box-layer")
-    expect(layer).to_be_visible()
-    # The drawing layer learns the image's size when the full image has loaded.
-    expect(layer).to_have_attribute("viewBox", "0 0 320 240")
-    box = layer.bounding_box()
-    scale = box["width"] / 320
+
+
+def test_label_an_image_with_two_boxes(page, live_server):
+    project = ProjectFactory(
+        name="Phone defects (boxes)",
+        label_kind="boxes",
+        classes=["scratch", "dent"],
+        instructions="Draw one box around **each** visible defect, tight to its edges.\n\n"
+        "- A scratch is a line; a dent is a rounded, shaded spot.\n- Ignore the camera lens.",
+    )
+    _describe(project, {"scratch": "A thin line, light or dark.", "dent": "A rounded, shaded deformation."})
+    png, dent = _phone_png()
+    item = _media_item(project, "phone-017", png, ".png")
+    labeler = _labeler(project, "boxer")
+    _open_workspace(page, live_server, project, "boxer")
+
+    expect(page.locator("#item-name")).to_have_text("phone-017")
+    layer = page.locator("#box-layer")
+    # Drawing starts once the full image is there: the layer's grid is the image's own pixels.
+    expect(layer).to_have_attribute("viewBox", f"0 0 {IMAGE_SIZE[0]} {IMAGE_SIZE[1]}")
+    expect(page.locator("#item-image")).not_to_have_class("preview")
+    bounds = layer.bounding_box()
+    scale = bounds["width"] / IMAGE_SIZE[0]
+
+    def at(x, y):
+        return bounds["x"] + x * scale, bounds["y"] + y * scale
 
     def drag(x0, y0, x1, y1):
-        page.mouse.move(box["x"] + x0 * scale, box["y"] + y0 * scale)
+        page.mouse.move(*at(x0, y0))
         page.mouse.down()
-        page.mouse.move(box["x"] + x1 * scale, box["y"] + y1 * scale, steps=5)
+        page.mouse.move(*at(x1, y1), steps=6)
         page.mouse.up()
 
-    page.keyboard.press("1")  # the next box is a scratch
-    drag(20, 30, 120, 80)
+    # Box 1 around the dent, drawn too small on purpose; a number key then sets its class.
+    drag(dent["x"], dent["y"], dent["x"] + dent["w"] - 10, dent["y"] + dent["h"] - 8)
     expect(page.locator("#box-list li")).to_have_count(1)
-    page.keyboard.press("Escape")  # deselect box 1, so the key below picks the class of the next box
     page.keyboard.press("2")
-    drag(200, 150, 260, 200)
+    expect(page.locator("#box-list li").first).to_contain_text("1. dent")
+    # Resize it by its bottom-right handle to the dent's real size.
+    page.locator("[data-handle=se]").hover()
+    page.mouse.down()
+    page.mouse.move(*at(dent["x"] + dent["w"], dent["y"] + dent["h"]), steps=4)
+    page.mouse.up()
+    # Escape deselects; 1 chooses the class of the next box: the scratch.
+    page.keyboard.press("Escape")
+    page.keyboard.press("1")
+    s = SCRATCH
+    drag(s["x"] + 20, s["y"] + 20, s["x"] + s["w"] + 20, s["y"] + s["h"] + 20)
     expect(page.locator("#box-list li")).to_have_count(2)
+    # It was drawn 20 px off: the arrow keys move the selected box (Shift: 10 px).
+    for key in ["Shift+ArrowLeft", "Shift+ArrowLeft", "Shift+ArrowUp", "Shift+ArrowUp"]:
+        page.keyboard.press(key)
+    # A stray third box, deleted with the keyboard.
+    drag(60, 60, 110, 100)
+    expect(page.locator("#box-list li")).to_have_count(3)
+    page.keyboard.press("Delete")
+    expect(page.locator("#box-list li")).to_have_count(2)
+    # Zoom in (the level is the scale against the image's pixels) and back to fit.
+    zoom = page.locator("#zoom-level")
+    fitted = zoom.inner_text()
+    page.keyboard.press("+")
+    expect(zoom).not_to_have_text(fitted)
+    assert int(zoom.inner_text()[:-1]) == pytest.approx(int(fitted[:-1]) * 1.5, abs=2)
+    page.keyboard.press("f")
+    expect(zoom).to_have_text(fitted)
+    page.locator("#box-list .box-pick").nth(1).click()  # select the scratch for the screenshot
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "workspace-image.png"))
+
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="All done")).to_be_visible()
-    value = Annotation.objects.get(item=item, labeler=labeler).value
-    assert len(value) == 2
-    assert {b["class"] for b in value} == {"scratch", "dent"}
-    first = next(b for b in value if b["class"] == "scratch")
-    assert first["x"] == pytest.approx(20, abs=3) and first["w"] == pytest.approx(100, abs=4)
+    annotation = Annotation.objects.get(item=item, labeler=labeler)
+    boxes = {b["class"]: b for b in annotation.value}
+    assert len(annotation.value) == 2 and set(boxes) == {"scratch", "dent"}
+    for name, truth in (("dent", dent), ("scratch", SCRATCH)):
+        for key in ("x", "y", "w", "h"):
+            assert boxes[name][key] == pytest.approx(truth[key], abs=3), (name, key, boxes[name])
+    assert annotation.time_spent_ms > 0
 
 
-def test_transcribe_an_audio_clip(page, live_server):
-    project = ProjectFactory(name="Speech", data_type="audio", label_kind="transcription", classes=[])
-    items = [_media_item(project, f"clip-{i}", _wav(), ".wav") for i in range(2)]
+def test_transcribe_audio_clips(page, live_server):
+    project = ProjectFactory(
+        name="Speech: nearest gas station",
+        data_type="audio",
+        label_kind="transcription",
+        classes=[],
+        instructions="Transcribe exactly what is said.\n\n"
+        "- Use `[unintelligible]` for words you cannot make out.",
+    )
+    LabelSchemaVersion.objects.filter(project=project).update(
+        transcript_rules=[
+            {"pattern": "umm+", "replacement": "um", "regex": True},
+            {"pattern": "gas stn", "replacement": "gas station"},
+        ]
+    )
+    # One clip with the waveform computed at import, one without: drawn from the decoded audio.
+    first = _media_item(project, "clip-0001", _speech_wav(seed=1), ".wav")
+    second = _media_item(project, "clip-0002", _speech_wav(seed=2), ".wav", precompute=False)
     labeler = _labeler(project, "typist")
-    login(page, live_server, "typist")
-    page.goto(f"{live_server.url}/projects/{project.id}/label/")
-    expect(page.locator("canvas.waveform")).to_be_visible()
-    textbox = page.get_by_label("Transcript")
-    expect(textbox).to_be_focused()
-    page.keyboard.type("Um, nearest gas station")
+    _open_workspace(page, live_server, project, "typist")
+
+    expect(page.locator("#item-name")).to_have_text("clip-0001")
+    transcript = page.get_by_role("textbox", name="Transcript")
+    expect(transcript).to_be_focused()
+    expect(page.locator(".rules li")).to_have_count(2)
+    waveform = page.get_by_role("slider", name="Playback position")
+    expect(waveform).to_have_attribute("aria-valuemax", "3.0")
+    # Ctrl+Space plays from within the transcript; Ctrl+→ seeks; Esc leaves the box, then Space pauses.
+    page.keyboard.press("Control+Space")
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Space")
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
+    page.keyboard.press("Home")
+    page.keyboard.press("ArrowRight")
+    expect(waveform).to_have_attribute("aria-valuenow", "2.0")
+    page.keyboard.press("]")
+    expect(page.get_by_label("Speed")).to_have_value("1.25")
+    page.keyboard.press("t")
+    expect(transcript).to_be_focused()
+    page.keyboard.type("Um, where is the nearest gas station")
+    page.keyboard.press("Control+ArrowLeft")  # seeking from the transcript does not type anything
+    expect(waveform).to_have_attribute("aria-valuenow", "0.0")
     page.screenshot(path=str(SCREENSHOTS / "workspace-audio.png"))
     page.keyboard.press("Enter")
+
+    expect(page.locator("#item-name")).to_have_text("clip-0002")
     expect(page.locator("#status")).to_have_text("Saved.")
+    expect(transcript).to_be_focused()
+    expect(transcript).to_have_value("")
+    expect(waveform).to_have_attribute("aria-valuemax", "3.0")
     page.keyboard.type("call mom")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="All done")).to_be_visible()
-    values = dict(Annotation.objects.filter(labeler=labeler).values_list("item__external_id", "value"))
-    assert values == {items[0].external_id: "Um, nearest gas station", items[1].external_id: "call mom"}
-    assert all(t > 0 for t in Annotation.objects.values_list("time_spent_ms", flat=True))
+
+    answers = {a.item_id: a for a in Annotation.objects.filter(labeler=labeler)}
+    assert answers[first.id].value == "Um, where is the nearest gas station"
+    assert answers[second.id].value == "call mom"
+    assert all(a.time_spent_ms > 0 and a.skip_reason == "" for a in answers.values())
 
 
-def test_answer_record_pairs_and_skip_one(page, live_server):
-    project = ProjectFactory(name="Same person?", data_type="record", classes=["1", "0", "borderline"])
-    pair = {
-        "left": {"name": "Robert Smith", "city": "Austin"},
-        "right": {"name": "Bob Smith", "city": "Austin"},
+def _pair(name_left, name_right, **same):
+    base = {
+        "email": "rsmith@example.com",
+        "phone": "+1-555-0142",
+        "birth_date": "1984-03-09",
+        "city": "Austin",
     }
-    Item.objects.create(project=project, kind="record", external_id="pair-1", data=pair, target=3)
-    Item.objects.create(project=project, kind="record", external_id="pair-2", data=pair, target=3)
+    base.update(same)
+    return {"left": {"name": name_left, **base}, "right": {"name": name_right, **base, "city": "Round Rock"}}
+
+
+def test_answer_record_pairs_with_keys_and_skip_one(page, live_server):
+    project = ProjectFactory(
+        name="Same person?",
+        data_type="record",
+        classes=["1", "0", "borderline"],
+        instructions="Are these two user records the **same person**?\n\n"
+        "- **1**: the same person (nicknames, typos and a moved city are fine).\n"
+        "- **0**: two different people, even if the names match.\n"
+        "- **borderline**: you cannot tell.",
+    )
+    _describe(project, {"1": "Same person.", "0": "Different people.", "borderline": "Cannot tell."})
+    for i, names in enumerate(
+        [("Robert Smith", "Bob Smith"), ("Robert Smith", "Roberta Smith"), ("R. Smith", "")]
+    ):
+        Item.objects.create(
+            project=project, kind="record", external_id=f"pair-{i + 1}", data=_pair(*names), target=3
+        )
     labeler = _labeler(project, "matcher")
-    login(page, live_server, "matcher")
-    page.goto(f"{live_server.url}/projects/{project.id}/label/")
-    expect(page.locator("tr[data-differs='true']")).to_have_count(1)  # name differs, city does not
+    _open_workspace(page, live_server, project, "matcher")
+
+    expect(page.locator("#item-name")).to_have_text("pair-1")
+    expect(page.locator("tr[data-differs='true']")).to_have_count(2)  # name and city differ
+    marks = page.locator("tr.differs mark")  # the differing words, not the whole values
+    expect(marks.filter(has_text="Robert")).to_have_count(1)
+    expect(marks.filter(has_text="Smith")).to_have_count(0)
     page.screenshot(path=str(SCREENSHOTS / "workspace-record.png"))
-    page.keyboard.press("1")
-    expect(page.get_by_role("button", name="1 1")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("1")  # "1": the same person (the key is the class name)
+    expect(page.get_by_role("button", name="1 1", exact=True)).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("Enter")
-    expect(page.locator("#status")).to_have_text("Saved.")
+
+    expect(page.locator("#item-name")).to_have_text("pair-2")
+    page.keyboard.press("0")
+    page.keyboard.press("2")  # borderline replaces 0: one class per item
+    expect(page.get_by_role("button", name="2 borderline")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="0 0", exact=True)).to_have_attribute("aria-pressed", "false")
+    page.keyboard.press("c")
+    page.keyboard.type("Roberta could be a typo")
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#item-name")).to_have_text("pair-3")
     page.keyboard.press("s")
-    expect(page.get_by_label("Why skip?")).to_be_focused()
+    expect(page.get_by_role("radio", name="The data lacks the information to decide")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="All done")).to_be_visible()
+
     answers = {
-        a.item.external_id: (a.value, a.skip_reason) for a in Annotation.objects.filter(labeler=labeler)
+        a.item.external_id: (a.value, a.skip_reason, a.comment)
+        for a in Annotation.objects.filter(labeler=labeler)
     }
-    assert answers == {"pair-1": ("1", ""), "pair-2": (None, "lacks_information")}
+    assert answers == {
+        "pair-1": ("1", "", ""),
+        "pair-2": ("borderline", "", "Roberta could be a typo"),
+        "pair-3": (None, "lacks_information", ""),
+    }
+
+
+def test_a_lost_response_is_retried_and_stored_once(page, live_server):
+    project = ProjectFactory(name="Retry", data_type="record", classes=["1", "0"])
+    Item.objects.create(project=project, kind="record", external_id="r-1", data={"a": 1}, target=3)
+    labeler = _labeler(project, "flaky")
+    _open_workspace(page, live_server, project, "flaky")
+    expect(page.locator("#item-name")).to_have_text("r-1")
+    keys = []
+
+    def lose_first_response(route):
+        keys.append(route.request.headers.get("idempotency-key"))
+        response = route.fetch()  # the server stores the answer…
+        if len(keys) == 1:
+            route.abort()  # …but the browser never hears back
+        else:
+            route.fulfill(response=response)
+
+    page.route("**/api/items/*/annotations/", lose_first_response)
+    page.keyboard.press("0")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="All done")).to_be_visible()
+    assert len(keys) == 2 and keys[0] == keys[1]
+    assert list(Annotation.objects.filter(labeler=labeler).values_list("value", flat=True)) == ["0"]
+
+
+def test_a_conflict_moves_on_and_errors_show_inline(page, live_server):
+    project = ProjectFactory(name="Conflicts", data_type="record", classes=["1", "0"])
+    for name in ("c-1", "c-2"):
+        Item.objects.create(project=project, kind="record", external_id=name, data={"a": name}, target=1)
+    late = _labeler(project, "late")
+    _open_workspace(page, live_server, project, "late")
+    expect(page.locator("#item-name")).to_have_text("c-1")
+    page.keyboard.press("Enter")  # nothing chosen yet: said inline, nothing sent
+    expect(page.get_by_role("alert")).to_contain_text("Choose a class first")
+    # The lease runs out, and another labeler takes and answers the only slot of c-1.
+    Assignment.objects.filter(labeler=late).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+    leases_reclaim(project=project)
+    other = _labeler(project, "early")
+    taken = assignment_reserve_next(project=project, labeler=other)
+    annotation_submit(item_id=taken.item_id, labeler=other, value="0")
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")  # 409 from the server: the workspace moves on to the next item
+    expect(page.locator("#item-name")).to_have_text("c-2")
+    expect(page.locator("#status")).to_contain_text("already has all its answers")
+    # A 400 (here faked) is shown inline and the item stays, with its answer.
+    invalid = {"error": {"code": "invalid", "message": "Unknown class.", "fields": {"value": ["Pick one."]}}}
+    page.route(
+        "**/api/items/*/annotations/",
+        lambda route: route.fulfill(status=400, content_type="application/json", body=json.dumps(invalid)),
+    )
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("Unknown class. Pick one.")
+    expect(page.locator("#item-name")).to_have_text("c-2")
+    expect(page.get_by_role("button", name="1 1", exact=True)).to_have_attribute("aria-pressed", "true")
+    assert not Annotation.objects.filter(labeler=late).exists()
 
 
 def test_help_overlay_opens_with_question_mark(page, live_server):
     project = ProjectFactory(name="Help", data_type="record", classes=["1", "0"])
     _labeler(project, "curious")
-    login(page, live_server, "curious")
-    page.goto(f"{live_server.url}/projects/{project.id}/label/")
+    _open_workspace(page, live_server, project, "curious")
     expect(page.get_by_role("heading", name="All done")).to_be_visible()
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()

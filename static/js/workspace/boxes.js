@@ -1,45 +1,80 @@
-// Bounding boxes on an SVG overlay, in pixels of the original image.
+// Bounding boxes on an SVG overlay whose viewBox is the image's own pixel grid, so every
+// coordinate is in pixels of the original image whatever the zoom. Draw by dragging on the
+// image, move a box by dragging it, resize it by its handles; the keyboard does the rest.
+
 const SVG = "http://www.w3.org/2000/svg";
+const HANDLES = { nw: "nwse", n: "ns", ne: "nesw", e: "ew", se: "nwse", s: "ns", sw: "nesw", w: "ew" };
+const MIN_SCREEN_PX = 4;
+
+function el(name, attrs = {}) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  return node;
+}
 
 export class BoxEditor {
-  constructor(svg, { classes, onChange }) {
+  constructor(svg, { colorOf, currentClass, onChange }) {
     this.svg = svg;
-    this.classes = classes;
+    this.colorOf = colorOf;
+    this.currentClass = currentClass;
     this.onChange = onChange;
     this.boxes = [];
     this.selected = -1;
-    this.currentClass = classes.length ? classes[0].name : "";
     this.drag = null;
+    this.width = 0;
+    this.height = 0;
+    this.scale = 1; // screen pixels per image pixel
     svg.addEventListener("pointerdown", (e) => this.down(e));
     svg.addEventListener("pointermove", (e) => this.move(e));
     svg.addEventListener("pointerup", (e) => this.up(e));
+    svg.addEventListener("pointercancel", () => { this.drag = null; this.render(); });
   }
+
+  get ready() { return this.width > 0; }
 
   setSize(width, height) {
-    this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     this.width = width;
     this.height = height;
+    this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    this.svg.classList.remove("pending");
+    this.render();
   }
 
-  reset() { this.boxes = []; this.selected = -1; this.render(); }
+  setScale(scale) {
+    this.scale = scale || 1;
+    this.render();
+  }
+
+  reset() {
+    this.boxes = [];
+    this.selected = -1;
+    this.drag = null;
+    this.width = 0;
+    this.height = 0;
+    this.svg.removeAttribute("viewBox");
+    this.svg.classList.add("pending");
+    this.render();
+  }
 
   point(event) {
-    const p = this.svg.createSVGPoint();
-    p.x = event.clientX; p.y = event.clientY;
-    const local = p.matrixTransform(this.svg.getScreenCTM().inverse());
-    return { x: Math.max(0, Math.min(this.width, local.x)), y: Math.max(0, Math.min(this.height, local.y)) };
+    const matrix = this.svg.getScreenCTM();
+    const p = new DOMPoint(event.clientX, event.clientY).matrixTransform(matrix.inverse());
+    return { x: Math.max(0, Math.min(this.width, p.x)), y: Math.max(0, Math.min(this.height, p.y)) };
   }
 
   down(event) {
+    if (!this.ready || event.button !== 0) return;
+    event.preventDefault();
+    const start = this.point(event);
+    const handle = event.target.closest("[data-handle]");
     const hit = event.target.closest("[data-index]");
-    if (hit) {
-      this.selected = Number(hit.dataset.index);
-      const start = this.point(event);
-      const box = this.boxes[this.selected];
-      this.drag = { mode: "move", start, origin: { ...box } };
+    if (handle && this.selected >= 0) {
+      this.drag = { mode: "resize", edges: handle.dataset.handle, start, origin: { ...this.boxes[this.selected] } };
+    } else if (hit) {
+      this.select(Number(hit.dataset.index));
+      this.drag = { mode: "move", start, origin: { ...this.boxes[this.selected] } };
     } else {
-      this.selected = -1;
-      this.drag = { mode: "draw", start: this.point(event) };
+      this.drag = { mode: "draw", start, preview: null };
     }
     this.svg.setPointerCapture(event.pointerId);
     this.render();
@@ -48,22 +83,39 @@ export class BoxEditor {
   move(event) {
     if (!this.drag) return;
     const p = this.point(event);
+    const dx = p.x - this.drag.start.x;
+    const dy = p.y - this.drag.start.y;
     if (this.drag.mode === "draw") {
       this.drag.preview = this.rect(this.drag.start, p);
-    } else {
+    } else if (this.drag.mode === "move") {
       const box = this.boxes[this.selected];
-      box.x = Math.max(0, Math.min(this.width - box.w, this.drag.origin.x + p.x - this.drag.start.x));
-      box.y = Math.max(0, Math.min(this.height - box.h, this.drag.origin.y + p.y - this.drag.start.y));
+      const o = this.drag.origin;
+      box.x = Math.round(Math.max(0, Math.min(this.width - o.w, o.x + dx)));
+      box.y = Math.round(Math.max(0, Math.min(this.height - o.h, o.y + dy)));
+    } else {
+      const o = this.drag.origin;
+      const edges = this.drag.edges;
+      let left = o.x, top = o.y, right = o.x + o.w, bottom = o.y + o.h;
+      if (edges.includes("w")) left += dx;
+      if (edges.includes("e")) right += dx;
+      if (edges.includes("n")) top += dy;
+      if (edges.includes("s")) bottom += dy;
+      const box = this.rect({ x: left, y: top }, { x: right, y: bottom });
+      Object.assign(this.boxes[this.selected], { x: box.x, y: box.y, w: Math.max(1, box.w), h: Math.max(1, box.h) });
     }
     this.render();
   }
 
   up(event) {
-    if (this.drag && this.drag.mode === "draw") {
+    if (!this.drag) return;
+    if (this.drag.mode === "draw") {
       const box = this.rect(this.drag.start, this.point(event));
-      if (box.w >= 3 && box.h >= 3) {
-        this.boxes.push({ ...box, class: this.currentClass });
+      const min = MIN_SCREEN_PX / this.scale;
+      if (box.w >= min && box.h >= min) {
+        this.boxes.push({ ...box, class: this.currentClass() });
         this.selected = this.boxes.length - 1;
+      } else {
+        this.selected = -1; // a click on the image: deselect
       }
     }
     this.drag = null;
@@ -72,60 +124,104 @@ export class BoxEditor {
   }
 
   rect(a, b) {
-    return { x: Math.round(Math.min(a.x, b.x)), y: Math.round(Math.min(a.y, b.y)), w: Math.round(Math.abs(a.x - b.x)), h: Math.round(Math.abs(a.y - b.y)) };
+    const clamp = (v, max) => Math.max(0, Math.min(max, v));
+    const x0 = clamp(Math.min(a.x, b.x), this.width), x1 = clamp(Math.max(a.x, b.x), this.width);
+    const y0 = clamp(Math.min(a.y, b.y), this.height), y1 = clamp(Math.max(a.y, b.y), this.height);
+    const x = Math.round(x0), y = Math.round(y0);
+    return { x, y, w: Math.round(x1) - x, h: Math.round(y1) - y };
   }
 
-  setClass(name) {
-    this.currentClass = name;
-    if (this.selected >= 0) this.boxes[this.selected].class = name;
+  select(index) {
+    this.selected = index >= 0 && index < this.boxes.length ? index : -1;
     this.render();
     this.onChange();
   }
 
-  removeSelected() {
-    if (this.selected < 0) return false;
-    this.boxes.splice(this.selected, 1);
+  selectedBox() { return this.selected >= 0 ? this.boxes[this.selected] : null; }
+
+  setClassOfSelected(name) {
+    const box = this.selectedBox();
+    if (!box) return false;
+    box.class = name;
+    this.render();
+    this.onChange();
+    return true;
+  }
+
+  remove(index) {
+    if (index < 0 || index >= this.boxes.length) return false;
+    this.boxes.splice(index, 1);
     this.selected = -1;
     this.render();
     this.onChange();
     return true;
   }
 
+  removeSelected() { return this.remove(this.selected); }
+
+  // Arrow keys: move the selected box, or with resize grow/shrink its right and bottom edges.
   nudge(dx, dy, resize) {
-    if (this.selected < 0) return false;
-    const box = this.boxes[this.selected];
-    if (resize) { box.w = Math.max(3, box.w + dx); box.h = Math.max(3, box.h + dy); }
-    else { box.x = Math.max(0, box.x + dx); box.y = Math.max(0, box.y + dy); }
+    const box = this.selectedBox();
+    if (!box) return false;
+    if (resize) {
+      box.w = Math.max(1, Math.min(this.width - box.x, box.w + dx));
+      box.h = Math.max(1, Math.min(this.height - box.y, box.h + dy));
+    } else {
+      box.x = Math.max(0, Math.min(this.width - box.w, box.x + dx));
+      box.y = Math.max(0, Math.min(this.height - box.h, box.y + dy));
+    }
     this.render();
     this.onChange();
     return true;
   }
 
-  color(name) {
-    const found = this.classes.find((c) => c.name === name);
-    return found ? found.color : "#fab005";
-  }
-
   render() {
-    this.svg.replaceChildren();
-    const shapes = this.boxes.map((b, i) => ({ ...b, index: i }));
-    if (this.drag && this.drag.preview) shapes.push({ ...this.drag.preview, class: this.currentClass, index: -1 });
-    for (const b of shapes) {
-      const g = document.createElementNS(SVG, "g");
-      if (b.index >= 0) g.dataset.index = String(b.index);
-      const r = document.createElementNS(SVG, "rect");
-      for (const [k, v] of Object.entries({ x: b.x, y: b.y, width: b.w, height: b.h })) r.setAttribute(k, v);
-      r.setAttribute("class", b.index === this.selected ? "box selected" : "box");
-      r.style.stroke = this.color(b.class);
-      const label = document.createElementNS(SVG, "text");
-      label.setAttribute("x", b.x + 3);
-      label.setAttribute("y", Math.max(12, b.y - 4));
-      label.setAttribute("class", "box-label");
-      label.textContent = b.class;
-      g.append(r, label);
-      this.svg.append(g);
+    const unit = 1 / this.scale; // one screen pixel, in image pixels
+    const nodes = [];
+    const order = this.boxes.map((b, i) => i).filter((i) => i !== this.selected);
+    if (this.selected >= 0) order.push(this.selected);
+    for (const i of order) nodes.push(this.boxNode(this.boxes[i], i, unit));
+    if (this.drag && this.drag.preview) {
+      nodes.push(this.boxNode({ ...this.drag.preview, class: this.currentClass() }, -1, unit));
     }
+    const box = this.selectedBox();
+    if (box && !(this.drag && this.drag.mode === "draw")) {
+      const size = 9 * unit;
+      const xs = { w: box.x, n: box.x + box.w / 2, s: box.x + box.w / 2, e: box.x + box.w };
+      const ys = { n: box.y, w: box.y + box.h / 2, e: box.y + box.h / 2, s: box.y + box.h };
+      for (const [name, cursor] of Object.entries(HANDLES)) {
+        const x = name.length === 2 ? xs[name[1]] : xs[name];
+        const y = name.length === 2 ? ys[name[0]] : ys[name];
+        const handle = el("rect", {
+          x: x - size / 2, y: y - size / 2, width: size, height: size, class: "handle", "data-handle": name,
+        });
+        handle.style.cursor = `${cursor}-resize`;
+        nodes.push(handle);
+      }
+    }
+    this.svg.replaceChildren(...nodes);
   }
 
-  value() { return this.boxes.map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h, class: b.class })); }
+  boxNode(b, index, unit) {
+    const g = el("g", { class: index === this.selected ? "box selected" : index < 0 ? "box preview" : "box" });
+    if (index >= 0) g.dataset.index = String(index);
+    const color = this.colorOf(b.class);
+    const rect = el("rect", { x: b.x, y: b.y, width: b.w, height: b.h });
+    rect.style.stroke = color;
+    rect.style.fill = color;
+    const fontSize = 12 * unit;
+    const labelY = b.y - 4 * unit > fontSize ? b.y - 4 * unit : b.y + fontSize + 2 * unit;
+    const text = el("text", { x: b.x + 3 * unit, y: labelY, class: "box-label" });
+    text.style.fontSize = `${fontSize}px`;
+    text.style.strokeWidth = `${3 * unit}px`;
+    text.textContent = index >= 0 ? `${index + 1} · ${b.class}` : b.class;
+    const title = el("title");
+    title.textContent = `Box ${index + 1}: ${b.class}, ${b.w}×${b.h} px at (${b.x}, ${b.y})`;
+    g.append(title, rect, text);
+    return g;
+  }
+
+  value() {
+    return this.boxes.map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h, class: b.class }));
+  }
 }
