@@ -43,7 +43,7 @@ def synthetic(n_items: int, per_item: int, n_labelers: int, n_classes: int, seed
 
 def test_metrics_do_not_import_django():
     code = (
-        "import sys, consistency.metrics._frames, consistency.metrics.consensus; "
+        "import sys, consistency.metrics._frames, consistency.metrics.consensus, consistency.metrics.hlp; "
         "assert not [m for m in sys.modules if m.split('.')[0] == 'django']"
     )
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
