@@ -152,6 +152,20 @@ def test_dawid_skene_result_frame_and_exact_tie():
     assert result.loc[1, "consensus"] == "a" and 0.5 < result.loc[1, "confidence"] <= 1
 
 
+def test_pooled_prior_keeps_dawid_skene_at_majority_level_on_very_sparse_labelers():
+    # 3 answers per item from 2,000 labelers with ~4.5 answers each (module docstring).
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 3, 3000)
+    reliability = rng.uniform(0.45, 0.95, 2000)
+    item = np.repeat(np.arange(3000), 3)
+    labeler = rng.integers(0, 2000, len(item))
+    value = np.where(rng.random(len(item)) < reliability[labeler], truth[item], rng.integers(0, 3, len(item)))
+    frame, gold = pd.DataFrame({"item": item, "labeler": labeler, "value": value}), pd.Series(truth)
+    majority = majority_vote_accuracy(frame, gold)
+    assert accuracy(DawidSkene(pooled_prior=10).fit_predict(frame), gold) >= majority - 0.01
+    assert accuracy(DawidSkene().fit_predict(frame), gold) < majority - 0.05  # the documented limit
+
+
 def test_dawid_skene_iteration_cap_and_tolerance():
     frame, _ = synthetic(2000, 5, 50, 4, seed=1)
     capped = DawidSkene(max_iter=3, tol=0).fit(frame)
@@ -192,7 +206,13 @@ def test_bad_input_raises_value_error(aggregator):
 
 
 def test_dawid_skene_rejects_bad_parameters():
-    for kwargs in ({"max_iter": 0}, {"tol": -1}, {"confusion_prior": -0.1}, {"class_prior": -1}):
+    for kwargs in (
+        {"max_iter": 0},
+        {"tol": -1},
+        {"confusion_prior": -0.1},
+        {"class_prior": -1},
+        {"pooled_prior": -1},
+    ):
         with pytest.raises(ValueError):
             DawidSkene(**kwargs)
 
