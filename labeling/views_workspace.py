@@ -86,6 +86,7 @@ def workspace(request, project_id: int):
         "role": role,
         "schema": schema,
         "classes": classes,
+        "described_classes": [c for c in classes if c["description"]],
         "skip_reasons": config["skipReasons"],
         "transcript_rules": config["transcriptRules"],
         "config": config,

@@ -37,6 +37,7 @@ export class ImagePanel {
     this.shown = null;
     if (this.editor) this.editor.reset();
     this.sizeLabel.textContent = "";
+    this.zoomLevel.textContent = "…";
     this.img.alt = `Image ${item.external_id}`;
     this.img.classList.add("preview");
     this.img.removeAttribute("src");

@@ -123,7 +123,7 @@ export class Workspace {
     const done = !item;
     $("all-done").hidden = !done;
     this.stage.classList.toggle("is-done", done);
-    for (const control of this.form.querySelectorAll("button, textarea, input, select")) {
+    for (const control of this.form.querySelectorAll("button, textarea, input:not([type=hidden]), select")) {
       if (!control.closest("#all-done, .ws-head")) control.disabled = done;
     }
     $("item-name").textContent = done ? "—" : item.external_id;
@@ -395,6 +395,7 @@ export class Workspace {
       box.append(link);
     }
     box.hidden = false;
+    box.scrollIntoView({ block: "nearest" });
   }
 
   hideError() {
