@@ -165,7 +165,10 @@ def box_consensus(
     confidence, n_answers, tie (module docstring).
     """
     check_frame(frame)
-    ordered = frame.sort_values(["item", "labeler"], kind="stable")
+    try:
+        ordered = frame.sort_values(["item", "labeler"], kind="stable")
+    except TypeError:  # labelers of mixed types: keep the frame's order within an item
+        ordered = frame
     items, consensus, confidence, n_answers, tie = [], [], [], [], []
     for item, group in ordered.groupby("item", sort=True)["value"]:
         answers = list(group)
