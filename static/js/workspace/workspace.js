@@ -10,6 +10,7 @@ import { ActiveTimer } from "./timer.js";
 const PROGRESS_EVERY_SUBMITS = 20;
 const PROGRESS_EVERY_MS = 2 * 60 * 1000;
 const STORE_AUTO_SUBMIT = "concord.workspace.autoSubmit";
+const STATUS_MS = 6000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -371,8 +372,11 @@ export class Workspace {
 
   // ---- messages ----------------------------------------------------------------------------
 
+  // A short status line (aria-live): cleared after a while so it never describes an old item.
   say(text) {
     this.statusLine.textContent = text;
+    clearTimeout(this.sayTimer);
+    if (text && !text.endsWith("…")) this.sayTimer = setTimeout(() => { this.statusLine.textContent = ""; }, STATUS_MS);
   }
 
   showError(message, { retry = null, login = false } = {}) {
