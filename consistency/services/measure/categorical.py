@@ -15,7 +15,7 @@ from consistency.metrics.coincidence import (
     per_class_alpha,
     value_counts,
 )
-from consistency.metrics.dawid_skene import DawidSkene
+from consistency.metrics.consensus import DawidSkene
 from consistency.metrics.human_level import human_level
 from consistency.metrics.voting import item_pair_agreement, majority_from_counts, top_two
 from consistency.services.measure.common import (
@@ -48,6 +48,7 @@ def measure_categorical(*, frame: pd.DataFrame, classes: list[str], slices: pd.D
     pairable = pairable_items(counts)
     counts_info |= {"items_measured": int(pairable.sum()), "items_excluded": int((~pairable).sum())}
     dawid_skene = DawidSkene().fit(answered[["item", "labeler", "value"]])
+    dawid_skene.result_ = dawid_skene.result_.rename(columns={"consensus": "value"})
     results = _item_results(frame, items, counts, classes, gold, dawid_skene.result_, params.consensus)
     if pairable.sum() < 2:
         return _not_enough(counts_info, "Fewer than two items have two or more answers."), results
