@@ -4,14 +4,14 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from labeling.models import DataType, Role
+from labeling.models import DataType, JobKind, Role
 from labeling.selectors.data_quality import data_quality
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
 ACCEPT = {
     DataType.RECORD: ".csv,.jsonl,.ndjson,.json,.parquet",
-    DataType.IMAGE: "image/jpeg,image/png,image/webp,.zip",
-    DataType.AUDIO: "audio/*,.wav,.flac,.ogg,.mp3,.zip",
+    DataType.IMAGE: "image/jpeg,image/png,image/webp,.zip,.csv",
+    DataType.AUDIO: "audio/*,.wav,.flac,.ogg,.mp3,.zip,.csv",
 }
 
 
@@ -19,12 +19,15 @@ ACCEPT = {
 @login_required
 def data_page(request, project_id: int):
     project, role = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+    quality = data_quality(project=project)
     context = {
         "project": project,
         "can_import": role == Role.MANAGER,
         "accept": ACCEPT[project.data_type],
-        "quality": data_quality(project=project),
-        "item_count": project.items.count(),
-        "recent_imports": project.jobs.filter(kind__in=["import_items", "import_annotations"])[:5],
+        "quality": quality,
+        "item_count": quality["item_count"],
+        "recent_imports": project.jobs.filter(kind__in=[JobKind.IMPORT_ITEMS, JobKind.IMPORT_ANNOTATIONS])[
+            :5
+        ],
     }
     return render(request, "labeling/data.html", context)

@@ -152,6 +152,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 # Each uploaded file (files stream to disk; bigger ones get a 413).
 CONCORD_MAX_UPLOAD_BYTES = env_int("CONCORD_MAX_UPLOAD_BYTES", 2 * 1024**3)
+# The cap above holds before the body is read: a multipart body over it is never stored.
+FILE_UPLOAD_HANDLERS = [
+    "labeling.imports.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Record imports (JSON body or record files) up to this size run in the request; larger ones,
+# and all media, run as a background job.
+CONCORD_IMPORT_INLINE_MAX_BYTES = env_int("CONCORD_IMPORT_INLINE_MAX_BYTES", 16 * 1024**2)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

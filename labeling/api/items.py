@@ -1,8 +1,5 @@
 """Items in over REST: a JSON list or uploaded files; and a paged list for reviewers and managers."""
 
-import io
-
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
@@ -10,26 +7,54 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling.api.jobs import job_accepted_response
-from labeling.errors import ApplicationError, Invalid
-from labeling.models import DataType, Item, Role
+from labeling.api.jobs import JobOut, job_accepted_response
+from labeling.errors import Invalid
+from labeling.imports.uploads import content_length, upload_guard
+from labeling.models import Role
+from labeling.selectors.items import item_list
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
-from labeling.services.items import items_import_media_request, items_import_records, record_kind
+from labeling.services.items import (
+    RecordFile,
+    import_runs_in_request,
+    items_import_records,
+    items_import_start,
+    record_file_kind,
+)
 
-IMPORT_DOC = """Import items (managers).
+IMPORT_DOC = """Import items (managers only; reviewers and labelers get 403, non-members 404).
 
-* **JSON body**: a list of `{external_id, data, metadata}` (record projects); `data` may be
-  `{"left": {...}, "right": {...}}` for record pairs.
-* **multipart `file`** (repeatable): CSV, JSONL, Parquet or a JSON list for record projects;
-  images (JPEG, PNG, WebP), audio (WAV, FLAC, OGG, MP3) or zip archives of them (with an optional
-  `metadata.csv` keyed by `file`) for media projects. Optional form field `metadata_columns`
-  (comma-separated) names record columns that are slices, not fields shown to labelers.
+**What to send**
 
-Record files are imported in the request and are **all or nothing**: one bad row and nothing
-is written; the 400 lists every bad row with its line and reason. Media are imported by a
-background **job** (202 + `Location: /api/jobs/{id}/`); each media file is its own unit, so
-valid files are kept and each rejected one is listed with its reason. Existing `external_id`s
-(media without one use their SHA-256) are skipped and counted, so a retry creates no duplicates.
+* `application/json`: a list of `{external_id, data, metadata}` (record projects). `data` is
+  the fields shown to labelers; `{"left": {...}, "right": {...}}` makes a record pair.
+* `multipart/form-data`, field `file` (repeatable):
+  * record projects: CSV (header row; `external_id` or `id` column; `left.*` / `right.*`
+    columns make pairs), JSONL, Parquet, or a JSON list;
+  * image / audio projects: JPEG, PNG, WebP / WAV, FLAC, OGG, MP3 files, zip archives of them,
+    and optionally a metadata CSV (column `file` plus slice columns such as `device`; a zip may
+    carry its own `metadata.csv`). Types are decided from the bytes, never the name.
+* `metadata_columns` (form field or query parameter, comma-separated): record columns that
+  are slices (device, region…) rather than fields shown to labelers.
+
+**Where it runs.** Record imports up to `CONCORD_IMPORT_INLINE_MAX_BYTES` (16 MiB by default)
+run in the request and answer **201** with the report. Larger record imports, and every media
+upload, answer **202** with the job and `Location: /api/jobs/{id}/`; the job's `result` is the
+same report (for media: `created`, `skipped_existing`, `rejected` with file names and reasons).
+
+**All or nothing for records.** All record files of one request are one transaction: if any
+row is bad, nothing is written and the **400** lists every bad row (`error.fields.rows`,
+`"line 7: missing external_id"`; `error.report.errors` has file, line and reason). In a job,
+the same list is the failed job's `error`. A file that cannot be parsed at all (wrong type,
+no header, invalid UTF-8, broken or unsafe zip) is refused with a 400 before anything is
+stored. Media files are each their own unit: valid files are kept, rejected ones listed.
+
+**Idempotent.** An `external_id` already in the project is skipped and counted
+(`skipped_existing`); rows without an id use the SHA-256 of their content, media the SHA-256
+of their bytes. Retrying after a timeout creates no duplicates. Ids repeated inside one
+import are reported in `duplicates_in_file`.
+
+**Limits.** Bodies over `CONCORD_MAX_UPLOAD_BYTES` (multipart) or `DATA_UPLOAD_MAX_MEMORY_SIZE`
+(JSON) get **413** before they are read. CSV cells that look like formulas are stored verbatim.
 """
 
 
@@ -45,21 +70,41 @@ class ItemOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class FileReportOut(serializers.Serializer):
+    file = serializers.CharField()
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    skipped_existing = serializers.IntegerField(help_text="Rows whose external_id was already there.")
+    skipped_existing_ids = serializers.ListField(child=serializers.CharField(), help_text="The first 100.")
+    duplicates_in_file = serializers.ListField(child=serializers.CharField(), help_text="The first 100.")
+    duplicates_in_file_count = serializers.IntegerField()
+    ids_from_content = serializers.IntegerField(help_text="Rows without an id, keyed by content hash.")
+    quality = serializers.JSONField(help_text="Per column: missing, distinct, min and max when numeric.")
+
+
+class ImportReportOut(serializers.Serializer):
+    rows = serializers.IntegerField()
+    created = serializers.IntegerField()
+    skipped_existing = serializers.IntegerField()
+    duplicates_in_file_count = serializers.IntegerField()
+    files = FileReportOut(many=True)
+
+
+def _metadata_columns(request, *, form: bool) -> frozenset[str]:
+    raw = request.query_params.get("metadata_columns")
+    if raw is None and form:
+        raw = request.data.get("metadata_columns")
+    return frozenset(c.strip() for c in str(raw or "").split(",") if c.strip())
+
+
 class ProjectItemsApi(APIView):
     parser_classes = [JSONParser, MultiPartParser]
 
     @extend_schema(responses=ItemOut(many=True), summary="Items of the project (reviewers and managers)")
     def get(self, request, project_id: int):
         project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
-        items = (
-            Item.objects.filter(project=project)
-            .order_by("id")
-            .only(
-                "id", "external_id", "kind", "data", "metadata", "quality", "target", "is_gold", "created_at"
-            )
-        )
         paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(items, request, view=self)
+        page = paginator.paginate_queryset(item_list(project=project), request, view=self)
         return paginator.get_paginated_response(ItemOut(page, many=True).data)
 
     @extend_schema(
@@ -68,59 +113,55 @@ class ProjectItemsApi(APIView):
             "application/json": {"type": "array", "items": {"type": "object"}},
             "multipart/form-data": {
                 "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
+                "properties": {
+                    "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "metadata_columns": {"type": "string"},
+                },
             },
         },
         responses={
-            201: OpenApiResponse(description="Records imported: counts and quality summary"),
-            202: OpenApiResponse(description="Media import job started"),
+            201: ImportReportOut,
+            202: OpenApiResponse(JobOut, description="Import job started (Location: /api/jobs/{id}/)"),
+            400: OpenApiResponse(description="Bad rows (all listed) or an unreadable file; nothing written"),
+            413: OpenApiResponse(description="Body over the upload limit"),
         },
         parameters=[
-            OpenApiParameter("metadata_columns", str, description="Comma-separated metadata columns.")
+            OpenApiParameter("metadata_columns", str, description="Comma-separated metadata (slice) columns.")
         ],
         summary="Import items",
     )
     def post(self, request, project_id: int):
         project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
-        form_columns = request.data.get("metadata_columns", "") if hasattr(request.data, "get") else ""
-        raw_columns = request.query_params.get("metadata_columns") or form_columns
-        metadata_columns = {c.strip() for c in str(raw_columns or "").split(",") if c.strip()}
-        if isinstance(request.data, list):
+        upload_guard(request)
+        if request.content_type.startswith("application/json"):
+            columns = _metadata_columns(request, form=False)
+            if not import_runs_in_request(project=project, size=content_length(request)):
+                job = items_import_start(
+                    project=project, uploads=[], requested_by=request.user, body=request.body
+                )
+                return job_accepted_response(request, job)
+            if not isinstance(request.data, list):
+                raise Invalid(
+                    "Send a JSON list of {external_id, data, metadata}.", fields={"items": ["Not a list."]}
+                )
+            files = [RecordFile("request body", "rows", request.data)]
             return Response(
-                items_import_records(
-                    project=project, source=request.data, kind="rows", metadata_columns=metadata_columns
-                ),
-                status=201,
+                items_import_records(project=project, files=files, metadata_columns=columns), status=201
             )
+        columns = _metadata_columns(request, form=True)
         uploads = request.FILES.getlist("file")
+        upload_guard(request)
         if not uploads:
             raise Invalid(
                 "Send a JSON list of items, or files in the multipart field 'file'.",
                 fields={"file": ["No file."]},
             )
-        too_big = [u.name for u in uploads if u.size > settings.CONCORD_MAX_UPLOAD_BYTES]
-        if too_big:
-            raise ApplicationError(
-                f"Files over {settings.CONCORD_MAX_UPLOAD_BYTES // 1024**2} MB are refused: "
-                f"{', '.join(too_big)}.",
-                code="too_large",
-            ).with_status(413)
-        if project.data_type != DataType.RECORD:
-            job = items_import_media_request(project=project, uploads=uploads, requested_by=request.user)
-            return job_accepted_response(request, job)
-        reports = []
-        for upload in uploads:
-            head = upload.read(16)
-            upload.seek(0)
-            kind = record_kind(upload.name, head)
-            if kind is None:
-                raise Invalid(
-                    f"{upload.name}: not a CSV, JSONL, Parquet or JSON file.", fields={"file": [upload.name]}
-                )
-            source = io.BytesIO(upload.read()) if kind == "parquet" else upload.file
-            report = items_import_records(
-                project=project, source=source, kind=kind, metadata_columns=metadata_columns
+        if import_runs_in_request(project=project, size=sum(u.size for u in uploads)):
+            files = [RecordFile(u.name, record_file_kind(u.name, u.file), u.file, u.size) for u in uploads]
+            return Response(
+                items_import_records(project=project, files=files, metadata_columns=columns), status=201
             )
-            reports.append({"file": upload.name, **report})
-        total = {key: sum(r[key] for r in reports) for key in ("created", "skipped_existing", "rows")}
-        return Response({**total, "files": reports}, status=201)
+        job = items_import_start(
+            project=project, uploads=uploads, requested_by=request.user, metadata_columns=columns
+        )
+        return job_accepted_response(request, job)

@@ -1,5 +1,11 @@
-"""Zip archives of media, read safely: every entry is checked before anything is read, and
-entries are read into memory one at a time, so nothing is ever written outside the job."""
+"""Zip archives of media, read safely.
+
+Every entry of the directory is checked before anything is decompressed: at most
+``MAX_ENTRIES`` entries and ``MAX_TOTAL_BYTES`` uncompressed; no absolute paths, ``..``,
+symbolic links or suspicious compression ratios. Entries are then read into memory one at a
+time and never extracted to disk, so nothing is written outside the job's own folder of
+uploads (which the job removes when it ends).
+"""
 
 import zipfile
 from collections.abc import Iterator
@@ -48,6 +54,11 @@ def open_archive(fileobj) -> zipfile.ZipFile:
         listed = "; ".join(f"{name}: {reason}" for name, reason in bad[:20])
         raise UnparseableFile(f"unsafe entries refused: {listed}")
     return archive
+
+
+def archive_check(fileobj) -> None:
+    """Raise ``UnparseableFile`` unless the archive is readable and every entry is safe."""
+    open_archive(fileobj).close()
 
 
 def media_entries(archive: zipfile.ZipFile) -> Iterator[tuple[str, bytes]]:

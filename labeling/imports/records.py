@@ -1,19 +1,31 @@
 """Record parsers: CSV, JSONL, Parquet and JSON lists, streamed row by row.
 
-Each parser yields ``ParsedRow(line, external_id, data, metadata)`` or records a ``RowError``
-with the line number and reason. Record pairs are first-class: ``left.*`` / ``right.*`` columns,
-or objects with ``left`` and ``right``, become ``{"left": {...}, "right": {...}}``.
+Each parser yields ``ParsedRow(line, external_id, data, metadata)`` and records every bad row
+in a ``ParseReport`` with its line number and reason. Record pairs are first-class:
+``left.*`` / ``right.*`` columns, or objects with ``left`` and ``right``, become
+``{"left": {...}, "right": {...}}``.
+
+Lines: for CSV the header is line 1 and each record counts as one line (a quoted cell that
+spans several physical lines is still one record); for JSONL the physical line; for Parquet
+and JSON lists the row's position, from 1.
+
+Rows without an id (no ``external_id`` / ``id`` field) get the SHA-256 of their content as
+``external_id``, like media files, so re-importing the same file stays idempotent.
 """
 
 import csv
+import hashlib
 import io
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 MAX_FIELD_CHARS = 100_000
 MAX_ID_CHARS = 255
+MAX_REPORTED_ERRORS = 1000
 ID_COLUMNS = ("external_id", "id")
+PAIR_SIDES = ("left", "right")
 
 
 @dataclass
@@ -26,44 +38,236 @@ class ParsedRow:
 
 @dataclass
 class ParseReport:
+    """Bad rows (line, reason) and ids seen twice in one import."""
+
     errors: list[dict] = field(default_factory=list)
+    error_count: int = 0
     duplicates_in_file: list[str] = field(default_factory=list)
+    duplicate_count: int = 0
+    content_ids: int = 0
     seen: set = field(default_factory=set)
 
     def error(self, line: int, reason: str) -> None:
-        if len(self.errors) < 1000:
+        self.error_count += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append({"line": line, "reason": reason})
-        elif len(self.errors) == 1000:
-            self.errors.append({"line": line, "reason": "more errors not listed"})
+
+    def first_time(self, external_id: str) -> bool:
+        """False (and the id is reported) when the id already came earlier in this import."""
+        if external_id in self.seen:
+            self.duplicate_count += 1
+            if len(self.duplicates_in_file) < MAX_REPORTED_ERRORS:
+                self.duplicates_in_file.append(external_id)
+            return False
+        self.seen.add(external_id)
+        return True
+
+    def reasons(self) -> list[str]:
+        listed = [f"line {e['line']}: {e['reason']}" for e in self.errors]
+        if self.error_count > len(self.errors):
+            listed.append(f"… and {self.error_count - len(self.errors)} more bad rows")
+        return listed
 
 
 class UnparseableFile(ValueError):
     """The file cannot be read at all (not the format it claims, wrong encoding…)."""
 
 
-def _split_pair(flat: dict) -> dict:
+class RecordStats:
+    """Input-quality figures of records: missing values, distinct values, numeric ranges.
+
+    Per column (pair columns as ``left.name``): ``missing`` (null or empty), ``distinct`` (exact
+    up to 1,000, then ``">1000"``), and ``min`` / ``max`` when every non-missing value is a number.
+    Fed row by row (``add``) or a column at a time (``add_column``, for Arrow batches).
+    """
+
+    MAX_DISTINCT = 1000
+
+    def __init__(self):
+        self.rows = 0
+        self.missing: dict[str, int] = {}
+        self.distinct: dict[str, set] = {}
+        self.numeric: dict[str, bool] = {}
+        self.ranges: dict[str, list[float]] = {}
+
+    def add(self, data: dict) -> dict:
+        """Count one row; returns its own figures ``{"missing": n, "fields": n}``."""
+        self.rows += 1
+        missing = fields = 0
+        for key, value in _flat_fields(data):
+            fields += 1
+            if value is None or value == "":
+                self.missing[key] = self.missing.get(key, 0) + 1
+                missing += 1
+                continue
+            seen = self.distinct.get(key)
+            if seen is None:
+                seen = self.distinct[key] = set()
+            if len(seen) <= self.MAX_DISTINCT:
+                seen.add(value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str))
+            if self.numeric.get(key, True):
+                self._number(key, value)
+        return {"missing": missing, "fields": fields}
+
+    def _number(self, key: str, value) -> None:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            self.numeric[key] = False
+            return
+        try:
+            number = float(value)
+        except ValueError:
+            self.numeric[key] = False
+            return
+        if not math.isfinite(number):
+            self.numeric[key] = False
+            return
+        self.numeric[key] = True
+        low_high = self.ranges.get(key)
+        if low_high is None:
+            self.ranges[key] = [number, number]
+        elif number < low_high[0]:
+            low_high[0] = number
+        elif number > low_high[1]:
+            low_high[1] = number
+
+    def add_column(
+        self, key: str, *, missing: int, distinct: Iterable[str], low_high, has_values: bool
+    ) -> None:
+        """Figures of one column of a batch; ``low_high`` is (min, max), or None if not numeric."""
+        if missing:
+            self.missing[key] = self.missing.get(key, 0) + missing
+        if not has_values:
+            return
+        seen = self.distinct.setdefault(key, set())
+        if len(seen) <= self.MAX_DISTINCT:
+            for value in distinct:
+                seen.add(value)
+                if len(seen) > self.MAX_DISTINCT:
+                    break
+        if low_high is None:
+            self.numeric[key] = False
+        elif self.numeric.get(key, True):
+            self.numeric[key] = True
+            current = self.ranges.get(key)
+            self.ranges[key] = (
+                list(low_high)
+                if current is None
+                else [min(current[0], low_high[0]), max(current[1], low_high[1])]
+            )
+
+    def summary(self) -> dict:
+        columns = sorted(set(self.distinct) | set(self.missing))
+        out = {}
+        for c in columns:
+            n_distinct = len(self.distinct.get(c, ()))
+            entry = {
+                "missing": self.missing.get(c, 0),
+                "distinct": n_distinct if n_distinct <= self.MAX_DISTINCT else f">{self.MAX_DISTINCT}",
+            }
+            if self.numeric.get(c) and c in self.ranges:
+                entry["min"], entry["max"] = self.ranges[c]
+            out[c] = entry
+        return {"rows": self.rows, "columns": out}
+
+
+class QuoteCounter:
+    """A read-only file wrapper counting double quotes: an odd total means a quoted cell that
+    never closes, which CSV readers otherwise silently turn into one giant cell."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.quotes = 0
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.raw.read(size)
+        self.quotes += chunk.count(b'"')
+        return chunk
+
+    def read1(self, size: int = -1) -> bytes:
+        return self.read(size)
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True
+
+    def check(self) -> None:
+        if self.quotes % 2:
+            raise UnparseableFile("a quoted cell is never closed (an odd number of double quotes)")
+
+
+def _flat_fields(data: dict) -> Iterator[tuple[str, object]]:
+    for key, value in data.items():
+        if key in PAIR_SIDES and isinstance(value, dict):
+            for name, inner in value.items():
+                yield f"{key}.{name}", inner
+        else:
+            yield key, value
+
+
+def content_id(data: dict, metadata: dict) -> str:
+    """The id of a row that has none: SHA-256 of its canonical JSON (same in every format)."""
+    canonical = json.dumps(
+        {"data": data, "metadata": metadata}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def split_pair(flat: dict) -> dict:
     """``left.name`` / ``right.name`` keys → {"left": {"name": …}, "right": {…}}; other keys stay."""
     if not any(k.startswith(("left.", "right.")) for k in flat):
         return flat
     out: dict = {"left": {}, "right": {}}
     for key, value in flat.items():
         side, dot, name = key.partition(".")
-        if dot and side in ("left", "right"):
+        if dot and side in PAIR_SIDES:
             out[side][name] = value
         else:
             out[key] = value
     return out
 
 
-def _row(
-    line: int, raw: dict, metadata_columns: set[str], report: ParseReport, *, auto_id: bool
-) -> ParsedRow | None:
+def _bad_text(value, depth: int = 0) -> str | None:
+    """Why a value cannot be stored (NUL characters, non-finite numbers, huge text), or None."""
+    if isinstance(value, str):
+        if len(value) > MAX_FIELD_CHARS:
+            return f"a field is longer than {MAX_FIELD_CHARS:,} characters"
+        if "\x00" in value:
+            return "a field contains a NUL character"
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN and infinite numbers cannot be stored"
+    if depth > 20:
+        return "values are nested too deeply"
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            reason = _bad_text(key, depth + 1) or _bad_text(inner, depth + 1)
+            if reason:
+                return reason
+    elif isinstance(value, list):
+        for inner in value:
+            reason = _bad_text(inner, depth + 1)
+            if reason:
+                return reason
+    return None
+
+
+def make_row(line: int, raw, metadata_columns: frozenset | set, report: ParseReport) -> ParsedRow | None:
+    """One raw row (a dict from any format) → a ParsedRow, or None with the reason in the report."""
     if not isinstance(raw, dict):
         report.error(line, "each row must be an object with fields")
         return None
-    if "data" in raw and isinstance(raw.get("data"), dict):  # the REST shape {external_id, data, metadata}
+    if isinstance(raw.get("data"), dict):  # the REST shape {external_id, data, metadata}
         external_id = raw.get("external_id")
-        data = _split_pair(raw["data"])
+        data = split_pair(raw["data"])
         metadata = raw.get("metadata") or {}
         if not isinstance(metadata, dict):
             report.error(line, "metadata must be an object")
@@ -71,98 +275,166 @@ def _row(
     else:
         external_id = next((raw[c] for c in ID_COLUMNS if raw.get(c) not in (None, "")), None)
         fields = {k: v for k, v in raw.items() if k not in ID_COLUMNS and k not in metadata_columns}
-        data = _split_pair(fields)
-        metadata = {k: raw[k] for k in metadata_columns if k in raw and raw[k] not in (None, "")}
-    if external_id in (None, ""):
-        if not auto_id:
+        data = split_pair(fields)
+        metadata = {k: raw[k] for k in metadata_columns if raw.get(k) not in (None, "")}
+    if not data:
+        report.error(line, "no fields to label")
+        return None
+    reason = _bad_text(data) or _bad_text(metadata)
+    if reason:
+        report.error(line, reason)
+        return None
+    if external_id is None or (isinstance(external_id, str) and not external_id.strip()):
+        if any(c in raw for c in ID_COLUMNS):
             report.error(line, "missing external_id")
             return None
-        external_id = f"row-{line}"
+        external_id = content_id(data, metadata)
+        report.content_ids += 1
+    elif isinstance(external_id, bool) or not isinstance(external_id, str | int):
+        report.error(line, "external_id must be a string or an integer")
+        return None
     external_id = str(external_id).strip()
     if len(external_id) > MAX_ID_CHARS:
         report.error(line, f"external_id longer than {MAX_ID_CHARS} characters")
         return None
-    if any(isinstance(v, str) and len(v) > MAX_FIELD_CHARS for v in _values(data)):
-        report.error(line, f"a field is longer than {MAX_FIELD_CHARS} characters")
+    if "\x00" in external_id:
+        report.error(line, "external_id contains a NUL character")
         return None
-    if not data:
-        report.error(line, "no fields to label")
+    if not report.first_time(external_id):
         return None
-    if external_id in report.seen:
-        report.duplicates_in_file.append(external_id)
-        return None
-    report.seen.add(external_id)
     return ParsedRow(line, external_id, data, metadata)
 
 
-def _values(data: dict) -> Iterator:
-    for value in data.values():
-        if isinstance(value, dict):
-            yield from value.values()
-        else:
-            yield value
+def header_check(header: list[str] | None) -> list[str]:
+    if not header or len(set(header)) != len(header) or any(not h.strip() for h in header):
+        raise UnparseableFile("the CSV needs a header row with unique, non-empty column names")
+    if any(h.startswith(("left.", "right.")) for h in header) and any(h in PAIR_SIDES for h in header):
+        raise UnparseableFile(
+            "a file with left.* / right.* columns cannot also have a 'left' or 'right' column"
+        )
+    return header
 
 
-def parse_csv(
-    stream: io.BufferedIOBase, metadata_columns: set[str], report: ParseReport
-) -> Iterator[ParsedRow]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+def parse_csv(stream, metadata_columns: frozenset | set, report: ParseReport) -> Iterator[ParsedRow]:
+    """The pure-Python CSV reader (SQLite, and the reference for the Arrow path on PostgreSQL)."""
+    counter = QuoteCounter(stream)
+    text = io.TextIOWrapper(counter, encoding="utf-8-sig", newline="")
     try:
         reader = csv.DictReader(text)
-        header = reader.fieldnames
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise UnparseableFile(f"not a readable UTF-8 CSV file ({exc})") from exc
-    if not header or len(set(header)) != len(header) or any(not h for h in header):
-        raise UnparseableFile("the CSV needs a header row with unique, non-empty column names")
-    try:
+        header_check(reader.fieldnames)
+        data_columns = [h for h in reader.fieldnames if h not in ID_COLUMNS and h not in metadata_columns]
+        if not data_columns:
+            raise UnparseableFile("the file has no columns to label besides ids and metadata")
         for line, raw in enumerate(reader, start=2):
             if None in raw:
                 report.error(line, "more cells than header columns")
                 continue
-            row = _row(line, raw, metadata_columns, report, auto_id=False)
+            if any(v is None for v in raw.values()):
+                report.error(line, "fewer cells than header columns")
+                continue
+            row = make_row(line, raw, metadata_columns, report)
             if row is not None:
                 yield row
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise UnparseableFile(f"the CSV breaks off: {exc}") from exc
+        raise UnparseableFile(f"not a readable UTF-8 CSV file ({exc})") from exc
+    counter.check()
 
 
-def parse_jsonl(
-    stream: io.BufferedIOBase, metadata_columns: set[str], report: ParseReport
-) -> Iterator[ParsedRow]:
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_jsonl(stream, metadata_columns: frozenset | set, report: ParseReport) -> Iterator[ParsedRow]:
+    loads = json.loads
     for line, raw_line in enumerate(stream, start=1):
         stripped = raw_line.strip()
         if not stripped:
             continue
         try:
-            raw = json.loads(stripped)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            report.error(line, f"invalid JSON ({exc.msg if hasattr(exc, 'msg') else exc})")
+            raw = loads(stripped, parse_constant=_no_constants)
+        except UnicodeDecodeError:
+            report.error(line, "not UTF-8 text")
             continue
-        row = _row(line, raw, metadata_columns, report, auto_id=False)
+        except ValueError as exc:  # JSONDecodeError is a ValueError
+            report.error(line, f"invalid JSON ({getattr(exc, 'msg', exc)})")
+            continue
+        row = make_row(line, raw, metadata_columns, report)
         if row is not None:
             yield row
 
 
-def parse_parquet(path_or_file, metadata_columns: set[str], report: ParseReport) -> Iterator[ParsedRow]:
+def _plain(value):
+    """Parquet cell → JSON-able value (dates as ISO text, bytes as text, NaN as null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if type(value).__name__ == "Decimal":
+        return float(value)
+    return value
+
+
+def parse_parquet(source, metadata_columns: frozenset | set, report: ParseReport) -> Iterator[ParsedRow]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        parquet = pq.ParquetFile(path_or_file)
-    except (pa.ArrowInvalid, OSError) as exc:
+        parquet = pq.ParquetFile(source)
+    except (pa.ArrowException, OSError) as exc:
         raise UnparseableFile(f"not a readable Parquet file ({exc})") from exc
+    header_check(parquet.schema_arrow.names)
     line = 0
-    for batch in parquet.iter_batches(batch_size=10_000):
-        for raw in batch.to_pylist():
-            line += 1
-            clean = {k: (v if not hasattr(v, "isoformat") else v.isoformat()) for k, v in raw.items()}
-            row = _row(line, clean, metadata_columns, report, auto_id=False)
-            if row is not None:
-                yield row
+    try:
+        for batch in parquet.iter_batches(batch_size=10_000):
+            for raw in batch.to_pylist():
+                line += 1
+                row = make_row(line, {k: _plain(v) for k, v in raw.items()}, metadata_columns, report)
+                if row is not None:
+                    yield row
+    except (pa.ArrowException, OSError) as exc:
+        raise UnparseableFile(f"the Parquet file breaks off ({exc})") from exc
 
 
-def parse_json_list(items: Iterable, metadata_columns: set[str], report: ParseReport) -> Iterator[ParsedRow]:
+def load_json_list(source) -> list:
+    """A whole JSON document that must be a list (JSON files are not streamed: prefer JSONL)."""
+    try:
+        items = json.load(source, parse_constant=_no_constants)
+    except UnicodeDecodeError as exc:
+        raise UnparseableFile("not UTF-8 text") from exc
+    except ValueError as exc:
+        raise UnparseableFile(f"not valid JSON ({exc})") from exc
+    if not isinstance(items, list):
+        raise UnparseableFile("a JSON file must hold a list of rows")
+    return items
+
+
+def parse_json_list(
+    items: Iterable, metadata_columns: frozenset | set, report: ParseReport
+) -> Iterator[ParsedRow]:
     for line, raw in enumerate(items, start=1):
-        row = _row(line, raw, metadata_columns, report, auto_id=False)
+        row = make_row(line, raw, metadata_columns, report)
         if row is not None:
             yield row
+
+
+def record_kind(filename: str, head: bytes) -> str | None:
+    """csv, jsonl, parquet or json, from the first bytes (Parquet's magic) and the name."""
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl"
+    if suffix == ".json" or stripped.startswith(b"["):
+        return "json" if stripped.startswith(b"[") else "jsonl"
+    if stripped.startswith(b"{"):
+        return "jsonl"
+    if suffix in (".csv", ".txt", ""):
+        return "csv"
+    return None

@@ -1,9 +1,16 @@
-"""Input-quality summaries for the Data page: histograms of each metric, outliers, slices."""
+"""Input-quality summaries for the Data page: histograms, outliers, per-column figures for
+records, and every figure cut by slice (metadata value).
+
+Large projects are summarized on a systematic sample (every n-th item by id, at most
+``SAMPLE_LIMIT`` items); the page says so.
+"""
+
+import math
 
 import numpy as np
-from django.db.models import Count
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import F
 
+from labeling.imports.records import RecordStats
 from labeling.models import DataType, Item, Project
 
 METRICS = {
@@ -24,8 +31,18 @@ METRICS = {
     ],
     DataType.RECORD: [("missing", "Missing fields per record"), ("fields", "Fields per record")],
 }
+# The figures shown per slice value (medians), besides the item count and the flagged share.
+SLICE_METRICS = {
+    DataType.IMAGE: ["brightness", "contrast", "blur"],
+    DataType.AUDIO: ["duration", "rms_dbfs", "leading_silence", "trailing_silence"],
+    DataType.RECORD: ["missing"],
+}
 BINS = 12
 MAX_FLAGGED = 50
+SAMPLE_LIMIT = 100_000
+RECORD_SAMPLE = 20_000
+MAX_SLICE_FIELDS = 10
+MAX_SLICE_VALUES = 20
 
 
 def _histogram(values: np.ndarray) -> dict:
@@ -48,60 +65,108 @@ def _histogram(values: np.ndarray) -> dict:
     }
 
 
+def _label(key: str, metrics: list[tuple[str, str]]) -> str:
+    return next((label for k, label in metrics if k == key), key)
+
+
 def data_quality(*, project: Project) -> dict:
-    """Histograms per metric, flagged items and item counts per slice value."""
+    """Histograms per metric, flagged items, record columns and per-slice figures."""
     metrics = METRICS[project.data_type]
-    values: dict[str, list[float]] = {key: [] for key, _ in metrics}
-    flagged = []
-    flag_counts: dict[str, int] = {}
-    rows = (
-        Item.objects.filter(project=project)
-        .values_list("id", "external_id", "quality")
-        .iterator(chunk_size=5000)
-    )
-    for item_id, external_id, quality in rows:
-        if not isinstance(quality, dict):
-            continue
-        for key, _ in metrics:
+    keys = [key for key, _ in metrics]
+    total = Item.objects.filter(project=project).count()
+    items = Item.objects.filter(project=project)
+    step = max(1, math.ceil(total / SAMPLE_LIMIT))
+    if step > 1:
+        items = items.alias(bucket=F("id") % step).filter(bucket=0)
+    is_record = project.data_type == DataType.RECORD
+    fields = ["id", "external_id", "quality", "metadata"] + (["data"] if is_record else [])
+    values: dict[str, list[float]] = {key: [] for key in keys}
+    flagged, flag_counts, item_flagged, metadata_rows = [], {}, [], []
+    columns = RecordStats()
+    for n, row in enumerate(items.values_list(*fields).iterator(chunk_size=5000)):
+        item_id, external_id, quality, metadata = row[:4]
+        quality = quality if isinstance(quality, dict) else {}
+        for key in keys:
             value = quality.get(key)
-            if isinstance(value, int | float):
-                values[key].append(float(value))
-        for flag in quality.get("flags") or []:
+            values[key].append(float(value) if isinstance(value, int | float) else math.nan)
+        flags = quality.get("flags") or []
+        item_flagged.append(bool(flags))
+        for flag in flags:
             flag_counts[flag] = flag_counts.get(flag, 0) + 1
             if len(flagged) < MAX_FLAGGED:
                 flagged.append({"id": item_id, "external_id": external_id, "flag": flag})
-    histograms = [
-        {"key": key, "label": label, **_histogram(np.asarray(values[key]))}
-        for key, label in metrics
-        if values[key]
-    ]
+        metadata_rows.append(metadata if isinstance(metadata, dict) else {})
+        if is_record and n < RECORD_SAMPLE and isinstance(row[4], dict):
+            columns.add(row[4])
+    arrays = {key: np.asarray(values[key], dtype=float) for key in keys}
+    histograms = []
+    for key, label in metrics:
+        present = arrays[key][~np.isnan(arrays[key])]
+        if present.size:
+            histograms.append({"key": key, "label": label, **_histogram(present)})
+    sampled = len(item_flagged)
     return {
         "histograms": histograms,
         "flagged": flagged,
         "flag_counts": flag_counts,
-        "slices": _slices(project),
+        "record_columns": _record_columns(columns) if is_record else [],
+        "record_rows_measured": columns.rows,
+        "slices": _slices(project, metadata_rows, arrays, np.asarray(item_flagged, dtype=bool), metrics),
+        "slice_metrics": [_label(k, metrics) for k in SLICE_METRICS[project.data_type]],
+        "item_count": total,
+        "sampled": sampled,
+        "is_sample": step > 1,
     }
 
 
-def _slices(project: Project, max_fields: int = 10) -> dict:
-    keys = set()
-    for metadata in (
-        Item.objects.filter(project=project).exclude(metadata={}).values_list("metadata", flat=True)[:500]
-    ):
-        if isinstance(metadata, dict):
-            keys |= {
-                k
-                for k, v in metadata.items()
-                if isinstance(v, str | int | float | bool) and not k.startswith("_")
-            }
+def _record_columns(stats: RecordStats) -> list[dict]:
+    summary = stats.summary()
+    rows = summary["rows"] or 1
+    return [
+        {
+            "name": name,
+            "missing": figures["missing"],
+            "missing_share": round(100 * figures["missing"] / rows, 1),
+            "distinct": figures["distinct"],
+            "min": figures.get("min"),
+            "max": figures.get("max"),
+        }
+        for name, figures in summary["columns"].items()
+    ]
+
+
+def _slices(
+    project: Project, metadata_rows: list[dict], arrays: dict, flagged: np.ndarray, metrics
+) -> dict[str, list[dict]]:
+    """Per metadata field (the most common first) and value: items, flagged share, medians."""
+    field_counts: dict[str, int] = {}
+    for metadata in metadata_rows:
+        for key, value in metadata.items():
+            if not key.startswith("_") and isinstance(value, str | int | float | bool):
+                field_counts[key] = field_counts.get(key, 0) + 1
+    chosen = sorted(field_counts, key=lambda k: (-field_counts[k], k))[:MAX_SLICE_FIELDS]
+    shown = SLICE_METRICS[project.data_type]
     out = {}
-    for key in sorted(keys)[:max_fields]:
-        rows = (
-            Item.objects.filter(project=project, metadata__has_key=key)
-            .annotate(value=KeyTextTransform(key, "metadata"))
-            .values("value")
-            .annotate(n=Count("pk"))
-            .order_by("-n")[:20]
-        )
-        out[key] = [{"value": r["value"], "items": r["n"]} for r in rows]
+    for key in sorted(chosen):
+        labels = np.array([str(m.get(key, "")) if key in m else "" for m in metadata_rows], dtype=object)
+        present = labels != ""
+        names, counts = np.unique(labels[present].astype(str), return_counts=True)
+        order = np.argsort(-counts, kind="stable")[:MAX_SLICE_VALUES]
+        rows = []
+        for index in order:
+            mask = labels == names[index]
+            medians = []
+            for metric in shown:
+                column = arrays[metric][mask]
+                column = column[~np.isnan(column)]
+                medians.append(round(float(np.median(column)), 2) if column.size else None)
+            rows.append(
+                {
+                    "value": str(names[index]),
+                    "items": int(counts[index]),
+                    "flagged_share": round(100 * float(flagged[mask].mean()), 1) if mask.any() else 0.0,
+                    "medians": medians,
+                }
+            )
+        out[key] = rows
     return out

@@ -1,127 +1,140 @@
-"""Importing items: records in the request (streamed, bulk inserted), media as a job.
+"""Importing items: records (streamed, bulk inserted, all or nothing) and media (a job).
 
-Rules (also in the API docs):
-* A record file (CSV, JSONL, Parquet) or JSON list is one transaction: if any row is bad,
-  nothing is written and the answer lists every bad row with its line and reason.
-* Media files and zip archives are imported by a background job; each media file is its own
-  unit, so valid files are kept and each rejected file is reported with its name and reason.
-* Idempotent: an existing ``external_id`` (media without one use their SHA-256) is skipped and
-  reported; duplicates inside one file are reported too.
+The rules (also in the API docs):
+
+* **Where it runs.** A JSON body or record files of at most ``CONCORD_IMPORT_INLINE_MAX_BYTES``
+  (16 MiB by default, about 200,000 short rows) are imported in the request (201 with the
+  report). Larger record imports, and every media file or zip, become a background job
+  (202 + ``Location: /api/jobs/{id}/``) run by a Celery worker.
+* **Refused before anything is written (400).** A file that is not a record file (record
+  projects) or not an image, audio file, zip or sidecar CSV (media projects); a CSV without a
+  usable header; a broken or unsafe zip (``..``, absolute paths, links, too many entries, too
+  large uncompressed); a body over the size limits (413).
+* **Records are all or nothing.** All files of one import are one transaction: if any row is
+  bad, nothing is written and the answer (or the failed job's error) lists every bad row with
+  its file, line and reason. Fix them and send again.
+* **Media files are each their own unit.** In a media job every accepted file is kept and
+  every rejected one is listed with its name and reason (corrupt, not the project's type,
+  over the pixel limit…).
+* **Idempotent.** An existing ``external_id`` (records without one use the SHA-256 of their
+  content, media the SHA-256 of their bytes) is skipped and counted, so a retry after a
+  timeout creates no duplicates; ids repeated inside one import are reported too.
 """
 
+import codecs
+import contextlib
 import csv
 import hashlib
 import io
 import json
+import logging
+import os
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from labeling.errors import Invalid
-from labeling.imports.archive import media_entries, open_archive, sidecar
+from labeling.imports.archive import archive_check, media_entries, open_archive, sidecar
 from labeling.imports.media import RejectedMedia, process_media, sanitize_filename, sniff
 from labeling.imports.records import (
     ParsedRow,
     ParseReport,
+    RecordStats,
     UnparseableFile,
+    header_check,
+    load_json_list,
     parse_csv,
     parse_json_list,
     parse_jsonl,
     parse_parquet,
+    record_kind,
 )
 from labeling.models import DataType, Item, Job, JobKind, Project
 from labeling.services.jobs import ProgressFn, job_create, job_dispatch
 
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "RecordFile",
+    "RecordStats",
+    "import_runs_in_request",
+    "items_import_records",
+    "items_import_run",
+    "items_import_start",
+    "record_kind",
+]
+
 BATCH = 5_000
-RECORD_SUFFIXES = {
-    ".csv": "csv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".parquet": "parquet",
-    ".json": "json",
-}
+MAX_LISTED = 100
+MAX_REJECTED = 1000
+SIDECAR_KEYS = ("file", "filename", "file_name")
 
 
-class RecordStats:
-    """Input-quality figures of a record import: missing values, distinct values, numeric ranges."""
+@dataclass
+class RecordFile:
+    """One record source of an import: a binary stream (csv, jsonl, parquet, json) or rows."""
 
-    MAX_DISTINCT = 1000
-
-    def __init__(self):
-        self.rows = 0
-        self.missing: dict[str, int] = {}
-        self.distinct: dict[str, set] = {}
-        self.ranges: dict[str, list[float]] = {}
-
-    def add(self, data: dict) -> dict:
-        self.rows += 1
-        flat = {
-            f"{side}.{k}": v for side, sub in data.items() if isinstance(sub, dict) for k, v in sub.items()
-        }
-        flat |= {k: v for k, v in data.items() if not isinstance(v, dict)}
-        missing = 0
-        for key, value in flat.items():
-            if value in (None, ""):
-                self.missing[key] = self.missing.get(key, 0) + 1
-                missing += 1
-                continue
-            seen = self.distinct.setdefault(key, set())
-            if len(seen) <= self.MAX_DISTINCT:
-                seen.add(str(value))
-            number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
-            if number is None and isinstance(value, str):
-                try:
-                    number = float(value)
-                except ValueError:
-                    number = None
-            if number is not None:
-                low_high = self.ranges.setdefault(key, [number, number])
-                low_high[0], low_high[1] = min(low_high[0], number), max(low_high[1], number)
-        return {"missing": missing, "fields": len(flat)}
-
-    def summary(self) -> dict:
-        columns = sorted(set(self.distinct) | set(self.missing))
-        return {
-            "rows": self.rows,
-            "columns": {
-                c: {
-                    "missing": self.missing.get(c, 0),
-                    "distinct": len(self.distinct.get(c, ()))
-                    if len(self.distinct.get(c, ())) <= self.MAX_DISTINCT
-                    else f">{self.MAX_DISTINCT}",
-                    **({"min": self.ranges[c][0], "max": self.ranges[c][1]} if c in self.ranges else {}),
-                }
-                for c in columns
-            },
-        }
+    name: str
+    kind: str
+    source: object
+    size: int = 0
 
 
-def _insert_records(
-    project: Project, rows: Iterable[ParsedRow], stats: RecordStats
-) -> tuple[int, list[str], int]:
-    """Insert rows; returns (created, skipped external_ids (first 1000), total rows)."""
-    if connection.vendor == "postgresql":
-        return _insert_records_copy(project, rows, stats)
-    total, created, skipped = 0, 0, []
+@dataclass
+class _Inserted:
+    created: int = 0
+    total: int = 0
+    skipped_ids: list[str] = field(default_factory=list)
+
+
+class ImportRefused(Exception):
+    """A background record import that wrote nothing; the message lists the bad rows."""
+
+
+def import_runs_in_request(*, project: Project, size: int) -> bool:
+    """Records up to the inline limit run in the request; bigger imports and all media are jobs."""
+    return project.data_type == DataType.RECORD and size <= settings.CONCORD_IMPORT_INLINE_MAX_BYTES
+
+
+# --- records ---------------------------------------------------------------------------------
+
+
+def _python_rows(file: RecordFile, metadata_columns, report: ParseReport) -> Iterator[ParsedRow]:
+    if file.kind == "rows":
+        return parse_json_list(file.source, metadata_columns, report)
+    if file.kind == "csv":
+        return parse_csv(file.source, metadata_columns, report)
+    if file.kind == "jsonl":
+        return parse_jsonl(file.source, metadata_columns, report)
+    if file.kind == "parquet":
+        return parse_parquet(file.source, metadata_columns, report)
+    return parse_json_list(load_json_list(file.source), metadata_columns, report)
+
+
+def _insert_rows_orm(project: Project, rows: Iterator[ParsedRow], stats: RecordStats) -> _Inserted:
+    """Any database: bulk_create in batches of existing-id-filtered rows."""
+    out = _Inserted()
     batch: list[Item] = []
 
     def flush():
-        nonlocal created
         ids = [item.external_id for item in batch]
         existing = set(
             Item.objects.filter(project=project, external_id__in=ids).values_list("external_id", flat=True)
         )
         fresh = [item for item in batch if item.external_id not in existing]
-        Item.objects.bulk_create(fresh)
-        created += len(fresh)
-        skipped.extend(sorted(existing)[: max(0, 1000 - len(skipped))])
+        Item.objects.bulk_create(fresh, batch_size=1000)
+        out.created += len(fresh)
+        out.skipped_ids.extend(sorted(existing)[: max(0, MAX_LISTED - len(out.skipped_ids))])
 
     for row in rows:
-        total += 1
+        out.total += 1
         batch.append(
             Item(
                 project=project,
@@ -138,162 +151,470 @@ def _insert_records(
             batch = []
     if batch:
         flush()
-    return created, skipped, total
+    return out
 
 
-def _insert_records_copy(project: Project, rows: Iterable[ParsedRow], stats: RecordStats):
-    """PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT DO NOTHING."""
-    total = 0
+_INSERT_SELECT = (
+    "INSERT INTO labeling_item (project_id, kind, external_id, data, media, content_hash, "
+    "original_filename, thumbnail, waveform, quality, metadata, target, slots_taken, is_gold, "
+    "gold_value, created_at) "
+    "SELECT %s, 'record', external_id, {data}, '', '', '', '', '', {quality}, {metadata}, %s, 0, false, "
+    "NULL, now() FROM {table} ON CONFLICT (project_id, external_id) DO NOTHING"
+)
+_SKIPPED_IDS = (
+    "SELECT t.external_id FROM {table} t JOIN labeling_item i "
+    "ON i.project_id = %s AND i.external_id = t.external_id "
+    "WHERE i.id <= %s LIMIT {limit}"  # ids drawn before this INSERT: rows that were already there
+)
+_LAST_ID = "SELECT last_value FROM pg_sequences WHERE schemaname = current_schema() AND sequencename = %s"
+
+
+def _finish_copy(cursor, project: Project, table: str, out: _Inserted, exprs: dict, params: list) -> None:
+    cursor.execute("SELECT pg_get_serial_sequence('labeling_item', 'id')")
+    sequence = cursor.fetchone()[0].rsplit(".", 1)[-1].strip('"')
+    cursor.execute(_LAST_ID, [sequence])
+    last_id = (cursor.fetchone() or [None])[0] or 0
+    sql = _INSERT_SELECT.format(table=table, **exprs)
+    cursor.execute(sql, [project.id, *params, project.overlap])
+    out.created = cursor.rowcount
+    if out.created < out.total:
+        cursor.execute(_SKIPPED_IDS.format(table=table, limit=MAX_LISTED), [project.id, last_id])
+        out.skipped_ids = [r[0] for r in cursor.fetchall()]
+
+
+def _insert_rows_copy(project: Project, rows: Iterator[ParsedRow], stats: RecordStats) -> _Inserted:
+    """PostgreSQL: COPY rows (JSON made in Python) into a temporary table, then one INSERT … ON
+    CONFLICT DO NOTHING."""
+    out = _Inserted()
     with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS concord_import")  # a savepoint-nested import in one transaction
+        cursor.execute("DROP TABLE IF EXISTS concord_import")  # an earlier file of the same import
         cursor.execute(
             "CREATE TEMP TABLE concord_import (external_id text, data jsonb, metadata jsonb, quality jsonb) "
             "ON COMMIT DROP"
         )
+        dumps = json.dumps
         with cursor.cursor.copy(
             "COPY concord_import (external_id, data, metadata, quality) FROM STDIN"
         ) as copy:
-            dumps = json.dumps
             for row in rows:
-                total += 1
+                out.total += 1
+                quality = stats.add(row.data)
                 copy.write_row(
-                    (row.external_id, dumps(row.data), dumps(row.metadata), dumps(stats.add(row.data)))
+                    (
+                        row.external_id,
+                        dumps(row.data),
+                        dumps(row.metadata),
+                        f'{{"missing": {quality["missing"]}, "fields": {quality["fields"]}}}',
+                    )
                 )
-        cursor.execute(
-            "INSERT INTO labeling_item (project_id, kind, external_id, data, media, content_hash, "
-            "original_filename, thumbnail, waveform, quality, metadata, target, slots_taken, is_gold, "
-            "gold_value, created_at) "
-            "SELECT %s, 'record', external_id, data, '', '', '', '', '', quality, metadata, %s, 0, false, "
-            "NULL, now() "
-            "FROM concord_import ON CONFLICT (project_id, external_id) DO NOTHING",
-            [project.id, project.overlap],
+        _finish_copy(
+            cursor,
+            project,
+            "concord_import",
+            out,
+            {"data": "data", "quality": "quality", "metadata": "metadata"},
+            [],
         )
-        created = cursor.rowcount
-        skipped = []
-        if created < total:
-            cursor.execute(
-                "SELECT t.external_id FROM concord_import t JOIN labeling_item i "
-                "ON i.project_id = %s AND i.external_id = t.external_id "
-                "WHERE i.created_at < now() LIMIT 1000",  # now() is this transaction's start: old rows only
-                [project.id],
+    return out
+
+
+def _jsonb_object(pairs: list[tuple[str, str]]) -> tuple[str, list]:
+    """SQL building a jsonb object from (key, SQL expression) pairs; keys are parameters."""
+    if not pairs:
+        return "'{}'::jsonb", []
+    parts, params = [], []
+    for start in range(0, len(pairs), 50):  # jsonb_build_object takes at most 100 arguments
+        chunk = pairs[start : start + 50]
+        parts.append("jsonb_build_object(" + ", ".join(f"%s::text, {expr}" for _, expr in chunk) + ")")
+        params += [key for key, _ in chunk]
+    return "(" + " || ".join(parts) + ")", params
+
+
+def _insert_csv_arrow(
+    project: Project, file: RecordFile, metadata_columns, report: ParseReport, stats: RecordStats, wrap
+) -> _Inserted:
+    """PostgreSQL and CSV: Arrow parses and checks the file by blocks, PostgreSQL builds the JSON.
+
+    Every cell goes into a text column of a temporary table through ``COPY``; one
+    ``INSERT … SELECT jsonb_build_object(…) … ON CONFLICT DO NOTHING`` makes the items.
+    """
+    from labeling.imports.tabular import csv_batches, csv_layout, read_header, table_to_copy_csv
+
+    layout = csv_layout(read_header(file.source), metadata_columns)
+    data_cols = {name: f"c{i}" for i, name in enumerate(layout.data_columns)}
+    meta_cols = {name: f"m{i}" for i, name in enumerate(layout.metadata_columns)}
+    out = _Inserted()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS concord_import_csv")
+        columns = ", ".join(f"{c} text" for c in ["external_id", *data_cols.values(), *meta_cols.values()])
+        cursor.execute(f"CREATE TEMP TABLE concord_import_csv ({columns}) ON COMMIT DROP")
+        with cursor.cursor.copy("COPY concord_import_csv FROM STDIN (FORMAT csv)") as copy:
+            for table in csv_batches(wrap(file.source), layout, report, stats):
+                out.total += table.num_rows
+                copy.write(table_to_copy_csv(table))
+        if report.error_count:
+            return out
+        if layout.is_pair:
+            sides = {}
+            params: list = []
+            for side in ("left", "right"):
+                pairs = [(n.split(".", 1)[1], c) for n, c in data_cols.items() if n.startswith(f"{side}.")]
+                sides[side], side_params = _jsonb_object(pairs)
+                params += side_params
+            rest, rest_params = _jsonb_object(
+                [(n, c) for n, c in data_cols.items() if not n.startswith(("left.", "right."))]
             )
-            skipped = [r[0] for r in cursor.fetchall()]
-    return created, skipped, total
+            data_sql = f"(jsonb_build_object('left', {sides['left']}, 'right', {sides['right']}) || {rest})"
+            data_params = params + rest_params
+        else:
+            data_sql, data_params = _jsonb_object(list(data_cols.items()))
+        missing = " + ".join(f"({c} = '')::int" for c in data_cols.values())
+        quality_sql = f"jsonb_build_object('missing', {missing}, 'fields', {len(data_cols)})"
+        meta_sql, meta_params = _jsonb_object([(n, f"NULLIF({c}, '')") for n, c in meta_cols.items()])
+        if meta_cols:
+            meta_sql = f"jsonb_strip_nulls({meta_sql})"
+        _finish_copy(
+            cursor,
+            project,
+            "concord_import_csv",
+            out,
+            {"data": data_sql, "quality": quality_sql, "metadata": meta_sql},
+            [*data_params, *meta_params],
+        )
+    return out
 
 
-def _parse(kind: str, source, metadata_columns: set[str], report: ParseReport):
-    if kind == "csv":
-        return parse_csv(source, metadata_columns, report)
-    if kind == "jsonl":
-        return parse_jsonl(source, metadata_columns, report)
-    if kind == "parquet":
-        return parse_parquet(source, metadata_columns, report)
-    try:
-        items = json.load(source)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UnparseableFile(f"not valid JSON ({exc})") from exc
-    if not isinstance(items, list):
-        raise UnparseableFile("a JSON file must hold a list of rows")
-    return parse_json_list(items, metadata_columns, report)
+def _import_one(project: Project, file: RecordFile, metadata_columns, wrap) -> tuple[dict, ParseReport]:
+    report, stats = ParseReport(), RecordStats()
+    if connection.vendor == "postgresql" and file.kind == "csv":
+        inserted = _insert_csv_arrow(project, file, metadata_columns, report, stats, wrap)
+    else:
+        source = file.source
+        if file.kind in ("csv", "jsonl"):
+            source = wrap(source)
+        rows = _python_rows(RecordFile(file.name, file.kind, source), metadata_columns, report)
+        if connection.vendor == "postgresql":
+            inserted = _insert_rows_copy(project, rows, stats)
+        else:
+            inserted = _insert_rows_orm(project, rows, stats)
+    result = {
+        "file": file.name,
+        "rows": inserted.total + report.duplicate_count,
+        "created": inserted.created,
+        "skipped_existing": inserted.total - inserted.created,
+        "skipped_existing_ids": inserted.skipped_ids[:MAX_LISTED],
+        "duplicates_in_file": report.duplicates_in_file[:MAX_LISTED],
+        "duplicates_in_file_count": report.duplicate_count,
+        "ids_from_content": report.content_ids,
+        "quality": stats.summary(),
+    }
+    return result, report
 
 
-def record_kind(filename: str, head: bytes) -> str | None:
-    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if head.startswith(b"PAR1"):
-        return "parquet"
-    if suffix in RECORD_SUFFIXES and suffix != ".parquet":
-        return RECORD_SUFFIXES[suffix]
-    stripped = head.lstrip()
-    if stripped.startswith(b"["):
-        return "json"
-    if stripped.startswith(b"{"):
-        return "jsonl"
-    return None
+def _no_wrap(stream):
+    return stream
 
 
 @transaction.atomic
 def items_import_records(
-    *, project: Project, source, kind: str, metadata_columns: set[str] = frozenset()
+    *,
+    project: Project,
+    files: list[RecordFile],
+    metadata_columns: frozenset[str] | set[str] = frozenset(),
+    progress: Callable[[RecordFile], Callable] | None = None,
 ) -> dict:
-    """One record file (or a parsed JSON list) into the project, all or nothing."""
+    """Record files (or rows of a JSON body) into the project: one transaction, all or nothing.
+
+    Returns the totals and one report per file (rows, created, skipped, duplicates, the
+    input-quality summary per column). Raises ``Invalid`` listing every bad row.
+    """
     if project.data_type != DataType.RECORD:
         raise Invalid("This project labels media: upload image or audio files (or a zip of them).")
-    report = ParseReport()
-    stats = RecordStats()
-    try:
-        if kind == "rows":
-            rows = parse_json_list(source, metadata_columns, report)
-        else:
-            rows = _parse(kind, source, metadata_columns, report)
-        created, skipped, total = _insert_records(project, rows, stats)
-    except UnparseableFile as exc:
+    metadata_columns = frozenset(metadata_columns)
+    results, errors = [], []
+    for file in files:
+        wrap = progress(file) if progress else _no_wrap
+        try:
+            result, report = _import_one(project, file, metadata_columns, wrap)
+        except UnparseableFile as exc:
+            transaction.set_rollback(True)
+            raise Invalid(
+                f"{file.name} cannot be read: {exc}. Nothing was imported.",
+                fields={"file": [f"{file.name}: {exc}"]},
+            ) from exc
+        results.append(result)
+        errors += [{"file": file.name, **e} for e in report.errors]
+        if report.error_count > len(report.errors):
+            errors.append(
+                {
+                    "file": file.name,
+                    "line": None,
+                    "reason": f"{report.error_count - len(report.errors)} more bad rows",
+                }
+            )
+    if errors:
         transaction.set_rollback(True)
-        raise Invalid(f"The file cannot be read: {exc}", fields={"file": [str(exc)]}) from exc
-    if report.errors:
-        transaction.set_rollback(True)
+        several = len(files) > 1
+        listed = [
+            (f"{e['file']}, " if several else "") + (f"line {e['line']}: " if e["line"] else "") + e["reason"]
+            for e in errors
+        ]
+        bad = sum(1 for e in errors if e["line"])
         raise Invalid(
-            f"{len(report.errors)} rows are invalid; nothing was imported. Fix them and send the file again.",
-            fields={"rows": [f"line {e['line']}: {e['reason']}" for e in report.errors]},
-            extra={"report": {"errors": report.errors}},
+            f"{bad} rows are invalid; nothing was imported. Fix them and send the file again.",
+            fields={"rows": listed},
+            extra={"report": {"errors": errors}},
         )
-    return {
-        "created": created,
-        "skipped_existing": total - created,
-        "skipped_existing_ids": skipped[:100],
-        "duplicates_in_file": report.duplicates_in_file[:100],
-        "duplicates_in_file_count": len(report.duplicates_in_file),
-        "rows": total + len(report.duplicates_in_file),
-        "quality": stats.summary(),
+    totals = {
+        key: sum(r[key] for r in results)
+        for key in ("rows", "created", "skipped_existing", "duplicates_in_file_count")
     }
+    return {**totals, "files": results}
 
 
-def items_import_media_request(*, project: Project, uploads: list, requested_by: AbstractBaseUser) -> Job:
-    """Store the uploads where the worker can read them and start an import job."""
-    from labeling.tasks import items_import_media_task
-
-    if project.data_type == DataType.RECORD:
-        raise Invalid("This project labels records: upload CSV, JSONL, Parquet or JSON.")
-    stored = []
-    folder = f"imports/{uuid.uuid4().hex}"
-    for upload in uploads:
-        name = default_storage.save(f"{folder}/{uuid.uuid4().hex}", upload)
-        stored.append({"path": name, "filename": sanitize_filename(upload.name)})
-    with transaction.atomic():
-        job = job_create(
-            kind=JobKind.IMPORT_ITEMS, project=project, created_by=requested_by, params={"files": stored}
+def record_file_kind(name: str, stream) -> str:
+    """csv, jsonl, parquet or json; 400 at once for anything else, or a CSV without a header."""
+    head = stream.read(2048)
+    stream.seek(0)
+    kind = record_kind(name, head)
+    if kind is None or sniff(head[:16]) is not None or head.startswith(b"PK\x03\x04"):
+        raise Invalid(
+            f"{name}: not a CSV, JSONL, Parquet or JSON file.",
+            fields={"file": [f"{name}: not a record file"]},
         )
-        job_dispatch(job=job, task=items_import_media_task)
+    try:
+        if kind == "csv":
+            from labeling.imports.tabular import read_header
+
+            read_header(stream)
+        elif kind == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            try:
+                header_check(pq.ParquetFile(stream).schema_arrow.names)
+            except (pa.ArrowException, OSError) as exc:
+                raise UnparseableFile(f"not a readable Parquet file ({exc})") from exc
+            finally:
+                stream.seek(0)
+        else:
+            try:
+                codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+            except UnicodeDecodeError as exc:
+                raise UnparseableFile("not UTF-8 text") from exc
+    except UnparseableFile as exc:
+        raise Invalid(f"{name} cannot be read: {exc}.", fields={"file": [f"{name}: {exc}"]}) from exc
+    return kind
+
+
+# --- starting a job --------------------------------------------------------------------------
+
+
+def _media_upload_kind(project: Project, name: str, stream) -> str:
+    """zip, media or sidecar (a CSV keyed by file name); 400 at once for anything else."""
+    head = stream.read(4096)
+    stream.seek(0)
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        try:
+            archive_check(stream)
+        except UnparseableFile as exc:
+            raise Invalid(f"{name}: {exc}.", fields={"file": [f"{name}: {exc}"]}) from exc
+        finally:
+            stream.seek(0)
+        return "zip"
+    kind = sniff(head[:16])
+    if kind is not None and kind != project.data_type:
+        raise Invalid(
+            f"{name}: an {kind} file in an {project.data_type} project.",
+            fields={"file": [f"{name}: {kind} file in an {project.data_type} project"]},
+        )
+    if kind is not None:
+        return "media"
+    try:
+        first = next(csv.reader(io.StringIO(head.decode("utf-8-sig"))), [])
+    except (UnicodeDecodeError, csv.Error):
+        first = []
+    if any(key in first for key in SIDECAR_KEYS):
+        return "sidecar"
+    raise Invalid(
+        f"{name}: not an image (JPEG, PNG, WebP), audio file (WAV, FLAC, OGG, MP3), zip of them, "
+        "or a metadata CSV with a 'file' column.",
+        fields={"file": [f"{name}: not an accepted file"]},
+    )
+
+
+def items_import_start(
+    *,
+    project: Project,
+    uploads: list,
+    requested_by: AbstractBaseUser,
+    metadata_columns: frozenset[str] | set[str] = frozenset(),
+    body: bytes | None = None,
+) -> Job:
+    """Check the uploads, store them in a per-job folder and start the import job.
+
+    Record files are checked for a readable header, media uploads by their bytes (zips by
+    their whole directory: unsafe entries are refused here with a 400, before anything is
+    stored). ``body`` is a large JSON body, imported like a ``.json`` file.
+    """
+    from labeling.tasks import items_import_task
+
+    files = []
+    if project.data_type == DataType.RECORD:
+        for upload in uploads:
+            files.append((upload, record_file_kind(upload.name, upload)))
+    else:
+        if body is not None:
+            raise Invalid("This project labels media: upload image or audio files (or a zip of them).")
+        for upload in uploads:
+            files.append((upload, _media_upload_kind(project, upload.name, upload)))
+        if all(kind == "sidecar" for _, kind in files):
+            raise Invalid(
+                "Only metadata CSVs were sent; add the media files.", fields={"file": ["No media."]}
+            )
+    folder = f"imports/{uuid.uuid4().hex}"
+    stored = []
+    try:
+        if body is not None:
+            name = default_storage.save(f"{folder}/{uuid.uuid4().hex}", ContentFile(body))
+            stored.append({"path": name, "filename": "request body", "kind": "json", "size": len(body)})
+        for upload, kind in files:
+            name = default_storage.save(f"{folder}/{uuid.uuid4().hex}", upload)
+            stored.append(
+                {"path": name, "filename": sanitize_filename(upload.name), "kind": kind, "size": upload.size}
+            )
+        with transaction.atomic():
+            job = job_create(
+                kind=JobKind.IMPORT_ITEMS,
+                project=project,
+                created_by=requested_by,
+                params={"files": stored, "folder": folder, "metadata_columns": sorted(metadata_columns)},
+            )
+            job_dispatch(job=job, task=items_import_task)
+    except Exception:
+        import_files_remove(folder, stored)  # the job never started (broker down…): leave nothing behind
+        raise
     return job
 
 
+def import_files_remove(folder: str, stored: list[dict]) -> None:
+    """Delete stored uploads and their per-job folder (never anything outside ``imports/``)."""
+    for entry in stored:
+        with contextlib.suppress(OSError, NotImplementedError):
+            default_storage.delete(entry["path"])
+    if folder.startswith("imports/"):
+        with contextlib.suppress(OSError, NotImplementedError):
+            os.rmdir(default_storage.path(folder))
+
+
+# --- the job ---------------------------------------------------------------------------------
+
+
+class _Throttled:
+    """Calls ``progress`` with a percentage at most twice a second."""
+
+    def __init__(self, progress: ProgressFn, low: int = 0, high: int = 95):
+        self.progress, self.low, self.high = progress, low, high
+        self.last = 0.0
+
+    def __call__(self, done: float, total: float, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last > 0.5:
+            self.last = now
+            share = done / total if total else 1
+            self.progress(int(self.low + (self.high - self.low) * min(1.0, share)))
+
+
+class _CountingReader(io.RawIOBase):
+    def __init__(self, raw, on_read: Callable[[int], None]):
+        self.raw, self.on_read, self.done = raw, on_read, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.done += n
+        self.on_read(self.done)
+        return n
+
+
+def _run_records(job: Job, progress: ProgressFn) -> dict:
+    project = job.project
+    entries = job.params["files"]
+    total = sum(e.get("size") or 0 for e in entries) or 1
+    throttled = _Throttled(progress)
+    offsets: dict[int, int] = {}
+
+    def wrap_for(file: RecordFile):
+        offset = offsets.get(id(file), 0)
+
+        def wrap(stream):
+            counting = _CountingReader(stream, lambda done: throttled(offset + done, total))
+            return io.BufferedReader(counting, buffer_size=1 << 20)
+
+        return wrap
+
+    handles = [default_storage.open(e["path"], "rb") for e in entries]
+    try:
+        files, before = [], 0
+        for entry, handle in zip(entries, handles, strict=True):
+            file = RecordFile(entry["filename"], entry["kind"], handle, entry.get("size") or 0)
+            offsets[id(file)] = before
+            before += file.size
+            files.append(file)
+        try:
+            return items_import_records(
+                project=project,
+                files=files,
+                metadata_columns=frozenset(job.params.get("metadata_columns") or ()),
+                progress=wrap_for,
+            )
+        except Invalid as exc:
+            listed = "; ".join((exc.fields.get("rows") or exc.fields.get("file") or [])[:50])
+            raise ImportRefused(f"{exc.message} {listed}".strip()) from exc
+    finally:
+        for handle in handles:
+            handle.close()
+
+
 def _sidecar_rows(content: bytes | None) -> dict[str, dict]:
+    """A metadata CSV keyed by file name (column file, filename or file_name) → {name: {col: value}}."""
     if not content:
         return {}
     reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig", errors="replace")))
-    key = next((k for k in (reader.fieldnames or []) if k in ("file", "filename", "file_name")), None)
+    key = next((k for k in (reader.fieldnames or []) if k in SIDECAR_KEYS), None)
     if key is None:
         return {}
-    return {row[key].rsplit("/", 1)[-1]: {k: v for k, v in row.items() if k != key and v} for row in reader}
+    return {
+        (row.get(key) or "").rsplit("/", 1)[-1]: {k: v for k, v in row.items() if k and k != key and v}
+        for row in reader
+    }
+
+
+def _note_rejected(result: dict, name: str, reason: str) -> None:
+    result["rejected_count"] += 1
+    if len(result["rejected"]) < MAX_REJECTED:
+        result["rejected"].append({"file": sanitize_filename(name), "reason": reason})
 
 
 def _add_media(project: Project, name: str, content: bytes, metadata: dict, result: dict) -> None:
     try:
         processed = process_media(content)
     except RejectedMedia as exc:
-        result["rejected"].append({"file": sanitize_filename(name), "reason": str(exc)})
+        _note_rejected(result, name, str(exc))
         return
     if processed.kind != project.data_type:
-        result["rejected"].append(
-            {
-                "file": sanitize_filename(name),
-                "reason": f"{processed.kind} file in a {project.data_type} project",
-            }
-        )
+        _note_rejected(result, name, f"{processed.kind} file in a {project.data_type} project")
         return
     digest = hashlib.sha256(content).hexdigest()
-    external_id = str(metadata.pop("external_id", "") or digest)
+    external_id = str(metadata.pop("external_id", "") or digest)[:255]
     if Item.objects.filter(project=project, external_id=external_id).exists():
         result["skipped_existing"] += 1
+        if len(result["skipped_existing_ids"]) < MAX_LISTED:
+            result["skipped_existing_ids"].append(external_id)
         return
     item = Item(
         project=project,
@@ -305,45 +626,72 @@ def _add_media(project: Project, name: str, content: bytes, metadata: dict, resu
         quality=processed.quality,
         target=project.overlap,
     )
-    stem = uuid.uuid4().hex
+    stem = uuid.uuid4().hex  # stored under a server-made name, never the uploaded one
     item.media.save(f"{stem}{processed.suffix}", ContentFile(content), save=False)
     if processed.thumbnail:
         item.thumbnail.save(f"{stem}.jpg", ContentFile(processed.thumbnail), save=False)
     if processed.waveform:
         item.waveform.save(f"{stem}.json", ContentFile(processed.waveform), save=False)
-    item.save()
+    try:
+        with transaction.atomic():
+            item.save()
+    except IntegrityError:  # the same id arrived through a concurrent import
+        for stored in (item.media, item.thumbnail, item.waveform):
+            if stored:
+                stored.delete(save=False)
+        result["skipped_existing"] += 1
+        return
     result["created"] += 1
 
 
-def _import_upload(project: Project, entry: dict, result: dict) -> None:
-    with default_storage.open(entry["path"], "rb") as handle:
-        head = handle.read(16)
-        handle.seek(0)
-        if head.startswith(b"PK\x03\x04"):
-            archive = open_archive(handle)
-            side = _sidecar_rows(sidecar(archive))
-            for name, content in media_entries(archive):
-                _add_media(project, name, content, dict(side.get(name.rsplit("/", 1)[-1], {})), result)
-        elif sniff(head) is not None:
-            _add_media(project, entry["filename"], handle.read(), {}, result)
-        else:
-            result["rejected"].append(
-                {"file": entry["filename"], "reason": "not an image, audio file or zip"}
-            )
-
-
-def items_import_media(job: Job, progress: ProgressFn) -> dict:
-    """The import job: each stored upload is a media file or a zip of media (+ metadata.csv)."""
+def _run_media(job: Job, progress: ProgressFn) -> dict:
     project = job.project
-    result = {"created": 0, "skipped_existing": 0, "rejected": [], "files": len(job.params["files"])}
-    try:
-        for index, entry in enumerate(job.params["files"]):
-            try:
-                _import_upload(project, entry, result)
-            except UnparseableFile as exc:
-                result["rejected"].append({"file": entry["filename"], "reason": str(exc)})
-            progress(int(95 * (index + 1) / len(job.params["files"])))
-    finally:
-        for entry in job.params["files"]:
-            default_storage.delete(entry["path"])
+    entries = job.params["files"]
+    result = {
+        "created": 0,
+        "skipped_existing": 0,
+        "skipped_existing_ids": [],
+        "rejected": [],
+        "rejected_count": 0,
+        "files": len(entries),
+    }
+    shared_metadata: dict[str, dict] = {}
+    for entry in entries:
+        if entry.get("kind") == "sidecar":
+            with default_storage.open(entry["path"], "rb") as handle:
+                shared_metadata.update(_sidecar_rows(handle.read()))
+    media = [e for e in entries if e.get("kind") != "sidecar"]
+    throttled = _Throttled(progress)
+    for index, entry in enumerate(media):
+        with default_storage.open(entry["path"], "rb") as handle:
+            if entry.get("kind") == "zip" or handle.read(4) == b"PK\x03\x04":
+                handle.seek(0)
+                try:
+                    archive = open_archive(handle)
+                except UnparseableFile as exc:
+                    _note_rejected(result, entry["filename"], str(exc))
+                    continue
+                metadata = {**shared_metadata, **_sidecar_rows(sidecar(archive))}
+                names = archive.namelist()
+                for done, (name, content) in enumerate(media_entries(archive), start=1):
+                    base = name.rsplit("/", 1)[-1]
+                    _add_media(project, name, content, dict(metadata.get(base, {})), result)
+                    throttled(index + done / max(1, len(names)), len(media))
+            else:
+                handle.seek(0)
+                content = handle.read()
+                metadata = dict(shared_metadata.get(entry["filename"], {}))
+                _add_media(project, entry["filename"], content, metadata, result)
+        throttled(index + 1, len(media), force=True)
     return result
+
+
+def items_import_run(job: Job, progress: ProgressFn) -> dict:
+    """The import job: record files (all or nothing) or media files and zips (each file its own
+    unit). The per-job folder of uploads is removed when the job ends, whatever happened."""
+    try:
+        if job.project.data_type == DataType.RECORD:
+            return _run_records(job, progress)
+        return _run_media(job, progress)
+    finally:
+        import_files_remove(job.params.get("folder") or "", job.params["files"])

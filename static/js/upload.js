@@ -1,4 +1,5 @@
-// Drag-and-drop upload to the items API; media imports are jobs whose progress is polled.
+// Drag-and-drop upload to the items API. Small record files answer at once (201); media and
+// large files start a job (202) whose progress is polled at /api/jobs/{id}/ until it ends.
 const zone = document.getElementById("dropzone");
 const input = document.getElementById("file-input");
 const statusBox = document.getElementById("upload-status");
@@ -16,17 +17,36 @@ function line(text, isError = false) {
   return p;
 }
 
+function summary(r) {
+  let text = `${r.created} created, ${r.skipped_existing} already there`;
+  if (r.rows !== undefined) text += ` (of ${r.rows} rows)`;
+  if (r.duplicates_in_file_count) text += `, ${r.duplicates_in_file_count} repeated in the file`;
+  if (r.rejected_count) text += `, ${r.rejected_count} rejected`;
+  return text;
+}
+
 async function poll(url, target) {
+  const bar = document.createElement("progress");
+  bar.className = "job-progress";
+  bar.max = 100;
+  target.after(bar);
   for (;;) {
-    const job = await (await fetch(url, { credentials: "same-origin" })).json();
+    const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const job = await response.json();
+    bar.value = job.progress;
     target.textContent = `Import job #${job.id}: ${job.status} (${job.progress}%)`;
     if (job.status === "succeeded") {
-      const r = job.result;
-      target.textContent += ` — ${r.created} created, ${r.skipped_existing} already there, ${r.rejected.length} rejected`;
-      for (const bad of r.rejected) line(`${bad.file}: ${bad.reason}`, true);
+      bar.remove();
+      target.textContent += ` — ${summary(job.result)}.`;
+      for (const bad of job.result.rejected || []) line(`${bad.file}: ${bad.reason}`, true);
       return;
     }
-    if (job.status === "failed") { target.textContent += ` — ${job.error}`; target.classList.add("error"); return; }
+    if (job.status === "failed") {
+      bar.remove();
+      target.textContent += ` — ${job.error}`;
+      target.classList.add("error");
+      return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
@@ -38,21 +58,32 @@ async function send(files) {
   const columns = document.getElementById("metadata-columns");
   if (columns && columns.value.trim()) form.append("metadata_columns", columns.value.trim());
   const progress = line(`Uploading ${files.length} file(s)…`);
-  const response = await fetch(zone.dataset.url, { method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrf() } });
+  let response;
+  try {
+    response = await fetch(zone.dataset.url, {
+      method: "POST", body: form, credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf(), Accept: "application/json" },
+    });
+  } catch (err) {
+    progress.textContent = `The upload did not reach the server (${err.message}).`;
+    progress.classList.add("error");
+    return;
+  }
   const body = await response.json().catch(() => ({}));
   if (response.status === 202) return poll(response.headers.get("Location"), progress);
   if (response.ok) {
-    progress.textContent = `Imported: ${body.created} created, ${body.skipped_existing} already there (of ${body.rows} rows).`;
+    progress.textContent = `Imported: ${summary(body)}.`;
     return;
   }
   const error = body.error || { message: `The server answered ${response.status}.` };
   progress.textContent = error.message;
   progress.classList.add("error");
-  for (const reason of (error.fields && error.fields.rows) || []) line(reason, true);
+  const fields = error.fields || {};
+  for (const reason of [...(fields.rows || []), ...(fields.file || [])]) line(reason, true);
 }
 
 zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
 zone.addEventListener("dragleave", () => zone.classList.remove("over"));
 zone.addEventListener("drop", (e) => { e.preventDefault(); zone.classList.remove("over"); send([...e.dataTransfer.files]); });
 zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
-input.addEventListener("change", () => send([...input.files]));
+input.addEventListener("change", () => { send([...input.files]); input.value = ""; });

@@ -1,17 +1,18 @@
 import pytest
 
 from labeling.models import Role
+from labeling.selectors import data_quality as data_quality_module
+from labeling.selectors.data_quality import data_quality
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_data_page_shows_histograms_outliers_and_slices(client, staff):
-    project = ProjectFactory(created_by=staff)
-    for i in range(5):
+def _image_items(project, n=5):
+    for i in range(n):
         ItemFactory(
             project=project,
-            metadata={"camera": "c1" if i < 3 else "c2"},
+            metadata={"camera": "c1" if i < 3 else "c2", "_truth": "hidden"},
             quality={
                 "width": 320,
                 "height": 240,
@@ -21,10 +22,61 @@ def test_data_page_shows_histograms_outliers_and_slices(client, staff):
                 "flags": ["almost black"] if i == 0 else [],
             },
         )
+
+
+def test_data_page_shows_histograms_outliers_and_slices(client, staff):
+    project = ProjectFactory(created_by=staff)
+    _image_items(project)
     client.force_login(staff)
     html = client.get(f"/projects/{project.id}/data/").content.decode()
     assert "Mean brightness" in html and "almost black" in html and "Drop files here" in html
-    assert ">c1<" in html and ">3<" in html
+    assert ">c1<" in html and ">3<" in html and "_truth" not in html
+
+
+def test_slices_carry_item_counts_flagged_shares_and_medians(staff):
+    project = ProjectFactory(created_by=staff)
+    _image_items(project)
+    quality = data_quality(project=project)
+    assert quality["slice_metrics"] == [
+        "Mean brightness (0–255)",
+        "Contrast (std of gray)",
+        "Sharpness (variance of Laplacian)",
+    ]
+    c1, c2 = quality["slices"]["camera"]
+    assert (c1["value"], c1["items"], c1["flagged_share"], c1["medians"]) == (
+        "c1",
+        3,
+        33.3,
+        [50.0, 30.0, 100.0],
+    )
+    assert (c2["value"], c2["items"], c2["medians"][0]) == ("c2", 2, 150.0)
+
+
+def test_record_projects_show_missing_distinct_and_ranges_per_field(client, staff):
+    project = ProjectFactory(created_by=staff, data_type="record", classes=["1", "0"])
+    for i, age in enumerate(["31", "", "7.5", "40"]):
+        ItemFactory(project=project, data={"left": {"age": age, "name": f"n{i % 2}"}, "right": {"age": "x"}})
+    columns = {c["name"]: c for c in data_quality(project=project)["record_columns"]}
+    assert columns["left.age"] == {
+        "name": "left.age",
+        "missing": 1,
+        "missing_share": 25.0,
+        "distinct": 3,
+        "min": 7.5,
+        "max": 40.0,
+    }
+    assert columns["right.age"]["min"] is None and columns["left.name"]["distinct"] == 2
+    client.force_login(staff)
+    html = client.get(f"/projects/{project.id}/data/").content.decode()
+    assert "<code>left.age</code>" in html and "Fields" in html
+
+
+def test_large_projects_are_summarized_on_a_sample(staff, monkeypatch):
+    project = ProjectFactory(created_by=staff)
+    _image_items(project, n=8)
+    monkeypatch.setattr(data_quality_module, "SAMPLE_LIMIT", 4)
+    quality = data_quality(project=project)
+    assert quality["is_sample"] and quality["item_count"] == 8 and quality["sampled"] == 4
 
 
 def test_reviewers_see_data_but_cannot_upload_and_labelers_get_403(client, project):

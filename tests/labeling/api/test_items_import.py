@@ -1,17 +1,21 @@
+"""POST /api/projects/{id}/items/: records in the request, media and large files as jobs; every
+bad-input class of the issue; permissions."""
+
 import io
 import json
-import zipfile
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-import soundfile as sf
 from PIL import Image
 
-from labeling.models import Item, Role
-from tests.factories import MembershipFactory, ProjectFactory
+from labeling.imports.records import ParseReport, parse_csv
+from labeling.models import Item, Job, Role
+from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from tests.helpers import client_for, error_code
+from tests.labeling.imports.samples import clip, jpeg, named, png, zip_of
 
 pytestmark = pytest.mark.django_db
 
@@ -26,30 +30,49 @@ def images(staff):
     return ProjectFactory(created_by=staff, name="Defects", data_type="image", classes=["dent", "none"])
 
 
-def _upload(client, project, name, content, **extra):
-    return client.post(
-        f"/api/projects/{project.id}/items/", {"file": _file(name, content), **extra}, format="multipart"
-    )
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
 
 
-def _file(name, content):
-    f = io.BytesIO(content)
-    f.name = name
-    return f
+def _url(project) -> str:
+    return f"/api/projects/{project.id}/items/"
 
 
-def _png(size=(64, 48), color=(128, 128, 128)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", size, color).save(out, "PNG")
-    return out.getvalue()
+def _upload(client, project, *files, **fields):
+    body = {"file": [named(name, content) for name, content in files], **fields}
+    return client.post(_url(project), body, format="multipart")
 
 
-def _wav(lead_silence=1.0, tone=1.0, rate=16000) -> bytes:
-    t = np.arange(int(tone * rate)) / rate
-    signal = np.concatenate([np.zeros(int(lead_silence * rate)), 0.5 * np.sin(2 * np.pi * 440 * t)])
-    out = io.BytesIO()
-    sf.write(out, signal, rate, format="WAV")
-    return out.getvalue()
+def _job_upload(client, project, captured, *files, **fields):
+    with captured(execute=True):
+        response = _upload(client, project, *files, **fields)
+    assert response.status_code == 202, response.content
+    assert response["Location"].endswith(f"/api/jobs/{response.json()['id']}/")
+    return client.get(response["Location"]).json()
+
+
+def _stored_uploads(root: Path) -> list[Path]:
+    return list((root / "imports").rglob("*")) if (root / "imports").exists() else []
+
+
+# --- permissions ------------------------------------------------------------------------------
+
+
+def test_only_managers_import(records):
+    body = [{"external_id": "x", "data": {"a": 1}}]
+    for role, status in ((Role.REVIEWER, 403), (Role.LABELER, 403), (Role.PIPELINE, 403)):
+        user = MembershipFactory(project=records, role=role).user
+        assert client_for(user).post(_url(records), body, format="json").status_code == status
+    assert client_for(UserFactory()).post(_url(records), body, format="json").status_code == 404
+    from rest_framework.test import APIClient
+
+    assert APIClient().post(_url(records), body, format="json").status_code in (401, 403)
+    assert not Item.objects.exists()
+
+
+# --- records in the request -------------------------------------------------------------------
 
 
 def test_json_list_with_pairs_is_idempotent(records, staff):
@@ -62,154 +85,340 @@ def test_json_list_with_pairs_is_idempotent(records, staff):
         },
         {"external_id": "p2", "data": {"name": "Ann"}},
     ]
-    first = client.post(f"/api/projects/{records.id}/items/", body, format="json")
+    first = client.post(_url(records), body, format="json")
     assert first.status_code == 201, first.json()
     assert first.json()["created"] == 2
-    again = client.post(f"/api/projects/{records.id}/items/", body, format="json")
-    assert again.json()["created"] == 0 and again.json()["skipped_existing"] == 2
+    again = client.post(_url(records), body, format="json").json()
+    assert again["created"] == 0 and again["skipped_existing"] == 2
+    assert again["files"][0]["skipped_existing_ids"] == ["p1", "p2"]
     item = Item.objects.get(project=records, external_id="p1")
-    assert item.data == {"left": {"name": "Bob"}, "right": {"name": "Robert"}} and item.metadata == {
-        "src": "crm"
-    }
-    assert item.target == records.overlap
+    assert item.data == {"left": {"name": "Bob"}, "right": {"name": "Robert"}}
+    assert item.metadata == {"src": "crm"} and item.target == records.overlap
 
 
-def test_csv_with_pair_columns_metadata_and_formula_cells_kept_verbatim(records, staff):
-    csv_text = "external_id,left.name,right.name,region\nr1,=SUM(A1),Bob,EU\nr2,Ann,Anne,NA\nr1,x,y,EU\n"
-    response = _upload(client_for(staff), records, "pairs.csv", csv_text.encode(), metadata_columns="region")
-    assert response.status_code == 201, response.json()
-    body = response.json()
-    assert body["created"] == 2 and body["files"][0]["duplicates_in_file"] == ["r1"]
-    item = Item.objects.get(project=records, external_id="r1")
-    assert item.data == {"left": {"name": "=SUM(A1)"}, "right": {"name": "Bob"}}
-    assert item.metadata == {"region": "EU"}
-    quality = body["files"][0]["quality"]
-    assert quality["rows"] == 2 and quality["columns"]["left.name"]["distinct"] == 2
-
-
-def test_malformed_rows_are_all_reported_and_nothing_is_written(records, staff):
-    jsonl = b'{"external_id": "a", "name": "x"}\n{not json}\n{"name": "no id"}\n'
-    response = _upload(client_for(staff), records, "rows.jsonl", jsonl)
-    assert response.status_code == 400
-    rows = response.json()["error"]["fields"]["rows"]
-    assert any(r.startswith("line 2:") for r in rows) and any(r.startswith("line 3:") for r in rows)
-    assert not Item.objects.filter(project=records).exists()
-
-
-def test_unparseable_csv_is_400_before_any_write(records, staff):
-    response = _upload(client_for(staff), records, "bad.csv", b"\xff\xfe\x00garbage,,\n")
-    assert response.status_code == 400
+def test_malformed_json_bodies_are_400(records, staff):
+    client = client_for(staff)
+    broken = client.post(_url(records), data='[{"external_id": "a",', content_type="application/json")
+    assert broken.status_code == 400 and error_code(broken) == "malformed_request"
+    assert client.post(_url(records), {"external_id": "a"}, format="json").status_code == 400
+    bad_rows = client.post(_url(records), [{"external_id": "a", "data": {}}, "text"], format="json")
+    assert bad_rows.status_code == 400
+    assert bad_rows.json()["error"]["fields"]["rows"] == [
+        "line 1: no fields to label",
+        "line 2: each row must be an object with fields",
+    ]
     assert not Item.objects.exists()
 
 
-def test_parquet(records, staff):
-    table = pa.table({"external_id": ["q1", "q2"], "name": ["Ann", "Bo"], "age": [31, None]})
+def test_csv_pairs_metadata_and_formula_cells_are_stored_verbatim(records, staff):
+    content = (
+        b"external_id,left.name,right.name,left.age,region\n"
+        b'r1,=SUM(A1),"Bob, Jr.",31,EU\n'
+        b'r2,"@cmd|\' /C calc\'!A0","multi\nline",,NA\n'
+        b"r1,again,again,1,EU\n"
+        b"r3,+1,-1,7.5,\n"
+    )
+    response = _upload(client_for(staff), records, ("pairs.csv", content), metadata_columns="region")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["created"] == 3 and body["duplicates_in_file_count"] == 1
+    assert body["files"][0]["duplicates_in_file"] == ["r1"]
+    quality = body["files"][0]["quality"]
+    assert quality["rows"] == 3
+    assert quality["columns"]["left.age"] == {"missing": 1, "distinct": 2, "min": 7.5, "max": 31.0}
+    stored = {i.external_id: (i.data, i.metadata) for i in Item.objects.filter(project=records)}
+    assert stored["r1"] == (
+        {"left": {"name": "=SUM(A1)", "age": "31"}, "right": {"name": "Bob, Jr."}},
+        {"region": "EU"},
+    )
+    # PostgreSQL builds the JSON (Arrow + COPY); it matches the pure-Python reader exactly.
+    reference = parse_csv(io.BytesIO(content), frozenset({"region"}), ParseReport())
+    assert stored == {r.external_id: (r.data, r.metadata) for r in reference}
+    assert Item.objects.get(external_id="r1").quality == {"missing": 0, "fields": 3}
+    assert Item.objects.get(external_id="r2").quality == {"missing": 1, "fields": 3}
+
+
+def test_csv_without_ids_is_keyed_by_content_and_reimports_create_nothing(records, staff):
+    client = client_for(staff)
+    content = b"name,city\nAnn,Oslo\nBob,Rome\n"
+    first = _upload(client, records, ("people.csv", content)).json()
+    assert first["created"] == 2 and first["files"][0]["ids_from_content"] == 2
+    again = _upload(client, records, ("people.csv", content)).json()
+    assert again["created"] == 0 and again["skipped_existing"] == 2
+
+
+def test_bad_rows_are_all_listed_and_nothing_is_written(records, staff):
+    content = b"external_id,name\na,Ann\nb,Bob,extra\n,NoId\nd\ne,E\x00ve\n"
+    response = _upload(client_for(staff), records, ("rows.csv", content))
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]["rows"] == [
+        "line 3: more cells than header columns",
+        "line 5: fewer cells than header columns",
+        "line 4: missing external_id",
+        "line 6: a field contains a NUL character",
+    ]
+    assert response.json()["error"]["report"]["errors"][0] == {
+        "file": "rows.csv",
+        "line": 3,
+        "reason": "more cells than header columns",
+    }
+    jsonl = b'{"external_id": "a", "name": "x"}\n{not json}\n{"external_id": "", "name": "y"}\n'
+    rows = _upload(client_for(staff), records, ("rows.jsonl", jsonl)).json()["error"]["fields"]["rows"]
+    assert rows[0].startswith("line 2: invalid JSON") and rows[1] == "line 3: missing external_id"
+    assert not Item.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("bad.csv", b"\xff\xfe\x00garbage,,\n", "not a CSV"),
+        ("latin1.csv", b"id,name\n1,caf\xe9\n", "cannot be read"),
+        ("quote.csv", b'external_id,name\na,"never closed\nb,x\n', "never closed"),
+        ("dup.csv", b"id,name,name\n1,a,b\n", "unique, non-empty column names"),
+        ("list.json", b'[{"external_id": "a", "data": {"x": 1}', "not valid JSON"),
+        ("object.json", b'{"external_id": "a"', "invalid JSON"),
+        ("fake.parquet", b"PAR1 not really parquet", "Parquet"),
+        ("photo.csv", png(), "not a CSV, JSONL, Parquet or JSON"),
+        ("archive.csv", zip_of({"a.csv": b"x"}), "not a CSV, JSONL, Parquet or JSON"),
+    ],
+)
+def test_unreadable_record_files_are_400_before_any_write(records, staff, name, content, message):
+    response = _upload(client_for(staff), records, ("good.csv", b"id,name\nok,1\n"), (name, content))
+    assert response.status_code == 400
+    assert message in json.dumps(response.json())
+    assert not Item.objects.exists()  # the good file of the same request is not kept either
+
+
+def test_parquet_with_types(records, staff):
+    table = pa.table(
+        {
+            "external_id": ["q1", "q2"],
+            "name": ["Ann", "Bo"],
+            "age": [31, None],
+            "score": [0.5, float("nan")],
+            "seen": pa.array([0, 86_400_000], pa.timestamp("ms")),
+        }
+    )
     out = io.BytesIO()
     pq.write_table(table, out)
-    response = _upload(client_for(staff), records, "data.parquet", out.getvalue())
+    response = _upload(client_for(staff), records, ("data.parquet", out.getvalue()))
     assert response.status_code == 201 and response.json()["created"] == 2
     assert response.json()["files"][0]["quality"]["columns"]["age"]["missing"] == 1
+    assert Item.objects.get(external_id="q2").data == {
+        "name": "Bo",
+        "age": None,
+        "score": None,
+        "seen": "1970-01-02T00:00:00",
+    }
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+
+def test_oversize_json_body_is_413(records, staff, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    body = [{"external_id": f"x{i}", "data": {"a": "y" * 50}} for i in range(10)]
+    response = client_for(staff).post(_url(records), body, format="json")
+    assert response.status_code == 413 and error_code(response) == "too_large"
+
+
+def test_oversize_upload_is_413_and_nothing_is_stored(records, images, staff, settings, media_root):
+    settings.CONCORD_MAX_UPLOAD_BYTES = 1000
+    big = b"external_id,name\n" + b"".join(b"r%d,name\n" % i for i in range(500))
+    response = _upload(client_for(staff), records, ("big.csv", big))
+    assert response.status_code == 413 and error_code(response) == "too_large"
+    response = _upload(client_for(staff), images, ("big.png", png(size=(400, 400))))
+    assert response.status_code == 413
+    assert not Item.objects.exists() and not _stored_uploads(media_root) and not Job.objects.exists()
+
+
+def test_the_upload_handler_stops_reading_a_body_without_length(rf, settings):
+    from django.core.files.uploadhandler import StopUpload
+
+    from labeling.imports.uploads import LimitedUploadHandler, upload_too_large
+
+    settings.CONCORD_MAX_UPLOAD_BYTES = 10
+    request = rf.post("/")
+    handler = LimitedUploadHandler(request)
+    assert handler.receive_data_chunk(b"12345", 0) == b"12345"
+    with pytest.raises(StopUpload):
+        handler.receive_data_chunk(b"678901", 5)
+    assert upload_too_large(request)
+
+
+# --- large record files become a job ----------------------------------------------------------
+
+
+def test_large_record_files_are_a_job_with_the_same_report(
+    records, staff, settings, media_root, django_capture_on_commit_callbacks
+):
+    settings.CONCORD_IMPORT_INLINE_MAX_BYTES = 100
+    content = b"external_id,name,region\n" + b"".join(
+        b"r%d,Name %d,R%d\n" % (i, i, i % 3) for i in range(300)
+    )
+    job = _job_upload(
+        client_for(staff),
+        records,
+        django_capture_on_commit_callbacks,
+        ("big.csv", content),
+        metadata_columns="region",
+    )
+    assert job["status"] == "succeeded", job["error"]
+    assert job["result"]["created"] == 300 and job["progress"] == 100
+    assert Item.objects.get(external_id="r4").metadata == {"region": "R1"}
+    assert not _stored_uploads(media_root)  # the per-job folder is gone
+
+
+def test_a_large_json_body_is_a_job(records, staff, settings, media_root, django_capture_on_commit_callbacks):
+    settings.CONCORD_IMPORT_INLINE_MAX_BYTES = 100
+    body = [{"external_id": f"j{i}", "data": {"text": f"row {i}"}} for i in range(50)]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(staff).post(_url(records), body, format="json")
+    assert response.status_code == 202
+    assert client_for(staff).get(response["Location"]).json()["result"]["created"] == 50
+
+
+def test_a_large_file_with_bad_rows_fails_its_job_listing_them_and_writes_nothing(
+    records, staff, settings, media_root, django_capture_on_commit_callbacks
+):
+    settings.CONCORD_IMPORT_INLINE_MAX_BYTES = 100
+    content = b"external_id,name\n" + b"".join(b"r%d,n\n" % i for i in range(100)) + b",no id\nx,1,2\n"
+    job = _job_upload(client_for(staff), records, django_capture_on_commit_callbacks, ("big.csv", content))
+    assert job["status"] == "failed"
+    assert "nothing was imported" in job["error"]
+    assert "line 102: missing external_id" in job["error"] and "line 103: more cells" in job["error"]
+    assert not Item.objects.exists() and not _stored_uploads(media_root)
+
+
+# --- media: jobs ------------------------------------------------------------------------------
 
 
 def test_images_by_job_with_quality_thumbnail_and_hash_ids(
-    images, staff, django_capture_on_commit_callbacks, settings, tmp_path
+    images, staff, media_root, django_capture_on_commit_callbacks
 ):
-    settings.MEDIA_ROOT = tmp_path
     client = client_for(staff)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = _upload(
-            client, images, "photo.txt", _png(color=(5, 5, 5))
-        )  # the name lies; the bytes decide
-    assert response.status_code == 202
-    job = client.get(response["Location"]).json()
+    job = _job_upload(client, images, django_capture_on_commit_callbacks, ("photo.txt", png(color=(5, 5, 5))))
     assert job["status"] == "succeeded", job
     assert job["result"]["created"] == 1
     item = Item.objects.get(project=images)
     assert item.media.name.endswith(".png") and item.thumbnail and len(item.external_id) == 64
+    assert "photo" not in item.media.name  # a server-made name; the original is metadata only
     assert item.quality["width"] == 64 and "almost black" in item.quality["flags"]
     assert item.original_filename == "photo.txt"
-    with django_capture_on_commit_callbacks(execute=True):
-        again = _upload(client, images, "same.png", _png(color=(5, 5, 5)))
-    assert client.get(again["Location"]).json()["result"]["skipped_existing"] == 1
-
-
-def test_zip_with_sidecar_rejects_bad_entries_and_keeps_good_ones(
-    images, staff, django_capture_on_commit_callbacks, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("a.png", _png(color=(200, 10, 10)))
-        z.writestr("b.jpg", b"not really a jpeg")
-        z.writestr("metadata.csv", "file,factory,external_id\na.png,Shenzhen,img-a\n")
-    client = client_for(staff)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = _upload(client, images, "batch.zip", archive.getvalue())
-    result = client.get(response["Location"]).json()["result"]
-    assert result["created"] == 1
-    assert result["rejected"][0]["file"] == "b.jpg"
-    item = Item.objects.get(project=images)
-    assert item.external_id == "img-a" and item.metadata == {"factory": "Shenzhen"}
-
-
-def test_zip_slip_and_bombs_are_refused(
-    images, staff, django_capture_on_commit_callbacks, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("../../etc/evil.png", _png())
-    client = client_for(staff)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = _upload(client, images, "evil.zip", archive.getvalue())
-    result = client.get(response["Location"]).json()["result"]
-    assert result["created"] == 0 and "'..'" in result["rejected"][0]["reason"]
-    assert not any(tmp_path.rglob("evil.png"))
-
-
-def test_pixel_flood_is_refused(images, staff, django_capture_on_commit_callbacks, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    flood = io.BytesIO()
-    Image.new("1", (10_000, 10_000)).save(flood, "PNG")  # 100 MP in a few kB
-    client = client_for(staff)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = _upload(client, images, "flood.png", flood.getvalue())
-    result = client.get(response["Location"]).json()["result"]
-    assert result["created"] == 0 and "pixel" in result["rejected"][0]["reason"]
-
-
-def test_audio_quality_reports_leading_silence(staff, django_capture_on_commit_callbacks, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    speech = ProjectFactory(created_by=staff, data_type="audio", label_kind="transcription", classes=[])
-    client = client_for(staff)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = _upload(client, speech, "clip.wav", _wav(lead_silence=1.0, tone=1.0))
-    assert client.get(response["Location"]).json()["result"]["created"] == 1
-    item = Item.objects.get(project=speech)
-    assert item.quality["duration"] == pytest.approx(2.0, abs=0.01)
-    assert item.quality["leading_silence"] == pytest.approx(1.0, abs=0.05)
-    assert item.quality["peak_dbfs"] == pytest.approx(-6.02, abs=0.1)
-    peaks = json.loads(item.waveform.read())["peaks"]
-    assert max(peaks) == 1.0 and peaks[0] == 0.0
-
-
-def test_only_managers_import(records):
-    reviewer = MembershipFactory(project=records, role=Role.REVIEWER).user
-    response = client_for(reviewer).post(
-        f"/api/projects/{records.id}/items/", [{"external_id": "x", "data": {"a": 1}}], format="json"
+    again = _job_upload(
+        client, images, django_capture_on_commit_callbacks, ("same.png", png(color=(5, 5, 5)))
     )
-    assert response.status_code == 403
-    assert not Item.objects.exists()
+    assert again["result"]["skipped_existing"] == 1 and again["result"]["created"] == 0
+    assert not _stored_uploads(media_root)
 
 
-def test_oversize_body_is_413(records, staff, settings):
-    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
-    body = [{"external_id": f"x{i}", "data": {"a": "y" * 50}} for i in range(10)]
-    response = client_for(staff).post(f"/api/projects/{records.id}/items/", body, format="json")
-    assert response.status_code == 413
-    assert error_code(response) == "too_large"
+def test_zip_with_sidecar_keeps_good_entries_and_lists_corrupt_ones(
+    images, staff, media_root, django_capture_on_commit_callbacks
+):
+    photo = jpeg(np.full((32, 32, 3), 100, dtype=np.uint8))
+    archive = zip_of(
+        {
+            "a.png": png(color=(200, 10, 10)),
+            "b.jpg": b"not really a jpeg",
+            "c.jpg": photo[: len(photo) // 2],
+            "d.png": png(color=(1, 2, 3)),
+            "metadata.csv": b"file,factory,external_id\na.png,Shenzhen,img-a\n",
+        }
+    )
+    job = _job_upload(client_for(staff), images, django_capture_on_commit_callbacks, ("batch.zip", archive))
+    result = job["result"]
+    assert result["created"] == 2 and result["rejected_count"] == 2
+    assert {r["file"] for r in result["rejected"]} == {"b.jpg", "c.jpg"}
+    assert "corrupt or truncated" in next(r["reason"] for r in result["rejected"] if r["file"] == "c.jpg")
+    item = Item.objects.get(project=images, external_id="img-a")
+    assert item.metadata == {"factory": "Shenzhen"}
 
 
-def test_media_into_record_project_is_400(records, staff):
-    response = _upload(client_for(staff), records, "x.png", _png())
+def test_a_metadata_csv_next_to_loose_files_becomes_their_slices(
+    images, staff, media_root, django_capture_on_commit_callbacks
+):
+    job = _job_upload(
+        client_for(staff),
+        images,
+        django_capture_on_commit_callbacks,
+        ("one.png", png(color=(10, 200, 10))),
+        ("two.png", png(color=(10, 10, 200))),
+        ("slices.csv", b"file,camera,external_id\none.png,c1,first\ntwo.png,c2,\n"),
+    )
+    assert job["result"]["created"] == 2
+    assert Item.objects.get(external_id="first").metadata == {"camera": "c1"}
+    assert Item.objects.get(original_filename="two.png").metadata == {"camera": "c2"}
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("evil.zip", zip_of({"../../etc/evil.png": png()}), "path with '..'"),
+        ("abs.zip", zip_of({"/tmp/evil.png": png()}), "absolute path"),
+        ("link.zip", zip_of({"a.png": png()}, links=("l.png",)), "symbolic link"),
+        ("broken.zip", b"PK\x03\x04 broken", "not a readable zip"),
+        ("page.jpg", b"<html><script>alert(1)</script></html>", "not an image"),
+        ("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "not an image"),
+        ("clip.png", clip(), "audio file in an image project"),
+    ],
+)
+def test_unsafe_or_fake_media_uploads_are_400_and_nothing_is_stored(
+    images, staff, media_root, name, content, message
+):
+    response = _upload(client_for(staff), images, ("fine.png", png()), (name, content))
     assert response.status_code == 400
+    assert message in json.dumps(response.json())
+    assert not _stored_uploads(media_root) and not Job.objects.exists()
+    assert not any(media_root.rglob("evil.png"))
+
+
+def test_pixel_flood_in_a_job_is_rejected_with_its_reason(
+    images, staff, media_root, django_capture_on_commit_callbacks
+):
+    flood = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(flood, "PNG")
+    job = _job_upload(
+        client_for(staff), images, django_capture_on_commit_callbacks, ("flood.png", flood.getvalue())
+    )
+    assert job["result"]["created"] == 0 and "pixel" in job["result"]["rejected"][0]["reason"]
+
+
+def test_audio_import_stores_figures_and_waveform(staff, media_root, django_capture_on_commit_callbacks):
+    speech = ProjectFactory(created_by=staff, data_type="audio", label_kind="transcription", classes=[])
+    job = _job_upload(
+        client_for(staff), speech, django_capture_on_commit_callbacks, ("clip.wav", clip(lead=1.0, body=1.0))
+    )
+    assert job["result"]["created"] == 1
+    item = Item.objects.get(project=speech)
+    assert item.quality["leading_silence"] == pytest.approx(1.0, abs=0.05)
+    assert item.media.name.endswith(".wav") and item.waveform.name.endswith(".json")
+
+
+def test_media_and_json_into_the_wrong_project_are_400(records, images, staff):
+    assert _upload(client_for(staff), records, ("x.png", png())).status_code == 400
+    response = client_for(staff).post(_url(images), [{"external_id": "a", "data": {"x": 1}}], format="json")
+    assert response.status_code == 400
+
+
+def test_media_is_served_to_members_only_with_safe_headers(
+    images, staff, media_root, django_capture_on_commit_callbacks, client
+):
+    _job_upload(client_for(staff), images, django_capture_on_commit_callbacks, ("a.png", png()))
+    item = Item.objects.get(project=images)
+    client.force_login(staff)
+    response = client.get(f"/items/{item.id}/media/media/")
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    client.force_login(UserFactory())
+    assert client.get(f"/items/{item.id}/media/media/").status_code == 404
+
+
+def test_list_items_for_reviewers(records, staff, django_assert_max_num_queries):
+    client_for(staff).post(
+        _url(records), [{"external_id": f"i{i}", "data": {"n": i}} for i in range(5)], format="json"
+    )
+    reviewer = MembershipFactory(project=records, role=Role.REVIEWER).user
+    client = client_for(reviewer)
+    with django_assert_max_num_queries(6):
+        page = client.get(_url(records) + "?limit=2").json()
+    assert page["count"] == 5 and [i["external_id"] for i in page["results"]] == ["i0", "i1"]
