@@ -229,7 +229,7 @@ def _flatten(values_by_item: Sequence[Sequence[Any]] | pd.Series) -> tuple[np.nd
     return flat, np.repeat(np.arange(len(sizes)), sizes)
 
 
-def _within_pairs(item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def within_item_pairs(item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """All (i < j) index pairs of values sharing an item; ``item`` (n,) sorted codes."""
     n = len(item)
     ends = np.searchsorted(item, item, side="right")  # end of each value's group
@@ -265,12 +265,15 @@ def pairwise_disagreement(
     ----------
     values_by_item : either a sequence (n_items,) of per-item sequences of values, or a long
         Series (n_values,) of values indexed by item. Items with one value are not pairable.
-    distance : ``distance(a, b) -> float ≥ 0``, symmetric, 0 for equal values. With
+    distance : ``distance(a, b) -> float ≥ 0``, symmetric, 0 for equal values (the exact D_e
+        from distinct values relies on it). With
         ``vectorized=True`` it is called as ``distance(a, b)`` with two object arrays (p,) and
         returns a (p,) float array, which lets numpy or a batched library do the work.
-    max_expected_pairs : D_e is exact (all n·(n−1)/2 pairs of pairable values) up to this many
-        pairs; above, it is the mean over this many ordered pairs (i ≠ j) drawn uniformly with
-        ``seed``. D_o is always exact.
+    max_expected_pairs : D_e is exact when the values are hashable and their distinct values form
+        at most this many pairs (distances between distinct values, weighted by how often each
+        occurs), or when all n·(n−1)/2 pairs of pairable values are at most this many; otherwise
+        it is the mean over this many ordered pairs (i ≠ j) drawn uniformly with ``seed``.
+        D_o is always exact.
     seed : seed of the D_e sample.
 
     Returns
@@ -286,12 +289,25 @@ def pairwise_disagreement(
     sizes = np.bincount(item)
     if len(sizes) < 2:
         raise ValueError("fewer than two items have two or more values: alpha is undefined")
-    i, j = _within_pairs(item)
+    i, j = within_item_pairs(item)
     d = _distances(distance, values[i], values[j], vectorized)
     n = len(values)
     observed = float(2.0 * (d / (sizes[item[i]] - 1.0)).sum() / n)
-    total_pairs = n * (n - 1) // 2
-    exact = total_pairs <= max_expected_pairs
+    try:  # hashable values: D_e exactly from the distinct values and how often each occurs
+        codes, uniques = pd.factorize(pd.Series(values, dtype=object))
+    except TypeError:  # unhashable values (lists of boxes, dicts)
+        codes, uniques = None, ()
+    distinct_pairs = len(uniques) * (len(uniques) - 1) // 2
+    if codes is not None and distinct_pairs <= max_expected_pairs:
+        pooled = np.bincount(codes).astype(np.float64)
+        a, b = np.triu_indices(len(uniques), k=1)
+        d_ab = _distances(
+            distance, np.asarray(uniques, dtype=object)[a], np.asarray(uniques, dtype=object)[b], vectorized
+        )
+        return Disagreement(
+            observed, float(2.0 * (pooled[a] * pooled[b]) @ d_ab / (n * (n - 1.0))), n, len(sizes), True
+        )
+    exact = n * (n - 1) // 2 <= max_expected_pairs
     if exact:
         a, b = np.triu_indices(n, k=1)
     else:

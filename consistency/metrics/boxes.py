@@ -1,36 +1,71 @@
-"""Bounding-box agreement: IoU matching between labelers, box-count and class agreement, alpha
-with distance 1 − IoU, and consensus boxes.
+"""Bounding-box agreement: IoU matching between labelers, per-pair figures, alpha with 1 − IoU.
 
-Boxes are (x, y, w, h) in pixels with a class. Matching between two labelers is an optimal
-assignment (scipy's ``linear_sum_assignment`` on −IoU); a pair counts as matched when its IoU
-is at least ``threshold`` (default 0.5, the PASCAL VOC convention).
+A box answer (``value``) is a list of boxes ``{"x", "y", "w", "h", "class"}`` in pixels, (x, y) the
+top-left corner; an empty list means "nothing to box".
 
-Alpha construction (documented choice): for every item and pair of labelers, each matched pair
-of boxes contributes the distance 1 − IoU (plus 1 if the classes differ, capped at 1), and
-each unmatched box contributes 1 (full disagreement). D_o is the mean of these distances over
-all items. D_e is the same quantity when each labeler's boxes are compared with another
-labeler's boxes from a *different* item (a seeded permutation), i.e. agreement expected by
-chance for these box distributions. alpha = 1 − D_o / D_e.
+**Matching.** Two labelers' boxes on an item are matched one-to-one by an optimal assignment
+(``scipy.optimize.linear_sum_assignment``) maximizing the total IoU over pairs whose IoU is at
+least ``threshold`` (default 0.5, the PASCAL VOC convention); pairs below the threshold are never
+matched (their IoU is zeroed before the assignment, so two weak overlaps never displace a strong
+one).
+
+**Per pair of labelers** (over the items both answered): mean IoU of matched boxes, box-count
+agreement (share of items where both drew as many boxes), class agreement of matched boxes,
+matched share of boxes.
+
+**Alpha** (documented construction). The values of Krippendorff's alpha are the answers, one box
+set per labeler and item, with the distance between two box sets A and B
+
+    δ(A, B) = (Σ_matched d_ij + u) / (m + u),  d_ij = 1 − IoU_ij  (1 if the classes differ, when
+    ``class_aware``),
+
+where m is the number of matched pairs and u the number of unmatched boxes in A and B: each
+unmatched box counts as full disagreement, δ ∈ [0, 1], identical sets give 0, two empty sets
+agree (0). D_o averages δ over labeler pairs within items, D_e over pairs of answers from any
+items (exact up to ``max_expected_pairs`` pairs, else a seeded uniform sample; see
+:func:`consistency.metrics.alpha.pairwise_disagreement`), and alpha = 1 − D_o / D_e.
+
+Everything is vectorized except the assignment itself: scipy solves one matrix per answer pair,
+so the cost is one small ``linear_sum_assignment`` per labeler pair per item (plus the sampled
+D_e pairs).
 """
 
 from collections.abc import Sequence
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
+from consistency.metrics.alpha import MAX_EXPECTED_PAIRS, pairwise_disagreement, within_item_pairs
+from consistency.metrics.counts import check_frame
+
 DEFAULT_THRESHOLD = 0.5
+_COORDS = ["x", "y", "w", "h"]
 
 
 def _array(boxes: Sequence[dict]) -> np.ndarray:
+    """(n, 4) float array of x, y, w, h from a list of box dicts."""
     if not boxes:
         return np.zeros((0, 4))
-    return np.array([[b["x"], b["y"], b["w"], b["h"]] for b in boxes], dtype=np.float64)
+    try:
+        return np.array([[b["x"], b["y"], b["w"], b["h"]] for b in boxes], dtype=np.float64)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"a box needs numeric x, y, w and h: {exc}") from exc
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in ``a`` (n, 4) with every box in ``b`` (m, 4); returns (n, m)."""
+    """IoU of every box in ``a`` with every box in ``b``.
+
+    Parameters
+    ----------
+    a : (n, 4) array of x, y, w, h; b : (m, 4) array.
+
+    Returns
+    -------
+    (n, m) float64 array in [0, 1]; 0 where the union is empty.
+    """
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)))
     ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
@@ -39,89 +74,250 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     ih = np.clip(np.minimum(ay2[:, None], by2[None, :]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
     inter = iw * ih
     union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
-    return np.where(union > 0, inter / union, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, inter / union, 0.0)
+
+
+def match_arrays(
+    a: np.ndarray, b: np.ndarray, threshold: float = DEFAULT_THRESHOLD
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Optimal one-to-one matching of two box arrays (see the module docstring).
+
+    Parameters
+    ----------
+    a : (n, 4) boxes; b : (m, 4) boxes; threshold : minimum IoU of a match.
+
+    Returns
+    -------
+    (rows, cols, iou): (k,) indices into a and b and the (k,) IoUs of the matched pairs.
+    """
+    iou = iou_matrix(a, b)
+    gain = np.where(iou >= threshold, iou, 0.0)
+    if not gain.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    rows, cols = linear_sum_assignment(gain, maximize=True)
+    keep = iou[rows, cols] >= threshold
+    return rows[keep], cols[keep], iou[rows[keep], cols[keep]]
 
 
 def match(
     a: Sequence[dict], b: Sequence[dict], threshold: float = DEFAULT_THRESHOLD
 ) -> list[tuple[int, int, float]]:
-    """Optimal one-to-one matching: [(index in a, index in b, IoU)] with IoU ≥ threshold."""
-    iou = iou_matrix(_array(a), _array(b))
-    if iou.size == 0:
-        return []
-    rows, cols = linear_sum_assignment(-iou)
-    return [
-        (int(r), int(c), float(iou[r, c])) for r, c in zip(rows, cols, strict=True) if iou[r, c] >= threshold
-    ]
+    """Optimal one-to-one matching of two lists of box dicts: [(index in a, index in b, IoU)]."""
+    rows, cols, iou = match_arrays(_array(a), _array(b), threshold)
+    return [(int(r), int(c), float(v)) for r, c, v in zip(rows, cols, iou, strict=True)]
 
 
-def pair_distances(a: Sequence[dict], b: Sequence[dict], threshold: float = DEFAULT_THRESHOLD) -> list[float]:
-    """Distances contributed by one pair of box sets (see the module docstring)."""
-    matched = match(a, b, threshold)
-    out = [min(1.0, 1.0 - iou + (a[i]["class"] != b[j]["class"])) for i, j, iou in matched]
-    out += [1.0] * (len(a) + len(b) - 2 * len(matched))
-    return out
+class _Answers:
+    """The answers of a frame, sorted by item, as flat arrays: boxes (n_boxes, 4), their class
+    codes, the [start, end) slice of each answer, and each answer's item code."""
+
+    def __init__(self, frame: pd.DataFrame):
+        check_frame(frame, min_labelers=2)
+        try:
+            item_codes, _ = pd.factorize(frame["item"], sort=True)
+        except TypeError:
+            item_codes, _ = pd.factorize(frame["item"], sort=False)
+        order = np.argsort(item_codes, kind="stable")
+        self.frame = frame.iloc[order].reset_index(drop=True)
+        self.item = item_codes[order].astype(np.int64)
+        flat = self.frame["value"].explode().dropna()  # one row per box, index = answer row
+        sizes = np.bincount(flat.index.to_numpy(dtype=np.int64), minlength=len(self.frame))
+        self.start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self.sizes = sizes
+        self._cache: dict[tuple, tuple] = {}
+        try:
+            table = pd.DataFrame(flat.tolist(), columns=[*_COORDS, "class"])
+            self.coords = table[_COORDS].to_numpy(dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"a box answer is a list of {{x, y, w, h, class}} objects with numbers ({exc})"
+            ) from exc
+        if not np.isfinite(self.coords).all():
+            raise ValueError("every box needs finite x, y, w and h")
+        if (self.coords[:, 2:] < 0).any():
+            raise ValueError("box width and height cannot be negative")
+        self.classes = pd.factorize(table["class"].fillna("").astype(str))[0].astype(np.int64)
+
+    def compare(self, i: int, j: int, threshold: float, class_aware: bool) -> tuple[int, float, int, float]:
+        """(matched, IoU sum, same-class matches, distance δ) of answers i and j (memoized)."""
+        key = (min(i, j), max(i, j), threshold, class_aware)
+        if key not in self._cache:
+            sa, sb = slice(self.start[i], self.start[i + 1]), slice(self.start[j], self.start[j + 1])
+            rows, cols, iou = match_arrays(self.coords[sa], self.coords[sb], threshold)
+            same = self.classes[sa][rows] == self.classes[sb][cols]
+            d = np.where(same, 1.0 - iou, 1.0) if class_aware else 1.0 - iou
+            unmatched = int(self.sizes[i] + self.sizes[j]) - 2 * len(rows)
+            total = len(rows) + unmatched
+            distance = (d.sum() + unmatched) / total if total else 0.0
+            self._cache[key] = (len(rows), float(iou.sum()), int(same.sum()), float(distance))
+        return self._cache[key]
 
 
-def _pair_stats(a, b, threshold) -> dict:
-    matched = match(a, b, threshold)
-    return {
-        "matched": len(matched),
-        "iou_sum": sum(iou for _, _, iou in matched),
-        "same_class": sum(a[i]["class"] == b[j]["class"] for i, j, _ in matched),
-        "count_equal": len(a) == len(b),
-        "boxes": (len(a) + len(b)) / 2,
-    }
+def _pair_table(answers: _Answers, threshold: float, class_aware: bool) -> pd.DataFrame:
+    i, j = within_item_pairs(answers.item)
+    stats = np.array(
+        [answers.compare(a, b, threshold, class_aware) for a, b in zip(i, j, strict=True)], dtype=np.float64
+    ).reshape(-1, 4)
+    labelers = answers.frame["labeler"].to_numpy()
+    return pd.DataFrame(
+        {
+            "item": answers.frame["item"].to_numpy()[i],
+            "labeler_a": labelers[i],
+            "labeler_b": labelers[j],
+            "n_a": answers.sizes[i],
+            "n_b": answers.sizes[j],
+            "matched": stats[:, 0].astype(np.int64),
+            "iou_sum": stats[:, 1],
+            "same_class": stats[:, 2].astype(np.int64),
+            "distance": stats[:, 3],
+        }
+    )
 
 
-def box_agreement(frame: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD, seed: int = 0) -> dict:
-    """Agreement of box answers.
+def pair_table(
+    frame: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD, class_aware: bool = True
+) -> pd.DataFrame:
+    """One row per pair of answers on the same item.
 
-    frame : columns item, labeler, value (value = list of {x, y, w, h, class}).
-    returns : dict with mean_iou (of matched boxes), count_agreement (share of labeler pairs
-    drawing as many boxes), class_agreement (of matched boxes), match_rate (matched boxes over
-    the mean box count), alpha, pairs, and ``per_item`` (DataFrame item, n, agreement).
+    Parameters
+    ----------
+    frame : DataFrame with columns ``item``, ``labeler``, ``value`` (value = list of boxes).
+    threshold : minimum IoU of a match; class_aware : a class mismatch is full disagreement in δ.
+
+    Returns
+    -------
+    DataFrame (n_pairs rows) with columns ``item``, ``labeler_a``, ``labeler_b``, ``n_a``, ``n_b``
+    (boxes drawn), ``matched``, ``iou_sum``, ``same_class`` and ``distance`` (δ).
     """
-    if frame.empty:
-        raise ValueError("no answers: the annotations frame is empty")
-    groups = [(item, list(g["value"])) for item, g in frame.groupby("item", sort=True)]
-    stats, observed, per_item = [], [], []
-    pairs_by_item = []
-    for item, answers in groups:
-        if len(answers) < 2:
-            per_item.append((item, len(answers), np.nan))
-            continue
-        item_scores = []
-        for a, b in combinations(answers, 2):
-            s = _pair_stats(a, b, threshold)
-            stats.append(s)
-            observed += pair_distances(a, b, threshold)
-            item_scores.append(s["iou_sum"] / s["boxes"] if s["boxes"] else 1.0)
-            pairs_by_item.append((item, a, b))
-        per_item.append((item, len(answers), float(np.mean(item_scores))))
-    if not stats:
+    return _pair_table(_Answers(frame), threshold, class_aware)
+
+
+def _labeler_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    swap = pairs["labeler_a"].astype(str) > pairs["labeler_b"].astype(str)
+    pairs = pairs.assign(
+        labeler_a=np.where(swap, pairs["labeler_b"], pairs["labeler_a"]),
+        labeler_b=np.where(swap, pairs["labeler_a"], pairs["labeler_b"]),
+        equal=pairs["n_a"] == pairs["n_b"],
+        boxes=(pairs["n_a"] + pairs["n_b"]) / 2,
+    )
+    g = pairs.groupby(["labeler_a", "labeler_b"], sort=True)
+    sums = g[["matched", "iou_sum", "same_class", "boxes"]].sum()
+    matched = sums["matched"].where(sums["matched"] > 0)
+    return pd.DataFrame(
+        {
+            "items": g.size(),
+            "mean_iou": sums["iou_sum"] / matched,
+            "count_agreement": g["equal"].mean(),
+            "class_agreement": sums["same_class"] / matched,
+            "match_rate": sums["matched"] / sums["boxes"].where(sums["boxes"] > 0),
+            "matched": sums["matched"],
+        }
+    )
+
+
+def labeler_pair_agreement(frame: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD) -> pd.DataFrame:
+    """Box agreement of every pair of labelers over the items both answered.
+
+    Returns
+    -------
+    DataFrame indexed by (``labeler_a``, ``labeler_b``), each unordered pair once (names in
+    string order), with columns ``items``, ``mean_iou`` (of matched boxes), ``count_agreement``
+    (share of items where both drew as many boxes), ``class_agreement`` (of matched boxes),
+    ``match_rate`` (matched pairs over the mean box count) and ``matched``; NaN where undefined.
+    """
+    return _labeler_pairs(pair_table(frame, threshold=threshold))
+
+
+def _box_alpha(
+    answers: _Answers, threshold: float, class_aware: bool, max_expected_pairs: int, seed: int
+) -> float:
+    values = pd.Series(np.arange(len(answers.item)), index=answers.item)  # an answer is known by its row
+
+    def distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.array(
+            [answers.compare(x, y, threshold, class_aware)[3] for x, y in zip(a, b, strict=True)], dtype=float
+        )
+
+    return pairwise_disagreement(
+        values, distance, vectorized=True, max_expected_pairs=max_expected_pairs, seed=seed
+    ).alpha
+
+
+def box_alpha(
+    frame: pd.DataFrame,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    class_aware: bool = True,
+    max_expected_pairs: int = MAX_EXPECTED_PAIRS // 10,
+    seed: int = 0,
+) -> float:
+    """Krippendorff's alpha of box answers with the set distance δ of the module docstring.
+
+    Parameters
+    ----------
+    frame : DataFrame with columns ``item``, ``labeler``, ``value`` (value = list of boxes).
+    threshold, class_aware : as in :func:`pair_table`.
+    max_expected_pairs, seed : D_e is exact up to this many answer pairs, else estimated on a
+        seeded sample of this many pairs (each pair costs one assignment).
+
+    Returns
+    -------
+    float; ``nan`` when every answer is identical (D_e = 0).
+    """
+    return _box_alpha(_Answers(frame), threshold, class_aware, max_expected_pairs, seed)
+
+
+def box_agreement(
+    frame: pd.DataFrame,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    seed: int = 0,
+    max_expected_pairs: int = MAX_EXPECTED_PAIRS // 10,
+) -> dict:
+    """All box agreement figures of a project.
+
+    Parameters
+    ----------
+    frame : DataFrame with columns ``item``, ``labeler``, ``value`` (value = list of boxes).
+    threshold : minimum IoU of a match (default 0.5).
+    seed, max_expected_pairs : for alpha's expected disagreement (see :func:`box_alpha`).
+
+    Returns
+    -------
+    dict with ``mean_iou`` (of matched boxes), ``count_agreement`` (share of labeler pairs drawing
+    as many boxes), ``class_agreement`` (of matched boxes), ``match_rate`` (matched boxes over the
+    mean box count), ``alpha`` (class-aware), ``pairs`` (answer pairs compared), ``threshold``,
+    ``labeler_pairs`` (see :func:`labeler_pair_agreement`) and ``per_item`` (DataFrame ``item``,
+    ``n`` answers, ``agreement`` = mean over pairs of IoU sum / mean box count, 1 for two empty
+    answers, NaN below two answers). Figures are None where nothing was matched or undefined.
+    """
+    answers = _Answers(frame)
+    pairs = _pair_table(answers, threshold, True)
+    if pairs.empty:
         raise ValueError("no item has answers from two labelers: agreement is undefined")
-    # Chance: each pair's first box set against a second box set from another item.
-    shuffled = np.random.default_rng(seed).permutation(len(pairs_by_item))
-    expected = []
-    for p, (item, a, _) in enumerate(pairs_by_item):
-        k = int(shuffled[p])
-        if pairs_by_item[k][0] == item:
-            k = (k + 1) % len(pairs_by_item)
-        if pairs_by_item[k][0] != item:
-            expected += pair_distances(a, pairs_by_item[k][2], threshold)
-    d_o = float(np.mean(observed)) if observed else 0.0
-    d_e = float(np.mean(expected)) if expected else float("nan")
-    matched = sum(s["matched"] for s in stats)
+    boxes = (pairs["n_a"] + pairs["n_b"]) / 2
+    matched = int(pairs["matched"].sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(boxes > 0, pairs["iou_sum"] / boxes, 1.0)
+    counts = answers.frame.groupby("item", sort=True).size()
+    per_item = pd.DataFrame({"item": counts.index, "n": counts.to_numpy()})
+    per_item["agreement"] = per_item["item"].map(pd.Series(score).groupby(pairs["item"]).mean())
+    try:
+        alpha = _box_alpha(answers, threshold, True, max_expected_pairs, seed)
+    except ValueError:  # fewer than two items with two answers
+        alpha = float("nan")
     return {
-        "mean_iou": sum(s["iou_sum"] for s in stats) / matched if matched else None,
-        "count_agreement": float(np.mean([s["count_equal"] for s in stats])),
-        "class_agreement": sum(s["same_class"] for s in stats) / matched if matched else None,
-        "match_rate": matched / sum(s["boxes"] for s in stats) if sum(s["boxes"] for s in stats) else None,
-        "alpha": 1.0 - d_o / d_e if d_e and np.isfinite(d_e) else (1.0 if d_o == 0 else None),
-        "pairs": len(stats),
+        "mean_iou": float(pairs["iou_sum"].sum() / matched) if matched else None,
+        "count_agreement": float((pairs["n_a"] == pairs["n_b"]).mean()),
+        "class_agreement": float(pairs["same_class"].sum() / matched) if matched else None,
+        "match_rate": float(matched / boxes.sum()) if boxes.sum() else None,
+        "alpha": float(alpha) if np.isfinite(alpha) else None,
+        "pairs": len(pairs),
         "threshold": threshold,
-        "per_item": pd.DataFrame(per_item, columns=["item", "n", "agreement"]),
+        "labeler_pairs": _labeler_pairs(pairs),
+        "per_item": per_item,
     }
 
 
@@ -133,11 +329,15 @@ def fuse_boxes(
     Boxes are clustered by matching each labeler's boxes to the current clusters (optimal IoU
     assignment against cluster means); a cluster is kept when more than ``quorum`` of the
     labelers drew it; its box is the mean of the coordinates and its class the majority class.
-    returns : (boxes, confidence = mean share of labelers supporting the kept clusters)
+
+    Returns
+    -------
+    (boxes, confidence): the fused box dicts and the mean share of labelers supporting the kept
+    clusters (None when nothing is kept).
     """
     labelers = len(answers)
     clusters: list[list[dict]] = []
-    for boxes in answers:
+    for boxes in answers:  # a handful of labelers per item
         means = [_mean_box(c) for c in clusters]
         matched = match(boxes, means, threshold) if means else []
         used = set()
@@ -157,8 +357,7 @@ def fuse_boxes(
 
 
 def _mean_box(cluster: Sequence[dict]) -> dict:
-    arr = _array(cluster)
-    x, y, w, h = arr.mean(axis=0)
+    x, y, w, h = _array(cluster).mean(axis=0)
     return {
         "x": round(float(x), 2),
         "y": round(float(y), 2),

@@ -102,7 +102,7 @@ def class_codes(values: pd.Series | np.ndarray | Sequence, classes: Sequence) ->
             raise ValueError("some answers have no value (None/NaN): drop skipped answers first")
         shown = sorted({repr(v) for v in outside.iloc[:1000]})[:5]
         raise ValueError(
-            f"{int(bad.sum())} answers have values outside the class list, e.g. {', '.join(shown)}"
+            f"{int(bad.sum())} answer(s) have values outside the schema's class list, e.g. {', '.join(shown)}"
         )
     return codes.astype(np.int64, copy=False)
 

@@ -1,36 +1,83 @@
-"""Transcript agreement: normalization, exact match, pairwise 1 − WER / 1 − CER (jiwer), alpha
-with a normalized edit distance, and the medoid transcript as consensus.
+"""Transcript agreement: normalization, exact match, pairwise 1 − WER / 1 − CER, alpha with a
+normalized edit distance, and the medoid transcript.
 
-Edit distances come from jiwer (no hand-written Levenshtein).
+**Normalization** (in this order): the user's standardization rules, applied in order (a rule is
+``{"pattern", "replacement", "regex"}`` or a tuple ``(pattern, replacement, is_regex)``; regexes
+ignore case), then lower case, punctuation → space (square brackets are kept, so tags like
+``[unintelligible]`` survive), and runs of whitespace → one space.
+
+**Pairwise measures** compare every pair of transcripts of an item. Edit counts come from jiwer
+(``process_words`` / ``process_characters``, batched over all pairs; no hand-written edit
+distance). WER depends on which side is the reference, so the pairwise WER is the mean of both
+directions, ``e · (1/|a| + 1/|b|) / 2``, and the similarity is ``max(0, 1 − WER)``; the same for
+CER on characters. Two empty transcripts agree (similarity 1), one empty against a non-empty
+one is 0.
+
+**Alpha** uses the normalized character edit distance ``δ(a, b) = e_chars / max(|a|, |b|)`` in
+[0, 1] (0 for two empty strings), with D_e exact when the distinct transcripts are few, else a
+seeded sample of ``max_expected_pairs`` pairs (see
+:func:`consistency.metrics.alpha.pairwise_disagreement`).
+
+Per-pair work (jiwer's alignment) runs in jiwer; everything around it is vectorized.
 """
 
 import re
 import string
 from collections.abc import Sequence
-from itertools import combinations
 
 import jiwer
 import numpy as np
 import pandas as pd
 
-_PUNCTUATION = re.compile(f"[{re.escape(string.punctuation.replace('[', '').replace(']', ''))}]")
+from consistency.metrics.alpha import pairwise_disagreement, within_item_pairs
+from consistency.metrics.counts import check_frame
+
+_PUNCTUATION = "[" + re.escape(string.punctuation.replace("[", "").replace("]", "")) + "]"
+_PUNCTUATION_RE = re.compile(_PUNCTUATION)
 MAX_RULES = 200
+#: D_e sample size for transcript alpha (each pair is one character alignment).
 EXPECTED_PAIRS = 20_000
 
+Rule = tuple[re.Pattern | None, str, str]
 
-def compile_rules(rules: Sequence[dict]) -> list[tuple[re.Pattern | None, str, str]]:
-    """Rules: [{"pattern": "Umm+", "replacement": "um", "regex": true}, ...], applied in order.
 
-    Invalid regexes raise ValueError naming the rule.
+def compile_rules(rules: Sequence) -> list[Rule]:
+    """Compile standardization rules, keeping their order.
+
+    Parameters
+    ----------
+    rules : dicts ``{"pattern": "Umm+", "replacement": "um", "regex": True}`` or tuples
+        ``(pattern, replacement, is_regex)``; regexes ignore case, plain patterns match exactly.
+
+    Returns
+    -------
+    list of (compiled regex or None, replacement, pattern).
+
+    Raises
+    ------
+    ValueError
+        Too many rules, an empty pattern, or an invalid regex (the message names the rule).
     """
     if len(rules) > MAX_RULES:
         raise ValueError(f"at most {MAX_RULES} rules")
-    compiled = []
+    compiled: list[Rule] = []
     for index, rule in enumerate(rules, start=1):
-        pattern, replacement = str(rule.get("pattern", "")), str(rule.get("replacement", ""))
+        if isinstance(rule, dict):
+            pattern, replacement, is_regex = (
+                rule.get("pattern", ""),
+                rule.get("replacement", ""),
+                rule.get("regex"),
+            )
+        elif isinstance(rule, tuple | list) and len(rule) == 3:
+            pattern, replacement, is_regex = rule
+        else:
+            raise ValueError(
+                f"rule {index}: expected {{pattern, replacement, regex}} or (pattern, replacement, is_regex)"
+            )
+        pattern, replacement = str(pattern or ""), str(replacement or "")
         if not pattern:
             raise ValueError(f"rule {index}: empty pattern")
-        if rule.get("regex"):
+        if is_regex:
             try:
                 compiled.append((re.compile(pattern, re.IGNORECASE), replacement, pattern))
             except re.error as exc:
@@ -40,105 +87,257 @@ def compile_rules(rules: Sequence[dict]) -> list[tuple[re.Pattern | None, str, s
     return compiled
 
 
-def normalize(text: str, rules: Sequence = ()) -> str:
-    """Standardization rules first, then case, punctuation and whitespace ("[unintelligible]" kept)."""
-    for regex, replacement, pattern in rules:
-        text = regex.sub(replacement, text) if regex is not None else text.replace(pattern, replacement)
-    text = _PUNCTUATION.sub(" ", text.lower())
-    return " ".join(text.split())
+def _as_compiled(rules: Sequence) -> list[Rule]:
+    """Rules as compiled by :func:`compile_rules`, whether given raw or already compiled."""
+    if all(
+        isinstance(r, tuple) and len(r) == 3 and (r[0] is None or isinstance(r[0], re.Pattern)) for r in rules
+    ):
+        return list(rules)
+    return compile_rules(rules)
 
 
-def _distance(a: str, b: str) -> float:
-    """Character edit distance normalized by the longer string, in [0, 1]."""
-    if a == b:
-        return 0.0
-    if not a or not b:
-        return 1.0
-    out = jiwer.process_characters(a, b)
-    edits = out.substitutions + out.deletions + out.insertions
-    return min(1.0, edits / max(len(a), len(b)))
+def normalize(
+    text: str,
+    rules: Sequence = (),
+    *,
+    lowercase: bool = True,
+    punctuation: bool = True,
+    whitespace: bool = True,
+) -> str:
+    """Normalize one transcript (see the module docstring for the order of the steps).
 
-
-def _similarity(a: str, b: str, measure) -> float:
-    if not a and not b:
-        return 1.0
-    if not a or not b:
-        return 0.0
-    return max(0.0, 1.0 - measure(a, b))
-
-
-def transcript_agreement(frame: pd.DataFrame, rules: Sequence[dict] = (), *, seed: int = 0) -> dict:
-    """Agreement of transcripts.
-
-    frame : columns item, labeler, value (strings).
-    returns : dict with exact_match (share of items whose normalized answers all match),
-    word_similarity (mean pairwise 1 − WER), char_similarity (mean pairwise 1 − CER), alpha
-    (Krippendorff's alpha with the normalized character distance; the expected disagreement is
-    estimated on up to EXPECTED_PAIRS random pairs of values from different items), items_measured,
-    and ``per_item`` (DataFrame: item, n, agreement = mean pairwise 1 − WER, exact).
+    Parameters
+    ----------
+    text : the transcript.
+    rules : raw or compiled standardization rules (see :func:`compile_rules`).
+    lowercase, punctuation, whitespace : switch each built-in step off.
     """
-    if frame.empty:
-        raise ValueError("no answers: the annotations frame is empty")
-    compiled = compile_rules(rules)
-    normalized = frame.assign(text=[normalize(str(v), compiled) for v in frame["value"]])
-    rows, within, weights = [], [], []
-    word_sims, char_sims = [], []
-    for item, group in normalized.groupby("item", sort=True):
-        texts = group["text"].tolist()
-        if len(texts) < 2:
-            rows.append((item, len(texts), np.nan, False))
-            continue
-        pairs = list(combinations(texts, 2))
-        w = [_similarity(a, b, jiwer.wer) for a, b in pairs]
-        c = [_similarity(a, b, jiwer.cer) for a, b in pairs]
-        word_sims += w
-        char_sims += c
-        distances = [_distance(a, b) for a, b in pairs]
-        within.append(float(np.mean(distances)))
-        weights.append(len(texts))
-        rows.append((item, len(texts), float(np.mean(w)), len(set(texts)) == 1))
-    per_item = pd.DataFrame(rows, columns=["item", "n", "agreement", "exact"])
-    measured = per_item[per_item["n"] >= 2]
-    if measured.empty:
+    for regex, replacement, pattern in _as_compiled(rules):
+        text = regex.sub(replacement, text) if regex is not None else text.replace(pattern, replacement)
+    if lowercase:
+        text = text.lower()
+    if punctuation:
+        text = _PUNCTUATION_RE.sub(" ", text)
+    return " ".join(text.split()) if whitespace else text
+
+
+def normalize_many(
+    texts: pd.Series | Sequence[str],
+    rules: Sequence = (),
+    *,
+    lowercase: bool = True,
+    punctuation: bool = True,
+    whitespace: bool = True,
+) -> pd.Series:
+    """Normalize many transcripts with pandas string operations (same result as :func:`normalize`).
+
+    Parameters
+    ----------
+    texts : (n,) transcripts; None/NaN become the empty transcript.
+
+    Returns
+    -------
+    (n,) Series of str, same index as ``texts`` when it is a Series.
+    """
+    out = (
+        (texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object))
+        .fillna("")
+        .astype(str)
+    )
+    for regex, replacement, pattern in _as_compiled(rules):
+        out = out.str.replace(regex if regex is not None else pattern, replacement, regex=regex is not None)
+    if lowercase:
+        out = out.str.lower()
+    if punctuation:
+        out = out.str.replace(_PUNCTUATION_RE, " ", regex=True)
+    if whitespace:
+        out = out.str.split().str.join(" ")
+    return out
+
+
+def _edits(a: np.ndarray, b: np.ndarray, unit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edit counts and lengths of pairs of strings, by jiwer (unit "word" or "char").
+
+    Returns
+    -------
+    (edits, len_a, len_b), each (p,) float64. Pairs with an empty side are counted directly.
+    """
+    a = np.asarray(a, dtype=object)
+    b = np.asarray(b, dtype=object)
+    sa, sb = pd.Series(a, dtype=object), pd.Series(b, dtype=object)
+    if unit == "word":
+        len_a, len_b = sa.str.split().str.len(), sb.str.split().str.len()
+    else:
+        len_a, len_b = sa.str.strip().str.len(), sb.str.strip().str.len()
+    len_a, len_b = len_a.to_numpy(dtype=np.float64), len_b.to_numpy(dtype=np.float64)
+    edits = np.abs(len_a - len_b)  # exact when one side is empty
+    full = (len_a > 0) & (len_b > 0)
+    if full.any():
+        process = jiwer.process_words if unit == "word" else jiwer.process_characters
+        out = process(list(a[full]), list(b[full]))
+        edits[full] = [
+            sum(
+                max(c.ref_end_idx - c.ref_start_idx, c.hyp_end_idx - c.hyp_start_idx)
+                for c in chunks
+                if c.type != "equal"
+            )
+            for chunks in out.alignments
+        ]
+    return edits, len_a, len_b
+
+
+def _similarity(edits: np.ndarray, len_a: np.ndarray, len_b: np.ndarray) -> np.ndarray:
+    """max(0, 1 − symmetric error rate); 1 for two empty strings, 0 for one empty."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = edits * (1.0 / len_a + 1.0 / len_b) / 2.0
+    rate = np.where((len_a == 0) & (len_b == 0), 0.0, rate)
+    return np.clip(1.0 - np.nan_to_num(rate, nan=1.0, posinf=1.0), 0.0, 1.0)
+
+
+class _CharDistance:
+    """δ(a, b) = character edits / max(|a|, |b|), batched through jiwer and memoized."""
+
+    def __init__(self) -> None:
+        self.memo: dict[tuple[str, str], float] = {}
+
+    def remember(self, a: np.ndarray, b: np.ndarray, d: np.ndarray) -> None:
+        self.memo.update(zip(zip(a, b, strict=True), d, strict=True))
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        keys = list(zip(a, b, strict=True))
+        todo = [k for k in dict.fromkeys(keys) if k not in self.memo and k[::-1] not in self.memo]
+        if todo:
+            ta, tb = (
+                np.array([k[0] for k in todo], dtype=object),
+                np.array([k[1] for k in todo], dtype=object),
+            )
+            edits, la, lb = _edits(ta, tb, "char")
+            self.remember(ta, tb, _normalized_distance(edits, la, lb))
+        return np.array([self.memo.get(k, self.memo.get(k[::-1])) for k in keys], dtype=np.float64)
+
+
+def _normalized_distance(edits: np.ndarray, len_a: np.ndarray, len_b: np.ndarray) -> np.ndarray:
+    longest = np.maximum(len_a, len_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(longest > 0, np.minimum(1.0, edits / longest), 0.0)
+
+
+def _prepared(frame: pd.DataFrame, rules: Sequence) -> tuple[pd.DataFrame, np.ndarray]:
+    """Frame sorted by item with a ``text`` column (normalized), and (n,) item codes."""
+    check_frame(frame, min_labelers=2)
+    compiled = compile_rules(rules) if rules else []
+    try:
+        codes, _ = pd.factorize(frame["item"], sort=True)
+    except TypeError:
+        codes, _ = pd.factorize(frame["item"], sort=False)
+    order = np.argsort(codes, kind="stable")
+    ordered = frame.iloc[order].reset_index(drop=True)
+    return ordered.assign(text=normalize_many(ordered["value"], compiled)), codes[order].astype(np.int64)
+
+
+def transcript_alpha(
+    frame: pd.DataFrame, rules: Sequence = (), *, max_expected_pairs: int = EXPECTED_PAIRS, seed: int = 0
+) -> float:
+    """Krippendorff's alpha of normalized transcripts with the normalized character edit distance.
+
+    Parameters
+    ----------
+    frame : DataFrame with columns ``item``, ``labeler``, ``value`` (str).
+    rules : standardization rules (see :func:`compile_rules`).
+    max_expected_pairs, seed : see :func:`consistency.metrics.alpha.pairwise_disagreement`.
+    """
+    ordered, item = _prepared(frame, rules)
+    values = pd.Series(ordered["text"].to_numpy(dtype=object), index=item)
+    return pairwise_disagreement(
+        values, _CharDistance(), vectorized=True, max_expected_pairs=max_expected_pairs, seed=seed
+    ).alpha
+
+
+def transcript_agreement(
+    frame: pd.DataFrame, rules: Sequence = (), *, seed: int = 0, max_expected_pairs: int = EXPECTED_PAIRS
+) -> dict:
+    """All transcript agreement figures.
+
+    Parameters
+    ----------
+    frame : DataFrame with columns ``item``, ``labeler``, ``value`` (str; None = empty).
+    rules : standardization rules (see :func:`compile_rules`).
+    seed, max_expected_pairs : for alpha's expected disagreement.
+
+    Returns
+    -------
+    dict with ``exact_match`` (share of items whose normalized answers are all equal),
+    ``pair_exact_match`` (share of equal pairs), ``word_similarity`` (mean pairwise 1 − WER),
+    ``char_similarity`` (mean pairwise 1 − CER), ``alpha``, ``items_measured`` (items with ≥ 2
+    answers) and ``per_item`` (DataFrame ``item``, ``n``, ``agreement`` = mean pairwise
+    1 − WER, ``exact``; NaN agreement below two answers).
+    """
+    ordered, item = _prepared(frame, rules)
+    text = ordered["text"].to_numpy(dtype=object)
+    i, j = within_item_pairs(item)
+    if len(i) == 0:
         raise ValueError("no item has two transcripts: agreement is undefined")
-    observed = float(np.average(within, weights=weights))
-    expected = _expected_distance(normalized, seed)
-    alpha = 1.0 - observed / expected if expected > 0 else (1.0 if observed == 0 else float("nan"))
+    word = _similarity(*_edits(text[i], text[j], "word"))
+    char_edits, len_a, len_b = _edits(text[i], text[j], "char")
+    char = _similarity(char_edits, len_a, len_b)
+    equal = text[i] == text[j]
+    n_items = int(item.max()) + 1
+    n_pairs = np.bincount(item[i], minlength=n_items)
+    sizes = np.bincount(item, minlength=n_items)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        agreement = np.bincount(item[i], weights=word, minlength=n_items) / n_pairs
+    exact = np.bincount(item[i], weights=equal, minlength=n_items) == n_pairs
+    first = np.searchsorted(item, np.arange(n_items))
+    per_item = pd.DataFrame(
+        {
+            "item": ordered["item"].to_numpy()[first],
+            "n": sizes,
+            "agreement": agreement,
+            "exact": exact & (sizes >= 2),
+        }
+    )
+    distance = _CharDistance()
+    distance.remember(text[i], text[j], _normalized_distance(char_edits, len_a, len_b))
+    values = pd.Series(text, index=item)
+    try:
+        alpha = pairwise_disagreement(
+            values, distance, vectorized=True, max_expected_pairs=max_expected_pairs, seed=seed
+        ).alpha
+    except ValueError:  # a single item with two answers
+        alpha = float("nan")
+    measured = sizes >= 2
     return {
-        "exact_match": float(measured["exact"].mean()),
-        "word_similarity": float(np.mean(word_sims)),
-        "char_similarity": float(np.mean(char_sims)),
+        "exact_match": float(exact[measured].mean()),
+        "pair_exact_match": float(equal.mean()),
+        "word_similarity": float(word.mean()),
+        "char_similarity": float(char.mean()),
         "alpha": float(alpha),
-        "items_measured": len(measured),
+        "items_measured": int(measured.sum()),
         "per_item": per_item,
     }
 
 
-def _expected_distance(normalized: pd.DataFrame, seed: int) -> float:
-    pairable = normalized.groupby("item").filter(lambda g: len(g) >= 2)
-    texts = pairable["text"].to_numpy()
-    n = len(texts)
-    rng = np.random.default_rng(seed)
-    if n * (n - 1) // 2 <= EXPECTED_PAIRS:
-        pairs = list(combinations(range(n), 2))
-    else:
-        pairs = list(zip(rng.integers(0, n, EXPECTED_PAIRS), rng.integers(0, n, EXPECTED_PAIRS), strict=True))
-    # Expected disagreement in alpha counts every pair of pairable values (same item or not).
-    distances = [_distance(texts[i], texts[j]) for i, j in pairs if i != j]
-    return float(np.mean(distances)) if distances else 0.0
-
-
 def medoid(texts: Sequence[str], rules: Sequence = ()) -> tuple[str | None, float]:
-    """The transcript with the least total WER to the others (after normalization), and its
-    mean 1 − WER to them as confidence. Ties go to the earliest; None for no texts."""
+    """The transcript with the least total pairwise WER to the others, after normalization.
+
+    Parameters
+    ----------
+    texts : one item's transcripts; rules : raw or compiled standardization rules.
+
+    Returns
+    -------
+    (text, confidence): the original text of the medoid (ties go to the earliest) and its mean
+    1 − WER to the others; (None, nan) for no texts, (text, nan) for one.
+    """
     if not texts:
         return None, float("nan")
     if len(texts) == 1:
         return texts[0], float("nan")
-    compiled = compile_rules(rules) if rules and isinstance(rules[0], dict) else list(rules)
-    norm = [normalize(t, compiled) for t in texts]
-    totals = []
-    for i, a in enumerate(norm):
-        totals.append(sum(1.0 - _similarity(a, b, jiwer.wer) for j, b in enumerate(norm) if j != i))
+    norm = normalize_many(list(texts), _as_compiled(rules)).to_numpy(dtype=object)
+    i, j = np.triu_indices(len(norm), k=1)
+    distance = 1.0 - _similarity(*_edits(norm[i], norm[j], "word"))
+    totals = np.bincount(i, weights=distance, minlength=len(norm)) + np.bincount(
+        j, weights=distance, minlength=len(norm)
+    )
     best = int(np.argmin(totals))
-    return texts[best], 1.0 - totals[best] / (len(texts) - 1)
+    return texts[best], float(1.0 - totals[best] / (len(texts) - 1))

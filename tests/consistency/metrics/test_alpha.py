@@ -143,14 +143,23 @@ def test_pairwise_alpha_accepts_lists_per_item():
 def test_pairwise_alpha_estimates_expected_disagreement_on_a_seeded_sample():
     rng = np.random.default_rng(0)
     truth = rng.integers(0, 4, 400)
-    by_item = [[t, t if rng.random() < 0.8 else rng.integers(0, 4), rng.integers(0, 4)] for t in truth]
-    exact = pairwise_disagreement(by_item, lambda a, b: float(a != b), max_expected_pairs=10**6)
-    sampled = pairwise_disagreement(by_item, lambda a, b: float(a != b), max_expected_pairs=20_000, seed=1)
-    assert exact.expected_exact and not sampled.expected_exact
-    assert sampled.observed == exact.observed
-    assert sampled.alpha == pytest.approx(exact.alpha, abs=0.02)
-    again = pairwise_disagreement(by_item, lambda a, b: float(a != b), max_expected_pairs=20_000, seed=1)
-    assert again == sampled
+    labels = [[t, t if rng.random() < 0.8 else rng.integers(0, 4), rng.integers(0, 4)] for t in truth]
+    boxed = [[[v] for v in item] for item in labels]  # unhashable values: no distinct-value shortcut
+
+    def differ(a, b):
+        return float(a != b)
+
+    from_distinct = pairwise_disagreement(labels, differ, max_expected_pairs=100)
+    all_pairs = pairwise_disagreement(boxed, differ, max_expected_pairs=10**6)
+    sampled = pairwise_disagreement(boxed, differ, max_expected_pairs=20_000, seed=1)
+    assert from_distinct.expected_exact and all_pairs.expected_exact and not sampled.expected_exact
+    assert from_distinct.expected == pytest.approx(all_pairs.expected)
+    assert from_distinct.alpha == pytest.approx(
+        alpha(np.stack([np.bincount(x, minlength=4) for x in labels]))
+    )
+    assert sampled.observed == all_pairs.observed
+    assert sampled.alpha == pytest.approx(all_pairs.alpha, abs=0.02)
+    assert pairwise_disagreement(boxed, differ, max_expected_pairs=20_000, seed=1) == sampled
 
 
 def test_pairwise_alpha_refuses_bad_distances_and_data():

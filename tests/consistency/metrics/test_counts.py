@@ -95,7 +95,7 @@ def test_merge_matrix_and_counts():
         (
             pd.DataFrame({"item": [1, 1], "labeler": ["x", "y"], "value": ["a", "c"]}),
             ["a", "b"],
-            "outside the class",
+            "outside the schema",
         ),
         (pd.DataFrame({"item": [1, 1], "labeler": ["x", "y"], "value": ["a", None]}), ["a"], "no value"),
         (
