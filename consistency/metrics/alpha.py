@@ -224,8 +224,7 @@ def _flatten(values_by_item: Sequence[Sequence[Any]] | pd.Series) -> tuple[np.nd
         order = np.argsort(codes, kind="stable")
         return values_by_item.to_numpy(dtype=object)[order], codes[order].astype(np.int64)
     sizes = np.fromiter(map(len, values_by_item), dtype=np.int64, count=len(values_by_item))
-    flat = np.empty(int(sizes.sum()), dtype=object)
-    flat[:] = list(chain.from_iterable(values_by_item))
+    flat = np.fromiter(chain.from_iterable(values_by_item), dtype=object, count=int(sizes.sum()))
     return flat, np.repeat(np.arange(len(sizes)), sizes)
 
 
@@ -300,10 +299,9 @@ def pairwise_disagreement(
     distinct_pairs = len(uniques) * (len(uniques) - 1) // 2
     if codes is not None and distinct_pairs <= max_expected_pairs:
         pooled = np.bincount(codes).astype(np.float64)
+        distinct = values[np.unique(codes, return_index=True)[1]]  # (P,) object array, code order
         a, b = np.triu_indices(len(uniques), k=1)
-        d_ab = _distances(
-            distance, np.asarray(uniques, dtype=object)[a], np.asarray(uniques, dtype=object)[b], vectorized
-        )
+        d_ab = _distances(distance, distinct[a], distinct[b], vectorized)
         return Disagreement(
             observed, float(2.0 * (pooled[a] * pooled[b]) @ d_ab / (n * (n - 1.0))), n, len(sizes), True
         )

@@ -197,3 +197,16 @@ def test_package_reference_matrix_helper_is_consistent():
     assert krippendorff.alpha(reliability_data=data, level_of_measurement="nominal") == pytest.approx(
         0.691358, abs=1e-6
     )
+
+
+def test_pairwise_alpha_keeps_tuple_values_whole():
+    points = [[(0, 0), (0, 1)], [(5, 5), (5, 5), (6, 5)], [(2, 2), (2, 3)]]
+
+    def euclid(a, b):
+        return float(np.hypot(a[0] - b[0], a[1] - b[1]))
+
+    hashable = pairwise_disagreement(points, euclid)
+    as_lists = pairwise_disagreement([[list(p) for p in item] for item in points], euclid)
+    assert hashable.n_values == 7 and hashable.n_items == 3
+    assert hashable.observed == pytest.approx(as_lists.observed)
+    assert hashable.expected == pytest.approx(as_lists.expected)
