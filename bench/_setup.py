@@ -59,9 +59,12 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    *, workers: int, threads: int = 1, port: int | None = None
+    *, workers: int, threads: int = 1, port: int | None = None, extra_env: dict | None = None
 ) -> tuple[subprocess.Popen, str]:
-    """gunicorn on the benchmark database with production-like settings (DEBUG off, no SSL redirect)."""
+    """gunicorn on the benchmark database with production-like settings (DEBUG off, no SSL redirect).
+
+    Tasks run in-process unless ``extra_env`` sets ``REDIS_URL`` (then a Celery worker runs them).
+    """
     port = port or free_port()
     env = {
         **os.environ,
@@ -74,6 +77,7 @@ def start_gunicorn(
         "LOG_LEVEL": "WARNING",
     }
     env.pop("REDIS_URL", None)
+    env.update(extra_env or {})
     args = [
         sys.executable,
         "-m",

@@ -110,12 +110,14 @@ def main() -> None:
         cwd=ROOT,
         env=env,
     )
-    server, base = start_gunicorn(workers=1)
+    # REDIS_URL for gunicorn too: the request only stores the zip, the worker process imports it.
+    server, base = start_gunicorn(workers=1, extra_env={"REDIS_URL": REDIS_URL})
+    time.sleep(3)  # the worker connects to Redis
     try:
         started = time.perf_counter()
         job = post_zip(base, project_id, token, content)
         while job["status"] not in ("succeeded", "failed"):
-            time.sleep(0.5)
+            time.sleep(0.1)
             request = urllib.request.Request(
                 f"{base}/api/jobs/{job['id']}/",
                 headers={"Authorization": f"Token {token}"},
@@ -134,7 +136,7 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- | --- |")
     print(
         f"| {args.images:,} | {job['status']} | {seconds:.1f} | {args.images / seconds:.0f} | "
-        f"{result.get('created')} | {len(result.get('rejected', []))} |"
+        f"{result.get('created')} | {result.get('rejected_count', len(result.get('rejected', [])))} |"
     )
 
 

@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import math
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -34,18 +35,28 @@ class ParsedRow:
     external_id: str
     data: dict
     metadata: dict
+    data_json: str = ""  # the JSON text of data and metadata, made once while checking the row
+    metadata_json: str = ""
 
 
 @dataclass
 class ParseReport:
-    """Bad rows (line, reason) and ids seen twice in one import."""
+    """Bad rows (line, reason) and ids seen twice in one import.
+
+    ``exact`` (the default) keeps every id in a set and drops repeats as they come. Otherwise
+    only an 8-byte hash per id is kept (flat memory for files of millions of rows) and nothing
+    is dropped: the database keeps the first occurrence (``ON CONFLICT DO NOTHING`` in file
+    order) and, when the hashes show repeats, names them (``repeats_possible``).
+    """
 
     errors: list[dict] = field(default_factory=list)
     error_count: int = 0
     duplicates_in_file: list[str] = field(default_factory=list)
     duplicate_count: int = 0
     content_ids: int = 0
+    exact: bool = True
     seen: set = field(default_factory=set)
+    hashes: array = field(default_factory=lambda: array("q"))
 
     def error(self, line: int, reason: str) -> None:
         self.error_count += 1
@@ -54,6 +65,9 @@ class ParseReport:
 
     def first_time(self, external_id: str) -> bool:
         """False (and the id is reported) when the id already came earlier in this import."""
+        if not self.exact:
+            self.hashes.append(hash(external_id))
+            return True
         if external_id in self.seen:
             self.duplicate_count += 1
             if len(self.duplicates_in_file) < MAX_REPORTED_ERRORS:
@@ -61,6 +75,15 @@ class ParseReport:
             return False
         self.seen.add(external_id)
         return True
+
+    def repeats_possible(self) -> bool:
+        """Hash mode: whether two ids may be equal (exact answer from the database then)."""
+        if self.exact or len(self.hashes) < 2:
+            return False
+        import numpy as np
+
+        values = np.frombuffer(self.hashes, dtype=np.int64)
+        return len(np.unique(values)) < len(values)
 
     def reasons(self) -> list[str]:
         listed = [f"line {e['line']}: {e['reason']}" for e in self.errors]
@@ -94,18 +117,19 @@ class RecordStats:
         """Count one row; returns its own figures ``{"missing": n, "fields": n}``."""
         self.rows += 1
         missing = fields = 0
+        distinct, numeric, cap = self.distinct, self.numeric, self.MAX_DISTINCT
         for key, value in _flat_fields(data):
             fields += 1
             if value is None or value == "":
                 self.missing[key] = self.missing.get(key, 0) + 1
                 missing += 1
                 continue
-            seen = self.distinct.get(key)
+            seen = distinct.get(key)
             if seen is None:
-                seen = self.distinct[key] = set()
-            if len(seen) <= self.MAX_DISTINCT:
-                seen.add(value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str))
-            if self.numeric.get(key, True):
+                seen = distinct[key] = set()
+            if len(seen) <= cap:
+                seen.add(value if type(value) is str else json.dumps(value, sort_keys=True, default=str))
+            if numeric.get(key, True):
                 self._number(key, value)
         return {"missing": missing, "fields": fields}
 
@@ -206,9 +230,10 @@ class QuoteCounter:
 
 def _flat_fields(data: dict) -> Iterator[tuple[str, object]]:
     for key, value in data.items():
-        if key in PAIR_SIDES and isinstance(value, dict):
+        if type(value) is dict and key in PAIR_SIDES:
+            prefix = key + "."
             for name, inner in value.items():
-                yield f"{key}.{name}", inner
+                yield prefix + name, inner
         else:
             yield key, value
 
@@ -280,10 +305,25 @@ def make_row(line: int, raw, metadata_columns: frozenset | set, report: ParseRep
     if not data:
         report.error(line, "no fields to label")
         return None
-    reason = _bad_text(data) or _bad_text(metadata)
-    if reason:
-        report.error(line, reason)
+    try:
+        data_json = json.dumps(data, allow_nan=False)
+        metadata_json = json.dumps(metadata, allow_nan=False) if metadata else "{}"
+    except ValueError:
+        report.error(line, "NaN and infinite numbers cannot be stored")
         return None
+    except (TypeError, RecursionError):
+        report.error(line, "values must be JSON (text, numbers, lists, objects)")
+        return None
+    # The exact walk only when the JSON text hints at a problem (it rarely does).
+    if (
+        "\\u0000" in data_json
+        or "\\u0000" in metadata_json
+        or len(data_json) + len(metadata_json) > MAX_FIELD_CHARS
+    ):
+        reason = _bad_text(data) or _bad_text(metadata)
+        if reason:
+            report.error(line, reason)
+            return None
     if external_id is None or (isinstance(external_id, str) and not external_id.strip()):
         if any(c in raw for c in ID_COLUMNS):
             report.error(line, "missing external_id")
@@ -302,7 +342,7 @@ def make_row(line: int, raw, metadata_columns: frozenset | set, report: ParseRep
         return None
     if not report.first_time(external_id):
         return None
-    return ParsedRow(line, external_id, data, metadata)
+    return ParsedRow(line, external_id, data, metadata, data_json, metadata_json)
 
 
 def header_check(header: list[str] | None) -> list[str]:

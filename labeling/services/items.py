@@ -26,9 +26,9 @@ import contextlib
 import csv
 import hashlib
 import io
-import json
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,7 +38,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 
 from labeling.errors import Invalid
 from labeling.imports.archive import archive_check, media_entries, open_archive, sidecar
@@ -56,7 +56,7 @@ from labeling.imports.records import (
     parse_parquet,
     record_kind,
 )
-from labeling.models import DataType, Item, Job, JobKind, Project
+from labeling.models import DataType, Item, Job, JobKind, JobStatus, Project
 from labeling.services.jobs import ProgressFn, job_create, job_dispatch
 
 logger = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ _INSERT_SELECT = (
     "original_filename, thumbnail, waveform, quality, metadata, target, slots_taken, is_gold, "
     "gold_value, created_at) "
     "SELECT %s, 'record', external_id, {data}, '', '', '', '', '', {quality}, {metadata}, %s, 0, false, "
-    "NULL, now() FROM {table} ON CONFLICT (project_id, external_id) DO NOTHING"
+    "NULL, now() FROM {table}{order} ON CONFLICT (project_id, external_id) DO NOTHING"
 )
 _SKIPPED_IDS = (
     "SELECT t.external_id FROM {table} t JOIN labeling_item i "
@@ -169,12 +169,25 @@ _SKIPPED_IDS = (
 _LAST_ID = "SELECT last_value FROM pg_sequences WHERE schemaname = current_schema() AND sequencename = %s"
 
 
-def _finish_copy(cursor, project: Project, table: str, out: _Inserted, exprs: dict, params: list) -> None:
+def _finish_copy(
+    cursor, project: Project, table: str, out: _Inserted, exprs: dict, params: list, report: ParseReport
+) -> None:
+    order = ""
+    if report.repeats_possible():  # ids repeated in the file: name them; the first one wins
+        cursor.execute(f"SELECT count(*) - count(DISTINCT external_id) FROM {table}")  # noqa: S608
+        report.duplicate_count = cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT external_id FROM {table} GROUP BY external_id HAVING count(*) > 1 "  # noqa: S608
+            f"ORDER BY min(ctid) LIMIT {MAX_LISTED}"
+        )
+        report.duplicates_in_file = [r[0] for r in cursor.fetchall()]
+        out.total -= report.duplicate_count
+        order = " ORDER BY ctid"  # file order (a fresh temporary table is stored as written)
     cursor.execute("SELECT pg_get_serial_sequence('labeling_item', 'id')")
     sequence = cursor.fetchone()[0].rsplit(".", 1)[-1].strip('"')
     cursor.execute(_LAST_ID, [sequence])
     last_id = (cursor.fetchone() or [None])[0] or 0
-    sql = _INSERT_SELECT.format(table=table, **exprs)
+    sql = _INSERT_SELECT.format(table=table, order=order, **exprs)
     cursor.execute(sql, [project.id, *params, project.overlap])
     out.created = cursor.rowcount
     if out.created < out.total:
@@ -182,7 +195,9 @@ def _finish_copy(cursor, project: Project, table: str, out: _Inserted, exprs: di
         out.skipped_ids = [r[0] for r in cursor.fetchall()]
 
 
-def _insert_rows_copy(project: Project, rows: Iterator[ParsedRow], stats: RecordStats) -> _Inserted:
+def _insert_rows_copy(
+    project: Project, rows: Iterator[ParsedRow], stats: RecordStats, report: ParseReport
+) -> _Inserted:
     """PostgreSQL: COPY rows (JSON made in Python) into a temporary table, then one INSERT … ON
     CONFLICT DO NOTHING."""
     out = _Inserted()
@@ -192,7 +207,6 @@ def _insert_rows_copy(project: Project, rows: Iterator[ParsedRow], stats: Record
             "CREATE TEMP TABLE concord_import (external_id text, data jsonb, metadata jsonb, quality jsonb) "
             "ON COMMIT DROP"
         )
-        dumps = json.dumps
         with cursor.cursor.copy(
             "COPY concord_import (external_id, data, metadata, quality) FROM STDIN"
         ) as copy:
@@ -202,8 +216,8 @@ def _insert_rows_copy(project: Project, rows: Iterator[ParsedRow], stats: Record
                 copy.write_row(
                     (
                         row.external_id,
-                        dumps(row.data),
-                        dumps(row.metadata),
+                        row.data_json,
+                        row.metadata_json,
                         f'{{"missing": {quality["missing"]}, "fields": {quality["fields"]}}}',
                     )
                 )
@@ -214,6 +228,7 @@ def _insert_rows_copy(project: Project, rows: Iterator[ParsedRow], stats: Record
             out,
             {"data": "data", "quality": "quality", "metadata": "metadata"},
             [],
+            report,
         )
     return out
 
@@ -280,12 +295,15 @@ def _insert_csv_arrow(
             out,
             {"data": data_sql, "quality": quality_sql, "metadata": meta_sql},
             [*data_params, *meta_params],
+            report,
         )
     return out
 
 
 def _import_one(project: Project, file: RecordFile, metadata_columns, wrap) -> tuple[dict, ParseReport]:
-    report, stats = ParseReport(), RecordStats()
+    # Large files on PostgreSQL keep only a hash per id (flat memory); the database settles repeats.
+    exact = connection.vendor != "postgresql" or file.size <= settings.CONCORD_IMPORT_INLINE_MAX_BYTES
+    report, stats = ParseReport(exact=exact), RecordStats()
     if connection.vendor == "postgresql" and file.kind == "csv":
         inserted = _insert_csv_arrow(project, file, metadata_columns, report, stats, wrap)
     else:
@@ -294,9 +312,11 @@ def _import_one(project: Project, file: RecordFile, metadata_columns, wrap) -> t
             source = wrap(source)
         rows = _python_rows(RecordFile(file.name, file.kind, source), metadata_columns, report)
         if connection.vendor == "postgresql":
-            inserted = _insert_rows_copy(project, rows, stats)
+            inserted = _insert_rows_copy(project, rows, stats, report)
         else:
             inserted = _insert_rows_orm(project, rows, stats)
+    if not report.exact:
+        stats.rows -= report.duplicate_count  # repeats were counted as they streamed by
     result = {
         "file": file.name,
         "rows": inserted.total + report.duplicate_count,
@@ -541,11 +561,37 @@ class _CountingReader(io.RawIOBase):
         return n
 
 
+def _progress_from_another_connection(job_id: int) -> ProgressFn:
+    """Progress of a one-transaction import, written where pollers can see it at once.
+
+    The import's own connection is inside its transaction (and often inside a ``COPY``), so
+    each update runs in a short-lived thread with a connection of its own. PostgreSQL only:
+    SQLite allows one writer at a time, and there the job ends with its progress at 100.
+    """
+    if connection.vendor != "postgresql":
+        return lambda percent: None
+
+    def update(percent: int) -> None:
+        def run() -> None:
+            try:
+                Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(progress=percent)
+            except DatabaseError:
+                logger.warning("job %s: progress not recorded", job_id, exc_info=True)
+            finally:
+                connections.close_all()  # this thread's connection only
+
+        thread = threading.Thread(target=run, name=f"job-{job_id}-progress", daemon=True)
+        thread.start()
+        thread.join(timeout=5)
+
+    return update
+
+
 def _run_records(job: Job, progress: ProgressFn) -> dict:
     project = job.project
     entries = job.params["files"]
     total = sum(e.get("size") or 0 for e in entries) or 1
-    throttled = _Throttled(progress)
+    throttled = _Throttled(_progress_from_another_connection(job.id))
     offsets: dict[int, int] = {}
 
     def wrap_for(file: RecordFile):
@@ -600,48 +646,116 @@ def _note_rejected(result: dict, name: str, reason: str) -> None:
         result["rejected"].append({"file": sanitize_filename(name), "reason": reason})
 
 
-def _add_media(project: Project, name: str, content: bytes, metadata: dict, result: dict) -> None:
-    try:
-        processed = process_media(content)
-    except RejectedMedia as exc:
-        _note_rejected(result, name, str(exc))
-        return
-    if processed.kind != project.data_type:
-        _note_rejected(result, name, f"{processed.kind} file in a {project.data_type} project")
-        return
-    digest = hashlib.sha256(content).hexdigest()
-    external_id = str(metadata.pop("external_id", "") or digest)[:255]
-    if Item.objects.filter(project=project, external_id=external_id).exists():
-        result["skipped_existing"] += 1
-        if len(result["skipped_existing_ids"]) < MAX_LISTED:
-            result["skipped_existing_ids"].append(external_id)
-        return
-    item = Item(
-        project=project,
-        kind=project.data_type,
-        external_id=external_id,
-        content_hash=digest,
-        original_filename=sanitize_filename(name),
-        metadata=metadata,
-        quality=processed.quality,
-        target=project.overlap,
-    )
-    stem = uuid.uuid4().hex  # stored under a server-made name, never the uploaded one
-    item.media.save(f"{stem}{processed.suffix}", ContentFile(content), save=False)
-    if processed.thumbnail:
-        item.thumbnail.save(f"{stem}.jpg", ContentFile(processed.thumbnail), save=False)
-    if processed.waveform:
-        item.waveform.save(f"{stem}.json", ContentFile(processed.waveform), save=False)
-    try:
-        with transaction.atomic():
-            item.save()
-    except IntegrityError:  # the same id arrived through a concurrent import
+@dataclass
+class _Pending:
+    name: str
+    external_id: str
+    digest: str
+    content: bytes
+    processed: object
+    metadata: dict
+
+
+class _MediaBatch:
+    """Accepted media wait here and are written in batches: one query finds the ids already in
+    the project, files are stored only for new items, one INSERT per batch in its own
+    transaction (a worker killed mid-job leaves whole batches; its redelivery skips them).
+    A batch is written at 32 MB, a quarter of a second, or a number of files that starts at 10
+    and doubles up to 100, so the first items appear at once and the rest as the job goes."""
+
+    MAX_ITEMS = 100
+    MAX_BYTES = 32 * 1024**2
+    MAX_SECONDS = 0.25
+
+    def __init__(self, project: Project, result: dict):
+        self.project, self.result = project, result
+        self.pending: list[_Pending] = []
+        self.bytes = 0
+        self.started = 0.0
+        self.limit = 10
+
+    def add(self, name: str, content: bytes, metadata: dict) -> None:
+        try:
+            processed = process_media(content)
+        except RejectedMedia as exc:
+            _note_rejected(self.result, name, str(exc))
+            return
+        if processed.kind != self.project.data_type:
+            _note_rejected(self.result, name, f"{processed.kind} file in a {self.project.data_type} project")
+            return
+        digest = hashlib.sha256(content).hexdigest()
+        external_id = str(metadata.pop("external_id", "") or digest)[:255]
+        if not self.pending:
+            self.started = time.monotonic()
+        self.pending.append(_Pending(name, external_id, digest, content, processed, metadata))
+        self.bytes += len(content)
+        if (
+            len(self.pending) >= self.limit
+            or self.bytes >= self.MAX_BYTES
+            or time.monotonic() - self.started >= self.MAX_SECONDS
+        ):
+            self.flush()
+
+    def _skip(self, external_id: str) -> None:
+        self.result["skipped_existing"] += 1
+        if len(self.result["skipped_existing_ids"]) < MAX_LISTED:
+            self.result["skipped_existing_ids"].append(external_id)
+
+    def _item(self, entry: _Pending) -> Item:
+        item = Item(
+            project=self.project,
+            kind=self.project.data_type,
+            external_id=entry.external_id,
+            content_hash=entry.digest,
+            original_filename=sanitize_filename(entry.name),
+            metadata=entry.metadata,
+            quality=entry.processed.quality,
+            target=self.project.overlap,
+        )
+        stem = uuid.uuid4().hex  # stored under a server-made name, never the uploaded one
+        item.media.save(f"{stem}{entry.processed.suffix}", ContentFile(entry.content), save=False)
+        if entry.processed.thumbnail:
+            item.thumbnail.save(f"{stem}.jpg", ContentFile(entry.processed.thumbnail), save=False)
+        if entry.processed.waveform:
+            item.waveform.save(f"{stem}.json", ContentFile(entry.processed.waveform), save=False)
+        return item
+
+    @staticmethod
+    def _delete_files(item: Item) -> None:
         for stored in (item.media, item.thumbnail, item.waveform):
             if stored:
                 stored.delete(save=False)
-        result["skipped_existing"] += 1
-        return
-    result["created"] += 1
+
+    def flush(self) -> None:
+        pending, self.pending, self.bytes = self.pending, [], 0
+        self.limit = min(self.MAX_ITEMS, self.limit * 2)
+        if not pending:
+            return
+        existing = set(
+            Item.objects.filter(
+                project=self.project, external_id__in={p.external_id for p in pending}
+            ).values_list("external_id", flat=True)
+        )
+        items = []
+        for entry in pending:
+            if entry.external_id in existing:
+                self._skip(entry.external_id)
+            else:
+                existing.add(entry.external_id)  # the same file twice in one upload
+                items.append(self._item(entry))
+        try:
+            with transaction.atomic():
+                Item.objects.bulk_create(items)
+            self.result["created"] += len(items)
+        except IntegrityError:  # a concurrent import took some of these ids: one by one
+            for item in items:
+                try:
+                    with transaction.atomic():
+                        item.save()
+                    self.result["created"] += 1
+                except IntegrityError:
+                    self._delete_files(item)
+                    self._skip(item.external_id)
 
 
 def _run_media(job: Job, progress: ProgressFn) -> dict:
@@ -661,6 +775,7 @@ def _run_media(job: Job, progress: ProgressFn) -> dict:
             with default_storage.open(entry["path"], "rb") as handle:
                 shared_metadata.update(_sidecar_rows(handle.read()))
     media = [e for e in entries if e.get("kind") != "sidecar"]
+    batch = _MediaBatch(project, result)
     throttled = _Throttled(progress)
     for index, entry in enumerate(media):
         with default_storage.open(entry["path"], "rb") as handle:
@@ -674,15 +789,13 @@ def _run_media(job: Job, progress: ProgressFn) -> dict:
                 metadata = {**shared_metadata, **_sidecar_rows(sidecar(archive))}
                 names = archive.namelist()
                 for done, (name, content) in enumerate(media_entries(archive), start=1):
-                    base = name.rsplit("/", 1)[-1]
-                    _add_media(project, name, content, dict(metadata.get(base, {})), result)
+                    batch.add(name, content, dict(metadata.get(name.rsplit("/", 1)[-1], {})))
                     throttled(index + done / max(1, len(names)), len(media))
             else:
                 handle.seek(0)
-                content = handle.read()
-                metadata = dict(shared_metadata.get(entry["filename"], {}))
-                _add_media(project, entry["filename"], content, metadata, result)
+                batch.add(entry["filename"], handle.read(), dict(shared_metadata.get(entry["filename"], {})))
         throttled(index + 1, len(media), force=True)
+    batch.flush()
     return result
 
 

@@ -253,9 +253,8 @@ def test_large_record_files_are_a_job_with_the_same_report(
     records, staff, settings, media_root, django_capture_on_commit_callbacks
 ):
     settings.CONCORD_IMPORT_INLINE_MAX_BYTES = 100
-    content = b"external_id,name,region\n" + b"".join(
-        b"r%d,Name %d,R%d\n" % (i, i, i % 3) for i in range(300)
-    )
+    rows = b"".join(b"r%d,Name %d,R%d\n" % (i, i, i % 3) for i in range(300))
+    content = b"external_id,name,region\n" + rows + b"r4,Repeated,R9\nr7,Again,R9\n"
     job = _job_upload(
         client_for(staff),
         records,
@@ -264,9 +263,30 @@ def test_large_record_files_are_a_job_with_the_same_report(
         metadata_columns="region",
     )
     assert job["status"] == "succeeded", job["error"]
-    assert job["result"]["created"] == 300 and job["progress"] == 100
+    result = job["result"]
+    assert result["created"] == 300 and result["rows"] == 302 and job["progress"] == 100
+    # Large files keep a hash per id, not the ids: PostgreSQL names the repeats, the first wins.
+    assert result["duplicates_in_file_count"] == 2
+    assert result["files"][0]["duplicates_in_file"] == ["r4", "r7"]
+    assert result["files"][0]["quality"]["rows"] == 300
     assert Item.objects.get(external_id="r4").metadata == {"region": "R1"}
+    assert Item.objects.get(external_id="r4").data == {"name": "Name 4"}
     assert not _stored_uploads(media_root)  # the per-job folder is gone
+
+
+def test_large_jsonl_files_settle_repeats_the_same_way(
+    records, staff, settings, media_root, django_capture_on_commit_callbacks
+):
+    settings.CONCORD_IMPORT_INLINE_MAX_BYTES = 100
+    lines = [json.dumps({"external_id": f"j{i % 40}", "text": f"t{i}"}) for i in range(50)]
+    job = _job_upload(
+        client_for(staff),
+        records,
+        django_capture_on_commit_callbacks,
+        ("rows.jsonl", "\n".join(lines).encode()),
+    )
+    assert job["result"]["created"] == 40 and job["result"]["duplicates_in_file_count"] == 10
+    assert Item.objects.get(external_id="j3").data == {"text": "t3"}
 
 
 def test_a_large_json_body_is_a_job(records, staff, settings, media_root, django_capture_on_commit_callbacks):

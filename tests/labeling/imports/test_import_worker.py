@@ -52,3 +52,17 @@ def test_a_worker_imports_large_records_and_a_zip_of_images(staff, settings, cel
     assert made.count() == 20 and all(i.thumbnail and i.quality["width"] == 64 for i in made)
     assert sorted({i.metadata["camera"] for i in made}) == ["c0", "c1"]
     assert io.BytesIO(made.first().thumbnail.read()).getbuffer().nbytes > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_of_a_one_transaction_import_is_visible_at_once(staff):
+    from django.db import transaction
+
+    from labeling.services.items import _progress_from_another_connection
+
+    job = Job.objects.create(kind="import_items", status="running", created_by=staff)
+    with transaction.atomic():
+        _progress_from_another_connection(job.id)(42)
+        transaction.set_rollback(True)  # the import fails: its progress was still shown
+    job.refresh_from_db()
+    assert job.progress == 42
