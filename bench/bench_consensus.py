@@ -40,7 +40,7 @@ from consistency.metrics.consensus import (  # noqa: E402 — after the sys.path
 )
 from consistency.metrics.hlp import human_level_performance  # noqa: E402
 
-CROWD = ROOT.parent / "shared" / "reference" / "crowd"
+CROWD = ROOT / "tests" / "reference" / "crowd"
 RENAME = {"question": "item", "worker": "labeler", "answer": "value"}
 
 CROWDKIT_SCRIPT = r"""

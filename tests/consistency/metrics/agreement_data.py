@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[3]
-REFERENCE = ROOT.parent / "shared" / "reference" / "krippendorff2011_4x12.csv"
+# A copy of ../shared/reference/ lives in tests/reference/, so a clone anywhere has it.
+REFERENCE = ROOT / "tests" / "reference" / "krippendorff2011_4x12.csv"
 
 # Krippendorff (2011), 4 observers (rows) × 12 units (columns), None = missing; the same table as
 # ../shared/reference/krippendorff2011_4x12.csv, copied so the tests never depend on that path.

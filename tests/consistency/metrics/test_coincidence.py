@@ -23,7 +23,7 @@ from consistency.metrics.coincidence import (
 )
 
 ROOT = Path(__file__).resolve().parents[3]
-REFERENCE = ROOT.parent / "shared" / "reference" / "krippendorff2011_4x12.csv"
+REFERENCE = ROOT / "tests" / "reference" / "krippendorff2011_4x12.csv"
 # The same matrix, copied from Krippendorff (2011) so the test never depends on the path above:
 # 4 observers × 12 units, None = missing.
 K2011 = [

@@ -13,7 +13,7 @@ import pytest
 
 from consistency.metrics.consensus import DawidSkene, MajorityVote, accuracy, majority_vote_accuracy
 
-CROWD = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "crowd"
+CROWD = Path(__file__).resolve().parents[2] / "reference" / "crowd"  # tests/reference/crowd
 CROWDKIT_DAWID_SKENE = {
     "zheng2017_d_jn-product": Fraction(7814, 8315),  # 0.9397; published 0.940
     "zhang2014_bluebird": Fraction(96, 108),  # 0.8889; published 0.8889

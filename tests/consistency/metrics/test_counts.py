@@ -16,7 +16,7 @@ from tests.consistency.metrics.agreement_data import K2011, K2011_CLASSES, REFER
 
 def test_reference_file_matches_the_copied_table():
     if not REFERENCE.exists():
-        pytest.skip(f"shared reference data not present at {REFERENCE}")
+        pytest.fail(f"reference data missing at {REFERENCE}")
     table = pd.read_csv(REFERENCE, index_col=0)
     copied = [[np.nan if v is None else v for v in row] for row in K2011]
     np.testing.assert_array_equal(table.to_numpy(dtype=float), np.array(copied, dtype=float))

@@ -8,7 +8,7 @@ import pytest
 
 from consistency.metrics.dawid_skene import DawidSkene, MajorityVote, accuracy, majority_accuracy_fractional
 
-CROWD = Path(__file__).resolve().parents[3].parent / "shared" / "reference" / "crowd"
+CROWD = Path(__file__).resolve().parents[2] / "reference" / "crowd"  # tests/reference/crowd
 SETS = [
     "zheng2017_d_jn-product",
     "zhang2014_bluebird",
