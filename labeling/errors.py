@@ -47,3 +47,36 @@ class ServiceUnavailable(ApplicationError):
     status_code = 503
     code = "service_unavailable"
     retry_after_seconds = 30
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database connection dropped (or the server went away) in the middle of a request.
+
+    Every write path runs in a transaction, so the broken transaction rolled back: nothing of
+    the request was stored and the client may simply retry.
+    """
+
+    code = "database_unavailable"
+    retry_after_seconds = 5
+
+    def __init__(self):
+        super().__init__(
+            "The database connection was lost while handling this request; nothing was saved. "
+            "Retry in a moment."
+        )
+
+
+def database_failure(exc: BaseException) -> DatabaseUnavailable | None:
+    """A DatabaseUnavailable for a lost connection, else None (integrity errors are bugs or 4xx).
+
+    Closes connections the failure left unusable, so this same worker thread reconnects on its
+    next query instead of failing every later request with "connection already closed".
+    """
+    from django.db import InterfaceError, OperationalError, connections
+
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return None
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+    return DatabaseUnavailable()

@@ -13,7 +13,7 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _test_database_url() -> str:
+def live_database_url() -> str:
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
     return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
@@ -34,7 +34,7 @@ def celery_worker_process(transactional_db, request):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _test_database_url(),
+        "DATABASE_URL": live_database_url(),
         "REDIS_URL": settings.REDIS_URL,
     }
     process = subprocess.Popen(

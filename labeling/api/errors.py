@@ -1,5 +1,7 @@
 """One exception handler: every 4xx/5xx the API produces has the same JSON shape."""
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -9,7 +11,9 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from labeling.errors import ApplicationError, ServiceUnavailable
+from labeling.errors import ApplicationError, ServiceUnavailable, database_failure
+
+logger = logging.getLogger(__name__)
 
 _DRF_CODES = {
     drf.ValidationError: "invalid",
@@ -47,6 +51,9 @@ def _fields(detail) -> dict:
 
 
 def exception_handler(exc, context):
+    if (lost := database_failure(exc)) is not None:
+        logger.warning("database connection lost during %s", context["request"].path, exc_info=exc)
+        exc = lost
     if isinstance(exc, ApplicationError):
         response = Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
         if exc.extra:
