@@ -108,6 +108,17 @@ def _write_file(path: str, chunks: Iterator[bytes]) -> tuple[str, int, str]:
     return digest.hexdigest(), size, name
 
 
+def _files_of_earlier_attempt_remove(*, job_id: int) -> None:
+    """A worker killed mid-snapshot leaves some split files and no snapshot row: remove them,
+    so the redelivered attempt writes each file under its own name and nothing half-written stays."""
+    folder = f"snapshots/job{job_id}"
+    if not default_storage.exists(folder):
+        return
+    _, names = default_storage.listdir(folder)
+    for name in names:
+        default_storage.delete(f"{folder}/{name}")
+
+
 class _Counter:
     def __init__(self, rows):
         self.rows = rows
@@ -129,6 +140,7 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
             "row_count": done.row_count,
             "manifest": done.manifest,
         }
+    _files_of_earlier_attempt_remove(job_id=job.id)
     project = job.project
     params = parse_export_params(_QueryDict(job.params))
     run = export_run_for(project=project, params=params)
