@@ -166,6 +166,7 @@ def bootstrap_alpha(
     n_boot: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    no_variation: float = float("nan"),
 ) -> BootstrapCI:
     """Percentile bootstrap interval of Krippendorff's alpha over pairable items.
 
@@ -181,6 +182,9 @@ def bootstrap_alpha(
     counts : (n_items, n_classes) int array of per-item value counts.
     level, values : as in :func:`consistency.metrics.alpha.alpha`.
     n_boot, confidence, seed : as in :func:`bootstrap_ci`.
+    no_variation : the alpha given to the data, and to a resample, whose pairable values are
+        all the same (expected disagreement 0). By default ``nan``: such resamples are left out
+        of the interval; 1.0 counts them as perfect agreement.
 
     Returns
     -------
@@ -190,6 +194,8 @@ def bootstrap_alpha(
     check_level(level)
     counts, _ = check_counts(counts)
     estimate = alpha(counts, level, values)  # validates, raises on < 2 pairable items
+    if np.isnan(estimate):
+        estimate = no_variation
     pairable_rows = counts[counts.sum(axis=1) >= 2]
     patterns, multiplicity, inverse = compress(pairable_rows)
     q = counts.shape[1]
@@ -215,5 +221,5 @@ def bootstrap_alpha(
         observed = (o * delta).sum(axis=(1, 2))
         expected = np.einsum("bi,bij,bj->b", marg, delta, marg) / (total - 1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            stats.append(np.where(expected > 0, 1.0 - observed / expected, np.nan))
+            stats.append(np.where(expected > 0, 1.0 - observed / expected, no_variation))
     return _interval(estimate, np.concatenate(stats), n_boot, confidence)

@@ -69,6 +69,25 @@ def percent_agreement(counts: np.ndarray, *, weights: np.ndarray | None = None) 
     return _agreement_terms(counts, weights)[0]
 
 
+def item_pair_agreement(counts: np.ndarray) -> np.ndarray:
+    """Share of agreeing answer pairs on each item: Σ_c n_uc (n_uc − 1) / (m_u (m_u − 1)).
+
+    Parameters
+    ----------
+    counts : (n_items, n_classes) int array of per-item value counts.
+
+    Returns
+    -------
+    (n_items,) float64 array; NaN for items with fewer than two answers. Its mean over the
+    items with ≥ 2 answers is :func:`percent_agreement`.
+    """
+    counts, _ = check_counts(counts)
+    n = counts.astype(np.float64)
+    m = n.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m >= 2, (n * (n - 1.0)).sum(axis=1) / (m * (m - 1.0)), np.nan)
+
+
 def fleiss_kappa(counts: np.ndarray, *, weights: np.ndarray | None = None) -> float:
     """Fleiss' kappa generalized to missing answers (irrCAC ``fleiss.kappa.raw``).
 

@@ -8,7 +8,7 @@ import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from consistency.metrics.human_level import gap_to_hlp
+from consistency.metrics.hlp import gap_to_hlp
 from consistency.models import AgreementRun, ItemResult, Prediction
 from consistency.selectors.annotations import item_slices
 from labeling.answers import answer_validate
@@ -102,14 +102,33 @@ def gap_table(*, project: Project, run: AgreementRun, model_version: str, field:
     if field not in slices.columns:
         slice_of_item = pd.Series("all", index=reference.index)
         hlp = pd.Series({"all": overall_hlp}, dtype=float)
-    table = gap_to_hlp(predictions, reference, hlp, slice_of_item)
+    table = _gap_rows(predictions, reference, hlp, slice_of_item)
     disagreeing = [
         item
         for item, value in predictions.items()
         if item in reference.index and str(reference[item]) != str(value)
     ]
     return {
-        "rows": table.to_dict("records"),
+        "rows": table,
         "disagreeing_items": disagreeing[:200],
         "overall_hlp": overall_hlp,
     }
+
+
+def _gap_rows(predictions: pd.Series, reference: pd.Series, hlp: pd.Series, slice_of_item: pd.Series) -> list:
+    """Rows slice, items, model_accuracy, hlp, gap, share, potential, by potential (best first).
+
+    Answers are compared as text, items without a slice value fall in "(none)", and the gap is
+    what the model can still gain (never negative), as the table has always shown.
+    """
+    table = gap_to_hlp(
+        predictions.dropna().astype(str),
+        reference.dropna().astype(str),
+        slice_of_item.dropna().astype(str).rename("slice"),
+        hlp=hlp,
+    )
+    table["gap"] = table["gap"].clip(lower=0)
+    table["potential"] = table["gap"] * table["share"]
+    table = table.sort_values("potential", ascending=False, kind="stable", na_position="last")
+    table = table.rename(columns={"n_items": "items"})
+    return table[["slice", "items", "model_accuracy", "hlp", "gap", "share", "potential"]].to_dict("records")

@@ -16,16 +16,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from consistency.metrics.coincidence import (
-    alpha,
-    bootstrap_alpha,
-    confusion_pairs,
-    merge_counts,
-    value_counts,
-)
+from consistency.metrics.categorical import class_confusion
+from consistency.metrics.counts import merge_counts, value_counts
 from consistency.models import ItemResult, RunTrigger, SchemaChange
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.runs import run_latest
+from consistency.services.measure.common import report_alpha, report_alpha_interval
 from labeling.errors import Conflict, Invalid
 from labeling.models import Item, LabelClass, LabelKind, LabelSchemaVersion, Project
 from labeling.services.audit import audit
@@ -220,12 +216,12 @@ def _categorical_agreement(frame, classes: list[str], seed: int = 0) -> dict:
     answered = frame[~frame["skipped"] & ~frame["needs_relabel"] & frame["value"].isin(classes)]
     if answered.empty:
         return {"alpha": None, "alpha_ci": [None, None], "answers": 0}
-    _, counts = value_counts(answered, classes)
+    _, counts = value_counts(answered, classes, min_labelers=1)
     try:
-        value = alpha(counts)
+        value = report_alpha(counts)
     except ValueError:
         return {"alpha": None, "alpha_ci": [None, None], "answers": len(answered)}
-    low, high = bootstrap_alpha(counts, n_boot=PREVIEW_BOOTSTRAP, seed=seed)
+    low, high = report_alpha_interval(counts, n_boot=PREVIEW_BOOTSTRAP, seed=seed)
     return {"alpha": value, "alpha_ci": [low, high], "answers": len(answered)}
 
 
@@ -390,19 +386,19 @@ def schema_suggestions(*, project: Project, limit: int = 5) -> dict:
     answered = frame[~frame["skipped"] & ~frame["needs_relabel"] & frame["value"].isin(names)]
     merges = []
     if not answered.empty:
-        _, counts = value_counts(answered, names)
+        _, counts = value_counts(answered, names, min_labelers=1)
         try:
-            base = alpha(counts)
+            base = report_alpha(counts)
         except ValueError:
             base = None
-        pairs = confusion_pairs(counts)
+        pairs = class_confusion(counts).to_numpy()
         if base is not None:
             for i in range(len(names)):
                 for j in range(i + 1, len(names)):
                     if pairs[i, j] == 0:
                         continue
                     try:
-                        merged = alpha(merge_counts(counts, [[i, j]]))
+                        merged = report_alpha(merge_counts(counts, [[i, j]]))
                     except ValueError:
                         continue
                     merges.append(

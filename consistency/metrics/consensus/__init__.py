@@ -15,7 +15,7 @@ random pick.
 from consistency.metrics.consensus._base import RESULT_COLUMNS, Aggregator, apply_gold
 from consistency.metrics.consensus.box_fusion import box_consensus, box_iou, fuse_boxes
 from consistency.metrics.consensus.dawid_skene import DawidSkene
-from consistency.metrics.consensus.majority import MajorityVote, majority_from_counts
+from consistency.metrics.consensus.majority import MajorityVote, majority_from_counts, top_two
 from consistency.metrics.consensus.scoring import accuracy, majority_vote_accuracy
 from consistency.metrics.consensus.transcript_medoid import (
     medoid_transcript,
@@ -37,5 +37,6 @@ __all__ = [
     "majority_vote_accuracy",
     "medoid_transcript",
     "normalize_transcript",
+    "top_two",
     "transcript_consensus",
 ]

@@ -43,6 +43,34 @@ def majority_from_counts(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
     return winner, share, tie
 
 
+def top_two(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The most and the second most given class per row of a vote-count matrix.
+
+    Parameters
+    ----------
+    counts : (n_items, n_classes) non-negative array of votes.
+
+    Returns
+    -------
+    first, second : (n_items,) int64 class indices, -1 where the row has no such class (no
+    votes, or a single class voted). Equal counts are ordered by class index, so the pair is
+    deterministic.
+    """
+    counts = np.asarray(counts)
+    if counts.ndim != 2:
+        raise ValueError(f"counts must be 2-D (items × classes), got shape {counts.shape}")
+    rows = np.arange(len(counts))
+    order = np.argsort(-counts, axis=1, kind="stable")
+    none = np.full(len(counts), -1, dtype=np.int64)
+    if counts.shape[1] == 0:
+        return none, none.copy()
+    first = np.where(counts[rows, order[:, 0]] > 0, order[:, 0], -1).astype(np.int64)
+    if counts.shape[1] < 2:
+        return first, none
+    second = np.where(counts[rows, order[:, 1]] > 0, order[:, 1], -1).astype(np.int64)
+    return first, second
+
+
 class MajorityVote(Aggregator):
     """The most given answer per item.
 

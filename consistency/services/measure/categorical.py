@@ -1,30 +1,32 @@
 """Classes and ratings: alpha at the chosen level, kappas, AC1, confusion, consensus, HLP."""
 
+import contextlib
 import time
 from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.chance import cohen_kappa_pairs, fleiss_kappa, gwet_ac1, percent_agreement
-from consistency.metrics.coincidence import (
-    alpha,
-    bootstrap_alpha,
-    confusion_pairs,
-    pairable_items,
-    per_class_alpha,
-    value_counts,
+from consistency.metrics.categorical import (
+    class_confusion,
+    cohen_kappa_pairs,
+    fleiss_kappa,
+    gwet_ac1,
+    item_pair_agreement,
+    per_class_agreement,
+    percent_agreement,
 )
-from consistency.metrics.consensus import DawidSkene
-from consistency.metrics.human_level import human_level
-from consistency.metrics.voting import item_pair_agreement, majority_from_counts, top_two
+from consistency.metrics.consensus import DawidSkene, majority_from_counts, top_two
+from consistency.metrics.counts import pairable, value_counts
+from consistency.metrics.hlp import human_level_performance, leave_one_out
 from consistency.services.measure.common import (
     _base_counts,
     _finite,
     _not_enough,
     _safe,
-    _table_rows,
     alpha_meaning,
+    report_alpha,
+    report_alpha_interval,
 )
 
 MIN_SLICE_ITEMS = 2
@@ -44,29 +46,29 @@ def measure_categorical(*, frame: pd.DataFrame, classes: list[str], slices: pd.D
     answered, counts_info = _base_counts(frame)
     if answered.empty:
         return _not_enough(counts_info, "No answers yet."), iter(())
-    items, counts = value_counts(answered, classes)
-    pairable = pairable_items(counts)
-    counts_info |= {"items_measured": int(pairable.sum()), "items_excluded": int((~pairable).sum())}
+    items, counts = value_counts(answered, classes, min_labelers=1)
+    measured = pairable(counts)
+    counts_info |= {"items_measured": int(measured.sum()), "items_excluded": int((~measured).sum())}
     dawid_skene = DawidSkene().fit(answered[["item", "labeler", "value"]])
     dawid_skene.result_ = dawid_skene.result_.rename(columns={"consensus": "value"})
     results = _item_results(frame, items, counts, classes, gold, dawid_skene.result_, params.consensus)
-    if pairable.sum() < 2:
+    if measured.sum() < 2:
         return _not_enough(counts_info, "Fewer than two items have two or more answers."), results
 
     values = _values_for_level(classes, params.level)
-    headline = alpha(counts, params.level, values)
-    low, high = bootstrap_alpha(counts, params.level, values, n_boot=params.bootstrap, seed=params.seed)
+    headline = report_alpha(counts, params.level, values)
+    low, high = report_alpha_interval(counts, params.level, values, n_boot=params.bootstrap, seed=params.seed)
     overall = {
         "level": params.level,
         "alpha": _finite(headline),
         "alpha_ci": [_finite(low), _finite(high)],
-        "alpha_nominal": _finite(alpha(counts)),
+        "alpha_nominal": _finite(report_alpha(counts)),
         "percent_agreement": _safe(percent_agreement, counts),
         "fleiss_kappa": _safe(fleiss_kappa, counts),
         "gwet_ac1": _safe(gwet_ac1, counts),
         "meaning": alpha_meaning(headline),
     }
-    pairs = confusion_pairs(counts)
+    pairs = class_confusion(counts).to_numpy()
     report = {
         "kind": "categorical",
         "counts": counts_info,
@@ -86,7 +88,9 @@ def measure_categorical(*, frame: pd.DataFrame, classes: list[str], slices: pd.D
 
 
 def _per_class(counts: np.ndarray, pairs: np.ndarray, classes: list[str]) -> list[dict]:
-    per_class = per_class_alpha(counts)
+    # Binary alpha is NaN for a class that pairable answers always or never give; reports have
+    # always shown 1.0 there (no disagreement about it).
+    per_class = np.nan_to_num(per_class_agreement(counts)["alpha"].to_numpy(), nan=1.0)
     support = counts.sum(axis=0)
     rows = []
     for c, name in enumerate(classes):
@@ -107,10 +111,12 @@ def _per_class(counts: np.ndarray, pairs: np.ndarray, classes: list[str]) -> lis
 
 def _labeler_pairs(answered: pd.DataFrame, classes: list[str]) -> dict:
     kappa, support = cohen_kappa_pairs(answered, classes)
+    shared = support.to_numpy().copy()
+    np.fill_diagonal(shared, 0)  # the report counts items shared with *another* labeler
     return {
         "labeler_ids": [int(x) for x in kappa.index],
         "kappa": [[_finite(v) for v in row] for row in kappa.to_numpy()],
-        "support": support.to_numpy().tolist(),
+        "support": shared.tolist(),
     }
 
 
@@ -155,14 +161,16 @@ def _slices(items, counts, slices: pd.DataFrame, params, values) -> dict:
         for value in column.dropna().unique():
             mask = (column == value).to_numpy()
             sub = counts[mask]
-            measured = int(pairable_items(sub).sum())
+            measured = int(pairable(sub).sum())
             rows.append(
                 {
                     "value": str(value),
                     "items": int(mask.sum()),
                     "items_measured": measured,
-                    "alpha": _safe(alpha, sub, params.level, values) if measured >= MIN_SLICE_ITEMS else None,
-                    "percent_agreement": _safe(percent_agreement, sub) if measured >= 1 else None,
+                    "alpha": _safe(report_alpha, sub, params.level, values)
+                    if measured >= MIN_SLICE_ITEMS
+                    else None,
+                    "percent_agreement": _slice_percent_agreement(sub) if measured >= 1 else None,
                 }
             )
         rows.sort(key=lambda r: (r["alpha"] is None, r["alpha"] if r["alpha"] is not None else 0))
@@ -170,17 +178,23 @@ def _slices(items, counts, slices: pd.DataFrame, params, values) -> dict:
     return out
 
 
+def _slice_percent_agreement(counts: np.ndarray) -> float | None:
+    """Mean agreeing-pair share over the pairable items (percent agreement), also for a slice
+    with a single pairable item, where ``percent_agreement`` refuses."""
+    return _finite(np.nanmean(item_pair_agreement(counts)))
+
+
 def _versions(answered, classes, params, values) -> list[dict]:
     if "schema_version" not in answered.columns:
         return []
     out = []
     for number, group in answered.groupby("schema_version"):
-        _, sub = value_counts(group, classes)
+        _, sub = value_counts(group, classes, min_labelers=1)
         out.append(
             {
                 "schema_version": int(number),
                 "answers": len(group),
-                "alpha": _safe(alpha, sub, params.level, values),
+                "alpha": _safe(report_alpha, sub, params.level, values),
             }
         )
     return out
@@ -202,30 +216,122 @@ def _consensus_summary(counts, dawid_skene, params) -> dict:
 
 
 def _hlp(answered, gold: dict, slices, params, labeler_rows: list[dict]) -> dict:
+    answers = answered[["item", "labeler", "value"]]
     gold_series = pd.Series({k: v for k, v in gold.items() if v is not None}, dtype=object)
-    result = human_level(
-        answered[["item", "labeler", "value"]],
-        gold=gold_series if len(gold_series) else None,
-        slices=slices,
-        n_boot=min(params.bootstrap, 1000),
+    with_gold = len(gold_series) > 0
+    result = human_level_performance(
+        answers,
+        gold=gold_series if with_gold else None,
+        slices=slices if slices is not None and not slices.empty else None,
+        n_boot=max(0, min(params.bootstrap, 1000)),
         seed=params.seed,
     )
-    by_labeler = {row["labeler"]: row for row in _table_rows(result["labelers"], "labeler")}
+    by_labeler = _hlp_labelers(result.labelers, leave_one_out(answers), with_gold)
     rates = [r["loo_rate"] for r in by_labeler.values() if r.get("loo_rate") is not None]
     typical = float(np.median(rates)) if rates else None
     for row in labeler_rows:
         hlp = by_labeler.get(row["labeler_id"], {})
-        row.update({k: v for k, v in hlp.items() if k != "labeler"})
+        row.update(hlp)
         # Flag labelers far below the rest: 0.15 under the median leave-one-out agreement.
         row["flagged"] = bool(
             typical is not None and hlp.get("loo_rate") is not None and hlp["loo_rate"] < typical - 0.15
         )
-    project = {k: _finite(v) if isinstance(v, float) else v for k, v in result["project"].items()}
+    project = result.project
     return {
-        "project": project,
-        "per_class": _table_rows(result["per_class"], "class"),
-        "per_slice": {field: _table_rows(table, "value") for field, table in result["per_slice"].items()},
+        "project": {
+            "hlp": _finite(project["hlp"]),
+            "low": _finite(project["hlp_low"]),
+            "high": _finite(project["hlp_high"]),
+            "n": int(project["loo_n"]),
+            "excluded_answers": int(project["loo_ties"]) + int(project["loo_alone"]),
+            "two_random_agree": _finite(project["two_random_agree"]),
+            "gold_accuracy": _finite(project["gold_accuracy"]) if with_gold else None,
+        },
+        "per_class": [
+            {"class": _plain(name), **rates}
+            for name, rates in _hlp_rates(result.per_class, "loo_n", "loo_agreement", "loo_low", "loo_high")
+        ],
+        "per_slice": _hlp_slices(result.per_slice, slices),
     }
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _count(value) -> int | None:
+    """A count for the report; None where there is nothing (as the report has always said)."""
+    return int(value) if value is not None and np.isfinite(value) and value > 0 else None
+
+
+def _hlp_rates(table: pd.DataFrame, n: str, rate: str, low: str, high: str) -> list[tuple]:
+    """(index, {n, rate, low, high}) for the rows with at least one scored answer, sorted."""
+    table = table[table[n] > 0]
+    with contextlib.suppress(TypeError):  # values of mixed types that do not order stay as they are
+        table = table.sort_index()
+    return [
+        (
+            index,
+            {
+                "n": int(row[n]),
+                "rate": _finite(row[rate]),
+                "low": _finite(row[low]),
+                "high": _finite(row[high]),
+            },
+        )
+        for index, row in zip(table.index, table.to_dict("records"), strict=True)
+    ]
+
+
+def _hlp_labelers(table: pd.DataFrame, loo: pd.DataFrame, with_gold: bool) -> dict:
+    """labeler → answers, loo_n/rate/low/high, gold_n/rate/low/high (with gold) and, when any
+    answer disagrees with its reference, the labeler's most frequent confusion."""
+    out = {}
+    for labeler, row in zip(table.index, table.to_dict("records"), strict=True):
+        entry = {
+            "answers": int(row["n_answers"]),
+            "loo_n": _count(row["loo_n"]),
+            "loo_rate": _finite(row["loo_agreement"]),
+            "loo_low": _finite(row["loo_low"]),
+            "loo_high": _finite(row["loo_high"]),
+        }
+        if with_gold:
+            entry |= {
+                "gold_n": _count(row["gold_n"]),
+                "gold_rate": _finite(row["gold_accuracy"]),
+                "gold_low": _finite(row["gold_low"]),
+                "gold_high": _finite(row["gold_high"]),
+            }
+        out[_plain(labeler)] = entry
+    mismatches = loo[loo["agrees"] == 0]
+    if len(mismatches):
+        pairs = mismatches.groupby(["labeler", "reference", "value"]).size().rename("n").reset_index()
+        pairs = pairs.sort_values(["labeler", "n"], ascending=[True, False], kind="stable")
+        top = pairs.drop_duplicates("labeler").set_index("labeler")
+        for labeler, entry in out.items():
+            found = labeler in top.index
+            entry |= {
+                "confuses": top.at[labeler, "reference"] if found else None,
+                "answers_instead": top.at[labeler, "value"] if found else None,
+                "confusions": int(top.at[labeler, "n"]) if found else None,
+            }
+    return out
+
+
+def _hlp_slices(per_slice: pd.DataFrame, slices) -> dict:
+    """field → [{value, n, rate, low, high}] over the items that have a value for the field."""
+    out = {}
+    for field in per_slice.index.get_level_values("field").unique():
+        table = per_slice.xs(field, level="field")
+        if "(none)" not in set(slices[field].dropna()):
+            table = table.drop(index="(none)", errors="ignore")  # items without a value
+        rows = [
+            {"value": _plain(value), **rates}
+            for value, rates in _hlp_rates(table, "loo_n", "hlp", "hlp_low", "hlp_high")
+        ]
+        if rows:
+            out[str(field)] = rows
+    return out
 
 
 def _item_results(frame, items, counts, classes, gold, ds_result, method) -> Iterator[dict]:

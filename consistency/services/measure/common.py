@@ -5,6 +5,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from consistency.metrics.alpha import alpha_from_coincidences, distance_matrix
+from consistency.metrics.bootstrap import bootstrap_alpha
+from consistency.metrics.counts import coincidences
+
 LEVELS = ["nominal", "ordinal", "interval", "ratio"]
 CONSENSUS_METHODS = ["majority", "dawid_skene"]
 
@@ -53,6 +57,27 @@ def _safe(fn, *args, **kwargs) -> float | None:
         return _finite(fn(*args, **kwargs))
     except ValueError:
         return None
+
+
+def report_alpha(counts: np.ndarray, level: str = "nominal", values=None) -> float:
+    """Krippendorff's alpha as reports give it: 1.0 (the metrics core says NaN) when every
+    pairable value is the same, and defined from two pairable values (one item with two
+    answers) on; ``ValueError`` below that."""
+    o = coincidences(counts)
+    value = alpha_from_coincidences(o, distance_matrix(level, o.shape[0], values, o.sum(axis=1)))
+    return 1.0 if np.isnan(value) else value
+
+
+def report_alpha_interval(
+    counts: np.ndarray, level: str = "nominal", values=None, *, n_boot: int, seed: int
+) -> tuple[float, float]:
+    """Bootstrap interval of :func:`report_alpha` (resamples without variation count as 1.0);
+    (NaN, NaN) without resamples or with fewer than two pairable items."""
+    counts = np.asarray(counts)
+    if n_boot <= 0 or (counts.sum(axis=1) >= 2).sum() < 2:
+        return float("nan"), float("nan")
+    result = bootstrap_alpha(counts, level, values, n_boot=n_boot, seed=seed, no_variation=1.0)
+    return result.low, result.high
 
 
 def _not_enough(counts_info: dict, why: str) -> dict:

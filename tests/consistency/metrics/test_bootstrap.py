@@ -99,6 +99,24 @@ def test_degenerate_resamples_are_left_out():
     assert 0 < result.n_valid < 200  # resamples without item 4 have a single class: alpha is nan
 
 
+def test_resamples_without_variation_can_count_as_perfect_agreement():
+    counts = np.array([[2, 0], [2, 0], [2, 0], [1, 1]])
+    left_out = bootstrap_alpha(counts, n_boot=200, seed=0)
+    counted = bootstrap_alpha(counts, n_boot=200, seed=0, no_variation=1.0)
+    assert counted.n_valid == 200 and counted.high == 1.0 and counted.estimate == left_out.estimate
+    assert left_out.high < 1.0
+    uniform = bootstrap_alpha(np.array([[2, 0], [3, 0]]), n_boot=50, no_variation=1.0)
+    assert (uniform.estimate, uniform.low, uniform.high) == (1.0, 1.0, 1.0)
+
+
+def test_alpha_interval_on_krippendorff_2011_contains_the_estimate():
+    counts = value_counts(frame_from_matrix(K2011), K2011_CLASSES).counts
+    result = bootstrap_alpha(counts, n_boot=500, seed=3)
+    assert result == bootstrap_alpha(counts, n_boot=500, seed=3)
+    assert result.low < result.estimate < result.high
+    assert result.estimate == pytest.approx(0.743, abs=5e-4)
+
+
 def test_bad_arguments_are_refused():
     counts = _counts(50)
     with pytest.raises(ValueError, match="n_boot"):

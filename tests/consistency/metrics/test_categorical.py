@@ -13,6 +13,7 @@ from consistency.metrics.categorical import (
     cohen_kappa_pairs,
     fleiss_kappa,
     gwet_ac1,
+    item_pair_agreement,
     merge_gains,
     merge_what_if,
     per_class_agreement,
@@ -42,6 +43,14 @@ def test_percent_agreement_is_the_share_of_agreeing_pairs_per_item():
         if len(values) >= 2:
             shares.append(np.mean([a == b for a, b in combinations(values, 2)]))
     assert percent_agreement(counts) == pytest.approx(np.mean(shares))
+
+
+def test_item_pair_agreement_per_item_averages_to_percent_agreement(k2011_counts):
+    counts = np.array([[2, 1, 0], [1, 1, 0], [0, 0, 0], [0, 3, 0], [1, 0, 0]])
+    agreement = item_pair_agreement(counts)
+    assert agreement[0] == pytest.approx(1 / 3) and agreement[1] == 0.0 and agreement[3] == 1.0
+    assert np.isnan(agreement[2]) and np.isnan(agreement[4])
+    assert np.nanmean(item_pair_agreement(k2011_counts)) == pytest.approx(percent_agreement(k2011_counts))
 
 
 def test_weights_equal_repeated_items(k2011_counts):

@@ -18,6 +18,7 @@ from consistency.metrics.consensus import (
     apply_gold,
     majority_from_counts,
     majority_vote_accuracy,
+    top_two,
 )
 
 # item 1: a, a, b → a (2/3)   item 2: a, b → tie   item 3: c → c (1/1)
@@ -77,6 +78,16 @@ def test_majority_from_counts_handles_ties_and_empty_rows():
     assert share[0] == pytest.approx(2 / 3) and np.isnan(share[2])
     with pytest.raises(ValueError, match="2-D"):
         majority_from_counts(np.array([1, 2]))
+
+
+def test_top_two_classes_per_item_are_deterministic():
+    counts = np.array([[2, 1, 0], [1, 1, 0], [0, 0, 0], [0, 3, 0]])
+    first, second = top_two(counts)
+    assert first.tolist() == [0, 0, -1, 1] and second.tolist() == [1, 1, -1, -1]
+    first, second = top_two(np.array([[2], [0]]))
+    assert first.tolist() == [0, -1] and second.tolist() == [-1, -1]
+    with pytest.raises(ValueError, match="2-D"):
+        top_two(np.array([1, 2]))
 
 
 def test_fractional_tie_scoring_gives_one_over_k_credit():
