@@ -101,3 +101,54 @@ def worker_child_pid(process) -> int | None:
     path = Path(f"/proc/{process.pid}/task/{process.pid}/children")
     children = path.read_text().split() if path.exists() else []
     return int(children[0]) if children else None
+
+
+@pytest.fixture
+def two_celery_workers(transactional_db, tmp_path):
+    """Two `celery worker` processes on the same queue, as `docker compose` runs them (replicas: 2).
+
+    Yields ``{name: log_path}``; each worker logs the tasks it received to its own file.
+    """
+    import redis
+
+    from config.celery import app
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": live_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    processes, logs = [], {}
+    for name in ("w1", "w2"):
+        log = tmp_path / f"{name}.log"
+        logs[name] = log
+        processes.append(
+            subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"),
+                    *(f"-n={name}@%h", "--loglevel=INFO", "--without-gossip", "--without-mingle"),
+                    "--without-heartbeat",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log.open("w"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        for log in logs.values():
+            wait_for(lambda log=log: "ready." in log.read_text(), timeout=30)
+        yield logs
+    finally:
+        app.conf.task_always_eager = previous
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
