@@ -41,3 +41,21 @@ def test_unknown_alarm_names_are_refused(project, staff):
         f"/api/projects/{project.id}/", {"alarms": {"bogus": 0.1}}, format="json"
     )
     assert response.status_code == 400
+
+
+def test_work_whose_worker_vanished_shows_as_failed_on_the_operations_page(client, project, staff, settings):
+    from labeling.models import Job
+    from labeling.services.reaper import stuck_work_reap
+
+    long_ago = timezone.now() - timezone.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 600)
+    job = Job.objects.create(kind="export", project=project, status="running", started_at=long_ago)
+    run = AgreementRun.objects.create(
+        project=project, schema_version=project.schema_version, status="running", started_at=long_ago
+    )
+    client.force_login(staff)
+    before = client.get(f"/projects/{project.id}/operations/").content.decode()
+    assert f"#{job.id}" in before and "status-failed" not in before
+    stuck_work_reap()
+    html = client.get(f"/projects/{project.id}/operations/").content.decode()
+    assert html.count("status-failed") == 2  # the job and the run
+    assert f"Agreement run #{run.id}" in html and "worker" in html
