@@ -1,0 +1,117 @@
+"""`make run`'s embedded default, end to end: SQLite, tasks in-process, demo data, the dev server.
+
+The rest of the suite runs on PostgreSQL, where the assignment engine takes its SQL fast
+paths; here the ORM path that SQLite uses is driven over HTTP by a labeler and a manager.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bench._setup import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _manage(env, *args) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _call(base, path, token, method="GET", body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(  # noqa: S310 — the local dev server
+        base + path, data=data, method=method, headers={"Authorization": f"Token {token}"}
+    )
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture(scope="module")
+def local_server(tmp_path_factory):
+    var = tmp_path_factory.mktemp("var")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"REDIS_URL", "DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL=f"sqlite:///{var / 'concord.sqlite3'}",
+        MEDIA_ROOT=str(var / "media"),
+        SECRET_KEY="local-sqlite-test",
+    )
+    _manage(env, "migrate", "--noinput")
+    assert "Demo ready" in _manage(env, "demo")
+    tokens = {name: _manage(env, "drf_create_token", name).split()[2] for name in ("labeler1", "manager")}
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310
+            break
+        except OSError:
+            time.sleep(0.2)
+    try:
+        yield base, tokens
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_a_labeler_labels_and_a_manager_measures_on_sqlite(local_server):
+    base, tokens = local_server
+    status, projects = _call(base, "/api/projects/", tokens["labeler1"])
+    assert status == 200 and projects["count"] == 3
+    project = next(p for p in projects["results"] if p["label_kind"] == "classes")
+
+    status, item = _call(base, f"/api/projects/{project['id']}/next/", tokens["labeler1"])
+    assert status == 200
+    again_status, again = _call(base, f"/api/projects/{project['id']}/next/", tokens["labeler1"])
+    assert again_status == 200 and again["id"] == item["id"]  # one reservation per labeler
+    status, _ = _call(base, f"/api/projects/{project['id']}/progress/", tokens["labeler1"])
+    assert status == 200
+
+    status, detail = _call(base, f"/api/projects/{project['id']}/", tokens["labeler1"])
+    assert status == 200
+    answer = {"value": detail["classes"][0]["name"]}
+    status, submitted = _call(
+        base, f"/api/items/{item['id']}/annotations/", tokens["labeler1"], method="POST", body=answer
+    )
+    assert status == 201, submitted
+    assert submitted["next"] is None or submitted["next"]["id"] != item["id"]
+    status, repeat = _call(
+        base, f"/api/items/{item['id']}/annotations/", tokens["labeler1"], method="POST", body=answer
+    )
+    assert status == 200, repeat  # the same answer twice is stored once
+
+    status, run = _call(
+        base, f"/api/projects/{project['id']}/agreement-runs/", tokens["manager"], method="POST", body={}
+    )
+    assert status == 202, run
+    status, detail = _call(base, f"/api/agreement-runs/{run['id']}/", tokens["manager"])
+    assert status == 200 and detail["status"] == "succeeded", detail  # ran in-process
+    assert 0 < detail["report"]["overall"]["alpha"] <= 1
