@@ -85,3 +85,35 @@ def test_media_is_members_only_with_safe_headers(client, project, user, tmp_path
     assert response["Content-Type"] == "application/octet-stream"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "attachment" in response["Content-Disposition"]
+
+
+def test_media_answers_byte_ranges_so_audio_can_seek(client, project, tmp_path, settings):
+    from django.core.files.base import ContentFile
+
+    settings.MEDIA_ROOT = tmp_path
+    item = ItemFactory(project=project)
+    content = bytes(range(256)) * 40  # 10,240 bytes
+    item.media.save("clip.wav", ContentFile(content))
+    client.force_login(MembershipFactory(project=project, role=Role.LABELER).user)
+    url = f"/items/{item.id}/media/media/"
+
+    whole = client.get(url)
+    assert whole.status_code == 200 and whole["Accept-Ranges"] == "bytes"
+    assert b"".join(whole.streaming_content) == content
+
+    part = client.get(url, HTTP_RANGE="bytes=1000-1999")
+    assert part.status_code == 206
+    assert part["Content-Range"] == "bytes 1000-1999/10240" and part["Content-Length"] == "1000"
+    assert b"".join(part.streaming_content) == content[1000:2000]
+    assert part["Content-Type"] == "audio/wav" and part["X-Content-Type-Options"] == "nosniff"
+
+    tail = client.get(url, HTTP_RANGE="bytes=-100")
+    assert tail["Content-Range"] == "bytes 10140-10239/10240"
+    assert b"".join(tail.streaming_content) == content[-100:]
+    open_ended = client.get(url, HTTP_RANGE="bytes=10000-")
+    assert b"".join(open_ended.streaming_content) == content[10000:]
+
+    beyond = client.get(url, HTTP_RANGE="bytes=20000-")
+    assert beyond.status_code == 416 and beyond["Content-Range"] == "bytes */10240"
+    several = client.get(url, HTTP_RANGE="bytes=0-1,5-6")  # several ranges: the whole file
+    assert several.status_code == 200 and b"".join(several.streaming_content) == content
