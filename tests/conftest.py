@@ -78,3 +78,15 @@ def project(db, staff):
     from tests.factories import ProjectFactory
 
     return ProjectFactory(created_by=staff)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty (process-local) cache: cached figures never leak between tests."""
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        yield
+        return
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.db.models import F, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -38,13 +39,27 @@ def assignment_payload(assignment: Assignment) -> dict:
     }
 
 
+# Every labeler's workspace asks for progress now and then; the project's open slots sum over
+# every open item (a million on a big project), so one figure serves a process for a few seconds.
+OPEN_SLOTS_CACHE_SECONDS = 15
+
+
+def _open_slots(project: Project) -> int:
+    return (
+        Item.objects.filter(project=project, is_gold=False, slots_taken__lt=F("target")).aggregate(
+            n=Sum(F("target") - F("slots_taken"))
+        )["n"]
+        or 0
+    )
+
+
 def labeler_progress(*, project: Project, labeler: AbstractBaseUser) -> dict:
     """Done today and in total by this labeler, and open slots left in the project."""
     since = timezone.now() - timedelta(hours=24)
     mine = Annotation.objects.filter(item__project=project, labeler=labeler, is_current=True)
-    open_slots = Item.objects.filter(project=project, is_gold=False, slots_taken__lt=F("target")).aggregate(
-        n=Sum(F("target") - F("slots_taken"))
-    )["n"]
+    open_slots = cache.get_or_set(
+        f"labeling:open-slots:{project.id}", lambda: _open_slots(project), OPEN_SLOTS_CACHE_SECONDS
+    )
     return {
         "done_today": mine.filter(created_at__gte=since).count(),
         "done_total": mine.count(),

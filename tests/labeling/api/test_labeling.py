@@ -133,3 +133,16 @@ def test_submit_without_next_reserves_nothing(project, labeler):
     response = client.post(f"/api/items/{item_id}/annotations/?next=false", {"value": "dent"}, format="json")
     assert response.status_code == 201 and response.json()["next"] is None
     assert client.get(f"/api/projects/{project.id}/progress/").json()["reserved"] == 0
+
+
+def test_progress_reuses_the_projects_open_slots_for_a_few_seconds(
+    project, labeler, django_assert_num_queries
+):
+    ItemFactory.create_batch(2, project=project)
+    client = client_for(labeler)
+    with django_assert_num_queries(6):  # token, project with membership, 3 own counts, the open slots
+        first = client.get(f"/api/projects/{project.id}/progress/")
+    assert first.json()["open_slots"] == 6
+    with django_assert_num_queries(5):  # the project-wide sum comes from the cache
+        second = client.get(f"/api/projects/{project.id}/progress/")
+    assert second.json() == first.json()
