@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from consistency.metrics.hlp import gap_to_hlp
+from consistency.metrics.hlp_shapes import box_scores, score_rates, transcript_scores
 from consistency.models import AgreementRun, ItemResult, Prediction
 from consistency.selectors.annotations import item_slices
 from labeling.answers import answer_validate
@@ -102,17 +103,61 @@ def gap_table(*, project: Project, run: AgreementRun, model_version: str, field:
     if field not in slices.columns:
         slice_of_item = pd.Series("all", index=reference.index)
         hlp = pd.Series({"all": overall_hlp}, dtype=float)
-    table = _gap_rows(predictions, reference, hlp, slice_of_item)
-    disagreeing = [
-        item
-        for item, value in predictions.items()
-        if item in reference.index and str(reference[item]) != str(value)
-    ]
+    if project.label_kind in SCORED_KINDS:
+        rules = run.schema_version.transcript_rules or []
+        table, disagreeing = _scored_gap_rows(
+            project.label_kind, predictions, reference, hlp, slice_of_item, rules
+        )
+    else:
+        table = _gap_rows(predictions, reference, hlp, slice_of_item)
+        disagreeing = [
+            item
+            for item, value in predictions.items()
+            if item in reference.index and str(reference[item]) != str(value)
+        ]
     return {
         "rows": table,
         "disagreeing_items": disagreeing[:200],
         "overall_hlp": overall_hlp,
+        "measure": ((run.report or {}).get("hlp") or {}).get("measure") or "accuracy",
     }
+
+
+# Kinds whose answers are scored (word accuracy, box F1) rather than right or wrong, matching
+# the HLP their agreement runs report.
+SCORED_KINDS = {"transcription", "boxes"}
+
+
+def _scored_gap_rows(kind, predictions, reference, hlp, slice_of_item, rules) -> tuple[list, list]:
+    """The gap table for transcripts (word accuracy) and boxes (F1), and the items the model
+    got less than perfect, in the same row shape as for classes."""
+    common = predictions.dropna().index.intersection(reference.dropna().index)
+    if common.empty:
+        raise ValueError("no item has both a prediction and a reference answer")
+    hyp, ref = predictions.loc[common], reference.loc[common]
+    scores = transcript_scores(hyp, ref, rules) if kind == "transcription" else box_scores(hyp, ref)
+    slice_names = scores["item"].map(slice_of_item.astype(str)).fillna("(none)")
+    rates = score_rates(scores, slice_names.to_numpy(), n_boot=0)
+    rows = []
+    for name, rate in rates.iterrows():
+        human = hlp.get(name)
+        human = None if human is None or pd.isna(human) else float(human)
+        gap = None if human is None else max(0.0, human - rate["rate"])
+        share = rate["n"] / len(scores)
+        rows.append(
+            {
+                "slice": name,
+                "items": int(rate["n"]),
+                "model_accuracy": float(rate["rate"]),
+                "hlp": human,
+                "gap": gap,
+                "share": share,
+                "potential": None if gap is None else gap * share,
+            }
+        )
+    rows.sort(key=lambda r: (r["potential"] is None, -(r["potential"] or 0)))
+    disagreeing = scores.loc[scores["errors"] > 0, "item"].tolist()
+    return rows, disagreeing
 
 
 def _gap_rows(predictions: pd.Series, reference: pd.Series, hlp: pd.Series, slice_of_item: pd.Series) -> list:

@@ -18,7 +18,7 @@ def measure_project(*, frame, label_kind, classes, slices, gold, params: RunPara
             frame=frame, slices=slices, gold=gold, rules=transcript_rules, params=params
         )
     if label_kind == "boxes":
-        return measure_boxes(frame=frame, classes=classes, gold=gold, params=params)
+        return measure_boxes(frame=frame, classes=classes, gold=gold, params=params, slices=slices)
     if label_kind == "multi_classes":
         return measure_multi(frame=frame, classes=classes, gold=gold, params=params)
     if label_kind not in CATEGORICAL_KINDS:

@@ -14,13 +14,14 @@ from consistency.services.measure.common import (
     _simple_labelers,
     alpha_meaning,
 )
+from consistency.services.measure.shape_hlp import box_hlp_section
 
 
 def _results_common(frame: pd.DataFrame):
     return frame[frame["skipped"]].groupby("item").size()
 
 
-def measure_boxes(*, frame, classes, gold, params):
+def measure_boxes(*, frame, classes, gold, params, slices=None):
     started = time.perf_counter()
     answered, counts_info = _base_counts(frame)
     if answered.empty:
@@ -51,8 +52,11 @@ def measure_boxes(*, frame, classes, gold, params):
         },
         "labelers": _simple_labelers(frame, answered),
         "consensus": {"method": "fused boxes"},
-        "timing": {"seconds": round(time.perf_counter() - started, 3)},
     }
+    report["hlp"] = box_hlp_section(
+        answered=answered, gold=gold, slices=slices, params=params, labeler_rows=report["labelers"]
+    )
+    report["timing"] = {"seconds": round(time.perf_counter() - started, 3)}
     skipped = _results_common(frame)
     answers = answered.groupby("item")["value"].apply(list)
 

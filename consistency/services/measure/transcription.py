@@ -10,6 +10,7 @@ from consistency.services.measure.common import (
     _simple_labelers,
     alpha_meaning,
 )
+from consistency.services.measure.shape_hlp import transcript_hlp_section
 
 
 def measure_transcription(*, frame, slices, gold, rules, params):
@@ -77,6 +78,15 @@ def measure_transcription(*, frame, slices, gold, rules, params):
         "consensus": {"method": "medoid"},
         "timing": {"seconds": round(time.perf_counter() - started, 3)},
     }
+    report["hlp"] = transcript_hlp_section(
+        answered=answered,
+        gold=gold,
+        slices=slices,
+        rules=rules,
+        params=params,
+        labeler_rows=report["labelers"],
+    )
+    report["timing"] = {"seconds": round(time.perf_counter() - started, 3)}
     skipped = frame[frame["skipped"]].groupby("item").size()
     texts = answered.groupby("item")["value"].apply(list)
 

@@ -53,3 +53,34 @@ def test_predictions_are_never_answers(project, staff):
     agreement_run_compute(run_id=run.id)
     run.refresh_from_db()
     assert run.report["counts"]["answers"] == 6
+
+
+def test_transcript_predictions_are_scored_by_word_accuracy_per_slice(client, staff):
+    import json
+
+    from consistency.services.predictions import gap_table
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory(created_by=staff, data_type="audio", label_kind="transcription", classes=[])
+    _, items = label(
+        project,
+        [["call mom"] * 3, ["play some jazz"] * 3],
+        metadata={0: {"noise": "car"}, 1: {"noise": "clear"}},
+    )
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+    agreement_run_compute(run_id=run.id)
+    run.refresh_from_db()
+    predicted = {items[0].external_id: "call", items[1].external_id: "play some jazz"}
+    body = "\n".join(json.dumps({"external_id": k, "value": v}) for k, v in predicted.items())
+    assert _upload(client_for(staff), project, body).status_code == 201
+
+    table = gap_table(project=project, run=run, model_version="v1", field="noise")
+    car, clear = table["rows"]  # sorted by potential
+    # "call" for "call mom": one deletion in two reference words → word accuracy 0.5; people agree.
+    expected = {"slice": "car", "items": 1, "model_accuracy": 0.5, "hlp": 1.0, "gap": 0.5}
+    assert car == pytest.approx(expected | {"share": 0.5, "potential": 0.25})
+    assert clear["slice"] == "clear" and clear["model_accuracy"] == 1.0 and clear["gap"] == 0.0
+    assert table["disagreeing_items"] == [items[0].id]
+    client.force_login(staff)
+    html = client.get(f"/projects/{project.id}/model/", {"version": "v1", "field": "noise"}).content.decode()
+    assert "Gap to HLP" in html and "car" in html and "Model word accuracy (1 − WER)" in html

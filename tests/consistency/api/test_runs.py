@@ -93,3 +93,20 @@ def test_labelers_page_shows_hlp_speed_and_skips(client, project, staff):
     labeler = MembershipFactory(project=project, role=Role.LABELER).user
     client.force_login(labeler)
     assert client.get(f"/projects/{project.id}/labelers/").status_code == 403
+
+
+def test_labelers_page_shows_word_accuracy_hlp_for_transcripts(client, staff):
+    from consistency.models import AgreementRun
+    from consistency.services.agreement_runs import agreement_run_compute
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory(created_by=staff, data_type="audio", label_kind="transcription", classes=[])
+    labelers, _ = label(project, [["call mom", "call mom", "call mum"], ["play jazz", "play jazz", "play"]])
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+    agreement_run_compute(run_id=run.id)
+    client.force_login(staff)
+    html = client.get(f"/projects/{project.id}/labelers/").content.decode()
+    assert "HLP (word accuracy (1 − WER))" in html
+    assert "judged against each <em>other</em> labeler" in html
+    assert "Two random labelers agree" not in html and "HLP per class" not in html
+    assert labelers[2].username in html

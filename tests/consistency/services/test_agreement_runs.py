@@ -125,7 +125,7 @@ def test_transcription_runs_report_wer_and_medoid_consensus(staff):
         ["call mom", "Call mom.", "call mum"],
         ["play some jazz", "play jazz", "play some jazz"],
     ]
-    _, items = label(project, answers)
+    labelers, items = label(project, answers)
     run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
     agreement_run_compute(run_id=run.id)
     run.refresh_from_db()
@@ -134,17 +134,30 @@ def test_transcription_runs_report_wer_and_medoid_consensus(staff):
     assert 0 < run.report["overall"]["extra"]["mean 1 − WER"] < 1
     result = ItemResult.objects.get(run=run, item=items[2])
     assert result.consensus == "play some jazz" and result.method == "medoid"
+    # HLP as word accuracy, each labeler judged by the others (worked by hand: word edits over
+    # the other labelers' words): 1 − 3/17, 1 − 5/18, 1 − 4/17; the project 1 − 12/52.
+    hlp = run.report["hlp"]
+    assert hlp["measure"] == "word accuracy (1 − WER)"
+    assert hlp["project"]["hlp"] == pytest.approx(1 - 12 / 52, abs=1e-6)
+    by_id = {row["labeler_id"]: row for row in run.report["labelers"]}
+    rates = [by_id[user.id]["loo_rate"] for user in labelers]
+    assert rates == pytest.approx([1 - 3 / 17, 1 - 5 / 18, 1 - 4 / 17], abs=1e-6)
 
 
 def test_box_and_multi_class_projects_run(staff):
     boxes = ProjectFactory(created_by=staff, label_kind="boxes", classes=["dent", "scratch"])
     b = {"x": 10, "y": 10, "w": 40, "h": 30, "class": "dent"}
-    label(boxes, [[[b], [b], [{**b, "x": 14}]], [[b], [], [b]]])
+    box_labelers, _ = label(boxes, [[[b], [b], [{**b, "x": 14}]], [[b], [], [b]]])
     run = AgreementRun.objects.create(project=boxes, schema_version=boxes.schema_version)
     agreement_run_compute(run_id=run.id)
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED and run.report["kind"] == "boxes"
     assert ItemResult.objects.filter(run=run, method="fused").count() == 2
+    # Box F1 against each other labeler: the shifted box still matches (IoU 0.82); the empty
+    # answer on item 2 misses one box against each of the two others.
+    assert run.report["hlp"]["project"]["hlp"] == pytest.approx(0.8)
+    rates = {row["labeler_id"]: row["loo_rate"] for row in run.report["labelers"]}
+    assert [rates[user.id] for user in box_labelers] == pytest.approx([6 / 7, 2 / 3, 6 / 7])
     multi = ProjectFactory(created_by=staff, label_kind="multi_classes", classes=["a", "b", "c"])
     label(multi, [[["a"], ["a", "b"], ["a"]], [["c"], ["c"], []], [["b"], ["b"], ["b"]]])
     run = AgreementRun.objects.create(project=multi, schema_version=multi.schema_version)
