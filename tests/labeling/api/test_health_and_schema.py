@@ -27,14 +27,25 @@ def test_openapi_schema_lists_the_public_resources(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    for path in [
-        "/api/projects/",
-        "/api/projects/{project_id}/",
-        "/api/projects/{project_id}/members/",
-        "/api/users/",
-        "/api/jobs/{job_id}/",
-    ]:
-        assert path in paths
+    # The REST contract of PRODUCT.md: these verbs on these paths must stay.
+    contract = [
+        ("post", "/api/projects/"),
+        ("get", "/api/projects/{project_id}/"),
+        ("post", "/api/projects/{project_id}/members/"),
+        ("post", "/api/users/"),
+        ("post", "/api/projects/{project_id}/items/"),
+        ("post", "/api/projects/{project_id}/annotations/import/"),
+        ("get", "/api/projects/{project_id}/next/"),
+        ("post", "/api/items/{item_id}/annotations/"),
+        ("post", "/api/projects/{project_id}/agreement-runs/"),
+        ("get", "/api/agreement-runs/{run_id}/"),
+        ("get", "/api/projects/{project_id}/disagreements/"),
+        ("post", "/api/projects/{project_id}/schema-changes/"),
+        ("get", "/api/projects/{project_id}/export/"),
+        ("get", "/api/jobs/{job_id}/"),
+    ]
+    missing = [(verb, path) for verb, path in contract if verb not in paths.get(path, {})]
+    assert missing == []
 
 
 @pytest.mark.django_db
