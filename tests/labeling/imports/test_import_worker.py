@@ -58,7 +58,7 @@ def test_a_worker_imports_large_records_and_a_zip_of_images(staff, settings, cel
 def test_progress_of_a_one_transaction_import_is_visible_at_once(staff):
     from django.db import transaction
 
-    from labeling.services.items import _progress_from_another_connection
+    from labeling.services.items.run import _progress_from_another_connection
 
     job = Job.objects.create(kind="import_items", status="running", created_by=staff)
     with transaction.atomic():

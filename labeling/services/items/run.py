@@ -1,0 +1,315 @@
+"""The import job: record files streamed from storage, media files decoded in growing batches."""
+
+import csv
+import hashlib
+import io
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+
+from labeling.errors import Invalid
+from labeling.imports.archive import media_entries, open_archive, sidecar
+from labeling.imports.media import RejectedMedia, process_media, sanitize_filename
+from labeling.imports.records import (
+    UnparseableFile,
+)
+from labeling.models import DataType, Item, Job, JobStatus, Project
+from labeling.services.items.records import (
+    MAX_LISTED,
+    MAX_REJECTED,
+    SIDECAR_KEYS,
+    ImportRefused,
+    RecordFile,
+    items_import_records,
+)
+from labeling.services.items.start import import_files_remove
+from labeling.services.jobs import ProgressFn
+
+logger = logging.getLogger(__name__)
+
+
+class _Throttled:
+    """Calls ``progress`` with a percentage at most twice a second."""
+
+    def __init__(self, progress: ProgressFn, low: int = 0, high: int = 95):
+        self.progress, self.low, self.high = progress, low, high
+        self.last = 0.0
+
+    def __call__(self, done: float, total: float, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last > 0.5:
+            self.last = now
+            share = done / total if total else 1
+            self.progress(int(self.low + (self.high - self.low) * min(1.0, share)))
+
+
+class _CountingReader(io.RawIOBase):
+    def __init__(self, raw, on_read: Callable[[int], None]):
+        self.raw, self.on_read, self.done = raw, on_read, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        n = len(data)
+        buffer[:n] = data
+        self.done += n
+        self.on_read(self.done)
+        return n
+
+
+def _progress_from_another_connection(job_id: int) -> ProgressFn:
+    """Progress of a one-transaction import, written where pollers can see it at once.
+
+    The import's own connection is inside its transaction (and often inside a ``COPY``), so
+    each update runs in a short-lived thread with a connection of its own. PostgreSQL only:
+    SQLite allows one writer at a time, and there the job ends with its progress at 100.
+    """
+    if connection.vendor != "postgresql":
+        return lambda percent: None
+
+    def update(percent: int) -> None:
+        def run() -> None:
+            try:
+                Job.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(progress=percent)
+            except DatabaseError:
+                logger.warning("job %s: progress not recorded", job_id, exc_info=True)
+            finally:
+                connections.close_all()  # this thread's connection only
+
+        thread = threading.Thread(target=run, name=f"job-{job_id}-progress", daemon=True)
+        thread.start()
+        thread.join(timeout=5)
+
+    return update
+
+
+def _run_records(job: Job, progress: ProgressFn) -> dict:
+    project = job.project
+    entries = job.params["files"]
+    total = sum(e.get("size") or 0 for e in entries) or 1
+    throttled = _Throttled(_progress_from_another_connection(job.id))
+    offsets: dict[int, int] = {}
+
+    def wrap_for(file: RecordFile):
+        offset = offsets.get(id(file), 0)
+
+        def wrap(stream):
+            counting = _CountingReader(stream, lambda done: throttled(offset + done, total))
+            return io.BufferedReader(counting, buffer_size=1 << 20)
+
+        return wrap
+
+    handles = [default_storage.open(e["path"], "rb") for e in entries]
+    try:
+        files, before = [], 0
+        for entry, handle in zip(entries, handles, strict=True):
+            file = RecordFile(entry["filename"], entry["kind"], handle, entry.get("size") or 0)
+            offsets[id(file)] = before
+            before += file.size
+            files.append(file)
+        try:
+            return items_import_records(
+                project=project,
+                files=files,
+                metadata_columns=frozenset(job.params.get("metadata_columns") or ()),
+                progress=wrap_for,
+            )
+        except Invalid as exc:
+            listed = "; ".join((exc.fields.get("rows") or exc.fields.get("file") or [])[:50])
+            raise ImportRefused(f"{exc.message} {listed}".strip()) from exc
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def _sidecar_rows(content: bytes | None) -> dict[str, dict]:
+    """A metadata CSV keyed by file name (column file, filename or file_name) → {name: {col: value}}."""
+    if not content:
+        return {}
+    reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig", errors="replace")))
+    key = next((k for k in (reader.fieldnames or []) if k in SIDECAR_KEYS), None)
+    if key is None:
+        return {}
+    return {
+        (row.get(key) or "").rsplit("/", 1)[-1]: {k: v for k, v in row.items() if k and k != key and v}
+        for row in reader
+    }
+
+
+def _note_rejected(result: dict, name: str, reason: str) -> None:
+    result["rejected_count"] += 1
+    if len(result["rejected"]) < MAX_REJECTED:
+        result["rejected"].append({"file": sanitize_filename(name), "reason": reason})
+
+
+@dataclass
+class _Pending:
+    name: str
+    external_id: str
+    digest: str
+    content: bytes
+    processed: object
+    metadata: dict
+
+
+class _MediaBatch:
+    """Accepted media wait here and are written in batches: one query finds the ids already in
+    the project, files are stored only for new items, one INSERT per batch in its own
+    transaction (a worker killed mid-job leaves whole batches; its redelivery skips them).
+    A batch is written at 32 MB, a quarter of a second, or a number of files that starts at 10
+    and doubles up to 100, so the first items appear at once and the rest as the job goes."""
+
+    MAX_ITEMS = 100
+    MAX_BYTES = 32 * 1024**2
+    MAX_SECONDS = 0.25
+
+    def __init__(self, project: Project, result: dict):
+        self.project, self.result = project, result
+        self.pending: list[_Pending] = []
+        self.bytes = 0
+        self.started = 0.0
+        self.limit = 10
+
+    def add(self, name: str, content: bytes, metadata: dict) -> None:
+        try:
+            processed = process_media(content)
+        except RejectedMedia as exc:
+            _note_rejected(self.result, name, str(exc))
+            return
+        if processed.kind != self.project.data_type:
+            _note_rejected(self.result, name, f"{processed.kind} file in a {self.project.data_type} project")
+            return
+        digest = hashlib.sha256(content).hexdigest()
+        external_id = str(metadata.pop("external_id", "") or digest)[:255]
+        if not self.pending:
+            self.started = time.monotonic()
+        self.pending.append(_Pending(name, external_id, digest, content, processed, metadata))
+        self.bytes += len(content)
+        if (
+            len(self.pending) >= self.limit
+            or self.bytes >= self.MAX_BYTES
+            or time.monotonic() - self.started >= self.MAX_SECONDS
+        ):
+            self.flush()
+
+    def _skip(self, external_id: str) -> None:
+        self.result["skipped_existing"] += 1
+        if len(self.result["skipped_existing_ids"]) < MAX_LISTED:
+            self.result["skipped_existing_ids"].append(external_id)
+
+    def _item(self, entry: _Pending) -> Item:
+        item = Item(
+            project=self.project,
+            kind=self.project.data_type,
+            external_id=entry.external_id,
+            content_hash=entry.digest,
+            original_filename=sanitize_filename(entry.name),
+            metadata=entry.metadata,
+            quality=entry.processed.quality,
+            target=self.project.overlap,
+        )
+        stem = uuid.uuid4().hex  # stored under a server-made name, never the uploaded one
+        item.media.save(f"{stem}{entry.processed.suffix}", ContentFile(entry.content), save=False)
+        if entry.processed.thumbnail:
+            item.thumbnail.save(f"{stem}.jpg", ContentFile(entry.processed.thumbnail), save=False)
+        if entry.processed.waveform:
+            item.waveform.save(f"{stem}.json", ContentFile(entry.processed.waveform), save=False)
+        return item
+
+    @staticmethod
+    def _delete_files(item: Item) -> None:
+        for stored in (item.media, item.thumbnail, item.waveform):
+            if stored:
+                stored.delete(save=False)
+
+    def flush(self) -> None:
+        pending, self.pending, self.bytes = self.pending, [], 0
+        self.limit = min(self.MAX_ITEMS, self.limit * 2)
+        if not pending:
+            return
+        existing = set(
+            Item.objects.filter(
+                project=self.project, external_id__in={p.external_id for p in pending}
+            ).values_list("external_id", flat=True)
+        )
+        items = []
+        for entry in pending:
+            if entry.external_id in existing:
+                self._skip(entry.external_id)
+            else:
+                existing.add(entry.external_id)  # the same file twice in one upload
+                items.append(self._item(entry))
+        try:
+            with transaction.atomic():
+                Item.objects.bulk_create(items)
+            self.result["created"] += len(items)
+        except IntegrityError:  # a concurrent import took some of these ids: one by one
+            for item in items:
+                try:
+                    with transaction.atomic():
+                        item.save()
+                    self.result["created"] += 1
+                except IntegrityError:
+                    self._delete_files(item)
+                    self._skip(item.external_id)
+
+
+def _run_media(job: Job, progress: ProgressFn) -> dict:
+    project = job.project
+    entries = job.params["files"]
+    result = {
+        "created": 0,
+        "skipped_existing": 0,
+        "skipped_existing_ids": [],
+        "rejected": [],
+        "rejected_count": 0,
+        "files": len(entries),
+    }
+    shared_metadata: dict[str, dict] = {}
+    for entry in entries:
+        if entry.get("kind") == "sidecar":
+            with default_storage.open(entry["path"], "rb") as handle:
+                shared_metadata.update(_sidecar_rows(handle.read()))
+    media = [e for e in entries if e.get("kind") != "sidecar"]
+    batch = _MediaBatch(project, result)
+    throttled = _Throttled(progress)
+    for index, entry in enumerate(media):
+        with default_storage.open(entry["path"], "rb") as handle:
+            if entry.get("kind") == "zip" or handle.read(4) == b"PK\x03\x04":
+                handle.seek(0)
+                try:
+                    archive = open_archive(handle)
+                except UnparseableFile as exc:
+                    _note_rejected(result, entry["filename"], str(exc))
+                    continue
+                metadata = {**shared_metadata, **_sidecar_rows(sidecar(archive))}
+                names = archive.namelist()
+                for done, (name, content) in enumerate(media_entries(archive), start=1):
+                    batch.add(name, content, dict(metadata.get(name.rsplit("/", 1)[-1], {})))
+                    throttled(index + done / max(1, len(names)), len(media))
+            else:
+                handle.seek(0)
+                batch.add(entry["filename"], handle.read(), dict(shared_metadata.get(entry["filename"], {})))
+        throttled(index + 1, len(media), force=True)
+    batch.flush()
+    return result
+
+
+def items_import_run(job: Job, progress: ProgressFn) -> dict:
+    """The import job: record files (all or nothing) or media files and zips (each file its own
+    unit). The per-job folder of uploads is removed when the job ends, whatever happened."""
+    try:
+        if job.project.data_type == DataType.RECORD:
+            return _run_records(job, progress)
+        return _run_media(job, progress)
+    finally:
+        import_files_remove(job.params.get("folder") or "", job.params["files"])
