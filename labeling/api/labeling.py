@@ -12,7 +12,8 @@ from labeling.errors import NotFound
 from labeling.models import Assignment, Project, SkipReason
 from labeling.selectors.projects import project_get_for_member
 from labeling.selectors.workspace import assignment_payload, labeler_progress
-from labeling.services.assignments import annotation_submit, assignment_reserve_next
+from labeling.services.assignments import assignment_reserve_next
+from labeling.services.submissions import annotation_submit
 
 
 class NextItemOut(serializers.Serializer):

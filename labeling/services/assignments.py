@@ -1,4 +1,4 @@
-"""The assignment engine: reserve the next item for a labeler, take answers, reclaim leases.
+"""The assignment engine: reserve the next item for a labeler and reclaim leases (answers: submissions).
 
 All locking lives here. Invariants, also enforced by the database:
 - an item never has more than ``target`` (k) slots taken (CHECK item_slots_within_target);
@@ -10,24 +10,18 @@ for each other and never get the same last slot. On SQLite writes are serialized
 
 import time
 from datetime import datetime
-from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from labeling.answers import answer_validate
-from labeling.errors import Conflict, Invalid, NotFound
 from labeling.models import (
-    Annotation,
     Assignment,
     AssignmentStatus,
     Item,
-    LabelSchemaVersion,
     Project,
-    SkipReason,
 )
 from labeling.selection import gold_is_due, lease_expiry, lease_is_live
 
@@ -253,228 +247,6 @@ def leases_reclaim(*, project: Project | None = None, now: datetime | None = Non
         for n, item_ids in by_count.items():
             Item.objects.filter(pk__in=item_ids).update(slots_taken=F("slots_taken") - n)
         return len(rows)
-
-
-@lru_cache(maxsize=4096)
-def _published_version(version_id: int) -> tuple[int, frozenset[str]]:
-    """(number, class names) of a published version. Cached per process: published
-    versions never change, so the cache can't go stale."""
-    version = LabelSchemaVersion.objects.filter(pk=version_id, published_at__isnull=False).get()
-    return version.number, frozenset(version.classes.values_list("name", flat=True))
-
-
-def _current_version_id() -> Subquery:
-    return Subquery(
-        LabelSchemaVersion.objects.filter(project=OuterRef("project"), published_at__isnull=False)
-        .order_by("-number")
-        .values("id")[:1]
-    )
-
-
-def _retake_slot(assignment: Assignment) -> None:
-    """An expired reservation answered late: take a slot again if one is still free."""
-    if assignment.item_is_gold:
-        return
-    taken = Item.objects.filter(pk=assignment.item_id, slots_taken__lt=F("target")).update(
-        slots_taken=F("slots_taken") + 1
-    )
-    if not taken:
-        raise Conflict(
-            "Your reservation expired and this item already has all its answers; take the next one."
-        )
-
-
-# The caller's assignment on the item, locked, with what the answer needs. Written as SQL: the
-# ORM's five-way join cost more to plan than to run on the hot path.
-_LOCK_SQL = """
-SELECT a.id, a.project_id, a.item_id, a.status, a.lease_expires_at, a.created_at, a.updated_at, i.is_gold,
-       (SELECT v.id FROM labeling_labelschemaversion v
-        WHERE v.project_id = a.project_id AND v.published_at IS NOT NULL ORDER BY v.number DESC LIMIT 1)
-FROM labeling_assignment a JOIN labeling_item i ON i.id = a.item_id
-WHERE a.item_id = %(item)s AND a.labeler_id = %(labeler)s
-  AND EXISTS (
-      SELECT 1 FROM labeling_projectmembership m WHERE m.project_id = a.project_id AND m.user_id = %(labeler)s
-  )
-FOR UPDATE OF a
-"""
-
-
-def _lock_assignment(*, item_id: int, labeler) -> Assignment | None:
-    if connection.vendor != "postgresql":  # SQLite (make run): same rows through the ORM
-        return (
-            Assignment.objects.select_for_update(of=("self",))
-            .select_related("project")
-            .filter(item_id=item_id, labeler=labeler, project__memberships__user=labeler)
-            .annotate(version_id=_current_version_id(), item_is_gold=F("item__is_gold"))
-            .first()
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL, {"item": item_id, "labeler": labeler.id})
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    assignment_id, project_id, item, status, lease, created, updated, is_gold, version_id = row
-    assignment = Assignment(
-        id=assignment_id,
-        project_id=project_id,
-        item_id=item,
-        labeler=labeler,
-        status=status,
-        lease_expires_at=lease,
-        created_at=created,
-        updated_at=updated,
-    )
-    assignment.item_is_gold = is_gold
-    assignment.version_id = version_id
-    assignment.project = Project.objects.get(pk=project_id)
-    return assignment
-
-
-# A first answer on PostgreSQL: the annotation and the assignment's new status in one statement.
-_FIRST_ANSWER_SQL = """
-WITH made AS (
-    INSERT INTO labeling_annotation (
-        assignment_id, item_id, labeler_id, schema_version_id, value, skip_reason, comment,
-        time_spent_ms, is_current, supersedes_id, idempotency_key, source, created_at
-    )
-    VALUES (
-        %(assignment)s, %(item)s, %(labeler)s, %(version)s, %(value)s::jsonb, %(skip)s, %(comment)s,
-        %(ms)s, true, NULL, %(key)s, 'labeler', %(now)s
-    )
-    RETURNING id
-), moved AS (
-    UPDATE labeling_assignment SET status = %(status)s, lease_expires_at = NULL, updated_at = %(now)s
-    WHERE id = %(assignment)s
-)
-SELECT id FROM made
-"""
-
-
-def _first_answer_sql(assignment, labeler, version, status, now, **fields) -> Annotation:
-    import json
-
-    value = fields["value"]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _FIRST_ANSWER_SQL,
-            {
-                "assignment": assignment.id,
-                "item": assignment.item_id,
-                "labeler": labeler.id,
-                "version": version.id,
-                "value": None if value is None else json.dumps(value),
-                "skip": fields["skip_reason"],
-                "comment": fields["comment"],
-                "ms": fields["time_spent_ms"],
-                "key": fields["idempotency_key"],
-                "status": status,
-                "now": now,
-            },
-        )
-        annotation_id = cursor.fetchone()[0]
-    assignment.status, assignment.lease_expires_at, assignment.updated_at = status, None, now
-    return Annotation(
-        id=annotation_id,
-        assignment=assignment,
-        item_id=assignment.item_id,
-        labeler=labeler,
-        schema_version=version,
-        value=value,
-        skip_reason=fields["skip_reason"],
-        comment=fields["comment"],
-        time_spent_ms=fields["time_spent_ms"],
-        is_current=True,
-        idempotency_key=fields["idempotency_key"],
-        source="labeler",
-        created_at=now,
-    )
-
-
-def annotation_submit(
-    *,
-    item_id: int,
-    labeler: AbstractBaseUser,
-    value=None,
-    skip_reason: str = "",
-    comment: str = "",
-    time_spent_ms: int = 0,
-    idempotency_key: str = "",
-) -> tuple[Annotation, bool]:
-    """Store the labeler's answer for their assignment on the item.
-
-    Returns ``(annotation, created)``. A retry with the same ``idempotency_key``, or a
-    repeat of the current answer (a double click), returns the existing annotation.
-    A different answer supersedes the current one and keeps it as history.
-    """
-    if skip_reason and skip_reason not in SkipReason.values:
-        raise Invalid(
-            "Unknown skip reason.", fields={"skip_reason": [f"One of: {', '.join(SkipReason.values)}."]}
-        )
-    now = timezone.now()
-    with transaction.atomic():
-        if idempotency_key:
-            replay = Annotation.objects.filter(labeler=labeler, idempotency_key=idempotency_key).first()
-            if replay is not None:
-                if replay.item_id != item_id:
-                    raise Conflict("This Idempotency-Key was already used for another item.")
-                return replay, False
-        assignment = _lock_assignment(item_id=item_id, labeler=labeler)
-        if assignment is None:
-            raise NotFound("You have no assignment for this item.")
-        version_number, class_names = _published_version(assignment.version_id)
-        if skip_reason:
-            value = None
-        else:
-            value = answer_validate(
-                label_kind=assignment.project.label_kind, class_names=class_names, value=value
-            )
-
-        current = None
-        if assignment.status in (AssignmentStatus.SUBMITTED, AssignmentStatus.SKIPPED):
-            current = Annotation.objects.filter(assignment=assignment, is_current=True).first()
-        if current is not None and current.value == value and current.skip_reason == skip_reason:
-            return current, False
-        if assignment.status == AssignmentStatus.EXPIRED:
-            _retake_slot(assignment)
-        status = AssignmentStatus.SKIPPED if skip_reason else AssignmentStatus.SUBMITTED
-        version = LabelSchemaVersion(
-            id=assignment.version_id, number=version_number, project_id=assignment.project_id
-        )
-        if current is None and connection.vendor == "postgresql":
-            return _first_answer_sql(
-                assignment,
-                labeler,
-                version,
-                status,
-                now,
-                value=value,
-                skip_reason=skip_reason,
-                comment=comment,
-                time_spent_ms=time_spent_ms,
-                idempotency_key=idempotency_key,
-            ), True
-        if current is not None:
-            current.is_current = False
-            current.save(update_fields=["is_current"])
-        annotation = Annotation.objects.create(
-            assignment=assignment,
-            item_id=item_id,
-            labeler=labeler,
-            schema_version=LabelSchemaVersion(
-                id=assignment.version_id, number=version_number, project_id=assignment.project_id
-            ),
-            value=value,
-            skip_reason=skip_reason,
-            comment=comment,
-            time_spent_ms=time_spent_ms,
-            supersedes=current,
-            idempotency_key=idempotency_key,
-        )
-        assignment.status = AssignmentStatus.SKIPPED if skip_reason else AssignmentStatus.SUBMITTED
-        assignment.lease_expires_at = None
-        assignment.updated_at = now
-        assignment.save(update_fields=["status", "lease_expires_at", "updated_at"])
-        return annotation, True
 
 
 def assignment_release(*, assignment: Assignment) -> None:

@@ -152,7 +152,8 @@ def _simulate(project: Project, answer) -> None:
     import random
 
     from labeling.models import Annotation
-    from labeling.services.assignments import annotation_submit, assignment_reserve_next
+    from labeling.services.assignments import assignment_reserve_next
+    from labeling.services.submissions import annotation_submit
 
     if Annotation.objects.filter(item__project=project).exists():
         return

@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 
 from labeling.demo.images import phone_surface_with_box
 from labeling.models import Annotation, Assignment, Item, LabelClass, LabelSchemaVersion, Role
-from labeling.services.assignments import annotation_submit, assignment_reserve_next, leases_reclaim
+from labeling.services.assignments import assignment_reserve_next, leases_reclaim
+from labeling.services.submissions import annotation_submit
 from tests.browser.conftest import SCREENSHOTS, login
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 

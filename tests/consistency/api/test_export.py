@@ -117,7 +117,8 @@ def test_csv_escapes_formulas_and_jsonl_keeps_exact_text(staff):
 
 
 def test_include_answers_and_label_studio_format(binary_project, staff):
-    from labeling.services.assignments import annotation_submit, assignment_reserve_next
+    from labeling.services.assignments import assignment_reserve_next
+    from labeling.services.submissions import annotation_submit
 
     labeler = MembershipFactory(project=binary_project, role=Role.LABELER).user
     assignment = assignment_reserve_next(project=binary_project, labeler=labeler)

@@ -4,7 +4,8 @@ from consistency.models import AgreementRun, ItemResult, RunStatus
 from consistency.services.agreement_runs import agreement_run_compute, agreement_run_request
 from labeling.errors import Conflict
 from labeling.models import Role
-from labeling.services.assignments import annotation_submit, assignment_reserve_next
+from labeling.services.assignments import assignment_reserve_next
+from labeling.services.submissions import annotation_submit
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,8 @@
 import pytest
 
 from labeling.models import Item, Role
-from labeling.services.assignments import annotation_submit, assignment_reserve_next
+from labeling.services.assignments import assignment_reserve_next
+from labeling.services.submissions import annotation_submit
 from tests.factories import ItemFactory, MembershipFactory
 from tests.helpers import client_for
 

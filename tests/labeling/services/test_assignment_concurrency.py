@@ -10,7 +10,8 @@ from django.db.models import Count
 
 from labeling.errors import Conflict
 from labeling.models import Annotation, Assignment, Item, Role
-from labeling.services.assignments import annotation_submit, assignment_reserve_next
+from labeling.services.assignments import assignment_reserve_next
+from labeling.services.submissions import annotation_submit
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,8 @@ from django.utils import timezone
 from labeling.errors import Conflict, Invalid, NotFound
 from labeling.models import Annotation, Assignment, AssignmentStatus, Item, Role
 from labeling.selection import PoolItem, pick_from_pool
-from labeling.services.assignments import annotation_submit, assignment_reserve_next, leases_reclaim
+from labeling.services.assignments import assignment_reserve_next, leases_reclaim
+from labeling.services.submissions import annotation_submit
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
