@@ -17,13 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from labeling.imports.record_stats import RecordStats
 from labeling.imports.records import (
     ID_COLUMNS,
     MAX_FIELD_CHARS,
     MAX_ID_CHARS,
     ParseReport,
     QuoteCounter,
-    RecordStats,
     UnparseableFile,
     content_id,
     header_check,

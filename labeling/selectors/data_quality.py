@@ -10,7 +10,7 @@ import math
 import numpy as np
 from django.db.models import F
 
-from labeling.imports.records import RecordStats
+from labeling.imports.record_stats import RecordStats
 from labeling.models import DataType, Item, Project
 
 METRICS = {

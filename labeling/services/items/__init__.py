@@ -21,7 +21,8 @@ The rules (also in the API docs):
   timeout creates no duplicates; ids repeated inside one import are reported too.
 """
 
-from labeling.imports.records import RecordStats, record_kind
+from labeling.imports.record_stats import RecordStats
+from labeling.imports.records import record_kind
 from labeling.services.items.records import (
     ImportRefused,
     RecordFile,

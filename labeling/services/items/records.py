@@ -7,10 +7,10 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from labeling.errors import Invalid
+from labeling.imports.record_stats import RecordStats
 from labeling.imports.records import (
     ParsedRow,
     ParseReport,
-    RecordStats,
     UnparseableFile,
     load_json_list,
     parse_csv,

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from labeling.imports.record_stats import RecordStats
 from labeling.imports.records import (
     ParseReport,
-    RecordStats,
     UnparseableFile,
     content_id,
     parse_csv,
