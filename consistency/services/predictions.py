@@ -8,7 +8,7 @@ import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from consistency.metrics.hlp import gap_to_hlp
+from consistency.metrics.gap import gap_to_hlp
 from consistency.metrics.hlp_shapes import box_scores, score_rates, transcript_scores
 from consistency.models import AgreementRun, ItemResult, Prediction
 from consistency.selectors.annotations import item_slices

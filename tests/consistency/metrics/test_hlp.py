@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from consistency.metrics.gap import gap_to_hlp
 from consistency.metrics.hlp import (
-    gap_to_hlp,
     human_level_performance,
     leave_one_out,
     two_random_labelers_agree,

@@ -1,0 +1,72 @@
+"""The course's "gap to HLP" table: where a model is furthest below people, weighted by how much
+data each slice has, so the team knows which slice to work on next."""
+
+import numpy as np
+import pandas as pd
+
+from consistency.metrics.hlp import _NONE, _slice_frame, human_level_performance
+
+
+def gap_to_hlp(
+    predictions: pd.Series,
+    reference: pd.Series,
+    slices: pd.Series | pd.DataFrame,
+    *,
+    hlp: pd.Series | None = None,
+    frame: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The course's "gap to HLP" prioritization table.
+
+    Parameters
+    ----------
+    predictions : Series item → model prediction.
+    reference : Series item → consensus or gold answer (None/NaN: not scored).
+    slices : Series item → slice value, or an item-indexed metadata frame (one column per field).
+    hlp : HLP per slice — a Series indexed by slice value (one field) or by (field, slice),
+        e.g. ``human_level_performance(...).per_slice["hlp"]``; or pass ``frame`` (the
+        answers) and it is computed (leave-one-out agreement per slice).
+
+    Returns
+    -------
+    DataFrame, one row per (field, slice) sorted by potential, descending: field, slice,
+    n_items, model_accuracy, hlp, gap (hlp − model accuracy; negative when the model beats
+    people), share (the slice's share of the scored items in its field, the "% of data"),
+    potential (gap × share: what overall accuracy gains if the slice reaches HLP). Scored
+    items are those with both a prediction and a reference.
+    """
+    if not isinstance(predictions, pd.Series) or not isinstance(reference, pd.Series):
+        raise ValueError("predictions and reference must be Series indexed by item")
+    slice_frame = _slice_frame(slices)
+    if hlp is None:
+        if frame is None:
+            raise ValueError("give hlp per slice, or the answers frame to compute it from")
+        hlp = human_level_performance(frame, slices=slice_frame, n_boot=0).per_slice["hlp"]
+    scored = pd.DataFrame({"prediction": predictions, "reference": reference}).dropna()
+    if scored.empty:
+        raise ValueError("no item has both a prediction and a reference answer")
+    correct = (
+        scored["prediction"].to_numpy(dtype=object) == scored["reference"].to_numpy(dtype=object)
+    ).astype(float)
+    if not isinstance(hlp.index, pd.MultiIndex):
+        if slice_frame.shape[1] != 1:
+            raise ValueError("with several slice fields, index hlp by (field, slice)")
+        hlp = pd.Series(
+            hlp.to_numpy(), index=pd.MultiIndex.from_product([[slice_frame.columns[0]], hlp.index])
+        )
+    parts = []
+    for field in slice_frame.columns:
+        tag = slice_frame[field].astype(object).where(slice_frame[field].notna(), _NONE)
+        table = pd.DataFrame(
+            {"slice": tag.reindex(scored.index).fillna(_NONE).to_numpy(), "correct": correct}
+        )
+        part = table.groupby("slice")["correct"].agg(n_items="size", model_accuracy="mean").reset_index()
+        part.insert(0, "field", field)
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True)
+    table["hlp"] = hlp.reindex(pd.MultiIndex.from_frame(table[["field", "slice"]])).to_numpy(dtype=np.float64)
+    table["gap"] = table["hlp"] - table["model_accuracy"]
+    table["share"] = table["n_items"] / table.groupby("field")["n_items"].transform("sum")
+    table["potential"] = table["gap"] * table["share"]
+    return table.sort_values(
+        ["potential", "field", "slice"], ascending=[False, True, True], na_position="last"
+    ).reset_index(drop=True)
