@@ -176,7 +176,8 @@ def review_item(request, project_id: int, item_id: int):
 def definitions_page(request, project_id: int):
     """Label definitions: classes and instructions, suggested changes, what-if previews, history."""
     from consistency.api.schema_changes import schema_history
-    from consistency.services.schema_changes import schema_change_apply, schema_suggestions
+    from consistency.selectors.schema_suggestions import schema_suggestions
+    from consistency.services.schema_changes import schema_change_apply
 
     project, role = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     preview = None

@@ -6,7 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consistency.models import SchemaChange
-from consistency.services.schema_changes import OPS, schema_change_apply, schema_suggestions
+from consistency.selectors.schema_suggestions import schema_suggestions
+from consistency.services.schema_changes import OPS, schema_change_apply
 from labeling.errors import Invalid
 from labeling.models import AuditEvent, Role
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member

@@ -16,11 +16,11 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from consistency.metrics.categorical import class_confusion
-from consistency.metrics.counts import merge_counts, value_counts
+from consistency.metrics.counts import value_counts
 from consistency.models import ItemResult, RunTrigger, SchemaChange
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.runs import run_latest
+from consistency.selectors.schema import class_names, schema_version_current
 from consistency.services.measure.common import report_alpha, report_alpha_interval
 from labeling.errors import Conflict, Invalid
 from labeling.models import Item, LabelClass, LabelKind, LabelSchemaVersion, Project
@@ -43,19 +43,6 @@ class Plan:
     transcript_rules: list | None = None
     requeue: dict = field(default_factory=dict)  # item id → extra answers wanted
     summary: str = ""
-
-
-def _current(project: Project) -> LabelSchemaVersion:
-    return (
-        LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
-        .prefetch_related("classes")
-        .order_by("-number")
-        .first()
-    )
-
-
-def _names(version) -> list[str]:
-    return [c.name for c in version.classes.all()]
 
 
 def _class_rows(version) -> list[dict]:
@@ -110,8 +97,8 @@ def schema_change_plan(*, project: Project, op: str, params: dict) -> Plan:
     """Validate a change against the current version and describe it (nothing is written)."""
     if op not in OPS:
         raise Invalid(f"Unknown op {op!r}.", fields={"op": [f"One of: {', '.join(OPS)}."]})
-    version = _current(project)
-    names = _names(version)
+    version = schema_version_current(project)
+    names = class_names(version)
     classes = _class_rows(version)
     categorical = project.label_kind != LabelKind.TRANSCRIPTION
     if op in ("merge", "add_class", "rename", "split") and not categorical:
@@ -231,7 +218,7 @@ def _clean(number):
 
 def schema_change_preview(*, project: Project, plan: Plan) -> dict:
     """Agreement before and after on the same existing answers; items re-queued."""
-    version = _current(project)
+    version = schema_version_current(project)
     frame = annotations_frame(project=project, schema_version=version)
     if project.label_kind == LabelKind.TRANSCRIPTION:
         from consistency.metrics.transcripts import compile_rules, normalize, transcript_agreement
@@ -259,7 +246,7 @@ def schema_change_preview(*, project: Project, plan: Plan) -> dict:
         ]
         extra = {"changed_answers": len(changed), "examples": changed[:10]}
     else:
-        old = _names(version)
+        old = class_names(version)
         new = [c["name"] for c in plan.classes]
         before = _categorical_agreement(frame, old)
         mapped = frame.copy()
@@ -350,7 +337,7 @@ def schema_change_apply(
             actor=actor,
             action=f"schema.{op}",
             target=f"v{current.number} → v{version.number}",
-            before={"classes": _names(current)},
+            before={"classes": class_names(current)},
             after={"classes": [c["name"] for c in plan.classes], "note": note},
         )
         try:
@@ -363,55 +350,3 @@ def schema_change_apply(
         except Conflict:
             run_id = None  # a run is in flight; the next one measures the new version
     return {"dry_run": False, "schema_version": version.number, "agreement_run": run_id, **preview}
-
-
-def merged_name(a: str, b: str) -> str:
-    """A name for two merged classes: their shared last words ("deep scratch" + "shallow
-    scratch" → "scratch"), else "a or b"."""
-    wa, wb = a.split(), b.split()
-    shared = []
-    while wa and wb and wa[-1] == wb[-1]:
-        shared.insert(0, wa.pop())
-        wb.pop()
-    return " ".join(shared) if shared else f"{a} or {b}"
-
-
-def schema_suggestions(*, project: Project, limit: int = 5) -> dict:
-    """Merge candidates (class pairs whose merge raises alpha most) and borderline candidates."""
-    version = _current(project)
-    if project.label_kind == LabelKind.TRANSCRIPTION:
-        return {"merges": [], "split_items": 0}
-    names = _names(version)
-    frame = annotations_frame(project=project, schema_version=version)
-    answered = frame[~frame["skipped"] & ~frame["needs_relabel"] & frame["value"].isin(names)]
-    merges = []
-    if not answered.empty:
-        _, counts = value_counts(answered, names, min_labelers=1)
-        try:
-            base = report_alpha(counts)
-        except ValueError:
-            base = None
-        pairs = class_confusion(counts).to_numpy()
-        if base is not None:
-            for i in range(len(names)):
-                for j in range(i + 1, len(names)):
-                    if pairs[i, j] == 0:
-                        continue
-                    try:
-                        merged = report_alpha(merge_counts(counts, [[i, j]]))
-                    except ValueError:
-                        continue
-                    merges.append(
-                        {
-                            "classes": [names[i], names[j]],
-                            "into": merged_name(names[i], names[j]),
-                            "confusions": int(pairs[i, j]),
-                            "alpha_before": round(base, 4),
-                            "alpha_after": round(merged, 4),
-                            "gain": round(merged - base, 4),
-                        }
-                    )
-    merges.sort(key=lambda m: -m["gain"])
-    run = run_latest(project=project)
-    split = ItemResult.objects.filter(run=run, is_tie=True).count() if run else 0
-    return {"merges": merges[:limit], "split_items": split}
