@@ -6,7 +6,7 @@ from labeling.api.jobs import JobDetailApi, ProjectStatsRefreshApi
 from labeling.api.labeling import AnnotationSubmitApi, LabelerProgressApi, NextItemApi
 from labeling.api.pool import ItemGoldApi, ItemsOverlapApi
 from labeling.api.projects import ProjectDetailApi, ProjectListCreateApi, ProjectMembersApi
-from labeling.api.users import UserCreateApi
+from labeling.api.users import MeApi, MeTokenApi, UserCreateApi
 
 urlpatterns = [
     path("projects/", ProjectListCreateApi.as_view(), name="api-projects"),
@@ -27,5 +27,7 @@ urlpatterns = [
     path("projects/<int:project_id>/items/overlap/", ItemsOverlapApi.as_view(), name="api-items-overlap"),
     path("projects/<int:project_id>/items/<int:item_id>/gold/", ItemGoldApi.as_view(), name="api-item-gold"),
     path("users/", UserCreateApi.as_view(), name="api-users"),
+    path("me/", MeApi.as_view(), name="api-me"),
+    path("me/token/", MeTokenApi.as_view(), name="api-me-token"),
     path("jobs/<int:job_id>/", JobDetailApi.as_view(), name="api-job"),
 ]
