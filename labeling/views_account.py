@@ -13,7 +13,9 @@ from labeling.services.tokens import api_token_created, api_token_revoke, api_to
 @login_required
 def account(request):
     memberships = (
-        ProjectMembership.objects.filter(user=request.user).select_related("project").order_by("project__name")
+        ProjectMembership.objects.filter(user=request.user)
+        .select_related("project")
+        .order_by("project__name")
     )
     context = {
         "memberships": memberships,
