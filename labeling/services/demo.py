@@ -235,6 +235,38 @@ def _predictions(
     Prediction.objects.bulk_create(rows)
 
 
+def _speech_predictions(project: Project, weak_noise: str = "car") -> None:
+    """A simulated speech recognizer in shadow mode: it drops or garbles a word now and then,
+    much more often in car noise (the course's example of the slice to work on next)."""
+    import random
+
+    from consistency.models import Prediction
+
+    if Prediction.objects.filter(project=project).exists():
+        return
+    rng = random.Random(project.id)
+    rows = []
+    for item in project.items.only("id", "metadata"):
+        words = item.metadata.get("_transcript", "").replace(",", "").split()
+        error_rate = 0.6 if item.metadata.get("noise") == weak_noise else 0.1
+        heard = []
+        for word in words:
+            roll = rng.random()
+            if roll < error_rate / 2:
+                continue  # dropped
+            heard.append(word[:-1] + "a" if roll < error_rate and len(word) > 2 else word)
+        rows.append(
+            Prediction(
+                project=project,
+                item=item,
+                model_version="demo-asr-v1",
+                value=" ".join(heard),
+                score=round(rng.uniform(0.5, 1.0), 2),
+            )
+        )
+    Prediction.objects.bulk_create(rows)
+
+
 def _start_run(project: Project, manager) -> None:
     from consistency.models import AgreementRun
     from consistency.services.agreement_runs import agreement_run_request
@@ -287,6 +319,7 @@ def demo_load() -> dict:
         defects, "_generated_defect", "lighting", "dim", ["deep scratch", "shallow scratch", "dent", "none"]
     )
     _predictions(pairs, "_truth", "region", "APAC", ["1", "0"])
+    _speech_predictions(speech)
     for project in (defects, speech, pairs):
         _start_run(project, manager)
 

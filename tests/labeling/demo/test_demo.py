@@ -58,3 +58,11 @@ def test_demo_command_is_idempotent_and_shows_real_disagreement(
     assert per_class["deep scratch"]["most_confused_with"] == "shallow scratch"
     image = Item.objects.filter(project__name="Phone defects").first()
     assert image.media.size > 1000 and image.content_hash
+    # The speech project plays the course's gap-to-HLP example: car noise comes first.
+    from consistency.services.predictions import gap_table
+
+    speech = Project.objects.get(name="Speech: nearest gas station")
+    speech_run = AgreementRun.objects.get(project=speech)
+    table = gap_table(project=speech, run=speech_run, model_version="demo-asr-v1", field="noise")
+    assert table["measure"] == "word accuracy (1 − WER)"
+    assert table["rows"][0]["slice"] == "car" and table["rows"][0]["gap"] > 0.2
