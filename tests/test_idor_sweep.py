@@ -99,7 +99,7 @@ def world(db, tmp_path, settings):
         "uidb64": urlsafe_base64_encode(force_bytes(manager.pk)),
         "token": "set-password",
     }
-    return {"ids": ids, "outsider": outsider, "labeler": labeler}
+    return {"ids": ids, "outsider": outsider, "labeler": labeler, "manager": manager}
 
 
 def _check(response, who, name, method, url):
@@ -133,3 +133,32 @@ def test_no_route_leaks_to_other_projects_anonymous_users_or_labelers(world, cli
             _check(getattr(client, method)(url), "anonymous", name, method, url)
             if name not in LABELER_ALLOWED:
                 _check(getattr(labeler, method)(url, {}, format="json"), "labeler", name, method, url)
+
+
+# Lookups through relations a client names, and orderings on private fields: a view either
+# refuses them (400) or ignores them (the same answer as without); it never filters by them.
+PROBES = ["ordering=user__password", "labeler__password__startswith=a", "created_by__password__gt=", "o=-x"]
+
+
+def _content(response) -> bytes:
+    return b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
+
+
+@pytest.mark.django_db
+def test_no_get_route_filters_or_orders_by_what_a_client_names(world):
+    manager = client_for(world["manager"])
+    routes = [(name, _url(route, world["ids"])) for name, route in _routes() if route.startswith("api/")]
+    routes += [("api-projects", "/api/projects/"), ("api-me", "/api/me/")]
+    checked = 0
+    for name, url in routes:
+        plain = manager.get(url)
+        if plain.status_code != 200:
+            continue  # POST-only or needs parameters
+        baseline = _content(plain)
+        for probe in PROBES:
+            probed = manager.get(f"{url}?{probe}")
+            assert probed.status_code in (200, 400), (name, probe, probed.status_code)
+            if probed.status_code == 200:
+                assert _content(probed) == baseline, (name, probe)
+            checked += 1
+    assert checked >= 40  # the sweep really walked the read routes
