@@ -268,7 +268,9 @@ def labelers_page(request, project_id: int):
         .values("labeler_id")
         .annotate(total=Count("pk"), skipped=Count("pk", filter=~Q(skip_reason="")))
     }
-    medians = _median_time_per_labeler(project)
+    from consistency.selectors.operations import answer_time_medians
+
+    _, medians = answer_time_medians(project=project)
     rows = []
     for row in report.get("labelers", []):
         stats = speed.get(row["labeler_id"], {})
@@ -283,30 +285,6 @@ def labelers_page(request, project_id: int):
     rows.sort(key=lambda r: (r.get("loo_rate") is None, -(r.get("loo_rate") or 0)))
     context = {"project": project, "run": run, "rows": rows, "hlp": report.get("hlp") or {}}
     return render(request, "consistency/labelers.html", context)
-
-
-def _median_time_per_labeler(project) -> dict:
-    """Median seconds per answer per labeler, computed in the database where it can be."""
-    from django.db import connection
-
-    from labeling.models import Annotation
-
-    answers = Annotation.objects.filter(item__project=project, is_current=True, time_spent_ms__gt=0)
-    if connection.vendor == "postgresql":
-        sql = (
-            "SELECT a.labeler_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY a.time_spent_ms) "
-            "FROM labeling_annotation a JOIN labeling_item i ON i.id = a.item_id "
-            "WHERE i.project_id = %s AND a.is_current AND a.time_spent_ms > 0 GROUP BY a.labeler_id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [project.id])
-            return {labeler: value / 1000 for labeler, value in cursor.fetchall()}
-    import statistics
-
-    times: dict[int, list[int]] = {}
-    for labeler, ms in answers.values_list("labeler_id", "time_spent_ms").iterator():
-        times.setdefault(labeler, []).append(ms)
-    return {labeler: statistics.median(values) / 1000 for labeler, values in times.items()}
 
 
 @require_GET

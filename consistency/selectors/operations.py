@@ -1,8 +1,10 @@
 """The labeling system's own monitoring: throughput, queue depth, speed, skips, consensus
 coverage, jobs, agreement over time, and alarms when a threshold is crossed."""
 
+import statistics
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
@@ -20,11 +22,13 @@ def operations_summary(*, project: Project, hours: int = 24) -> dict:
     per_hour = list(
         recent.annotate(hour=TruncHour("created_at")).values("hour").annotate(n=Count("pk")).order_by("hour")
     )
-    per_labeler = list(
-        recent.values("labeler__username")
+    overall_median, medians = answer_time_medians(project=project, since=since)
+    per_labeler = [
+        {**row, "median_seconds": medians.get(row["labeler_id"])}
+        for row in recent.values("labeler_id", "labeler__username")
         .annotate(n=Count("pk"), skipped=Count("pk", filter=~Q(skip_reason="")))
         .order_by("-n")[:50]
-    )
+    ]
     totals = Annotation.objects.filter(item__project=project, is_current=True).aggregate(
         answers=Count("pk"), skipped=Count("pk", filter=~Q(skip_reason=""))
     )
@@ -46,6 +50,7 @@ def operations_summary(*, project: Project, hours: int = 24) -> dict:
         "per_labeler": per_labeler,
         "answers": totals["answers"],
         "skip_rate": skip_rate,
+        "median_seconds": overall_median,
         "queue_items": open_slots["items"] or 0,
         "queue_slots": open_slots["slots"] or 0,
         "consensus_share": with_consensus / items if items else 0.0,
@@ -57,6 +62,38 @@ def operations_summary(*, project: Project, hours: int = 24) -> dict:
         "thresholds": thresholds,
         "alarms": _alarms(run, history, skip_rate, thresholds),
     }
+
+
+def answer_time_medians(*, project: Project, since=None) -> tuple[float | None, dict[int, float]]:
+    """Median seconds per answer (as the browser measured it), for the project and per labeler;
+    current answers only, since ``since`` if given. PostgreSQL computes both in one query."""
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT a.labeler_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY a.time_spent_ms) "
+            "FROM labeling_annotation a JOIN labeling_item i ON i.id = a.item_id "
+            "WHERE i.project_id = %s AND a.is_current AND a.time_spent_ms > 0"
+            + (" AND a.created_at >= %s" if since else "")
+            + " GROUP BY GROUPING SETS ((a.labeler_id), ())"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [project.id, since] if since else [project.id])
+            rows = cursor.fetchall()
+        # The grand total (the () grouping set) comes back with a NULL labeler, and a NULL
+        # median when there is no timed answer.
+        medians = {labeler: value / 1000 for labeler, value in rows if labeler is not None}
+        overall = next(
+            (value / 1000 for labeler, value in rows if labeler is None and value is not None), None
+        )
+        return overall, medians
+    answers = Annotation.objects.filter(item__project=project, is_current=True, time_spent_ms__gt=0)
+    if since:
+        answers = answers.filter(created_at__gte=since)
+    times: dict[int, list[int]] = {}
+    for labeler, ms in answers.values_list("labeler_id", "time_spent_ms").iterator():
+        times.setdefault(labeler, []).append(ms)
+    everything = sorted(ms for values in times.values() for ms in values)
+    overall = statistics.median(everything) / 1000 if everything else None
+    return overall, {labeler: statistics.median(values) / 1000 for labeler, values in times.items()}
 
 
 def _alarms(run, history: list[dict], skip_rate: float, thresholds: dict) -> list[str]:

@@ -59,3 +59,19 @@ def test_work_whose_worker_vanished_shows_as_failed_on_the_operations_page(clien
     html = client.get(f"/projects/{project.id}/operations/").content.decode()
     assert html.count("status-failed") == 2  # the job and the run
     assert f"Agreement run #{run.id}" in html and "worker" in html
+
+
+def test_operations_show_median_time_per_answer_overall_and_per_labeler(client, project, staff):
+    from consistency.selectors.operations import answer_time_medians
+    from labeling.models import Annotation
+
+    labelers, _ = label(project, ANSWERS)
+    for index, user in enumerate(labelers):  # 1 s, 2 s and 3 s per answer
+        Annotation.objects.filter(labeler=user).update(time_spent_ms=(index + 1) * 1000)
+    Annotation.objects.filter(labeler=labelers[2]).order_by("pk").first().delete()  # 17 answers
+    overall, per_labeler = answer_time_medians(project=project)
+    assert overall == 2.0
+    assert per_labeler == {labelers[0].id: 1.0, labelers[1].id: 2.0, labelers[2].id: 3.0}
+    client.force_login(staff)
+    html = client.get(f"/projects/{project.id}/operations/").content.decode()
+    assert "Median time per answer" in html and "2.0 s" in html and "3.0 s" in html
