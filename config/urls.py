@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from labeling import health
 from labeling.metrics_view import metrics
+from labeling.views_auth import CappedPasswordResetView
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -14,9 +15,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Password reset answers the same for known and unknown addresses (Django's views do not
-    # say whether an account exists); the link in the mail is single-use and expires
-    # (PASSWORD_RESET_TIMEOUT). A changed password also revokes the user's API tokens.
-    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    # say whether an account exists), sends at most 3 mails an hour per address and client; the
+    # link is single-use and expires (PASSWORD_RESET_TIMEOUT). A new password revokes API tokens.
+    path("password-reset/", CappedPasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
         "password-reset/<uidb64>/<token>/",

@@ -82,3 +82,11 @@ def test_password_change_needs_the_old_password_and_revokes_tokens(client):
     assert changed.status_code == 302 and changed["Location"] == "/password-change/done/"
     assert not Token.objects.filter(pk=token.pk).exists()
     assert client.get("/password-change/done/").status_code == 200  # this session stays logged in
+
+
+def test_password_reset_mails_are_capped_without_saying_so(client):
+    UserFactory(email="sme@example.org")
+    pages = [client.post("/password-reset/", {"email": "SME@example.org"}, follow=True) for _ in range(5)]
+    assert {page.redirect_chain[-1][0] for page in pages} == {"/password-reset/sent/"}
+    assert len({_without_csrf(page.content.decode()) for page in pages}) == 1  # the same page each time
+    assert len(mail.outbox) == 3  # RESET_MAILS_PER_HOUR, then nothing until the hour is over
