@@ -160,7 +160,7 @@ def _simulate(project: Project, answer) -> None:
     for index, (username, reliability) in enumerate(SIMULATED):
         user = _account(username)
         ProjectMembership.objects.get_or_create(project=project, user=user, defaults={"role": Role.LABELER})
-        rng = random.Random(1000 * project.id + index)
+        rng = random.Random(f"{project.name}:{index}")  # the same answers whatever the ids
         while (assignment := assignment_reserve_next(project=project, labeler=user)) is not None:
             value = answer(assignment.item, reliability, rng)
             if value is None:
@@ -217,7 +217,7 @@ def _predictions(
 
     if Prediction.objects.filter(project=project).exists():
         return
-    rng = random.Random(project.id)
+    rng = random.Random(f"{project.name}:model")
     rows = []
     for item in project.items.only("id", "metadata"):
         truth = item.metadata.get(truth_key)
@@ -244,7 +244,7 @@ def _speech_predictions(project: Project, weak_noise: str = "car") -> None:
 
     if Prediction.objects.filter(project=project).exists():
         return
-    rng = random.Random(project.id)
+    rng = random.Random(f"{project.name}:model")
     rows = []
     for item in project.items.only("id", "metadata"):
         words = item.metadata.get("_transcript", "").replace(",", "").split()
