@@ -79,12 +79,13 @@ def score_rates(
     per_item = (
         scores.assign(group=group.to_numpy()).groupby(["group", "item"], sort=True)[["errors", "total"]].sum()
     )
+    sizes = group.value_counts()  # rows per group, counted once
     rows = []
     for name, part in per_item.groupby(level=0, sort=True):
         errors = part["errors"].to_numpy(dtype=np.float64)
         total = part["total"].to_numpy(dtype=np.float64)
         lo, hi = _cluster_interval(errors, total, n_boot=n_boot, level=level, rng=rng)
-        n = int((group.to_numpy() == name).sum())
+        n = int(sizes[name])
         rows.append((name, n, _score(errors.sum(), total.sum()), _score(hi, 1.0), _score(lo, 1.0)))
     out = pd.DataFrame(rows, columns=["group", "n", "rate", "low", "high"]).set_index("group")
     return out.astype({"n": np.int64, "rate": np.float64, "low": np.float64, "high": np.float64})
@@ -183,6 +184,16 @@ def _pair_scores_boxes(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
     )
 
 
+def _gold_scores(frame: pd.DataFrame, gold: pd.Series | None, score) -> pd.DataFrame | None:
+    """Each answer on a gold item scored against the gold answer (``score(hyp, ref)``), with its
+    labeler; None without gold."""
+    if gold is None or not len(gold):
+        return None
+    answers = frame.set_index("item")
+    on_gold = answers.index.isin(gold.index)
+    return score(answers["value"], gold).assign(labeler=answers["labeler"].to_numpy()[on_gold])
+
+
 def _report(
     measure: str,
     pairs: pd.DataFrame,
@@ -244,12 +255,7 @@ def transcript_hlp(
         slice field.
     """
     pairs = _pair_scores_transcripts(frame, rules)
-    gold_scores = None
-    if gold is not None and len(gold):
-        answers = frame.set_index("item")
-        scored = transcript_scores(answers["value"], gold, rules)
-        on_gold = answers.index.isin(gold.index)
-        gold_scores = scored.assign(labeler=answers["labeler"].to_numpy()[on_gold])
+    gold_scores = _gold_scores(frame, gold, lambda hyp, ref: transcript_scores(hyp, ref, rules))
     return _report("word accuracy (1 − WER)", pairs, gold_scores, slices, n_boot, level, seed)
 
 
@@ -271,10 +277,5 @@ def box_hlp(
     gold : gold box lists indexed by item; slices : as in :func:`transcript_hlp`.
     """
     pairs = _pair_scores_boxes(frame, threshold)
-    gold_scores = None
-    if gold is not None and len(gold):
-        answers = frame.set_index("item")
-        scored = box_scores(answers["value"], gold, threshold=threshold)
-        on_gold = answers.index.isin(gold.index)
-        gold_scores = scored.assign(labeler=answers["labeler"].to_numpy()[on_gold])
+    gold_scores = _gold_scores(frame, gold, lambda hyp, ref: box_scores(hyp, ref, threshold=threshold))
     return _report(f"box F1 (IoU ≥ {threshold:g})", pairs, gold_scores, slices, n_boot, level, seed)

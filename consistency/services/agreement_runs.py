@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from consistency.models import AgreementRun, ItemResult, RunStatus, RunTrigger
 from consistency.selectors.annotations import annotations_frame, item_slices
+from consistency.selectors.schema import schema_version_current
 from consistency.services.measure import RunParams, measure_project
 from labeling.errors import Conflict
 from labeling.models import LabelSchemaVersion, Project
@@ -17,15 +18,6 @@ from labeling.services.jobs import task_send
 
 logger = logging.getLogger(__name__)
 RESULT_BATCH = 5_000
-
-
-def _current_version(project: Project) -> LabelSchemaVersion:
-    return (
-        LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
-        .prefetch_related("classes")
-        .order_by("-number")
-        .first()
-    )
 
 
 def agreement_run_request(
@@ -41,7 +33,7 @@ def agreement_run_request(
         with transaction.atomic():
             run = AgreementRun.objects.create(
                 project=project,
-                schema_version=_current_version(project),
+                schema_version=schema_version_current(project),
                 requested_by=requested_by,
                 trigger=trigger,
                 params=params.as_dict(),

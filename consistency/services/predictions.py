@@ -12,9 +12,10 @@ from consistency.metrics.gap import gap_to_hlp
 from consistency.metrics.hlp_shapes import box_scores, score_rates, transcript_scores
 from consistency.models import AgreementRun, ItemResult, Prediction
 from consistency.selectors.annotations import item_slices
+from consistency.selectors.schema import class_names, schema_version_current
 from labeling.answers import answer_validate
 from labeling.errors import Invalid
-from labeling.models import Item, LabelSchemaVersion, Project
+from labeling.models import Item, Project
 
 
 def _rows(content: bytes) -> list[tuple[int, str, object, float | None]]:
@@ -44,10 +45,7 @@ def predictions_upload(
         rows = _rows(content)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         raise Invalid(f"The file cannot be read: {exc}", fields={"file": [str(exc)]}) from exc
-    version = LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False).order_by(
-        "-number"
-    )
-    names = set(version.first().classes.values_list("name", flat=True))
+    names = set(class_names(schema_version_current(project)))
     ids = dict(
         Item.objects.filter(project=project, external_id__in={r[1] for r in rows}).values_list(
             "external_id", "id"

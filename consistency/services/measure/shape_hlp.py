@@ -72,32 +72,21 @@ def _slices(slices):
     return slices if slices is not None and not slices.empty else None
 
 
-def transcript_hlp_section(*, answered, gold, slices, rules, params, labeler_rows) -> dict | None:
-    """Word accuracy (1 − WER) of each labeler against the others; None below two labelers."""
+def shape_hlp_section(*, label_kind, answered, gold, slices, params, labeler_rows, rules=()) -> dict | None:
+    """HLP of a transcription project (word accuracy, 1 − WER) or a box project (class-aware F1
+    at IoU ≥ 0.5), each labeler against the others; None below two labelers."""
+    answers = answered[["item", "labeler", "value"]]
+    common = {
+        "gold": _gold_series(gold),
+        "slices": _slices(slices),
+        "n_boot": max(0, min(params.bootstrap, 1000)),
+        "seed": params.seed,
+    }
     try:
-        result = transcript_hlp(
-            answered[["item", "labeler", "value"]],
-            rules,
-            gold=_gold_series(gold),
-            slices=_slices(slices),
-            n_boot=max(0, min(params.bootstrap, 1000)),
-            seed=params.seed,
-        )
-    except ValueError:
-        return None
-    return _report(result, labeler_rows)
-
-
-def box_hlp_section(*, answered, gold, slices, params, labeler_rows) -> dict | None:
-    """Class-aware box F1 (IoU ≥ 0.5) of each labeler against the others; None below two labelers."""
-    try:
-        result = box_hlp(
-            answered[["item", "labeler", "value"]],
-            gold=_gold_series(gold),
-            slices=_slices(slices),
-            n_boot=max(0, min(params.bootstrap, 1000)),
-            seed=params.seed,
-        )
+        if label_kind == "transcription":
+            result = transcript_hlp(answers, rules, **common)
+        else:
+            result = box_hlp(answers, **common)
     except ValueError:
         return None
     return _report(result, labeler_rows)

@@ -14,7 +14,7 @@ from consistency.services.measure.common import (
     _simple_labelers,
     alpha_meaning,
 )
-from consistency.services.measure.shape_hlp import box_hlp_section
+from consistency.services.measure.shape_hlp import shape_hlp_section
 
 
 def _results_common(frame: pd.DataFrame):
@@ -53,8 +53,13 @@ def measure_boxes(*, frame, classes, gold, params, slices=None):
         "labelers": _simple_labelers(frame, answered),
         "consensus": {"method": "fused boxes"},
     }
-    report["hlp"] = box_hlp_section(
-        answered=answered, gold=gold, slices=slices, params=params, labeler_rows=report["labelers"]
+    report["hlp"] = shape_hlp_section(
+        label_kind="boxes",
+        answered=answered,
+        gold=gold,
+        slices=slices,
+        params=params,
+        labeler_rows=report["labelers"],
     )
     report["timing"] = {"seconds": round(time.perf_counter() - started, 3)}
     skipped = _results_common(frame)

@@ -10,7 +10,7 @@ from consistency.services.measure.common import (
     _simple_labelers,
     alpha_meaning,
 )
-from consistency.services.measure.shape_hlp import transcript_hlp_section
+from consistency.services.measure.shape_hlp import shape_hlp_section
 
 
 def measure_transcription(*, frame, slices, gold, rules, params):
@@ -78,7 +78,8 @@ def measure_transcription(*, frame, slices, gold, rules, params):
         "consensus": {"method": "medoid"},
         "timing": {"seconds": round(time.perf_counter() - started, 3)},
     }
-    report["hlp"] = transcript_hlp_section(
+    report["hlp"] = shape_hlp_section(
+        label_kind="transcription",
         answered=answered,
         gold=gold,
         slices=slices,
