@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,47 @@ def live_database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def _start_worker(*options: str, stdout) -> subprocess.Popen:
+    """`celery worker` on the test database and the test Redis, in a process of its own."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": live_database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", *options]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=stdout, stderr=subprocess.STDOUT, text=stdout is subprocess.PIPE
+    )
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def _tasks_sent_to_redis():
+    """Tasks sent from the test go through Redis to the worker processes, not run in-process."""
+    import redis
+
+    from config.celery import app
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # no leftover messages from an earlier run
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous
+
+
 @pytest.fixture
 def celery_worker_process(transactional_db, request):
     """Start `celery worker` as a subprocess; tasks sent from the test are really queued in Redis.
@@ -26,50 +68,13 @@ def celery_worker_process(transactional_db, request):
     Parametrize indirectly with "prefork" to get a pool whose child process can be killed.
     """
     pool = getattr(request, "param", "solo")
-    import redis
-
-    from config.celery import app
-
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()  # no leftover messages from an earlier run
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": live_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            f"--pool={pool}",
-            "--concurrency=1",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        _wait_until_ready(process)
-        yield process
-    finally:
-        app.conf.task_always_eager = previous
-        process.terminate()
+    with _tasks_sent_to_redis():
+        process = _start_worker(f"--pool={pool}", "--concurrency=1", stdout=subprocess.PIPE)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            _wait_until_ready(process)
+            yield process
+        finally:
+            _stop([process])
 
 
 def _wait_until_ready(process, timeout: float = 30) -> None:
@@ -109,46 +114,14 @@ def two_celery_workers(transactional_db, tmp_path):
 
     Yields ``{name: log_path}``; each worker logs the tasks it received to its own file.
     """
-    import redis
-
-    from config.celery import app
-
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": live_database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    processes, logs = [], {}
-    for name in ("w1", "w2"):
-        log = tmp_path / f"{name}.log"
-        logs[name] = log
-        processes.append(
-            subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo"),
-                    *(f"-n={name}@%h", "--loglevel=INFO", "--without-gossip", "--without-mingle"),
-                    "--without-heartbeat",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=log.open("w"),
-                stderr=subprocess.STDOUT,
-            )
-        )
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    try:
-        for log in logs.values():
-            wait_for(lambda log=log: "ready." in log.read_text(), timeout=30)
-        yield logs
-    finally:
-        app.conf.task_always_eager = previous
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    logs = {name: tmp_path / f"{name}.log" for name in ("w1", "w2")}
+    with _tasks_sent_to_redis():
+        processes = [
+            _start_worker("--pool=solo", f"-n={name}@%h", stdout=log.open("w")) for name, log in logs.items()
+        ]
+        try:
+            for log in logs.values():
+                wait_for(lambda log=log: "ready." in log.read_text(), timeout=30)
+            yield logs
+        finally:
+            _stop(processes)
