@@ -16,3 +16,31 @@ def error_code(response) -> str:
     assert set(body) == {"error"}, body
     assert {"code", "message", "fields"} <= set(body["error"]), body
     return body["error"]["code"]
+
+
+def http_call(url: str, *, token=None, method="GET", body=None, headers=None) -> tuple[int, dict, bytes]:
+    """One HTTP request to a server the test started (live server, gunicorn, runserver):
+    (status, headers, body bytes), error statuses included."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
+    if token:
+        request.add_header("Authorization", f"Token {token}")
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 — a local test server
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def http_json(url: str, **options) -> tuple[int, dict, object]:
+    """:func:`http_call` with the body parsed as JSON (None when empty)."""
+    import json
+
+    status, headers, body = http_call(url, **options)
+    return status, headers, json.loads(body or b"null")

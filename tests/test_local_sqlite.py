@@ -4,7 +4,6 @@ The rest of the suite runs on PostgreSQL, where the assignment engine takes its 
 paths; here the ORM path that SQLite uses is driven over HTTP by a labeler and a manager.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench._setup import free_port
+from tests.helpers import http_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,17 +29,8 @@ def _manage(env, *args) -> str:
 
 
 def _call(base, path, token, method="GET", body=None):
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(  # noqa: S310 — the local dev server
-        base + path, data=data, method=method, headers={"Authorization": f"Token {token}"}
-    )
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+    status, _, data = http_json(base + path, token=token, method=method, body=body)
+    return status, data
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,8 @@ server of the test's own (on a free port, so the shared one stays up) that the t
 starts again.
 """
 
-import json
 import shutil
 import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 import redis
@@ -18,6 +15,7 @@ from rest_framework.authtoken.models import Token
 from bench._setup import free_port, start_gunicorn
 from labeling.models import Job, Role
 from tests.factories import ItemFactory, MembershipFactory
+from tests.helpers import http_json
 from tests.worker import live_database_url, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -42,19 +40,6 @@ def _pings(port: int) -> bool:
         return False
 
 
-def _call(base, path, token=None, method="GET", body=None):
-    data = None if body is None else json.dumps(body).encode()
-    headers = {"Authorization": f"Token {token}"} if token else {}
-    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)  # noqa: S310
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            return response.status, dict(response.headers), json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), json.loads(error.read() or b"null")
-
-
 def test_with_redis_stopped_labeling_goes_on_and_jobs_answer_503_until_it_is_back(project, staff):
     ItemFactory.create_batch(3, project=project)
     labeler = MembershipFactory(project=project, role=Role.LABELER).user
@@ -67,31 +52,38 @@ def test_with_redis_stopped_labeling_goes_on_and_jobs_answer_503_until_it_is_bac
         extra_env={"DATABASE_URL": live_database_url(), "REDIS_URL": f"redis://127.0.0.1:{port}/0"},
     )
     try:
-        assert _call(base, "/readyz")[0] == 200
+        assert http_json(base + "/readyz")[0] == 200
         broker.terminate()
         broker.wait(timeout=10)
         assert not _pings(port)
 
-        status, _, item = _call(base, f"/api/projects/{project.id}/next/", labeler_token)
+        status, _, item = http_json(base + f"/api/projects/{project.id}/next/", token=labeler_token)
         assert status == 200  # answers live in PostgreSQL: labeling needs no broker
-        status, _, answer = _call(
-            base, f"/api/items/{item['id']}/annotations/", labeler_token, "POST", {"value": "dent"}
+        status, _, answer = http_json(
+            base + f"/api/items/{item['id']}/annotations/",
+            token=labeler_token,
+            method="POST",
+            body={"value": "dent"},
         )
         assert status == 201, answer
 
-        status, headers, body = _call(base, f"/api/projects/{project.id}/stats/refresh/", staff_token, "POST")
+        status, headers, body = http_json(
+            base + f"/api/projects/{project.id}/stats/refresh/", token=staff_token, method="POST"
+        )
         assert status == 503 and int(headers["Retry-After"]) > 0
         assert body["error"]["code"] == "service_unavailable"
         failed = Job.objects.get(project=project)
         assert failed.status == "failed" and "unreachable" in failed.error  # never a fake "accepted"
-        status, _, ready = _call(base, "/readyz")
+        status, _, ready = http_json(base + "/readyz")
         assert status == 503 and ready["checks"] == {"database": "ok", "broker": "down"}
 
         broker = _redis_server(port)  # Redis is back: the same request is accepted
-        status, headers, job = _call(base, f"/api/projects/{project.id}/stats/refresh/", staff_token, "POST")
+        status, headers, job = http_json(
+            base + f"/api/projects/{project.id}/stats/refresh/", token=staff_token, method="POST"
+        )
         assert status == 202 and headers["Location"].endswith(f"/api/jobs/{job['id']}/")
         assert redis.Redis(port=port).llen("concord") == 1  # really queued for a worker
-        assert _call(base, "/readyz")[0] == 200
+        assert http_json(base + "/readyz")[0] == 200
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -9,8 +9,6 @@ would. Everything the request wrote before that point was in the same transactio
 import json
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import psycopg
 import pytest
@@ -21,21 +19,10 @@ from rest_framework.authtoken.models import Token
 from consistency.models import AgreementRun, SchemaChange
 from labeling.models import AuditEvent, Item, LabelSchemaVersion
 from tests.consistency.services.test_agreement_runs import ANSWERS, label
+from tests.helpers import http_call
 from tests.worker import live_database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _request(url: str, *, method: str = "GET", body=None, headers=None) -> tuple[int, dict, bytes]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310 — the live server
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
 
 
 def _drop_connection_while_blocked_on(table: str, call) -> tuple[int, dict, bytes]:
@@ -81,7 +68,7 @@ def test_a_schema_change_cut_off_mid_transaction_is_503_and_stores_nothing(live_
     }
 
     def apply():
-        return _request(
+        return http_call(
             f"{live_server.url}/api/projects/{project.id}/schema-changes/",
             method="POST",
             body=merge,
@@ -117,11 +104,11 @@ def test_a_page_whose_connection_drops_shows_a_503_page_and_the_next_load_works(
     page = f"{live_server.url}/projects/{project.id}/"
 
     status, headers, body = _drop_connection_while_blocked_on(
-        "labeling_project", lambda: _request(page, headers=cookie)
+        "labeling_project", lambda: http_call(page, headers=cookie)
     )
 
     assert status == 503
     assert headers["Retry-After"] == "5"
     assert "nothing was saved" in body.decode()
-    status, _, body = _request(page, headers=cookie)
+    status, _, body = http_call(page, headers=cookie)
     assert status == 200 and project.name in body.decode()
