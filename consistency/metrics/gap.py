@@ -14,6 +14,7 @@ def gap_to_hlp(
     *,
     hlp: pd.Series | None = None,
     frame: pd.DataFrame | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The course's "gap to HLP" prioritization table.
 
@@ -25,6 +26,10 @@ def gap_to_hlp(
     hlp : HLP per slice — a Series indexed by slice value (one field) or by (field, slice),
         e.g. ``human_level_performance(...).per_slice["hlp"]``; or pass ``frame`` (the
         answers) and it is computed (leave-one-out agreement per slice).
+    scores : for answers that are not simply right or wrong (transcripts, boxes), a DataFrame
+        indexed by item with ``errors`` and ``total`` (e.g. word edits and reference words); a
+        slice's model accuracy is then 1 − Σ errors / Σ total, clipped to [0, 1]. Default:
+        exact match (errors = 0 or 1, total = 1 per item).
 
     Returns
     -------
@@ -44,9 +49,17 @@ def gap_to_hlp(
     scored = pd.DataFrame({"prediction": predictions, "reference": reference}).dropna()
     if scored.empty:
         raise ValueError("no item has both a prediction and a reference answer")
-    correct = (
-        scored["prediction"].to_numpy(dtype=object) == scored["reference"].to_numpy(dtype=object)
-    ).astype(float)
+    if scores is None:
+        errors = (
+            scored["prediction"].to_numpy(dtype=object) != scored["reference"].to_numpy(dtype=object)
+        ).astype(float)
+        total = np.ones(len(scored))
+    else:
+        aligned = scores.reindex(scored.index)
+        if aligned[["errors", "total"]].isna().any().any():
+            raise ValueError("scores must have errors and total for every scored item")
+        errors = aligned["errors"].to_numpy(dtype=np.float64)
+        total = aligned["total"].to_numpy(dtype=np.float64)
     if not isinstance(hlp.index, pd.MultiIndex):
         if slice_frame.shape[1] != 1:
             raise ValueError("with several slice fields, index hlp by (field, slice)")
@@ -57,9 +70,14 @@ def gap_to_hlp(
     for field in slice_frame.columns:
         tag = slice_frame[field].astype(object).where(slice_frame[field].notna(), _NONE)
         table = pd.DataFrame(
-            {"slice": tag.reindex(scored.index).fillna(_NONE).to_numpy(), "correct": correct}
+            {"slice": tag.reindex(scored.index).fillna(_NONE).to_numpy(), "errors": errors, "total": total}
         )
-        part = table.groupby("slice")["correct"].agg(n_items="size", model_accuracy="mean").reset_index()
+        part = table.groupby("slice").agg(
+            n_items=("errors", "size"), errors=("errors", "sum"), total=("total", "sum")
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            accuracy = np.clip(1.0 - part["errors"] / part["total"].where(part["total"] > 0), 0.0, 1.0)
+        part = part.assign(model_accuracy=accuracy)[["n_items", "model_accuracy"]].reset_index()
         part.insert(0, "field", field)
         parts.append(part)
     table = pd.concat(parts, ignore_index=True)

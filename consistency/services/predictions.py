@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from consistency.metrics.gap import gap_to_hlp
-from consistency.metrics.hlp_shapes import box_scores, score_rates, transcript_scores
+from consistency.metrics.hlp_shapes import box_scores, transcript_scores
 from consistency.models import AgreementRun, ItemResult, Prediction
 from consistency.selectors.annotations import item_slices
 from consistency.selectors.schema import class_names, schema_version_current
@@ -101,18 +101,18 @@ def gap_table(*, project: Project, run: AgreementRun, model_version: str, field:
     if field not in slices.columns:
         slice_of_item = pd.Series("all", index=reference.index)
         hlp = pd.Series({"all": overall_hlp}, dtype=float)
+    scores = None
     if project.label_kind in SCORED_KINDS:
-        rules = run.schema_version.transcript_rules or []
-        table, disagreeing = _scored_gap_rows(
-            project.label_kind, predictions, reference, hlp, slice_of_item, rules
-        )
+        scores = _scores(project.label_kind, predictions, reference, run.schema_version.transcript_rules)
+        disagreeing = scores.index[scores["errors"] > 0].tolist()
     else:
-        table = _gap_rows(predictions, reference, hlp, slice_of_item)
+        predictions, reference = predictions.dropna().astype(str), reference.dropna().astype(str)
         disagreeing = [
             item
             for item, value in predictions.items()
-            if item in reference.index and str(reference[item]) != str(value)
+            if item in reference.index and reference[item] != value
         ]
+    table = _gap_rows(predictions, reference, hlp, slice_of_item, scores)
     return {
         "rows": table,
         "disagreeing_items": disagreeing[:200],
@@ -121,54 +121,30 @@ def gap_table(*, project: Project, run: AgreementRun, model_version: str, field:
     }
 
 
-# Kinds whose answers are scored (word accuracy, box F1) rather than right or wrong, matching
-# the HLP their agreement runs report.
+# Kinds whose answers are scored (word accuracy, box F1) rather than right or wrong, the way
+# their agreement runs score people.
 SCORED_KINDS = {"transcription", "boxes"}
 
 
-def _scored_gap_rows(kind, predictions, reference, hlp, slice_of_item, rules) -> tuple[list, list]:
-    """The gap table for transcripts (word accuracy) and boxes (F1), and the items the model
-    got less than perfect, in the same row shape as for classes."""
-    common = predictions.dropna().index.intersection(reference.dropna().index)
-    if common.empty:
+def _scores(kind, predictions: pd.Series, reference: pd.Series, rules) -> pd.DataFrame:
+    """errors and total per item with both a prediction and a reference, indexed by item."""
+    hyp = predictions.dropna()
+    ref = reference.dropna()
+    hyp = hyp[hyp.index.isin(ref.index)]
+    if hyp.empty:
         raise ValueError("no item has both a prediction and a reference answer")
-    hyp, ref = predictions.loc[common], reference.loc[common]
-    scores = transcript_scores(hyp, ref, rules) if kind == "transcription" else box_scores(hyp, ref)
-    slice_names = scores["item"].map(slice_of_item.astype(str)).fillna("(none)")
-    rates = score_rates(scores, slice_names.to_numpy(), n_boot=0)
-    rows = []
-    for name, rate in rates.iterrows():
-        human = hlp.get(name)
-        human = None if human is None or pd.isna(human) else float(human)
-        gap = None if human is None else max(0.0, human - rate["rate"])
-        share = rate["n"] / len(scores)
-        rows.append(
-            {
-                "slice": name,
-                "items": int(rate["n"]),
-                "model_accuracy": float(rate["rate"]),
-                "hlp": human,
-                "gap": gap,
-                "share": share,
-                "potential": None if gap is None else gap * share,
-            }
-        )
-    rows.sort(key=lambda r: (r["potential"] is None, -(r["potential"] or 0)))
-    disagreeing = scores.loc[scores["errors"] > 0, "item"].tolist()
-    return rows, disagreeing
+    scored = transcript_scores(hyp, ref, rules or []) if kind == "transcription" else box_scores(hyp, ref)
+    return scored.set_index("item")
 
 
-def _gap_rows(predictions: pd.Series, reference: pd.Series, hlp: pd.Series, slice_of_item: pd.Series) -> list:
+def _gap_rows(predictions, reference, hlp: pd.Series, slice_of_item: pd.Series, scores) -> list:
     """Rows slice, items, model_accuracy, hlp, gap, share, potential, by potential (best first).
 
-    Answers are compared as text, items without a slice value fall in "(none)", and the gap is
-    what the model can still gain (never negative), as the table has always shown.
+    Items without a slice value fall in "(none)", and the gap is what the model can still gain
+    (never negative), as the table has always shown.
     """
     table = gap_to_hlp(
-        predictions.dropna().astype(str),
-        reference.dropna().astype(str),
-        slice_of_item.dropna().astype(str).rename("slice"),
-        hlp=hlp,
+        predictions, reference, slice_of_item.dropna().astype(str).rename("slice"), hlp=hlp, scores=scores
     )
     table["gap"] = table["gap"].clip(lower=0)
     table["potential"] = table["gap"] * table["share"]

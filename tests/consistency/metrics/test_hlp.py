@@ -200,3 +200,18 @@ def test_bad_input_raises_value_error():
         human_level_performance(FRAME, level=1.5)
     with pytest.raises(ValueError, match="slices"):
         human_level_performance(FRAME, slices=[1, 2])
+
+
+def test_gap_to_hlp_with_scores_sums_errors_over_totals_per_slice():
+    # Word edits over reference words: slice "car" 3 edits in 4 words and 0 in 2 → 1 − 3/6.
+    predictions = pd.Series({1: "a", 2: "b c", 3: "d"})
+    reference = pd.Series({1: "a x y z", 2: "b c", 3: "d"})
+    scores = pd.DataFrame({"errors": [3.0, 0.0, 0.0], "total": [4.0, 2.0, 1.0]}, index=[1, 2, 3])
+    slices = pd.Series({1: "car", 2: "car", 3: "clear"}, name="noise")
+    table = gap_to_hlp(
+        predictions, reference, slices, hlp=pd.Series({"car": 0.9, "clear": 1.0}), scores=scores
+    ).set_index("slice")
+    assert table.loc["car", "model_accuracy"] == pytest.approx(0.5)
+    assert table.loc["car", "gap"] == pytest.approx(0.4) and table.loc["clear", "gap"] == 0.0
+    with pytest.raises(ValueError):
+        gap_to_hlp(predictions, reference, slices, hlp=pd.Series({"car": 0.9}), scores=scores.iloc[:1])
