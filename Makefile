@@ -48,7 +48,7 @@ format: install-dev
 	$(BIN)/ruff format .
 
 worker: install
-	$(BIN)/celery -A config worker --loglevel=INFO
+	DJANGO_SETTINGS_MODULE=config.settings.local $(BIN)/celery -A config worker --loglevel=INFO
 
 clean:
 	rm -rf $(VENV) var/staticfiles var/test-media
