@@ -80,6 +80,15 @@ def agreement_run_compute(*, run_id: int) -> AgreementRun | None:
         logger.exception("agreement run %s failed", run.id)
         return _fail(run, f"{type(exc).__name__}: {exc}"[:2000])
     _publish(run, report, results)
+    if run.project.is_adaptive:  # new answers were measured: refresh the policy's estimates too
+        from kombu.exceptions import OperationalError
+
+        from consistency.tasks.fits import labeler_fit_refresh_task
+
+        try:
+            labeler_fit_refresh_task.delay(run.project_id)
+        except OperationalError:  # beat refits within a minute once the broker is back
+            logger.warning("could not send the labeler refit of project %s", run.project_id)
     return run
 
 
