@@ -40,7 +40,7 @@ class Estimates:
 
     classes: tuple[str, ...]
     log_priors: np.ndarray
-    log_confusion: Mapping[int, np.ndarray]
+    log_confusion: Mapping[object, np.ndarray]
     log_typical: np.ndarray
 
     @classmethod
@@ -65,7 +65,7 @@ class Estimates:
             m = np.asarray(matrix, dtype=float)
             if m.shape != (k, k):
                 raise ValueError(f"labeler {labeler}: confusion must be ({k}, {k}), got {m.shape}")
-            matrices[int(labeler)] = np.log(np.maximum(m, _FLOOR))
+            matrices[labeler] = np.log(np.maximum(m, _FLOOR))
         return cls(
             classes=tuple(classes),
             log_priors=np.log(np.maximum(prior, _FLOOR)),
