@@ -22,9 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# A labeler's own matrix is used once the fit has seen this many of their answers; below it
-# they count as the project's typical labeler (their own estimate is mostly prior there).
-MIN_LABELER_ANSWERS = 10
+# Each labeler's matrix is shrunk towards the project's typical labeler with this many
+# pseudo-answers: (n · own + s · typical) / (n + s). Estimates fitted on adaptively collected
+# answers are optimistic (items stop when labelers agree); shrinking keeps the posteriors
+# honest (bench/bench_adaptive.py: ~20 is where accuracy per answer spent is best).
+SHRINK_ANSWERS = 20
 _FLOOR = 1e-6
 
 
@@ -34,8 +36,8 @@ class Estimates:
 
     classes : class names (the order of every array).
     log_priors : (k,) log P(true class).
-    log_confusion : labeler id → (k, k) log P(answer = column | true = row).
-    log_typical : (k, k) the same for a labeler without their own estimate.
+    log_confusion : labeler id → (k, k) log P(answer = column | true = row), shrunk.
+    log_typical : (k, k) the same for a labeler without an estimate.
     """
 
     classes: tuple[str, ...]
@@ -49,10 +51,14 @@ class Estimates:
         *,
         classes: Sequence[str],
         priors: Sequence[float],
-        confusion: Mapping[int, Sequence[Sequence[float]]],
+        confusion: Mapping[object, Sequence[Sequence[float]]],
         typical: Sequence[Sequence[float]],
+        answers: Mapping[object, int] | None = None,
+        shrink: float = SHRINK_ANSWERS,
     ) -> Estimates:
-        """Build from probabilities (rows true class, columns given class); ValueError on bad shapes."""
+        """Build from probabilities (rows true class, columns given class); each labeler's
+        matrix is shrunk towards ``typical`` by ``shrink`` pseudo-answers given their number of
+        ``answers`` (None: no shrinking). ValueError on bad shapes."""
         k = len(classes)
         if k < 2:
             raise ValueError("estimates need at least two classes")
@@ -65,6 +71,9 @@ class Estimates:
             m = np.asarray(matrix, dtype=float)
             if m.shape != (k, k):
                 raise ValueError(f"labeler {labeler}: confusion must be ({k}, {k}), got {m.shape}")
+            if answers is not None:
+                n = answers.get(labeler, 0)
+                m = (n * m + shrink * typical_m) / (n + shrink) if n + shrink > 0 else typical_m
             matrices[labeler] = np.log(np.maximum(m, _FLOOR))
         return cls(
             classes=tuple(classes),

@@ -102,8 +102,8 @@ class Migration(migrations.Migration):
             model_name="project",
             name="target_confidence",
             field=models.FloatField(
-                db_default=0.95,
-                default=0.95,
+                db_default=0.99,
+                default=0.99,
                 help_text="Adaptive: an item stops once its leading class's posterior reaches this (0.5 to 1).",
             ),
         ),

@@ -69,8 +69,8 @@ class Project(models.Model):
         default=5, db_default=5, help_text="Adaptive: the most answers an item gets from the policy."
     )
     target_confidence = models.FloatField(
-        default=0.95,
-        db_default=0.95,
+        default=0.99,
+        db_default=0.99,
         help_text="Adaptive: an item stops once its leading class's posterior reaches this (0.5 to 1).",
     )
     lease_seconds = models.PositiveIntegerField(

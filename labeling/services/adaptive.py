@@ -16,7 +16,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
-from labeling.adaptive import MIN_LABELER_ANSWERS, Decision, Estimates, decide, posterior
+from labeling.adaptive import Decision, Estimates, decide, posterior
 from labeling.errors import Invalid
 from labeling.models import (
     Annotation,
@@ -47,13 +47,16 @@ def estimates_for(*, project_id: int, version_id: int, labelers: set[int]) -> Es
     )
     if fit is None or fit.schema_version_id != version_id or fit.answers < MIN_FIT_ANSWERS:
         return None
-    own = dict(
-        LabelerEstimate.objects.filter(
-            fit=fit, labeler_id__in=labelers, answers__gte=MIN_LABELER_ANSWERS
-        ).values_list("labeler_id", "confusion")
+    rows = LabelerEstimate.objects.filter(fit=fit, labeler_id__in=labelers).values_list(
+        "labeler_id", "confusion", "answers"
     )
+    own = {labeler: (matrix, n) for labeler, matrix, n in rows}
     return Estimates.from_matrices(
-        classes=fit.classes, priors=fit.priors, confusion=own, typical=fit.typical_confusion
+        classes=fit.classes,
+        priors=fit.priors,
+        confusion={labeler: matrix for labeler, (matrix, _) in own.items()},
+        answers={labeler: n for labeler, (_, n) in own.items()},
+        typical=fit.typical_confusion,
     )
 
 

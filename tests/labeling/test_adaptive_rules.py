@@ -52,6 +52,15 @@ def test_labelers_without_their_own_estimate_count_as_the_typical_labeler():
     expert = posterior([(1, "a")], estimates)[1]
     stranger = posterior([(2, "a")], estimates)[1]
     assert expert == pytest.approx(0.99) and stranger == pytest.approx(0.7)
+    shrunk = Estimates.from_matrices(
+        classes=["a", "b"],
+        priors=[0.5, 0.5],
+        confusion={1: [[0.99, 0.01], [0.01, 0.99]]},
+        answers={1: 20},
+        typical=[[0.7, 0.3], [0.3, 0.7]],
+        shrink=20,
+    )
+    assert posterior([(1, "a")], shrunk)[1] == pytest.approx((0.99 + 0.7) / 2)
     # An answer outside the classes (an older schema version's) carries no evidence.
     assert posterior([(2, "a"), (3, "gone")], estimates)[1] == pytest.approx(0.7)
 

@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
+from labeling.adaptive import SHRINK_ANSWERS
 from labeling.models import Annotation, AuditEvent, Item, LabelerFit, Project, Role
 from labeling.services.adaptive import labeler_fit_store
 from labeling.services.assignments import assignment_reserve_next
@@ -166,6 +167,10 @@ def _stored_fit(project, labelers, *, expert_accuracy=0.99, typical_accuracy=0.6
     )
 
 
+def _shrunk(accuracy: float, answers: int, typical: float = 0.6) -> float:
+    return (answers * accuracy + SHRINK_ANSWERS * typical) / (answers + SHRINK_ANSWERS)
+
+
 def _posterior_by_hand(values_by_accuracy: list[tuple[float, int]]) -> float:
     """P(leading class) for answers (accuracy, class index) under a uniform prior, from scratch."""
     k = len(CLASSES)
@@ -187,15 +192,18 @@ def test_with_a_fit_the_submit_path_uses_each_labelers_estimate():
     assert assignment_reserve_next(project=project, labeler=expert).item_id == item.id
     annotation_submit(item_id=item.id, labeler=expert, value="dent")
     item.refresh_from_db()
-    # One expert answer is enough: 0.99 ≥ 0.9 after min_answers = 1.
-    assert item.confidence == pytest.approx(0.99, abs=1e-6) and item.target == 1
+    # One expert answer is enough after min_answers = 1: their 0.99 on 500 answers, shrunk
+    # towards the typical 0.6 by SHRINK_ANSWERS pseudo-answers, is still ≥ 0.9.
+    expert_accuracy = _shrunk(0.99, 500)
+    assert item.confidence == pytest.approx(expert_accuracy, abs=1e-6) and item.target == 1
 
     for labeler in (newcomer, weak):  # the newcomer has 3 answers: the typical labeler's estimate
         assignment = assignment_reserve_next(project=project, labeler=labeler)
         assert assignment.item_id == other.id
         annotation_submit(item_id=other.id, labeler=labeler, value="none")
     other.refresh_from_db()
-    assert other.confidence == pytest.approx(_posterior_by_hand([(0.6, 3), (0.4, 3)]), abs=1e-6)
+    weak_accuracy = _shrunk(0.4, 500)
+    assert other.confidence == pytest.approx(_posterior_by_hand([(0.6, 3), (weak_accuracy, 3)]), abs=1e-6)
     assert other.target == 3  # unsure: one more answer
 
 
