@@ -52,7 +52,7 @@ REFIT_GROWTH, REFIT_MIN = 0.1, 25  # as consistency.services.labeler_fits
 @dataclass(frozen=True)
 class Policy:
     min_answers: int = 2
-    max_answers: int = 10
+    max_answers: int = 50
     target_confidence: float = 0.99
 
 
@@ -208,7 +208,7 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--min-answers", type=int, default=2)
-    parser.add_argument("--max-answers", type=int, default=10)
+    parser.add_argument("--max-answers", type=int, default=50, help="50: as many as each set has")
     parser.add_argument("--target", type=float, default=0.99)
     parser.add_argument("--svg", type=Path, default=None, help="write the plot here (e.g. docs/adaptive.svg)")
     args = parser.parse_args()

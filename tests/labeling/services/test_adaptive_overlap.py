@@ -310,3 +310,27 @@ def test_the_refit_reads_answers_and_gold_and_the_beat_finds_due_projects():
     assert all(math.isclose(sum(row), 1.0, abs_tol=1e-4) for e in fit.estimates.all() for row in e.confusion)
     assert labeler_fits_due() == [] and labeler_fit_refresh(project_id=fixed.id) is None
     assert LabelerFit.objects.count() == 1
+
+
+def test_labelers_and_operations_pages_show_answers_per_item_and_labels_saved(client, staff):
+    from consistency.selectors.operations import answers_per_item
+
+    project = ProjectFactory(created_by=staff, overlap=3, **ADAPTIVE)
+    Item.objects.bulk_create(
+        [Item(project=project, kind="image", external_id=f"two{i}", target=2, slots_taken=2) for i in range(4)]
+        + [
+            Item(project=project, kind="image", external_id="max", target=4, slots_taken=4, disagrees_after_max=True),
+            Item(project=project, kind="image", external_id="open", target=3, slots_taken=2),
+            Item(project=project, kind="image", external_id="gold", target=1, is_gold=True),
+        ]
+    )
+    figures = answers_per_item(project=project)
+    assert figures["items_done"] == 5 and figures["mean"] == pytest.approx(12 / 5)
+    assert [(r["answers"], r["items"]) for r in figures["distribution"]] == [(2, 4), (4, 1)]
+    assert figures["saved"] == 3 * 5 - 12 and figures["saved_share"] == pytest.approx(0.2)
+    assert figures["flagged"] == 1
+    client.force_login(staff)
+    for page in ("operations", "labelers"):
+        html = client.get(f"/projects/{project.id}/{page}/").content.decode()
+        assert "Answers per item" in html and "2.40" in html, page
+        assert "Answers saved against fixed k = 3" in html and "20%" in html, page
