@@ -144,6 +144,9 @@ def test_the_labeling_loop_spends_answers_where_labelers_disagree_as_a_replay_pr
     assert min(answers_per_item) == 2 and max(answers_per_item) == 4
     assert 2 < sum(answers_per_item) / len(answers_per_item) < 4
     assert Item.objects.filter(project=project, disagrees_after_max=True).exists()
+    from labeling.selectors.projects import project_stats
+
+    assert project_stats(project=project)["items_complete"] == 40  # each item at its own target
     doubles = Annotation.objects.values("item", "labeler").annotate(n=Count("pk")).filter(n__gt=1)
     assert not doubles.exists()
     gold.refresh_from_db()
