@@ -118,7 +118,8 @@ def answers_per_item(*, project: Project) -> dict:
     """How many answers items took: mean and distribution over the items that are done (all
     their slots taken, gold left out), and — under adaptive overlap — the answers saved against
     the fixed k (``overlap``) and the items flagged after max answers. One GROUP BY on items."""
-    done = Item.objects.filter(project=project, is_gold=False, slots_taken__gt=0, slots_taken__gte=F("target"))
+    done = Item.objects.filter(project=project, is_gold=False, slots_taken__gt=0)
+    done = done.filter(slots_taken__gte=F("target"))
     rows = list(done.values("slots_taken").annotate(n=Count("pk")).order_by("slots_taken"))
     items = sum(r["n"] for r in rows)
     answers = sum(r["slots_taken"] * r["n"] for r in rows)

@@ -319,14 +319,13 @@ def test_labelers_and_operations_pages_show_answers_per_item_and_labels_saved(cl
     from consistency.selectors.operations import answers_per_item
 
     project = ProjectFactory(created_by=staff, overlap=3, **ADAPTIVE)
+    rows = [("two0", 2, 2, False), ("two1", 2, 2, False), ("two2", 2, 2, False), ("two3", 2, 2, False)]
+    rows += [("max", 4, 4, False), ("open", 3, 2, False), ("gold", 1, 0, True)]
     Item.objects.bulk_create(
-        [Item(project=project, kind="image", external_id=f"two{i}", target=2, slots_taken=2) for i in range(4)]
-        + [
-            Item(project=project, kind="image", external_id="max", target=4, slots_taken=4, disagrees_after_max=True),
-            Item(project=project, kind="image", external_id="open", target=3, slots_taken=2),
-            Item(project=project, kind="image", external_id="gold", target=1, is_gold=True),
-        ]
+        Item(project=project, kind="image", external_id=e, target=t, slots_taken=s, is_gold=g)
+        for e, t, s, g in rows
     )
+    Item.objects.filter(project=project, external_id="max").update(disagrees_after_max=True)
     figures = answers_per_item(project=project)
     assert figures["items_done"] == 5 and figures["mean"] == pytest.approx(12 / 5)
     assert [(r["answers"], r["items"]) for r in figures["distribution"]] == [(2, 4), (4, 1)]
