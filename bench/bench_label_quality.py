@@ -38,6 +38,8 @@ from consistency.metrics.label_quality import label_quality  # noqa: E402
 
 
 def simulated_model(answers: pd.DataFrame, truth: pd.Series, seed: int = 0) -> pd.DataFrame:
+    """A model right about 80 % of the time: items × classes Dirichlet probabilities with 4 extra
+    pseudo-counts on the gold class (the majority answer where there is no gold)."""
     classes = sorted(answers["value"].unique())
     items = sorted(answers["item"].unique())
     majority = answers.groupby("item")["value"].agg(lambda s: s.value_counts().index[0])

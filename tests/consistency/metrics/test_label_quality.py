@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
+from bench.bench_label_quality import simulated_model  # ~80 % right, seeded (its docstring)
 from consistency.metrics.label_quality import check_probabilities, label_quality
 
 CROWD = Path(__file__).resolve().parents[2] / "reference" / "crowd"
@@ -28,19 +29,6 @@ def _load(name: str):
     )
     truth = pd.read_csv(CROWD / name / "truth.csv", dtype=str).set_index("question")["truth"]
     return answers, truth
-
-
-def simulated_model(answers: pd.DataFrame, truth: pd.Series, seed: int = 0) -> pd.DataFrame:
-    """A model that is right about 80 % of the time: Dirichlet probabilities with 4 extra
-    pseudo-counts on the true class (the majority answer where there is no gold)."""
-    classes = sorted(answers["value"].unique())
-    items = sorted(answers["item"].unique())
-    majority = answers.groupby("item")["value"].agg(lambda s: s.value_counts().index[0])
-    reference = truth.reindex(items).fillna(majority.reindex(items))
-    alpha = np.ones((len(items), len(classes)))
-    alpha[np.arange(len(items)), [classes.index(v) for v in reference]] += 4
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(np.vstack([rng.dirichlet(a) for a in alpha]), index=items, columns=classes)
 
 
 def _cleanlab(answers: pd.DataFrame, probabilities: pd.DataFrame) -> dict:
