@@ -32,7 +32,7 @@ from bench._setup import django_setup, percentile, rss_mb, start_gunicorn
 CLASSES = ["deep scratch", "shallow scratch", "dent", "none"]
 
 
-def setup_project(n_items: int, n_labelers: int) -> tuple[int, list[str]]:
+def setup_project(n_items: int, n_labelers: int, *, adaptive: bool = False) -> tuple[int, list[str]]:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from rest_framework.authtoken.models import Token
@@ -48,14 +48,22 @@ def setup_project(n_items: int, n_labelers: int) -> tuple[int, list[str]]:
             "authtoken_token, auth_user CASCADE"
         )
     manager = User.objects.create(username="bench-manager", is_staff=True)
+    policy = {"overlap_policy": "adaptive", "min_answers": 2, "max_answers": 5} if adaptive else {}
     project = project_create(
-        created_by=manager, name="bench", data_type="image", label_kind="classes", classes=CLASSES, overlap=3
+        created_by=manager,
+        name="bench",
+        data_type="image",
+        label_kind="classes",
+        classes=CLASSES,
+        overlap=3,
+        **policy,
     )
+    target = project.initial_target
     started = time.perf_counter()
     buffer = io.StringIO()
     for i in range(n_items):
         buffer.write(
-            f'{project.id}\timage\tb{i}\t{{}}\t\t\t\t\t\t{{}}\t{{"slice": "s{i % 7}"}}\t3\t0\tf\t\\N\tnow\n'
+            f'{project.id}\timage\tb{i}\t{{}}\t\t\t\t\t\t{{}}\t{{"slice": "s{i % 7}"}}\t{target}\t0\tf\t\\N\tnow\n'
         )
     buffer.seek(0)
     with connection.cursor() as cursor:
@@ -74,6 +82,20 @@ def setup_project(n_items: int, n_labelers: int) -> tuple[int, list[str]]:
         ProjectMembership(project=project, user=u, role=Role.LABELER) for u in labelers
     )
     tokens = [Token.objects.create(user=u).key for u in labelers]
+    if adaptive:  # the submit path reads a fit and its labelers' estimates, as in production
+        from labeling.services.adaptive import labeler_fit_store
+
+        k = len(CLASSES)
+        matrix = [[0.7 if t == g else 0.1 for g in range(k)] for t in range(k)]
+        labeler_fit_store(
+            project=project,
+            schema_version=project.schema_version,
+            classes=CLASSES,
+            priors=[1 / k] * k,
+            confusion={u.id: matrix for u in labelers},
+            answers={u.id: 1000 for u in labelers},
+            typical=matrix,
+        )
     return Project.objects.get(pk=project.id).id, tokens
 
 
@@ -172,9 +194,9 @@ def check_invariants(project_id: int, expected_annotations: int) -> list[str]:
     over_k = Item.objects.filter(project_id=project_id, slots_taken__gt=F("target")).count()
     per_item_over = (
         Annotation.objects.filter(item__project_id=project_id, is_current=True)
-        .values("item")
+        .values("item", "item__target")
         .annotate(n=Count("pk"))
-        .filter(n__gt=3)
+        .filter(n__gt=F("item__target"))
         .count()
     )
     doubles = (
@@ -200,14 +222,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread if > 1)")
+    parser.add_argument(
+        "--policy", choices=["fixed", "adaptive"], default="fixed", help="adaptive: min 2, max 5 answers"
+    )
     args = parser.parse_args()
 
     django_setup()
-    project_id, tokens = setup_project(args.items, args.labelers)
+    project_id, tokens = setup_project(args.items, args.labelers, adaptive=args.policy == "adaptive")
     server, base = start_gunicorn(workers=args.workers, threads=args.threads)
     try:
         print(
-            f"gunicorn: {args.workers} workers × {args.threads} threads; {args.labelers} labelers; "
+            f"gunicorn: {args.workers} workers × {args.threads} threads; {args.labelers} labelers; {args.policy}; "
             f"{args.items:,} items; {args.seconds:.0f} s per phase"
         )
         next_phase, next_elapsed = asyncio.run(

@@ -283,7 +283,15 @@ def labelers_page(request, project_id: int):
             }
         )
     rows.sort(key=lambda r: (r.get("loo_rate") is None, -(r.get("loo_rate") or 0)))
-    context = {"project": project, "run": run, "rows": rows, "hlp": report.get("hlp") or {}}
+    from consistency.selectors.operations import answers_per_item
+
+    context = {
+        "project": project,
+        "run": run,
+        "rows": rows,
+        "hlp": report.get("hlp") or {},
+        "per_item": answers_per_item(project=project),
+    }
     return render(request, "consistency/labelers.html", context)
 
 
@@ -328,7 +336,7 @@ def model_page(request, project_id: int):
 @require_GET
 @login_required
 def operations_page(request, project_id: int):
-    from consistency.selectors.operations import operations_summary
+    from consistency.selectors.operations import answers_per_item, operations_summary
     from labeling.models import Role
 
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
@@ -336,5 +344,10 @@ def operations_page(request, project_id: int):
     return render(
         request,
         "consistency/operations.html",
-        {"project": project, "ops": summary, "chart": line_chart(summary["history"])},
+        {
+            "project": project,
+            "ops": summary,
+            "chart": line_chart(summary["history"]),
+            "per_item": answers_per_item(project=project),
+        },
     )

@@ -53,7 +53,7 @@ class ItemFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     kind = factory.LazyAttribute(lambda item: item.project.data_type)
     external_id = factory.Sequence(lambda n: f"item-{n}")
-    target = factory.LazyAttribute(lambda item: item.project.overlap)
+    target = factory.LazyAttribute(lambda item: item.project.initial_target)
     metadata = factory.LazyFunction(lambda: {"factory": "A"})
 
 

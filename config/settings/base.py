@@ -255,4 +255,8 @@ CELERY_BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "labeling.tasks.leases.leases_reclaim_task", "schedule": 60.0},
     "start-due-agreement-runs": {"task": "consistency.tasks.runs.agreement_runs_auto_task", "schedule": 60.0},
     "reap-stuck-work": {"task": "labeling.tasks.reaper.stuck_work_reap_task", "schedule": 300.0},
+    "refit-adaptive-labeler-estimates": {
+        "task": "consistency.tasks.fits.labeler_fits_due_task",
+        "schedule": 60.0,
+    },
 }

@@ -35,7 +35,13 @@ EXPORT_PARAMETERS = [
     OpenApiParameter("run", int, description="Use this agreement run."),
     OpenApiParameter("slice", str, many=True, description="field:value, repeatable."),
     OpenApiParameter("exclude", str, many=True, description="unresolved, ties, borderline."),
-    OpenApiParameter("include", str, description="answers: each labeler's answer with labeler ids."),
+    OpenApiParameter(
+        "include",
+        str,
+        description="answers: each labeler's answer with labeler ids; quality: label_quality, the "
+        "likelihood that the consensus is right (CROWDLAB; low = likely wrong). Comma-separated.",
+    ),
+    OpenApiParameter("min_quality", float, description="Only items whose label_quality is at least this."),
 ]
 
 

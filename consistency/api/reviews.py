@@ -27,6 +27,12 @@ class QueueRowOut(serializers.Serializer):
     first_class = serializers.CharField()
     second_class = serializers.CharField()
     status = serializers.SerializerMethodField()
+    label_quality = serializers.FloatField(
+        allow_null=True, help_text="Likelihood the consensus is right (CROWDLAB); low = likely wrong."
+    )
+    disagrees_after_max = serializers.BooleanField(
+        source="item.disagrees_after_max", help_text="Adaptive overlap: people disagree after max answers."
+    )
 
     def get_status(self, row) -> str:
         return row.review_status or "open"
@@ -56,6 +62,32 @@ def parse_queue_filters(query) -> dict:
         filters["status"] = query["status"]
     if query.get("model_disagrees") in ("true", "false"):
         filters["model_disagrees"] = query["model_disagrees"] == "true"
+    filters |= _likely_wrong_filters(query)
+    return filters
+
+
+ORDERS = ("disagreement", "likely_wrong")
+FLAGS = ("disagree_after_max",)
+
+
+def _likely_wrong_filters(query) -> dict:
+    filters = {}
+    if query.get("order"):
+        if query["order"] not in ORDERS:
+            raise Invalid("Unknown order.", fields={"order": [", ".join(ORDERS)]})
+        filters["order"] = query["order"]
+    if query.get("max_quality"):
+        try:
+            value = float(query["max_quality"])
+        except ValueError:
+            value = float("nan")
+        if not 0 <= value <= 1:
+            raise Invalid("max_quality must be a number from 0 to 1.", fields={"max_quality": ["0 to 1."]})
+        filters["max_quality"] = value
+    if query.get("flag"):
+        if query["flag"] not in FLAGS:
+            raise Invalid("Unknown flag.", fields={"flag": [", ".join(FLAGS)]})
+        filters["flag"] = query["flag"]
     return filters
 
 
@@ -68,9 +100,24 @@ class DisagreementQueueApi(APIView):
             OpenApiParameter("labeler", int),
             OpenApiParameter("status", str, enum=["open", "in_review", "resolved", "lacks_information"]),
             OpenApiParameter("model_disagrees", bool),
+            OpenApiParameter(
+                "order",
+                str,
+                enum=list(ORDERS),
+                description="likely_wrong: every scored item, lowest label quality first.",
+            ),
+            OpenApiParameter(
+                "max_quality", float, description="Only items whose label quality is below this."
+            ),
+            OpenApiParameter(
+                "flag",
+                str,
+                enum=list(FLAGS),
+                description="Adaptive overlap: people disagree after max answers.",
+            ),
         ],
         responses=QueueRowOut(many=True),
-        summary="Disagreeing items of the latest run, most disagreeing first",
+        summary="Disagreeing items of the latest run, most disagreeing (or likely wrong) first",
     )
     def get(self, request, project_id: int):
         project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)

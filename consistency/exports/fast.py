@@ -34,6 +34,7 @@ def fast_path_applies(*, project: Project, params: ExportParams) -> bool:
         and project.label_kind in CATEGORICAL
         and not params.include_answers
         and not params.stratify_by
+        and not params.include_quality  # the reference path writes the extra column
     )
     if applies and params.format == "csv":
         # The stream is cut into rows at newlines: a CSV cell with a line break goes the slow way.
@@ -57,6 +58,9 @@ def _rows_sql(project: Project, run: AgreementRun, params: ExportParams) -> tupl
     if params.min_answers is not None:
         keep.append("b.n_answers >= %(min_answers)s")
         args["min_answers"] = params.min_answers
+    if params.min_quality is not None:
+        keep.append("coalesce(b.label_quality >= %(min_quality)s, false)")
+        args["min_quality"] = params.min_quality
     if "unresolved" in params.exclude:
         keep.append("b.consensus IS NOT NULL AND b.consensus <> 'null'::jsonb")
     if "ties" in params.exclude:
@@ -74,7 +78,7 @@ def _rows_sql(project: Project, run: AgreementRun, params: ExportParams) -> tupl
                    CASE WHEN {switch} THEN %(m)s ELSE r.method END AS method,
                    CASE WHEN {switch} THEN (r.by_method -> %(m)s ->> 'confidence')::float
                         ELSE r.confidence END AS confidence,
-                   r.agreement, r.n_answers, r.is_tie
+                   r.agreement, r.n_answers, r.is_tie, r.label_quality
             FROM consistency_itemresult r JOIN labeling_item i ON i.id = r.item_id
             WHERE r.run_id = %(run)s
         )

@@ -78,12 +78,14 @@ def _cell(value) -> str:
     return csv_safe(_dumps(value))
 
 
-def csv_rows(rows: Iterable[dict]) -> Iterator[bytes]:
+def csv_rows(rows: Iterable[dict], extra: tuple[str, ...] = ()) -> Iterator[bytes]:
+    """``extra``: optional columns (e.g. label_quality), written before ``split``."""
+    columns = CSV_COLUMNS[:-1] + list(extra) + CSV_COLUMNS[-1:]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     for count, row in enumerate(rows, start=1):
-        writer.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+        writer.writerow([_cell(row.get(column)) for column in columns])
         if count % BUFFER_ROWS == 0:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -91,7 +93,7 @@ def csv_rows(rows: Iterable[dict]) -> Iterator[bytes]:
     yield buffer.getvalue().encode()
 
 
-def _parquet_table(batch: list[dict]):
+def _parquet_table(batch: list[dict], extra: tuple[str, ...] = ()):
     import pyarrow as pa
 
     columns = {
@@ -113,10 +115,12 @@ def _parquet_table(batch: list[dict]):
         "metadata": pa.array([_dumps(r["metadata"]) for r in batch], pa.string()),
         "answers": pa.array([_dumps(r["answers"]) if "answers" in r else None for r in batch], pa.string()),
     }
+    for name in extra:  # optional float columns (label_quality)
+        columns[name] = pa.array([r.get(name) for r in batch], pa.float64())
     return pa.table(columns)
 
 
-def parquet(rows: Iterable[dict]) -> Iterator[bytes]:
+def parquet(rows: Iterable[dict], extra: tuple[str, ...] = ()) -> Iterator[bytes]:
     """Row groups of PARQUET_ROW_GROUP rows, spooled to a temporary file (Parquet's footer
     comes last, so the file is complete only at the end); memory holds one row group.
 
@@ -131,11 +135,11 @@ def parquet(rows: Iterable[dict]) -> Iterator[bytes]:
         for row in rows:
             batch.append(row)
             if len(batch) >= PARQUET_ROW_GROUP:
-                table = _parquet_table(batch)
+                table = _parquet_table(batch, extra)
                 writer = writer or pq.ParquetWriter(spool, table.schema)
                 writer.write_table(table)
                 batch = []
-        table = _parquet_table(batch)
+        table = _parquet_table(batch, extra)
         writer = writer or pq.ParquetWriter(spool, table.schema)
         writer.write_table(table)
         writer.close()
@@ -246,13 +250,15 @@ def coco(rows: Iterable[dict], *, classes: list[str]) -> Iterator[bytes]:
     yield b"}"
 
 
-def write(fmt: str, rows: Iterable[dict], *, classes: list[str]) -> Iterator[bytes]:
+def write(
+    fmt: str, rows: Iterable[dict], *, classes: list[str], extra: tuple[str, ...] = ()
+) -> Iterator[bytes]:
     if fmt == "jsonl":
         return jsonl(rows)
     if fmt == "csv":
-        return csv_rows(rows)
+        return csv_rows(rows, extra)
     if fmt == "parquet":
-        return parquet(rows)
+        return parquet(rows, extra)
     if fmt == "coco":
         return coco(rows, classes=classes)
     return label_studio(rows)

@@ -31,6 +31,12 @@ class ExportParams:
     slices: tuple[tuple[str, str], ...] = ()
     exclude: frozenset[str] = field(default_factory=frozenset)
     include_answers: bool = False
+    include_quality: bool = False
+    min_quality: float | None = None
+
+    @property
+    def extra_columns(self) -> tuple[str, ...]:
+        return ("label_quality",) if self.include_quality else ()
 
     def as_dict(self) -> dict:
         return {
@@ -47,6 +53,8 @@ class ExportParams:
             "slices": [list(s) for s in self.slices],
             "exclude": sorted(self.exclude),
             "include_answers": self.include_answers,
+            "include_quality": self.include_quality,
+            "min_quality": self.min_quality,
         }
 
 
@@ -69,6 +77,7 @@ KNOWN = {
     "min_agreement",
     "min_confidence",
     "min_answers",
+    "min_quality",
     "schema_version",
     "run",
     "slice",
@@ -108,8 +117,8 @@ def parse_export_params(query, *, allowed_formats=FORMATS) -> ExportParams:
                 raise ExportParamError("exclude", f"Unknown exclude {part!r}; use {', '.join(EXCLUDES)}.")
             exclude.add(part)
     include = {p for raw in query.getlist("include") for p in raw.split(",") if p}
-    if include - {"answers"}:
-        raise ExportParamError("include", "include accepts only 'answers'.")
+    if include - {"answers", "quality"}:
+        raise ExportParamError("include", "include accepts 'answers' and 'quality'.")
     get = query.get
     return ExportParams(
         format=fmt,
@@ -132,4 +141,6 @@ def parse_export_params(query, *, allowed_formats=FORMATS) -> ExportParams:
         slices=tuple(slices),
         exclude=frozenset(exclude),
         include_answers="answers" in include,
+        include_quality="quality" in include,
+        min_quality=_number(get("min_quality"), "min_quality", float, 0, 1) if get("min_quality") else None,
     )

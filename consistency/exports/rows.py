@@ -30,6 +30,7 @@ ROW_FIELDS = (
     "is_tie",
     "by_method",
     "item__quality",
+    "label_quality",
 )
 
 
@@ -64,6 +65,10 @@ def _keep(row: dict, params: ExportParams) -> bool:
     ):
         return False
     if params.min_answers is not None and row["n_answers"] < params.min_answers:
+        return False
+    if params.min_quality is not None and (
+        row["label_quality"] is None or row["label_quality"] < params.min_quality
+    ):
         return False
     if "unresolved" in params.exclude and row["consensus"] is None:
         return False
@@ -105,6 +110,7 @@ def export_rows(*, project: Project, run: AgreementRun, params: ExportParams) ->
         answers = _answers([r[0] for r in rows], project, run, mappings) if params.include_answers else {}
         for r in rows:
             row = _row(r, method, schema_number, with_quality=params.format == "coco")
+            row["label_quality"] = r[-1]
             if assigner is not None:
                 stratum = json.dumps(row["consensus"], sort_keys=True, ensure_ascii=False)
                 if params.stratify_by:
@@ -116,6 +122,8 @@ def export_rows(*, project: Project, run: AgreementRun, params: ExportParams) ->
                 continue
             if params.include_answers:
                 row["answers"] = answers.get(row["item_id"], [])
+            if not params.include_quality:
+                del row["label_quality"]
             yield row
 
     for result in results.iterator(chunk_size=CHUNK):
@@ -143,6 +151,7 @@ def _row(r: tuple, method: str, schema_number: int, *, with_quality: bool = Fals
         is_tie,
         by_method,
         quality,
+        _label_quality,
     ) = r
     if run_method != "gold" and method != run_method and method in (by_method or {}):
         chosen = by_method[method]

@@ -11,6 +11,11 @@ class Prediction(models.Model):
     model_version = models.CharField(max_length=100)
     value = models.JSONField()
     score = models.FloatField(null=True, blank=True)
+    probabilities = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Class name → probability (sums to 1); feeds the likely-wrong ranking.",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -94,6 +94,12 @@ class ItemResult(models.Model):
         default=0, help_text="Disagreement score used to rank the review queue (see docs)."
     )
     is_tie = models.BooleanField(default=False)
+    label_quality = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Likelihood that the consensus is right (CROWDLAB: answers weighted by labeler quality, "
+        "plus model probabilities when uploaded); low = likely wrong. Null without a consensus.",
+    )
     first_class = models.CharField(
         max_length=100, blank=True, help_text="The most given class (categorical)."
     )
@@ -106,6 +112,7 @@ class ItemResult(models.Model):
         indexes = [
             models.Index(fields=["run", "-disagreement"], name="itemresult_run_disagreement"),
             models.Index(fields=["run", "first_class", "second_class"], name="itemresult_run_class_pair"),
+            models.Index(fields=["run", "label_quality"], name="itemresult_run_label_quality"),
         ]
 
     def __str__(self) -> str:

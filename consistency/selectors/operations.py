@@ -112,3 +112,29 @@ def _alarms(run, history: list[dict], skip_rate: float, thresholds: dict) -> lis
     if skip_rate > thresholds["max_skip_rate"]:
         alarms.append(f"Skip rate {skip_rate:.0%} is over {thresholds['max_skip_rate']:.0%}.")
     return alarms
+
+
+def answers_per_item(*, project: Project) -> dict:
+    """How many answers items took: mean and distribution over the items that are done (all
+    their slots taken, gold left out), and — under adaptive overlap — the answers saved against
+    the fixed k (``overlap``) and the items flagged after max answers. One GROUP BY on items."""
+    done = Item.objects.filter(project=project, is_gold=False, slots_taken__gt=0)
+    done = done.filter(slots_taken__gte=F("target"))
+    rows = list(done.values("slots_taken").annotate(n=Count("pk")).order_by("slots_taken"))
+    items = sum(r["n"] for r in rows)
+    answers = sum(r["slots_taken"] * r["n"] for r in rows)
+    k = project.overlap
+    return {
+        "policy": project.overlap_policy,
+        "k": k,
+        "items_done": items,
+        "mean": answers / items if items else None,
+        "distribution": [
+            {"answers": r["slots_taken"], "items": r["n"], "share": r["n"] / items} for r in rows
+        ],
+        "saved": k * items - answers,
+        "saved_share": (k * items - answers) / (k * items) if items else None,
+        "flagged": Item.objects.filter(project=project, disagrees_after_max=True).count()
+        if project.is_adaptive
+        else 0,
+    }

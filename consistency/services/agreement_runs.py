@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from consistency.models import AgreementRun, ItemResult, RunStatus, RunTrigger
 from consistency.selectors.annotations import annotations_frame, item_slices
+from consistency.selectors.predictions import probabilities_latest
 from consistency.selectors.schema import schema_version_current
 from consistency.services.measure import RunParams, measure_project
 from labeling.errors import Conflict
@@ -80,6 +81,15 @@ def agreement_run_compute(*, run_id: int) -> AgreementRun | None:
         logger.exception("agreement run %s failed", run.id)
         return _fail(run, f"{type(exc).__name__}: {exc}"[:2000])
     _publish(run, report, results)
+    if run.project.is_adaptive:  # new answers were measured: refresh the policy's estimates too
+        from kombu.exceptions import OperationalError
+
+        from consistency.tasks.fits import labeler_fit_refresh_task
+
+        try:
+            labeler_fit_refresh_task.delay(run.project_id)
+        except OperationalError:  # beat refits within a minute once the broker is back
+            logger.warning("could not send the labeler refit of project %s", run.project_id)
     return run
 
 
@@ -90,15 +100,21 @@ def _measure(run: AgreementRun):
     AgreementRun.objects.filter(pk=run.pk).update(progress=30)
     slices = item_slices(project=project)
     gold = dict(project.items.filter(is_gold=True).values_list("id", "gold_value"))
-    return measure_project(
+    classes = [c.name for c in version.classes.all()]
+    model = probabilities_latest(project=project, classes=classes)
+    report, results = measure_project(
         frame=frame,
         label_kind=project.label_kind,
-        classes=[c.name for c in version.classes.all()],
+        classes=classes,
         slices=slices,
         gold=gold,
         params=RunParams.from_dict(run.params),
         transcript_rules=version.transcript_rules or [],
+        probabilities=model[1] if model else None,
     )
+    if "label_quality" in report:
+        report["label_quality"]["model_version"] = model[0] if model else None
+    return report, results
 
 
 def _name_labelers(report: dict) -> None:

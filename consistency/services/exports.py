@@ -46,7 +46,7 @@ def export_stream(
         return run, fast_stream(project=project, run=run, params=params)
     classes = list(run.schema_version.classes.values_list("name", flat=True))
     rows = export_rows(project=project, run=run, params=params)
-    return run, formats.write(params.format, rows, classes=classes)
+    return run, formats.write(params.format, rows, classes=classes, extra=params.extra_columns)
 
 
 def export_filename(
@@ -155,7 +155,8 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
         counted = _Counter(rows)
         filename = export_filename(project=project, run=run, params=params, split=split)
         sha, size, name = _write_file(
-            f"snapshots/job{job.id}/{filename}", formats.write(params.format, counted, classes=classes)
+            f"snapshots/job{job.id}/{filename}",
+            formats.write(params.format, counted, classes=classes, extra=params.extra_columns),
         )
         files[split or "all"] = {
             "path": name,

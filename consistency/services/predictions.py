@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import math
 
 import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser
@@ -10,6 +11,7 @@ from django.db import transaction
 
 from consistency.metrics.gap import gap_to_hlp
 from consistency.metrics.hlp_shapes import box_scores, transcript_scores
+from consistency.metrics.label_quality import PROBABILITY_TOLERANCE
 from consistency.models import AgreementRun, ItemResult, Prediction
 from consistency.selectors.annotations import item_slices
 from consistency.selectors.schema import class_names, schema_version_current
@@ -17,30 +19,80 @@ from labeling.answers import answer_validate
 from labeling.errors import Invalid
 from labeling.models import Item, Project
 
+PROBABILITY_PREFIX = "prob:"
+PROBABILITY_KINDS = {"classes", "rating"}
 
-def _rows(content: bytes) -> list[tuple[int, str, object, float | None]]:
+
+def _rows(content: bytes) -> list[tuple[int, str, object, float | None, object]]:
+    """(line, external_id, value, score, probabilities) per row. JSONL rows may carry
+    ``probabilities`` ({class: p}); CSV rows carry them in ``prob:<class>`` columns."""
     text = content.decode("utf-8-sig")
     if text.lstrip().startswith("{"):
         rows = []
         for line, raw in enumerate(text.splitlines(), start=1):
             if raw.strip():
                 obj = json.loads(raw)
-                rows.append((line, str(obj.get("external_id", "")), obj.get("value"), obj.get("score")))
+                if not isinstance(obj, dict):
+                    raise ValueError(f"line {line} is not a JSON object")
+                rows.append(
+                    (
+                        line,
+                        str(obj.get("external_id", "")),
+                        obj.get("value"),
+                        obj.get("score"),
+                        obj.get("probabilities"),
+                    )
+                )
         return rows
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or not {"external_id", "value"} <= set(reader.fieldnames):
-        raise ValueError("the CSV needs the columns external_id and value (and optionally score)")
-    return [
-        (line, r["external_id"], r["value"], float(r["score"]) if r.get("score") not in (None, "") else None)
-        for line, r in enumerate(reader, start=2)
-    ]
+    if not reader.fieldnames or "external_id" not in reader.fieldnames:
+        raise ValueError(
+            "the CSV needs the columns external_id and value (and optionally score, prob:<class>)"
+        )
+    prob_columns = [c for c in reader.fieldnames if c.startswith(PROBABILITY_PREFIX)]
+    if "value" not in reader.fieldnames and not prob_columns:
+        raise ValueError("the CSV needs a value column or prob:<class> columns")
+    rows = []
+    for line, r in enumerate(reader, start=2):
+        probabilities = None
+        if prob_columns:
+            probabilities = {
+                c[len(PROBABILITY_PREFIX) :]: r[c] for c in prob_columns if r.get(c) not in (None, "")
+            }
+        score = float(r["score"]) if r.get("score") not in (None, "") else None
+        rows.append((line, r["external_id"], r.get("value") or None, score, probabilities))
+    return rows
+
+
+def _check_probabilities(probabilities, names: set[str], kind: str) -> tuple[dict | None, str]:
+    """(probabilities as floats, "") or (None, what is wrong with them)."""
+    if probabilities is None:
+        return None, ""
+    if kind not in PROBABILITY_KINDS:
+        return None, "probabilities are for classes and rating projects"
+    if not isinstance(probabilities, dict) or not probabilities:
+        return None, "probabilities must be an object {class: probability}"
+    unknown = sorted(set(probabilities) - names)
+    if unknown:
+        return None, f"unknown classes in probabilities: {', '.join(map(str, unknown[:5]))}"
+    try:
+        values = {name: float(p) for name, p in probabilities.items()}
+    except (TypeError, ValueError):
+        return None, "probabilities must be numbers"
+    if any(not math.isfinite(p) or p < 0 or p > 1 for p in values.values()):
+        return None, "each probability must be between 0 and 1"
+    total = sum(values.values())
+    if abs(total - 1) > PROBABILITY_TOLERANCE:
+        return None, f"probabilities sum to {total:.4g}, not 1"
+    return values, ""
 
 
 @transaction.atomic
 def predictions_upload(
     *, project: Project, content: bytes, model_version: str, uploaded_by: AbstractBaseUser
 ) -> dict:
-    """All or nothing; re-uploading a model version replaces its predictions."""
+    """All or nothing; re-uploading a model version replaces its predictions. Rows with bad
+    values or probabilities (unknown classes, not summing to 1) are listed in a 400."""
     try:
         rows = _rows(content)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
@@ -52,10 +104,16 @@ def predictions_upload(
         )
     )
     errors, unknown, objects = [], [], []
-    for line, external_id, value, score in rows:
+    for line, external_id, value, score, raw_probabilities in rows:
+        probabilities, problem = _check_probabilities(raw_probabilities, names, project.label_kind)
+        if problem:
+            errors.append(f"line {line}: {problem}")
+            continue
         if external_id not in ids:
             unknown.append(external_id)
             continue
+        if value is None and probabilities:
+            value = max(probabilities, key=probabilities.get)  # the model's top class
         try:
             value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
         except Invalid as exc:
@@ -68,11 +126,14 @@ def predictions_upload(
                 model_version=model_version,
                 value=value,
                 score=score,
+                probabilities=probabilities,
                 uploaded_by=uploaded_by,
             )
         )
     if errors:
-        raise Invalid("Some predictions are invalid; nothing was stored.", fields={"rows": errors[:200]})
+        raise Invalid(
+            f"{len(errors)} prediction rows are invalid; nothing was stored.", fields={"rows": errors[:200]}
+        )
     Prediction.objects.filter(project=project, model_version=model_version).delete()
     Prediction.objects.bulk_create(objects, batch_size=5000)
     return {"model_version": model_version, "stored": len(objects), "unknown_external_ids": unknown[:200]}

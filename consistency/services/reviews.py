@@ -4,7 +4,13 @@ the information, tag as an example; comments; the audit log.
 Disagreement score (documented in the API): for categorical answers, the share of answer pairs
 that disagree on the item (1 − pairwise agreement: 0 when unanimous, 1 when every pair differs;
 ties rank high); for transcripts, 1 − the mean pairwise 1 − WER; for boxes, 1 − the mean matched
-IoU share. Items with a score above 0, or a tie, are in the queue.
+IoU share. Items with a score above 0, or a tie, are in the queue, and so are items the adaptive
+overlap policy flagged ("people disagree after max answers").
+
+Likely wrong first (``order="likely_wrong"``): every item the run scored, lowest label quality
+first (CROWDLAB: the answers weighted by labeler quality, plus the model's probabilities when
+uploaded), unanimous ones included, since a labeler-quality-weighted vote or a confident model can
+doubt them too; ``max_quality`` keeps the items scored below a threshold.
 """
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -31,15 +37,28 @@ def disagreement_queue(
     labeler_id: int | None = None,
     status: str | None = None,
     model_disagrees: bool | None = None,
+    order: str = "disagreement",
+    max_quality: float | None = None,
+    flag: str | None = None,
 ) -> QuerySet[ItemResult]:
-    """The run's disagreeing items, most disagreeing first, with their review status."""
-    results = (
-        ItemResult.objects.filter(run=run)
-        .filter(Q(disagreement__gt=0) | Q(is_tie=True))
-        .select_related("item")
-        .annotate(review_status=F("item__review__status"), review_version=F("item__review__version"))
-        .order_by("-is_tie", "-disagreement", "item_id")
+    """The run's disagreeing items, most disagreeing first (or likely wrong first), with their
+    review status."""
+    results = ItemResult.objects.filter(run=run)
+    if order == "likely_wrong" or max_quality is not None:
+        results = results.filter(label_quality__isnull=False)
+    else:
+        results = results.filter(Q(disagreement__gt=0) | Q(is_tie=True) | Q(item__disagrees_after_max=True))
+    results = results.select_related("item").annotate(
+        review_status=F("item__review__status"), review_version=F("item__review__version")
     )
+    if order == "likely_wrong":
+        results = results.order_by("label_quality", "-disagreement", "item_id")
+    else:
+        results = results.order_by("-is_tie", "-disagreement", "item_id")
+    if max_quality is not None:
+        results = results.filter(label_quality__lt=max_quality)
+    if flag == "disagree_after_max":
+        results = results.filter(item__disagrees_after_max=True)
     if class_pair:
         a, b = class_pair
         results = results.filter(Q(first_class=a, second_class=b) | Q(first_class=b, second_class=a))

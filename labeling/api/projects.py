@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.api.serializers import StrictInputSerializer
-from labeling.models import ConsensusMethod, DataType, LabelKind, Role
+from labeling.models import ConsensusMethod, DataType, LabelKind, OverlapPolicy, Role
 from labeling.selectors.projects import (
     REVIEW_ROLES,
     project_detail_for_member,
@@ -30,7 +30,13 @@ class ProjectOut(serializers.Serializer):
     name = serializers.CharField()
     data_type = serializers.CharField()
     label_kind = serializers.CharField()
-    overlap = serializers.IntegerField()
+    overlap = serializers.IntegerField(help_text="k: answers per item under the fixed overlap policy.")
+    overlap_policy = serializers.CharField(help_text="fixed (k answers per item) or adaptive.")
+    min_answers = serializers.IntegerField(help_text="Adaptive: answers every item gets first.")
+    max_answers = serializers.IntegerField(help_text="Adaptive: the most answers the policy asks for.")
+    target_confidence = serializers.FloatField(
+        help_text="Adaptive: an item stops once its leading class's posterior reaches this."
+    )
     consensus_method = serializers.CharField()
     schema_version = serializers.IntegerField(source="schema_version_number", allow_null=True)
     role = serializers.CharField(source="my_role", help_text="The caller's role in this project.")
@@ -70,6 +76,10 @@ class ProjectListCreateApi(APIView):
         consensus_method = serializers.ChoiceField(
             choices=ConsensusMethod.choices, default=ConsensusMethod.MAJORITY
         )
+        overlap_policy = serializers.ChoiceField(choices=OverlapPolicy.choices, required=False)
+        min_answers = serializers.IntegerField(required=False)
+        max_answers = serializers.IntegerField(required=False)
+        target_confidence = serializers.FloatField(required=False)
 
     @extend_schema(responses=ProjectOut(many=True), summary="Projects the caller belongs to")
     def get(self, request):
@@ -95,6 +105,10 @@ class ProjectDetailApi(APIView):
         lease_seconds = serializers.IntegerField(min_value=10, max_value=86_400, required=False)
         auto_run_every = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False)
         alarms = serializers.DictField(child=serializers.FloatField(min_value=0, max_value=1), required=False)
+        overlap_policy = serializers.ChoiceField(choices=OverlapPolicy.choices, required=False)
+        min_answers = serializers.IntegerField(required=False)
+        max_answers = serializers.IntegerField(required=False)
+        target_confidence = serializers.FloatField(required=False)
 
         def validate_alarms(self, value):
             unknown = set(value) - {"agreement_drop", "min_labeler_hlp", "max_skip_rate"}

@@ -1,12 +1,14 @@
 from labeling.models.annotations import Annotation, Assignment, AssignmentStatus
 from labeling.models.audit import AuditEvent
 from labeling.models.choices import SkipReason
+from labeling.models.estimates import LabelerEstimate, LabelerFit
 from labeling.models.items import Item
 from labeling.models.jobs import Job, JobKind, JobStatus
 from labeling.models.projects import (
     ConsensusMethod,
     DataType,
     LabelKind,
+    OverlapPolicy,
     Project,
     ProjectMembership,
     Role,
@@ -27,6 +29,9 @@ __all__ = [
     "LabelClass",
     "LabelKind",
     "LabelSchemaVersion",
+    "LabelerEstimate",
+    "LabelerFit",
+    "OverlapPolicy",
     "Project",
     "ProjectMembership",
     "Role",

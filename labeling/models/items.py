@@ -46,11 +46,22 @@ class Item(models.Model):
         default=dict, blank=True, help_text="Slice fields (device, accent, factory…) for every metric."
     )
     target = models.PositiveSmallIntegerField(
-        help_text="k for this item: how many labelers answer it. Set from the project's overlap when the "
-        "item is created (every creation path must pass it); raised per item by managers and reviewers."
+        help_text="k for this item: how many labelers answer it. Set from the project's initial_target when "
+        "the item is created (every creation path must pass it); raised per item by managers and reviewers, "
+        "and by the adaptive overlap policy one answer at a time."
     )
     slots_taken = models.PositiveSmallIntegerField(
         default=0, help_text="Assignments holding a slot (reserved with a live lease, answered or skipped)."
+    )
+    confidence = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Adaptive overlap: the leading class's posterior after the item's latest answer.",
+    )
+    disagrees_after_max = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Adaptive overlap: still under the target confidence after max answers (goes to review).",
     )
     is_gold = models.BooleanField(
         default=False, help_text="Has a known answer (imported or set by a reviewer)."

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class DataType(models.TextChoices):
@@ -20,6 +20,11 @@ class LabelKind(models.TextChoices):
 class ConsensusMethod(models.TextChoices):
     MAJORITY = "majority", "Majority vote"
     DAWID_SKENE = "dawid_skene", "Dawid–Skene"
+
+
+class OverlapPolicy(models.TextChoices):
+    FIXED = "fixed", "Fixed: k answers per item"
+    ADAPTIVE = "adaptive", "Adaptive: more answers where labelers disagree"
 
 
 class Role(models.TextChoices):
@@ -48,6 +53,25 @@ class Project(models.Model):
     )
     consensus_method = models.CharField(
         max_length=16, choices=ConsensusMethod.choices, default=ConsensusMethod.MAJORITY
+    )
+    overlap_policy = models.CharField(
+        max_length=16,
+        choices=OverlapPolicy.choices,
+        default=OverlapPolicy.FIXED,
+        db_default=OverlapPolicy.FIXED,
+        help_text="fixed: every item gets k (overlap) answers; adaptive: min_answers, then more while the "
+        "leading class's posterior is under target_confidence, up to max_answers.",
+    )
+    min_answers = models.PositiveSmallIntegerField(
+        default=2, db_default=2, help_text="Adaptive: answers every item gets before the policy may stop."
+    )
+    max_answers = models.PositiveSmallIntegerField(
+        default=5, db_default=5, help_text="Adaptive: the most answers an item gets from the policy."
+    )
+    target_confidence = models.FloatField(
+        default=0.99,
+        db_default=0.99,
+        help_text="Adaptive: an item stops once its leading class's posterior reaches this (0.5 to 1).",
     )
     lease_seconds = models.PositiveIntegerField(
         default=600, help_text="How long a reserved item stays with a labeler before returning to the pool."
@@ -82,10 +106,27 @@ class Project(models.Model):
                 condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=1), name="project_gold_rate_0_1"
             ),
             models.CheckConstraint(condition=Q(lease_seconds__gte=10), name="project_lease_at_least_10s"),
+            models.CheckConstraint(
+                condition=Q(min_answers__gte=1) & Q(max_answers__gte=F("min_answers")),
+                name="project_answers_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(target_confidence__gt=0.5) & Q(target_confidence__lt=1),
+                name="project_target_confidence_open_0_5_1",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_adaptive(self) -> bool:
+        return self.overlap_policy == OverlapPolicy.ADAPTIVE
+
+    @property
+    def initial_target(self) -> int:
+        """The target a new item starts with: k under fixed, min_answers under adaptive."""
+        return self.min_answers if self.is_adaptive else self.overlap
 
     @property
     def schema_version(self):

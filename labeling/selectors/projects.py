@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from labeling.errors import NotFound, PermissionDenied
@@ -101,7 +101,12 @@ def project_stats(*, project: Project) -> dict:
         .order_by()
     )
     answered = per_item.count()
-    complete = per_item.filter(n__gte=k).count()
+    if project.is_adaptive:  # each item's own target: min_answers, more where labelers disagree
+        current = Annotation.objects.filter(item__project=project, is_current=True, skip_reason="")
+        by_target = current.values("item", "item__target").annotate(n=Count("pk")).order_by()
+        complete = by_target.filter(n__gte=F("item__target")).count()
+    else:
+        complete = per_item.filter(n__gte=k).count()
     assignments = Assignment.objects.filter(project=project).aggregate(
         reserved=Count("pk", filter=Q(status=AssignmentStatus.RESERVED)),
         submitted=Count("pk", filter=Q(status=AssignmentStatus.SUBMITTED)),

@@ -68,7 +68,11 @@ def _add_media_item(project: Project, *, external_id: str, content: bytes, suffi
 
     processed = process_media(content)  # the same path as an upload: quality, thumbnail, waveform
     item = Item(
-        project=project, kind=project.data_type, external_id=external_id, target=project.overlap, **fields
+        project=project,
+        kind=project.data_type,
+        external_id=external_id,
+        target=project.initial_target,
+        **fields,
     )
     item.content_hash = hashlib.sha256(content).hexdigest()
     item.quality = processed.quality
@@ -131,7 +135,7 @@ def _load_pairs(project: Project) -> None:
         Item(
             project=project,
             kind=DataType.RECORD,
-            target=project.overlap,
+            target=project.initial_target,
             external_id=pair["external_id"],
             data={"left": pair["left"], "right": pair["right"]},
             quality=stats.add({"left": pair["left"], "right": pair["right"]}),

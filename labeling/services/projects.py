@@ -76,8 +76,14 @@ def project_create(
     overlap: int = 3,
     instructions: str = "",
     consensus_method: str = ConsensusMethod.MAJORITY,
+    **policy,
 ) -> Project:
-    """Create a project with its first published schema version; the creator becomes its manager."""
+    """Create a project with its first published schema version; the creator becomes its manager.
+
+    ``policy``: overlap_policy, min_answers, max_answers, target_confidence (adaptive overlap).
+    """
+    from labeling.services.adaptive import POLICY_FIELDS, policy_validate
+
     if not user_can_create_projects(created_by):
         raise PermissionDenied("Only staff or users allowed to create projects can create one.")
     if label_kind not in ALLOWED_LABEL_KINDS[DataType(data_type)]:
@@ -89,8 +95,10 @@ def project_create(
     if not 1 <= overlap <= MAX_OVERLAP:
         raise Invalid(f"overlap must be between 1 and {MAX_OVERLAP}.", fields={"overlap": ["Out of range."]})
     names = _validate_classes(label_kind, classes)
-
-    project = Project.objects.create(
+    unknown = set(policy) - set(POLICY_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown project fields: {sorted(unknown)}")
+    project = Project(
         name=name.strip(),
         data_type=data_type,
         label_kind=label_kind,
@@ -98,6 +106,10 @@ def project_create(
         consensus_method=consensus_method,
         created_by=created_by,
     )
+    policy_validate(project=project, changes=policy)
+    for field, value in policy.items():
+        setattr(project, field, value)
+    project.save()
     ProjectMembership.objects.create(project=project, user=created_by, role=Role.MANAGER)
     version = LabelSchemaVersion.objects.create(
         project=project,
@@ -198,22 +210,31 @@ def user_create(
 @transaction.atomic
 def project_update(*, project: Project, acting_user: AbstractBaseUser, **changes) -> Project:
     """Managers change settings. A new overlap k applies to every item still at the old k
-    (items whose k was set by hand keep theirs), never below the answers already taken."""
+    (items whose k was set by hand keep theirs), never below the answers already taken. A change
+    of the overlap policy applies to open items only and is audited (``services.adaptive``)."""
     from django.db.models import F
     from django.db.models.functions import Greatest
 
     from labeling.models import Item
+    from labeling.services.adaptive import POLICY_FIELDS, policy_apply, policy_snapshot, policy_validate
 
     membership = ProjectMembership.objects.filter(project=project, user=acting_user).first()
     if membership is None or membership.role != Role.MANAGER:
         raise PermissionDenied("Only the project's managers can change its settings.")
+    if any(field in changes for field in POLICY_FIELDS):
+        policy_validate(project=project, changes=changes)
+    # Lock the row: two managers changing the policy at once apply one after the other.
+    project = Project.objects.select_for_update().get(pk=project.pk)
     old_overlap = project.overlap
+    before = policy_snapshot(project)
     for field, value in changes.items():
         setattr(project, field, value)
     project.full_clean(exclude=["created_by"])
     project.save(update_fields=list(changes))
-    if "overlap" in changes and changes["overlap"] != old_overlap:
+    stays_fixed = before["overlap_policy"] == project.overlap_policy and not project.is_adaptive
+    if stays_fixed and "overlap" in changes and changes["overlap"] != old_overlap:
         Item.objects.filter(project=project, target=old_overlap).update(
             target=Greatest(F("slots_taken"), changes["overlap"])
         )
+    policy_apply(project=project, before=before, acting_user=acting_user)
     return project

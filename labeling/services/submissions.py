@@ -211,7 +211,7 @@ def annotation_submit(
             id=assignment.version_id, number=version_number, project_id=assignment.project_id
         )
         if current is None and connection.vendor == "postgresql":
-            return _first_answer_sql(
+            annotation = _first_answer_sql(
                 assignment,
                 labeler,
                 version,
@@ -222,7 +222,9 @@ def annotation_submit(
                 comment=comment,
                 time_spent_ms=time_spent_ms,
                 idempotency_key=idempotency_key,
-            ), True
+            )
+            _after_answer(assignment)
+            return annotation, True
         if current is not None:
             current.is_current = False
             current.save(update_fields=["is_current"])
@@ -244,4 +246,15 @@ def annotation_submit(
         assignment.lease_expires_at = None
         assignment.updated_at = now
         assignment.save(update_fields=["status", "lease_expires_at", "updated_at"])
+        _after_answer(assignment)
         return annotation, True
+
+
+def _after_answer(assignment: Assignment) -> None:
+    """Adaptive overlap: the item's target follows its answers (bounded work: this item only)."""
+    if assignment.project.is_adaptive and not assignment.item_is_gold:
+        from labeling.services.adaptive import item_target_decide
+
+        item_target_decide(
+            project=assignment.project, item_id=assignment.item_id, version_id=assignment.version_id
+        )

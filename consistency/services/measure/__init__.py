@@ -11,8 +11,13 @@ CATEGORICAL_KINDS = {"classes", "rating"}
 __all__ = ["CONSENSUS_METHODS", "LEVELS", "RunParams", "measure_project"]
 
 
-def measure_project(*, frame, label_kind, classes, slices, gold, params: RunParams, transcript_rules=()):
-    """Returns ``(report, results)``: the report dict and an iterator of ItemResult field dicts."""
+def measure_project(
+    *, frame, label_kind, classes, slices, gold, params: RunParams, transcript_rules=(), probabilities=None
+):
+    """Returns ``(report, results)``: the report dict and an iterator of ItemResult field dicts.
+
+    ``probabilities``: a model's items × classes probabilities (categorical kinds), which join
+    the answers in the likely-wrong ranking."""
     if label_kind == "transcription":
         return measure_transcription(
             frame=frame, slices=slices, gold=gold, rules=transcript_rules, params=params
@@ -23,4 +28,6 @@ def measure_project(*, frame, label_kind, classes, slices, gold, params: RunPara
         return measure_multi(frame=frame, classes=classes, gold=gold, params=params)
     if label_kind not in CATEGORICAL_KINDS:
         raise ValueError(f"agreement for {label_kind} projects is not measured by this version of Concord")
-    return measure_categorical(frame=frame, classes=classes, slices=slices, gold=gold, params=params)
+    return measure_categorical(
+        frame=frame, classes=classes, slices=slices, gold=gold, params=params, probabilities=probabilities
+    )

@@ -28,6 +28,7 @@ from consistency.services.measure.common import (
     report_alpha,
     report_alpha_interval,
 )
+from consistency.services.measure.quality import label_quality_summary, run_label_quality
 
 MIN_SLICE_ITEMS = 2
 
@@ -41,7 +42,9 @@ def _values_for_level(classes: list[str], level: str) -> list[float] | None:
         raise ValueError(f"{level} alpha needs numeric class names, got {classes}") from exc
 
 
-def measure_categorical(*, frame: pd.DataFrame, classes: list[str], slices: pd.DataFrame, gold: dict, params):
+def measure_categorical(
+    *, frame: pd.DataFrame, classes: list[str], slices: pd.DataFrame, gold: dict, params, probabilities=None
+):
     started = time.perf_counter()
     answered, counts_info = _base_counts(frame)
     if answered.empty:
@@ -51,7 +54,10 @@ def measure_categorical(*, frame: pd.DataFrame, classes: list[str], slices: pd.D
     counts_info |= {"items_measured": int(measured.sum()), "items_excluded": int((~measured).sum())}
     dawid_skene = DawidSkene().fit(answered[["item", "labeler", "value"]])
     dawid_skene.result_ = dawid_skene.result_.rename(columns={"consensus": "value"})
-    results = _item_results(frame, items, counts, classes, gold, dawid_skene.result_, params.consensus)
+    quality = run_label_quality(answered, items, counts, classes, dawid_skene.result_, params, probabilities)
+    results = _item_results(
+        frame, items, counts, classes, gold, dawid_skene.result_, params.consensus, quality
+    )
     if measured.sum() < 2:
         return _not_enough(counts_info, "Fewer than two items have two or more answers."), results
 
@@ -83,6 +89,7 @@ def measure_categorical(*, frame: pd.DataFrame, classes: list[str], slices: pd.D
         "timing": {},
     }
     report["hlp"] = _hlp(answered, gold, slices, params, report["labelers"])
+    report["label_quality"] = label_quality_summary(quality, report["labelers"], gold, probabilities)
     report["timing"]["seconds"] = round(time.perf_counter() - started, 3)
     return report, results
 
@@ -334,7 +341,7 @@ def _hlp_slices(per_slice: pd.DataFrame, slices) -> dict:
     return out
 
 
-def _item_results(frame, items, counts, classes, gold, ds_result, method) -> Iterator[dict]:
+def _item_results(frame, items, counts, classes, gold, ds_result, method, quality) -> Iterator[dict]:
     winner, share, tie = majority_from_counts(counts)
     ds_values = ds_result["value"].reindex(items).to_numpy()
     ds_confidence = ds_result["confidence"].reindex(items).to_numpy()
@@ -343,6 +350,7 @@ def _item_results(frame, items, counts, classes, gold, ds_result, method) -> Ite
     skipped = frame[frame["skipped"]].groupby("item").size()
     names = list(classes)
     totals = counts.sum(axis=1)
+    quality = quality.items.reindex(items).to_numpy()
     for i, item in enumerate(items.tolist()):
         majority = names[winner[i]] if winner[i] >= 0 else None
         by_method = {
@@ -365,4 +373,6 @@ def _item_results(frame, items, counts, classes, gold, ds_result, method) -> Ite
             "first_class": names[first[i]] if first[i] >= 0 else "",
             "second_class": names[second[i]] if second[i] >= 0 else "",
             "by_method": by_method,
+            # A gold item's label is known: nothing to doubt.
+            "label_quality": 1.0 if is_gold else _finite(quality[i]),
         }

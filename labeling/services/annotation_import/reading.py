@@ -159,7 +159,7 @@ def _rows_from_label_studio(project: Project, tasks: list, report: _Report) -> I
                     external_id=external_id,
                     data=data,
                     metadata=meta if isinstance(meta, dict) else {},
-                    target=project.overlap,
+                    target=project.initial_target,
                 )
             )
     Item.objects.bulk_create(new_items, batch_size=2000)

@@ -92,7 +92,7 @@ def _insert_rows_orm(project: Project, rows: Iterator[ParsedRow], stats: RecordS
                 data=row.data,
                 metadata=row.metadata,
                 quality=stats.add(row.data),
-                target=project.overlap,
+                target=project.initial_target,
             )
         )
         if len(batch) >= BATCH:
@@ -137,7 +137,7 @@ def _finish_copy(
     cursor.execute(_LAST_ID, [sequence])
     last_id = (cursor.fetchone() or [None])[0] or 0
     sql = _INSERT_SELECT.format(table=table, order=order, **exprs)
-    cursor.execute(sql, [project.id, *params, project.overlap])
+    cursor.execute(sql, [project.id, *params, project.initial_target])
     out.created = cursor.rowcount
     if out.created < out.total:
         cursor.execute(_SKIPPED_IDS.format(table=table, limit=MAX_LISTED), [project.id, last_id])

@@ -215,7 +215,7 @@ class _MediaBatch:
             original_filename=sanitize_filename(entry.name),
             metadata=entry.metadata,
             quality=entry.processed.quality,
-            target=self.project.overlap,
+            target=self.project.initial_target,
         )
         stem = uuid.uuid4().hex  # stored under a server-made name, never the uploaded one
         item.media.save(f"{stem}{entry.processed.suffix}", ContentFile(entry.content), save=False)

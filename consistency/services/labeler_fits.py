@@ -1,0 +1,75 @@
+"""Refit the labeler estimates of adaptive projects on a worker: after each agreement run, and by
+beat when enough new answers arrived since the last fit. The submit path only reads them."""
+
+import logging
+
+import pandas as pd
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+
+from consistency.metrics.labeler_estimates import labeler_estimates
+from consistency.selectors.annotations import annotations_frame
+from consistency.selectors.schema import class_names, schema_version_current
+from labeling.models import Annotation, LabelerFit, OverlapPolicy, Project
+from labeling.services.adaptive import ADAPTIVE_KINDS, labeler_fit_store
+
+logger = logging.getLogger(__name__)
+# Refit when the answers grew by this share since the last fit (and by at least REFIT_MIN).
+REFIT_GROWTH = 0.1
+REFIT_MIN = 25
+
+
+def labeler_fit_refresh(*, project_id: int) -> LabelerFit | None:
+    """Fit Dawid–Skene (gold-calibrated) on the project's current answers and store each
+    labeler's confusion matrix. Safe to run twice; does nothing for other projects or kinds."""
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None or project.label_kind not in ADAPTIVE_KINDS:
+        return None
+    version = schema_version_current(project)
+    frame = annotations_frame(project=project, schema_version=version)
+    names = class_names(version)
+    answered = frame[~frame["skipped"] & ~frame["needs_relabel"] & frame["value"].isin(names)]
+    if answered.empty:
+        return None
+    gold_rows = project.items.filter(is_gold=True).values_list("id", "gold_value")
+    gold = pd.Series({item: value for item, value in gold_rows if value in names}, dtype=object)
+    estimates = labeler_estimates(answered, gold=gold if len(gold) else None, classes=names)
+    return labeler_fit_store(
+        project=project,
+        schema_version=version,
+        classes=estimates.classes,
+        priors=estimates.priors,
+        confusion=estimates.confusion,
+        answers=estimates.answers,
+        typical=estimates.typical,
+        gold_items=estimates.gold_items,
+    )
+
+
+def labeler_fits_due() -> list[int]:
+    """Adaptive projects whose answers grew enough since their last fit (or have none yet)."""
+    fitted = LabelerFit.objects.filter(project=OuterRef("pk")).values("answers")[:1]
+    projects = (
+        Project.objects.filter(overlap_policy=OverlapPolicy.ADAPTIVE, label_kind__in=ADAPTIVE_KINDS)
+        .annotate(fitted=Subquery(fitted))
+        .values_list("id", "fitted")
+    )
+    due = []
+    for project_id, fitted in projects:
+        answers = Annotation.objects.filter(item__project_id=project_id, is_current=True).aggregate(
+            n=Count("pk", filter=Q(skip_reason=""))
+        )["n"]
+        grown = answers - (fitted or 0)
+        if answers and grown >= max(REFIT_MIN, REFIT_GROWTH * (fitted or 0)):
+            due.append(project_id)
+    return due
+
+
+def labeler_fits_request_due() -> list[int]:
+    """Beat: send a refit of every due project to the workers (after commit)."""
+    from consistency.tasks.fits import labeler_fit_refresh_task
+
+    due = labeler_fits_due()
+    for project_id in due:
+        transaction.on_commit(lambda pid=project_id: labeler_fit_refresh_task.delay(pid))
+    return due

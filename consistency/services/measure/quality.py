@@ -1,0 +1,54 @@
+"""The likely-wrong ranking in a run: CROWDLAB scores of the run's consensus per item and the
+quality of each labeler (``consistency.metrics.label_quality``)."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from consistency.metrics.consensus import majority_from_counts
+from consistency.metrics.label_quality import label_quality
+from consistency.services.measure.common import _finite
+
+
+@dataclass(frozen=True)
+class RunQuality:
+    items: pd.Series  # item → score of its consensus (NaN: a tie, or nothing to score)
+    labelers: pd.Series  # labeler → quality
+    model_weight: float
+
+
+def run_label_quality(answered, items, counts, classes, ds_result, params, probabilities) -> RunQuality:
+    """Scores of the consensus the run reports (majority or Dawid–Skene); all NaN when nothing
+    can be scored yet (no item with two answers, or a single class)."""
+    if params.consensus == "dawid_skene":
+        labels = ds_result["value"].reindex(items)
+    else:
+        winner, _, _ = majority_from_counts(counts)
+        names = np.asarray(classes, dtype=object)
+        labels = pd.Series(np.where(winner >= 0, names[np.maximum(winner, 0)], None), index=items)
+    try:
+        scored = label_quality(
+            answered[["item", "labeler", "value"]],
+            labels=labels,
+            probabilities=probabilities,
+            classes=classes,
+        )
+    except ValueError:
+        return RunQuality(pd.Series(np.nan, index=items), pd.Series(dtype=float), 0.0)
+    return RunQuality(scored.items["quality"], scored.labelers["quality"], scored.model_weight)
+
+
+def label_quality_summary(quality: RunQuality, labeler_rows: list[dict], gold: dict, probabilities) -> dict:
+    """The report's ``label_quality`` block; adds ``quality`` to each labeler row."""
+    known = [item for item, value in gold.items() if value is not None]
+    scores = quality.items.drop(index=known, errors="ignore")
+    for row in labeler_rows:
+        row["quality"] = _finite(quality.labelers.get(row["labeler_id"], np.nan))
+    return {
+        "method": "crowdlab",
+        "with_model": probabilities is not None and not probabilities.empty,
+        "model_weight": _finite(quality.model_weight),
+        "scored_items": int(scores.notna().sum()),
+        "likely_wrong": int((scores < 0.5).sum()),
+    }
