@@ -1,4 +1,4 @@
-from labeling.models.annotations import Annotation, Assignment, AssignmentStatus
+from labeling.models.annotations import Annotation, Assignment, AssignmentStatus, PrelabelExposure
 from labeling.models.audit import AuditEvent
 from labeling.models.choices import SkipReason
 from labeling.models.items import Item
@@ -27,6 +27,7 @@ __all__ = [
     "LabelClass",
     "LabelKind",
     "LabelSchemaVersion",
+    "PrelabelExposure",
     "Project",
     "ProjectMembership",
     "Role",
