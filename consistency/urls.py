@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consistency import views
+from consistency import views, views_prelabels
 
 urlpatterns = [
     path("projects/<int:project_id>/agreement/", views.agreement_dashboard, name="agreement-dashboard"),
@@ -10,5 +10,10 @@ urlpatterns = [
     path("projects/<int:project_id>/definitions/", views.definitions_page, name="definitions"),
     path("projects/<int:project_id>/labelers/", views.labelers_page, name="labelers"),
     path("projects/<int:project_id>/model/", views.model_page, name="model"),
+    path(
+        "projects/<int:project_id>/model/prelabels/",
+        views_prelabels.prelabel_settings,
+        name="prelabel-settings",
+    ),
     path("projects/<int:project_id>/operations/", views.operations_page, name="operations"),
 ]

@@ -283,7 +283,17 @@ def labelers_page(request, project_id: int):
             }
         )
     rows.sort(key=lambda r: (r.get("loo_rate") is None, -(r.get("loo_rate") or 0)))
-    context = {"project": project, "run": run, "rows": rows, "hlp": report.get("hlp") or {}}
+    from consistency.selectors.prelabels import prelabel_verdict
+
+    prelabels = report.get("prelabels")
+    context = {
+        "project": project,
+        "run": run,
+        "rows": rows,
+        "hlp": report.get("hlp") or {},
+        "prelabels": prelabels,
+        "prelabel_verdict": prelabel_verdict(prelabels) if prelabels else "",
+    }
     return render(request, "consistency/labelers.html", context)
 
 
@@ -295,7 +305,7 @@ def model_page(request, project_id: int):
     from consistency.selectors.annotations import item_slices
     from consistency.services.predictions import gap_table
 
-    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+    project, role = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     run = run_latest(project=project)
     versions = list(
         Prediction.objects.filter(project=project)
@@ -321,6 +331,7 @@ def model_page(request, project_id: int):
         "field": field,
         "table": table,
         "error": error,
+        "can_manage": role == "manager",
     }
     return render(request, "consistency/model.html", context)
 

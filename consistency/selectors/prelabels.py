@@ -1,10 +1,12 @@
 """Where the labeling workspace's pre-labels come from: the project's model predictions."""
 
+import pandas as pd
+
 from consistency.models import Prediction
 from consistency.selectors.schema import class_names, schema_version_current
 from labeling.answers import answer_validate
 from labeling.errors import Invalid
-from labeling.models import Project
+from labeling.models import PrelabelExposure, Project
 
 
 def prediction_suggestion(project: Project, item_id: int) -> tuple[str, object] | None:
@@ -23,3 +25,33 @@ def prediction_suggestion(project: Project, item_id: int) -> tuple[str, object] 
         return model_version, answer_validate(label_kind=project.label_kind, class_names=names, value=value)
     except Invalid:
         return None
+
+
+def prelabel_exposures_frame(*, project: Project) -> pd.DataFrame:
+    """What labelers were shown with pre-labels on: item, labeler, shown, model_version, suggestion."""
+    rows = PrelabelExposure.objects.filter(assignment__project=project).values_list(
+        "assignment__item_id", "assignment__labeler_id", "shown", "model_version", "suggestion"
+    )
+    columns = ["item", "labeler", "shown", "model_version", "suggestion"]
+    return pd.DataFrame.from_records(list(rows.iterator(chunk_size=20_000)), columns=columns)
+
+
+def prelabel_verdict(section: dict) -> str:
+    """One sentence on the report's pre-label section: do people anchor on the model?"""
+    estimate, low, high = section["difference"]["with_model"]
+    held = section["held_out"]["n"]
+    if estimate is None or low is None or high is None:
+        return "Not enough answers in both groups yet to compare them."
+    points = f"{abs(estimate) * 100:.0f} percentage points"
+    if low > 0:
+        return (
+            f"People agree with the model {points} more when they see its suggestion, beyond chance: "
+            "they anchor on it. Its mistakes become labels; review the accepted suggestions or raise "
+            "the held-out share."
+        )
+    if high < 0:
+        return f"People agree with the model {points} less when they see its suggestion, beyond chance."
+    return (
+        f"No measurable anchoring: the difference ({points}) is within the noise of {held} held-out "
+        "answers; the interval narrows as more come in."
+    )

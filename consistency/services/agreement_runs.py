@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from consistency.models import AgreementRun, ItemResult, RunStatus, RunTrigger
 from consistency.selectors.annotations import annotations_frame, item_slices
+from consistency.selectors.prelabels import prelabel_exposures_frame
 from consistency.selectors.schema import schema_version_current
 from consistency.services.measure import RunParams, measure_project
+from consistency.services.measure.prelabels import measure_prelabels
 from labeling.errors import Conflict
 from labeling.models import LabelSchemaVersion, Project
 from labeling.services.jobs import task_send
@@ -90,15 +92,26 @@ def _measure(run: AgreementRun):
     AgreementRun.objects.filter(pk=run.pk).update(progress=30)
     slices = item_slices(project=project)
     gold = dict(project.items.filter(is_gold=True).values_list("id", "gold_value"))
-    return measure_project(
+    params = RunParams.from_dict(run.params)
+    report, results = measure_project(
         frame=frame,
         label_kind=project.label_kind,
         classes=[c.name for c in version.classes.all()],
         slices=slices,
         gold=gold,
-        params=RunParams.from_dict(run.params),
+        params=params,
         transcript_rules=version.transcript_rules or [],
     )
+    prelabels = measure_prelabels(
+        frame=frame,
+        exposures=prelabel_exposures_frame(project=project),
+        label_kind=project.label_kind,
+        rules=version.transcript_rules or [],
+        seed=params.seed,
+    )
+    if prelabels is not None:
+        report["prelabels"] = prelabels
+    return report, results
 
 
 def _name_labelers(report: dict) -> None:

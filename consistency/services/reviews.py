@@ -33,9 +33,14 @@ def disagreement_queue(
     model_disagrees: bool | None = None,
 ) -> QuerySet[ItemResult]:
     """The run's disagreeing items, most disagreeing first, with their review status."""
+    in_queue = Q(disagreement__gt=0) | Q(is_tie=True)
+    differs = Prediction.objects.filter(item=OuterRef("item")).exclude(value=OuterRef("consensus"))
+    if model_disagrees:
+        # Where the model disagrees with a unanimous consensus, people may all be wrong: listed too.
+        in_queue |= Q(Exists(differs))
     results = (
         ItemResult.objects.filter(run=run)
-        .filter(Q(disagreement__gt=0) | Q(is_tie=True))
+        .filter(in_queue)
         .select_related("item")
         .annotate(review_status=F("item__review__status"), review_version=F("item__review__version"))
         .order_by("-is_tie", "-disagreement", "item_id")
@@ -56,7 +61,6 @@ def disagreement_queue(
         else:
             results = results.filter(item__review__status=status)
     if model_disagrees is not None:
-        differs = Prediction.objects.filter(item=OuterRef("item")).exclude(value=OuterRef("consensus"))
         results = results.filter(Exists(differs)) if model_disagrees else results.exclude(Exists(differs))
     return results
 
