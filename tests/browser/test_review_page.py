@@ -6,8 +6,7 @@ starting from the medoid)."""
 import pytest
 from playwright.sync_api import expect
 
-from consistency.models import AgreementRun, Review
-from consistency.services.agreement_runs import agreement_run_compute
+from consistency.models import Review
 from labeling.models import Item, Role
 from labeling.services.assignments import assignment_reserve_next
 from labeling.services.submissions import annotation_submit
@@ -15,16 +14,9 @@ from tests.browser.conftest import login
 from tests.browser.test_workspace import SCRATCH, _media_item, _pair, _phone_png, _speech_wav
 from tests.consistency.services.test_agreement_runs import ANSWERS, label
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.helpers import agreement_run_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _measure(project):
-    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
-    agreement_run_compute(run_id=run.id)
-    run.refresh_from_db()
-    assert run.status == "succeeded", run.error
-    return run
 
 
 def _answer(project, items, answers):
@@ -54,7 +46,7 @@ def test_each_action_has_a_key_and_opens_the_next_item(page, live_server):
     for user, value in zip(labelers[:2], ["dent", "none"], strict=True):
         assert assignment_reserve_next(project=project, labeler=user).item_id == tie.id
         annotation_submit(item_id=tie.id, labeler=user, value=value)
-    _measure(project)
+    agreement_run_now(project)
     _open(page, live_server, project, tie)
     consensus = page.locator("#consensus-line")
     expect(consensus).to_contain_text("No consensus: the answers tie")
@@ -106,7 +98,7 @@ def test_record_pairs_are_shown_with_their_differences(page, live_server):
         for i, names in enumerate([("Robert Smith", "Bob Smith"), ("Ann Lee", "Anna Lee")])
     ]
     _answer(project, items, [["1", "1", "0"], ["0", "0", "0"]])
-    _measure(project)
+    agreement_run_now(project)
     _open(page, live_server, project, items[0])
     expect(page.locator("tr[data-differs='true']")).to_have_count(2)  # name and city, as labelers saw it
     expect(page.locator("tr.differs mark").filter(has_text="Robert")).to_have_count(1)
@@ -128,7 +120,7 @@ def test_boxes_are_drawn_per_labeler_and_the_final_boxes_start_from_the_consensu
         ]
     ]
     labelers = _answer(project, [item], answers)
-    _measure(project)
+    agreement_run_now(project)
     _open(page, live_server, project, item)
     layer = page.locator("#answers-layer")
     expect(layer.locator("g.labeler-boxes")).to_have_count(3)
@@ -152,7 +144,7 @@ def test_audio_has_the_player_and_the_transcript_starts_from_the_medoid(page, li
     project = ProjectFactory(name="Speech", data_type="audio", label_kind="transcription", classes=[])
     item = _media_item(project, "clip-0301", _speech_wav(seed=7), ".wav")
     _answer(project, [item], [["call mom now", "call mom now", "call tom now"]])
-    _measure(project)
+    agreement_run_now(project)
     _open(page, live_server, project, item)
     waveform = page.get_by_role("slider", name="Playback position")
     expect(waveform).to_have_attribute("aria-valuemax", "3.0")

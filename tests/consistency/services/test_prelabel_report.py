@@ -6,25 +6,17 @@ from collections import Counter
 
 import pytest
 
-from consistency.models import AgreementRun, Prediction
-from consistency.services.agreement_runs import agreement_run_compute
+from consistency.models import Prediction
 from labeling.api.labeling import _next_payload
 from labeling.models import LabelKind, PrelabelExposure, Role
 from labeling.services.submissions import annotation_submit
 from tests.consistency.services.test_agreement_runs import ANSWERS, label
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory
+from tests.helpers import agreement_run_now
 
 pytestmark = pytest.mark.django_db
 
 CLASSES = ["deep scratch", "shallow scratch", "dent", "none"]
-
-
-def _run(project):
-    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
-    agreement_run_compute(run_id=run.id)
-    run.refresh_from_db()
-    assert run.status == "succeeded", run.error
-    return run
 
 
 def test_the_report_compares_answers_with_and_without_the_suggestion(client):
@@ -55,7 +47,7 @@ def test_the_report_compares_answers_with_and_without_the_suggestion(client):
             annotation_submit(item_id=payload["id"], labeler=user, value=value)
             given[(i, j)] = value
             payload = _next_payload(project, user, known_free=True)
-    report = _run(project).report["prelabels"]
+    report = agreement_run_now(project).report["prelabels"]
 
     shown = {
         (e.assignment.item_id, e.assignment.labeler_id): e.shown
@@ -105,7 +97,7 @@ def test_transcripts_are_scored_as_word_accuracy_in_both_arms():
             value = payload["suggestion"]["value"] if payload["suggestion"] else "turn right at the light"
             annotation_submit(item_id=payload["id"], labeler=user, value=value)
             payload = _next_payload(project, user, known_free=True)
-    report = _run(project).report["prelabels"]
+    report = agreement_run_now(project).report["prelabels"]
     assert report["shown"]["with_model"] == pytest.approx(1.0)
     assert report["held_out"]["with_model"] == pytest.approx(1 - 1 / 5)
     exposures = list(PrelabelExposure.objects.select_related("assignment"))
@@ -114,4 +106,4 @@ def test_transcripts_are_scored_as_word_accuracy_in_both_arms():
 
 def test_no_prelabels_no_section(project):
     label(project, ANSWERS)
-    assert "prelabels" not in _run(project).report
+    assert "prelabels" not in agreement_run_now(project).report
