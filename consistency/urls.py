@@ -1,8 +1,9 @@
 from django.urls import path
 
-from consistency import views, views_prelabels
+from consistency import views, views_help, views_prelabels
 
 urlpatterns = [
+    path("help/agreement/", views_help.agreement_help, name="agreement-help"),
     path("projects/<int:project_id>/agreement/", views.agreement_dashboard, name="agreement-dashboard"),
     path("projects/<int:project_id>/agreement/runs/", views.agreement_run_start, name="agreement-run-start"),
     path("projects/<int:project_id>/review/", views.review_queue, name="agreement-items"),

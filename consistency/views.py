@@ -52,6 +52,15 @@ def _confusion_rows(confusion: dict) -> list[dict]:
     return rows
 
 
+def _extra_rows(extra: dict) -> list[dict]:
+    """The kind-specific figures (boxes, transcripts), each with the term that explains it."""
+    rows = []
+    for name, value in extra.items():
+        term = "iou" if "IoU" in name else "wer" if "WER" in name or "CER" in name else None
+        rows.append({"name": name, "value": value, "term": term})
+    return rows
+
+
 @require_GET
 @login_required
 def agreement_dashboard(request, project_id: int):
@@ -78,6 +87,7 @@ def agreement_dashboard(request, project_id: int):
         "confusion_rows": _confusion_rows(report["confusion"]) if report.get("confusion") else [],
         "confusion_classes": (report.get("confusion") or {}).get("classes", []),
         "slices": slices,
+        "extra": _extra_rows((report.get("overall") or {}).get("extra") or {}),
         "chart": line_chart(history),
         "history": history,
     }
@@ -204,12 +214,15 @@ def definitions_page(request, project_id: int):
 
     project, role = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     preview = None
+    kept_rule = {}
     if request.method == "POST":
         if role != "manager":
             messages.error(request, "Only managers change the label schema.")
             return redirect("definitions", project_id=project.id)
         op = request.POST.get("op", "")
         params = _definition_params(request.POST)
+        if op == "standardize_transcripts":  # the Find/Replace fields keep what was typed
+            kept_rule = params["rules"][0]
         dry_run = request.POST.get("apply") != "1"
         try:
             result = schema_change_apply(
@@ -222,6 +235,8 @@ def definitions_page(request, project_id: int):
             )
             if dry_run:
                 preview = {"op": op, "params": params, "raw": request.POST, **result}
+                before, after = result["before"].get("alpha"), result["after"].get("alpha")
+                preview["change"] = None if before is None or after is None else after - before
             else:
                 messages.success(
                     request, f"Published schema v{result['schema_version']}; an agreement run started."
@@ -243,6 +258,7 @@ def definitions_page(request, project_id: int):
         "role": role,
         "schema": project.schema_version,
         "preview": preview,
+        "kept_rule": kept_rule,
         "examples": examples.order_by("-updated_at")[:20],
         "suggestions": schema_suggestions(project=project),
         "history": history,
