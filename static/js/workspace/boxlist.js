@@ -10,6 +10,32 @@ export class BoxList {
     this.onRemove = onRemove;
   }
 
+  // After any change: the class buttons and their legend follow a picked box; the box just
+  // drawn leaves them on the next box's class.
+  sync(choices) {
+    const editor = this.editor;
+    const picked = editor.selectedBox() && !editor.justDrawn;
+    if (picked && choices) choices.show(editor.selectedBox().class);
+    const legend = document.getElementById("choices-legend");
+    if (legend) legend.textContent = picked ? `Class of box ${editor.selected + 1}` : "Class of the next box";
+    this.render();
+  }
+
+  // Returns what to say, or "" when no box was selected.
+  deleteSelected() {
+    const box = this.editor.selectedBox();
+    if (!box) return "";
+    const number = this.editor.selected + 1;
+    this.editor.removeSelected();
+    return `Box ${number} (${box.class}) deleted.`;
+  }
+
+  deselect() {
+    if (!this.editor.selectedBox()) return false;
+    this.editor.select(-1);
+    return true;
+  }
+
   render() {
     const editor = this.editor;
     const count = editor.boxes.length;

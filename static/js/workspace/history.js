@@ -38,3 +38,14 @@ export class AnswerHistory {
     this.save();
   }
 }
+
+// An answer in a sentence: a class, classes, "3 boxes", or a transcript's opening words.
+export function describeValue(value) {
+  if (value === null || value === undefined || value === "") return "(empty)";
+  if (Array.isArray(value)) {
+    if (value.length && typeof value[0] === "object") return `${value.length} box${value.length === 1 ? "" : "es"}`;
+    return value.length ? value.join(", ") : "(no class)";
+  }
+  const text = String(value);
+  return text.length > 60 ? `“${text.slice(0, 57)}…”` : `“${text}”`;
+}

@@ -4,11 +4,12 @@ import { ApiError } from "./api.js";
 import { AudioPanel } from "./audio.js";
 import { BoxList } from "./boxlist.js";
 import { Choices } from "./choices.js";
-import { AnswerHistory } from "./history.js";
+import { AnswerHistory, describeValue } from "./history.js";
 import { ImagePanel } from "./image.js";
 import { Messages } from "./messages.js";
 import { Progress } from "./progress.js";
 import { RecordPanel } from "./record.js";
+import { SkipPanel } from "./skip.js";
 import { ActiveTimer } from "./timer.js";
 
 const STORE_AUTO_SUBMIT = "concord.workspace.autoSubmit";
@@ -43,8 +44,7 @@ export class Workspace {
     this.transcript = $("transcript");
     this.comment = $("comment");
     this.messages = new Messages($("status"), $("error"), config.urls.login);
-    this.skipPanel = $("skip-panel");
-    this.skipButton = $("skip-button");
+    this.skip = new SkipPanel($("skip-panel"), $("skip-button"));
     this.help = $("help");
 
     this.choices = config.classes.length
@@ -77,7 +77,7 @@ export class Workspace {
 
   bindControls() {
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.submit(); });
-    this.skipButton.addEventListener("click", () => (this.skipOpen ? this.closeSkip() : this.openSkip()));
+    $("skip-button").addEventListener("click", () => (this.skipOpen ? this.closeSkip() : this.openSkip()));
     $("skip-confirm").addEventListener("click", () => this.confirmSkip());
     $("skip-cancel").addEventListener("click", () => this.closeSkip());
     $("help-button").addEventListener("click", () => this.toggleHelp(true));
@@ -333,35 +333,19 @@ export class Workspace {
 
   // ---- skipping ----------------------------------------------------------------------------
 
-  get skipOpen() { return !this.skipPanel.hidden; }
+  get skipOpen() { return this.skip.isOpen; }
 
-  get skipRadios() { return [...this.skipPanel.querySelectorAll("input[type=radio]")]; }
-
-  openSkip() {
-    if (!this.item) return;
-    this.skipPanel.hidden = false;
-    this.skipButton.setAttribute("aria-expanded", "true");
-    (this.skipRadios.find((r) => r.checked) || this.skipRadios[0]).focus();
-  }
+  openSkip() { if (this.item) this.skip.open(); }
 
   closeSkip({ refocus = true } = {}) {
-    if (this.skipPanel.hidden) return;
-    this.skipPanel.hidden = true;
-    this.skipButton.setAttribute("aria-expanded", "false");
-    if (refocus) this.focusStart();
+    if (this.skip.close() && refocus) this.focusStart();
   }
 
-  chooseSkipReason(index) {
-    const radio = this.skipRadios[index];
-    if (!radio) return false;
-    radio.checked = true;
-    radio.focus();
-    return true;
-  }
+  chooseSkipReason(index) { return this.skip.choose(index); }
 
   confirmSkip() {
     if (!this.item || this.busy) return;
-    const reason = (this.skipRadios.find((r) => r.checked) || {}).value;
+    const reason = this.skip.reason;
     if (!reason) return;
     if (reason === "other" && !this.comment.value.trim()) {
       this.showError("Say why in the comment, then press Enter to skip.");
@@ -374,35 +358,20 @@ export class Workspace {
   // ---- boxes -------------------------------------------------------------------------------
 
   onBoxesChange() {
-    const editor = this.image && this.image.editor;
-    if (!editor || !this.boxList) return;
+    if (!this.boxList) return;
     this.pendingConfirm = null;
-    const selected = editor.selectedBox();
-    // A picked box shows its class; the box just drawn leaves the buttons on the next box's class.
-    if (selected && this.choices && !editor.justDrawn) this.choices.show(selected.class);
-    $("choices-legend").textContent = selected && !editor.justDrawn
-      ? `Class of box ${editor.selected + 1}`
-      : "Class of the next box";
-    this.boxList.render();
+    this.boxList.sync(this.choices);
   }
 
   deleteSelectedBox() {
-    const editor = this.image && this.image.editor;
-    const box = editor && editor.selectedBox();
-    if (!box) return false;
-    const number = editor.selected + 1;
-    editor.removeSelected();
-    this.say(`Box ${number} (${box.class}) deleted.`);
+    const deleted = this.boxList && this.boxList.deleteSelected();
+    if (!deleted) return false;
+    this.say(deleted);
     if (this.boxList.list.contains(document.activeElement) || !document.activeElement) this.focusStage();
     return true;
   }
 
-  deselect() {
-    const editor = this.image && this.image.editor;
-    if (!editor || !editor.selectedBox()) return false;
-    editor.select(-1);
-    return true;
-  }
+  deselect() { return Boolean(this.boxList && this.boxList.deselect()); }
 
   // ---- messages ----------------------------------------------------------------------------
 
@@ -445,15 +414,4 @@ export class Workspace {
       this.help.close();
     }
   }
-}
-
-// An answer in a sentence: a class, classes, "3 boxes", or a transcript's opening words.
-export function describeValue(value) {
-  if (value === null || value === undefined || value === "") return "(empty)";
-  if (Array.isArray(value)) {
-    if (value.length && typeof value[0] === "object") return `${value.length} box${value.length === 1 ? "" : "es"}`;
-    return value.length ? value.join(", ") : "(no class)";
-  }
-  const text = String(value);
-  return text.length > 60 ? `“${text.slice(0, 57)}…”` : `“${text}”`;
 }
