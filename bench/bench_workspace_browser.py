@@ -79,7 +79,9 @@ def label_project(page, url: str, project_id: int, kind: str, submits: int) -> l
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--labeler", default="labeler3")
     parser.add_argument("--submits", type=int, default=30, help="per project")
