@@ -1,12 +1,12 @@
-"""Where the labeling workspace's pre-labels come from: the project's model predictions."""
-
-import pandas as pd
+"""Where the labeling workspace's pre-labels come from: the project's model predictions; and
+the Labelers page's sentence on them. Imported at start-up (ConsistencyConfig.ready): keep it
+free of pandas and numpy, which every process would otherwise load before its first request."""
 
 from consistency.models import Prediction
 from consistency.selectors.schema import class_names, schema_version_current
 from labeling.answers import answer_validate
 from labeling.errors import Invalid
-from labeling.models import PrelabelExposure, Project
+from labeling.models import Project
 
 
 def prediction_suggestion(project: Project, item_id: int) -> tuple[str, object] | None:
@@ -25,15 +25,6 @@ def prediction_suggestion(project: Project, item_id: int) -> tuple[str, object] 
         return model_version, answer_validate(label_kind=project.label_kind, class_names=names, value=value)
     except Invalid:
         return None
-
-
-def prelabel_exposures_frame(*, project: Project) -> pd.DataFrame:
-    """What labelers were shown with pre-labels on: item, labeler, shown, model_version, suggestion."""
-    rows = PrelabelExposure.objects.filter(assignment__project=project).values_list(
-        "assignment__item_id", "assignment__labeler_id", "shown", "model_version", "suggestion"
-    )
-    columns = ["item", "labeler", "shown", "model_version", "suggestion"]
-    return pd.DataFrame.from_records(list(rows.iterator(chunk_size=20_000)), columns=columns)
 
 
 def prelabel_verdict(section: dict) -> str:

@@ -9,8 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from consistency.models import AgreementRun, ItemResult, RunStatus, RunTrigger
-from consistency.selectors.annotations import annotations_frame, item_slices
-from consistency.selectors.prelabels import prelabel_exposures_frame
+from consistency.selectors.annotations import annotations_frame, item_slices, prelabel_exposures_frame
 from consistency.selectors.schema import schema_version_current
 from consistency.services.measure import RunParams, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
