@@ -16,43 +16,69 @@ class Point:
     hi_y: float | None
     label: str
     value: float
+    show_label: bool
 
 
-def line_chart(series: list[dict], *, width: int = 640, height: int = 220, pad: int = 36) -> dict:
-    """series: [{"label": "v1 · run 3", "value": 0.61, "lo": 0.55, "hi": 0.66}, ...] in time order."""
+# Krippendorff's thresholds for alpha: drawn on every alpha-over-runs chart.
+ALPHA_REFERENCES = ((0.800, "0.800 reliable"), (0.667, "0.667 tentative"))
+MAX_X_LABELS = 8
+
+
+def line_chart(
+    series: list[dict],
+    *,
+    width: int = 540,
+    height: int = 240,
+    references=ALPHA_REFERENCES,
+    y_title: str = "Krippendorff's alpha",
+    x_title: str = "agreement run (schema version · run number)",
+) -> dict:
+    """series: [{"label": "v1 · #3", "value": 0.61, "lo": 0.55, "hi": 0.66}, ...] in time order.
+
+    The geometry of an SVG line chart with interval bars, horizontal reference lines and axis
+    titles; drawn at ``width`` px or wider (the page never shrinks its 12 px text)."""
     values = [s["value"] for s in series if s.get("value") is not None]
     lows = [s["lo"] for s in series if s.get("lo") is not None]
     highs = [s["hi"] for s in series if s.get("hi") is not None]
+    left, right, top_pad, bottom_pad = 58, 16, 16, 52
     if not values:
-        return {"points": [], "width": width, "height": height, "polyline": "", "ticks": []}
-    top = max([*values, *highs, 1.0 if max(values) > 0.8 else max(values)])
+        return {"points": [], "width": width, "height": height, "polyline": "", "ticks": [], "references": []}
+    top = max([*values, *highs, 1.0])
     bottom = min([*values, *lows, 0.0])
     span = (top - bottom) or 1.0
-    step = (width - 2 * pad) / max(1, len(series) - 1)
+    step = (width - left - right) / max(1, len(series) - 1)
 
     def y(v: float) -> float:
-        return pad + (top - v) / span * (height - 2 * pad)
+        return top_pad + (top - v) / span * (height - top_pad - bottom_pad)
 
+    every = -(-len(series) // MAX_X_LABELS)  # label at most MAX_X_LABELS runs along the axis
     points = [
         Point(
-            x=pad + i * step,
+            x=left + i * step,
             y=y(s["value"]),
             lo_y=y(s["lo"]) if s.get("lo") is not None else None,
             hi_y=y(s["hi"]) if s.get("hi") is not None else None,
             label=s["label"],
             value=s["value"],
+            show_label=i % every == 0 or i == len(series) - 1,
         )
         for i, s in enumerate(series)
         if s.get("value") is not None
     ]
-    ticks = [{"y": y(v), "label": f"{v:.2f}"} for v in (bottom, (bottom + top) / 2, top)]
+    ticks = [{"y": y(v), "label": f"{v:.2f}"} for v in sorted({bottom, (bottom + top) / 2, top})]
     return {
         "points": points,
         "width": width,
         "height": height,
+        "left": left,
+        "right_x": width - right,
+        "plot_bottom": height - bottom_pad,
         "polyline": " ".join(f"{p.x:.1f},{p.y:.1f}" for p in points),
         "ticks": ticks,
-        "pad": pad,
+        "references": [{"y": y(v), "label": label} for v, label in references if bottom <= v <= top],
+        "y_title": y_title,
+        "x_title": x_title,
+        "y_title_at": (top_pad + height - bottom_pad) / 2,
     }
 
 

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from consistency import views
+from consistency import views, views_help, views_prelabels
 
 urlpatterns = [
+    path("help/agreement/", views_help.agreement_help, name="agreement-help"),
     path("projects/<int:project_id>/agreement/", views.agreement_dashboard, name="agreement-dashboard"),
     path("projects/<int:project_id>/agreement/runs/", views.agreement_run_start, name="agreement-run-start"),
     path("projects/<int:project_id>/review/", views.review_queue, name="agreement-items"),
@@ -10,5 +11,10 @@ urlpatterns = [
     path("projects/<int:project_id>/definitions/", views.definitions_page, name="definitions"),
     path("projects/<int:project_id>/labelers/", views.labelers_page, name="labelers"),
     path("projects/<int:project_id>/model/", views.model_page, name="model"),
+    path(
+        "projects/<int:project_id>/model/prelabels/",
+        views_prelabels.prelabel_settings,
+        name="prelabel-settings",
+    ),
     path("projects/<int:project_id>/operations/", views.operations_page, name="operations"),
 ]

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from consistency.charts import heat_class, line_chart
@@ -51,6 +52,15 @@ def _confusion_rows(confusion: dict) -> list[dict]:
     return rows
 
 
+def _extra_rows(extra: dict) -> list[dict]:
+    """The kind-specific figures (boxes, transcripts), each with the term that explains it."""
+    rows = []
+    for name, value in extra.items():
+        term = "iou" if "IoU" in name else "wer" if "WER" in name or "CER" in name else None
+        rows.append({"name": name, "value": value, "term": term})
+    return rows
+
+
 @require_GET
 @login_required
 def agreement_dashboard(request, project_id: int):
@@ -77,6 +87,7 @@ def agreement_dashboard(request, project_id: int):
         "confusion_rows": _confusion_rows(report["confusion"]) if report.get("confusion") else [],
         "confusion_classes": (report.get("confusion") or {}).get("classes", []),
         "slices": slices,
+        "extra": _extra_rows((report.get("overall") or {}).get("extra") or {}),
         "chart": line_chart(history),
         "history": history,
     }
@@ -128,46 +139,68 @@ def review_queue(request, project_id: int):
 
 @login_required
 def review_item(request, project_id: int, item_id: int):
-    """One item under review: all answers side by side, consensus, model, history, discussion."""
+    """One item under review: every answer drawn the way the labelers saw the item, consensus,
+    model, history, discussion. After an action the next item of the queue opens."""
+    from consistency.review_page import (
+        ACTION_DONE,
+        queue_filters,
+        queue_neighbours,
+        review_page_config,
+        review_value,
+        status_words,
+    )
     from consistency.selectors.reviews import review_detail, review_item_get
-    from consistency.services.reviews import comment_add, disagreement_queue, review_act
+    from consistency.services.reviews import comment_add, review_act
 
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     item = review_item_get(project=project, item_id=item_id)
+    filters = queue_filters(request.GET)
+    query = f"?{request.GET.urlencode()}" if request.GET else ""
+
+    def item_url(pk: int) -> str:
+        return reverse("review-item", args=[project.id, pk]) + query
+
     if request.method == "POST":
+        action = request.POST.get("action", "")
         try:
-            if request.POST.get("action") == "comment":
+            if action == "comment":
                 comment_add(item=item, author=request.user, text=request.POST.get("text", ""))
             else:
-                value = request.POST.get("value") or None
                 review_act(
                     project=project,
                     item=item,
                     actor=request.user,
-                    action=request.POST.get("action", ""),
+                    action=action,
                     expected_version=int(request.POST.get("expected_version", "-1")),
-                    value=value,
+                    value=review_value(project=project, post=request.POST) if action == "resolve" else None,
                 )
-                messages.success(request, "Saved.")
+                messages.success(request, f"Item {item.external_id} {ACTION_DONE.get(action, 'saved')}.")
+                _, next_id = queue_neighbours(project=project, item_id=item.id, filters=filters)
+                if next_id is not None and next_id != item.id:
+                    return redirect(item_url(next_id))
+                messages.info(request, "That was the last item of the queue.")
+                return redirect(reverse("agreement-items", args=[project.id]) + query)
         except ApplicationError as exc:
             messages.error(request, exc.message)
         except ValueError:
             messages.error(request, "Bad form.")
-        return redirect("review-item", project_id=project.id, item_id=item.id)
-    run = run_latest(project=project)
-    queue = (
-        list(disagreement_queue(project=project, run=run).values_list("item_id", flat=True)[:500])
-        if run
-        else []
-    )
-    position = queue.index(item.id) if item.id in queue else -1
+        return redirect(item_url(item.id))
+    detail = review_detail(project=project, item=item)
+    classes = list(project.schema_version.classes.all())
+    prev_id, next_id = queue_neighbours(project=project, item_id=item.id, filters=filters)
+    config = review_page_config(project=project, item=item, detail=detail, classes=classes)
     context = {
         "project": project,
-        "detail": review_detail(project=project, item=item),
+        "detail": detail,
         "item": item,
-        "classes": [c.name for c in project.schema_version.classes.all()],
-        "next_id": queue[position + 1] if 0 <= position < len(queue) - 1 else None,
-        "prev_id": queue[position - 1] if position > 0 else None,
+        "classes": config["classes"],
+        "config": config,
+        "status": status_words(detail["review"]["status"]),
+        "waiting": max(0, item.target - item.slots_taken) if not item.is_gold else 0,
+        "next_url": item_url(next_id) if next_id else "",
+        "prev_url": item_url(prev_id) if prev_id else "",
+        "query": query,
+        "answers_layer": project.label_kind == "boxes",
     }
     return render(request, "consistency/review_item.html", context)
 
@@ -181,12 +214,15 @@ def definitions_page(request, project_id: int):
 
     project, role = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     preview = None
+    kept_rule = {}
     if request.method == "POST":
         if role != "manager":
             messages.error(request, "Only managers change the label schema.")
             return redirect("definitions", project_id=project.id)
         op = request.POST.get("op", "")
         params = _definition_params(request.POST)
+        if op == "standardize_transcripts":  # the Find/Replace fields keep what was typed
+            kept_rule = params["rules"][0]
         dry_run = request.POST.get("apply") != "1"
         try:
             result = schema_change_apply(
@@ -199,6 +235,8 @@ def definitions_page(request, project_id: int):
             )
             if dry_run:
                 preview = {"op": op, "params": params, "raw": request.POST, **result}
+                before, after = result["before"].get("alpha"), result["after"].get("alpha")
+                preview["change"] = None if before is None or after is None else after - before
             else:
                 messages.success(
                     request, f"Published schema v{result['schema_version']}; an agreement run started."
@@ -220,6 +258,7 @@ def definitions_page(request, project_id: int):
         "role": role,
         "schema": project.schema_version,
         "preview": preview,
+        "kept_rule": kept_rule,
         "examples": examples.order_by("-updated_at")[:20],
         "suggestions": schema_suggestions(project=project),
         "history": history,
@@ -284,13 +323,17 @@ def labelers_page(request, project_id: int):
         )
     rows.sort(key=lambda r: (r.get("loo_rate") is None, -(r.get("loo_rate") or 0)))
     from consistency.selectors.operations import answers_per_item
+    from consistency.selectors.prelabels import prelabel_verdict
 
+    prelabels = report.get("prelabels")
     context = {
         "project": project,
         "run": run,
         "rows": rows,
         "hlp": report.get("hlp") or {},
         "per_item": answers_per_item(project=project),
+        "prelabels": prelabels,
+        "prelabel_verdict": prelabel_verdict(prelabels) if prelabels else "",
     }
     return render(request, "consistency/labelers.html", context)
 
@@ -303,7 +346,7 @@ def model_page(request, project_id: int):
     from consistency.selectors.annotations import item_slices
     from consistency.services.predictions import gap_table
 
-    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+    project, role = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     run = run_latest(project=project)
     versions = list(
         Prediction.objects.filter(project=project)
@@ -329,6 +372,7 @@ def model_page(request, project_id: int):
         "field": field,
         "table": table,
         "error": error,
+        "can_manage": role == "manager",
     }
     return render(request, "consistency/model.html", context)
 

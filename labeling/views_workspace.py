@@ -18,7 +18,7 @@ from labeling.selectors.projects import project_get_for_member
 
 DIGITS = "1234567890"
 # Single-letter shortcuts of the workspace itself; a class named like one of them gets a digit.
-RESERVED_KEYS = frozenset("sctf?+-=[]")
+RESERVED_KEYS = frozenset("sctfu?+-=[]")
 
 
 def class_keys(names: Sequence[str]) -> dict[str, str]:
@@ -77,6 +77,7 @@ def workspace(request, project_id: int):
             "next": reverse("api-next-item", args=[project.id]),
             "progress": reverse("api-my-progress", args=[project.id]),
             "submit": reverse("api-item-annotations", args=[0]).replace("/0/", "/{id}/"),
+            "myAnswer": reverse("api-my-answer", args=[0]).replace("/0/", "/{id}/"),
             "project": reverse("project-detail", args=[project.id]),
             "login": f"{reverse('login')}?next={request.path}",
         },

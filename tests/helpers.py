@@ -44,3 +44,15 @@ def http_json(url: str, **options) -> tuple[int, dict, object]:
 
     status, headers, body = http_call(url, **options)
     return status, headers, json.loads(body or b"null")
+
+
+def agreement_run_now(project):
+    """Compute an agreement run of the project in this process and return it, finished."""
+    from consistency.models import AgreementRun
+    from consistency.services.agreement_runs import agreement_run_compute
+
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+    agreement_run_compute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.status == "succeeded", run.error
+    return run

@@ -184,6 +184,35 @@ def _pair_scores_boxes(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
     )
 
 
+def scores_against_others(
+    frame: pd.DataFrame, *, kind: str, rules=(), threshold: float = DEFAULT_THRESHOLD
+) -> pd.DataFrame:
+    """Each answer judged by every other labeler of its item, the way HLP judges it.
+
+    Parameters
+    ----------
+    frame : DataFrame with columns ``item``, ``labeler``, ``value``.
+    kind : "transcription" (word edits / reference words) or "boxes" (unmatched / boxes of both).
+
+    Returns
+    -------
+    DataFrame indexed by (item, labeler) with ``errors`` and ``total`` summed over the pairs
+    where the answer is judged; answers nobody else judged are absent (empty without pairs).
+    """
+    if kind not in ("transcription", "boxes"):
+        raise ValueError(f"kind must be 'transcription' or 'boxes', got {kind!r}")
+    try:
+        pairs = (
+            _pair_scores_transcripts(frame, rules)
+            if kind == "transcription"
+            else _pair_scores_boxes(frame, threshold)
+        )
+    except ValueError:  # no item with two labelers
+        empty = pd.MultiIndex.from_arrays([[], []], names=["item", "labeler"])
+        return pd.DataFrame({"errors": [], "total": []}, index=empty)
+    return pairs.groupby(["item", "labeler"])[["errors", "total"]].sum()
+
+
 def _gold_scores(frame: pd.DataFrame, gold: pd.Series | None, score) -> pd.DataFrame | None:
     """Each answer on a gold item scored against the gold answer (``score(hyp, ref)``), with its
     labeler; None without gold."""

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from django.db.models.fields.json import KeyTextTransform
 
-from labeling.models import Annotation, Item, LabelSchemaVersion, Project
+from labeling.models import Annotation, Item, LabelSchemaVersion, PrelabelExposure, Project
 
 CHUNK = 20_000
 
@@ -129,3 +129,12 @@ def item_slices(*, project: Project, max_fields: int = 20) -> pd.DataFrame:
     )
     frame = pd.DataFrame.from_records(rows, columns=["item", *keys])
     return frame.set_index("item")
+
+
+def prelabel_exposures_frame(*, project: Project) -> pd.DataFrame:
+    """What labelers were shown with pre-labels on: item, labeler, shown, model_version, suggestion."""
+    rows = PrelabelExposure.objects.filter(assignment__project=project).values_list(
+        "assignment__item_id", "assignment__labeler_id", "shown", "model_version", "suggestion"
+    )
+    columns = ["item", "labeler", "shown", "model_version", "suggestion"]
+    return pd.DataFrame.from_records(list(rows.iterator(chunk_size=20_000)), columns=columns)

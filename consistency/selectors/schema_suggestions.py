@@ -23,7 +23,8 @@ def merged_name(a: str, b: str) -> str:
 
 
 def schema_suggestions(*, project: Project, limit: int = 5) -> dict:
-    """Merge candidates (class pairs whose merge raises alpha most) and borderline candidates."""
+    """Merge candidates (class pairs whose merge raises alpha, most first; never one that lowers
+    it) and borderline candidates."""
     version = schema_version_current(project)
     if project.label_kind == LabelKind.TRANSCRIPTION:
         return {"merges": [], "split_items": 0}
@@ -46,6 +47,8 @@ def schema_suggestions(*, project: Project, limit: int = 5) -> dict:
                     try:
                         merged = report_alpha(merge_counts(counts, [[i, j]]))
                     except ValueError:
+                        continue
+                    if not merged > base:  # a merge that does not raise agreement is no suggestion
                         continue
                     merges.append(
                         {

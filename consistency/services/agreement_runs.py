@@ -9,10 +9,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from consistency.models import AgreementRun, ItemResult, RunStatus, RunTrigger
-from consistency.selectors.annotations import annotations_frame, item_slices
+from consistency.selectors.annotations import annotations_frame, item_slices, prelabel_exposures_frame
 from consistency.selectors.predictions import probabilities_latest
 from consistency.selectors.schema import schema_version_current
 from consistency.services.measure import RunParams, measure_project
+from consistency.services.measure.prelabels import measure_prelabels
 from labeling.errors import Conflict
 from labeling.models import LabelSchemaVersion, Project
 from labeling.services.jobs import task_send
@@ -102,18 +103,28 @@ def _measure(run: AgreementRun):
     gold = dict(project.items.filter(is_gold=True).values_list("id", "gold_value"))
     classes = [c.name for c in version.classes.all()]
     model = probabilities_latest(project=project, classes=classes)
+    params = RunParams.from_dict(run.params)
     report, results = measure_project(
         frame=frame,
         label_kind=project.label_kind,
         classes=classes,
         slices=slices,
         gold=gold,
-        params=RunParams.from_dict(run.params),
+        params=params,
         transcript_rules=version.transcript_rules or [],
         probabilities=model[1] if model else None,
     )
     if "label_quality" in report:
         report["label_quality"]["model_version"] = model[0] if model else None
+    prelabels = measure_prelabels(
+        frame=frame,
+        exposures=prelabel_exposures_frame(project=project),
+        label_kind=project.label_kind,
+        rules=version.transcript_rules or [],
+        seed=params.seed,
+    )
+    if prelabels is not None:
+        report["prelabels"] = prelabels
     return report, results
 
 

@@ -141,10 +141,15 @@ def predictions_upload(
 
 def gap_table(*, project: Project, run: AgreementRun, model_version: str, field: str) -> dict:
     """slice | model accuracy | HLP | gap | % of data | potential, from the run's consensus
-    (gold where it exists) and its HLP per slice."""
+    (gold where it exists) and its HLP per slice, with the items left out of it and why."""
+    outcomes = {
+        item_id: (consensus, is_tie)
+        for item_id, consensus, is_tie in ItemResult.objects.filter(run=run).values_list(
+            "item_id", "consensus", "is_tie"
+        )
+    }
     reference = pd.Series(
-        dict(ItemResult.objects.filter(run=run).exclude(consensus=None).values_list("item_id", "consensus")),
-        dtype=object,
+        {item: consensus for item, (consensus, _) in outcomes.items() if consensus is not None}, dtype=object
     )
     predictions = pd.Series(
         dict(
@@ -176,10 +181,31 @@ def gap_table(*, project: Project, run: AgreementRun, model_version: str, field:
     table = _gap_rows(predictions, reference, hlp, slice_of_item, scores)
     return {
         "rows": table,
+        "scored_items": int(predictions.index.isin(reference.index).sum()),
+        "left_out": _left_out(predictions.index, reference.index, outcomes, run),
         "disagreeing_items": disagreeing[:200],
+        "disagreeing_count": len(disagreeing),
         "overall_hlp": overall_hlp,
         "measure": ((run.report or {}).get("hlp") or {}).get("measure") or "accuracy",
     }
+
+
+def _left_out(predicted: pd.Index, referenced: pd.Index, outcomes: dict, run: AgreementRun) -> list[dict]:
+    """Items the table does not score, counted by reason (only reasons that occur)."""
+    unscored = [item for item in predicted if item not in referenced]
+    tie = sum(1 for item in unscored if item in outcomes and outcomes[item][1])
+    unmeasured = sum(1 for item in unscored if item not in outcomes)
+    no_prediction = len(referenced.difference(predicted))
+    reasons = [
+        (tie, "predicted, but people tied: no consensus to score against"),
+        (
+            len(unscored) - tie - unmeasured,
+            "predicted, but no consensus (every answer skipped or waiting for a new label)",
+        ),
+        (unmeasured, f"predicted, but without answers when run #{run.id} was made"),
+        (no_prediction, "with a consensus but no prediction from this model"),
+    ]
+    return [{"items": n, "reason": reason} for n, reason in reasons if n]
 
 
 # Kinds whose answers are scored (word accuracy, box F1) rather than right or wrong, the way
@@ -201,14 +227,12 @@ def _scores(kind, predictions: pd.Series, reference: pd.Series, rules) -> pd.Dat
 def _gap_rows(predictions, reference, hlp: pd.Series, slice_of_item: pd.Series, scores) -> list:
     """Rows slice, items, model_accuracy, hlp, gap, share, potential, by potential (best first).
 
-    Items without a slice value fall in "(none)", and the gap is what the model can still gain
-    (never negative), as the table has always shown.
+    Items without a slice value fall in "(none)". The gap is HLP − model accuracy, negative where
+    the model does better than people (it is shown as such, not as 0).
     """
     table = gap_to_hlp(
         predictions, reference, slice_of_item.dropna().astype(str).rename("slice"), hlp=hlp, scores=scores
     )
-    table["gap"] = table["gap"].clip(lower=0)
-    table["potential"] = table["gap"] * table["share"]
     table = table.sort_values("potential", ascending=False, kind="stable", na_position="last")
     table = table.rename(columns={"n_items": "items"})
     return table[["slice", "items", "model_accuracy", "hlp", "gap", "share", "potential"]].to_dict("records")

@@ -43,11 +43,16 @@ def disagreement_queue(
 ) -> QuerySet[ItemResult]:
     """The run's disagreeing items, most disagreeing first (or likely wrong first), with their
     review status."""
+    differs = Prediction.objects.filter(item=OuterRef("item")).exclude(value=OuterRef("consensus"))
     results = ItemResult.objects.filter(run=run)
     if order == "likely_wrong" or max_quality is not None:
         results = results.filter(label_quality__isnull=False)
     else:
-        results = results.filter(Q(disagreement__gt=0) | Q(is_tie=True) | Q(item__disagrees_after_max=True))
+        in_queue = Q(disagreement__gt=0) | Q(is_tie=True) | Q(item__disagrees_after_max=True)
+        if model_disagrees:
+            # Where the model disagrees with a unanimous consensus, people may all be wrong: listed too.
+            in_queue |= Q(Exists(differs))
+        results = results.filter(in_queue)
     results = results.select_related("item").annotate(
         review_status=F("item__review__status"), review_version=F("item__review__version")
     )
@@ -75,7 +80,6 @@ def disagreement_queue(
         else:
             results = results.filter(item__review__status=status)
     if model_disagrees is not None:
-        differs = Prediction.objects.filter(item=OuterRef("item")).exclude(value=OuterRef("consensus"))
         results = results.filter(Exists(differs)) if model_disagrees else results.exclude(Exists(differs))
     return results
 

@@ -11,8 +11,14 @@ from labeling.api.serializers import StrictInputSerializer
 from labeling.errors import NotFound
 from labeling.models import Assignment, Project, SkipReason
 from labeling.selectors.projects import project_get_for_member
-from labeling.selectors.workspace import assignment_payload, labeler_progress
+from labeling.selectors.workspace import (
+    assignment_payload,
+    item_media_urls,
+    labeler_answer_get,
+    labeler_progress,
+)
 from labeling.services.assignments import assignment_reserve_next
+from labeling.services.prelabels import prelabel_for
 from labeling.services.submissions import annotation_submit
 
 
@@ -25,6 +31,11 @@ class NextItemOut(serializers.Serializer):
     thumbnail_url = serializers.CharField(allow_null=True)
     waveform_url = serializers.CharField(allow_null=True)
     lease_expires_at = serializers.DateTimeField()
+    suggestion = serializers.JSONField(
+        allow_null=True,
+        help_text="With pre-labels on: the model's answer {value, model_version} to accept or correct; "
+        "null when off, when the item has no prediction, or for the held-out share of items.",
+    )
 
 
 class AnnotationOut(serializers.Serializer):
@@ -53,6 +64,7 @@ def _next_payload(project: Project, user, *, known_free: bool = False) -> dict |
         return None
     payload = assignment_payload(assignment)
     payload["lease_expires_at"] = _DATETIME.to_representation(payload["lease_expires_at"])
+    payload["suggestion"] = prelabel_for(project=project, assignment=assignment)
     return payload
 
 
@@ -139,6 +151,26 @@ class AnnotationSubmitApi(APIView):
             "next": _next_payload(project, request.user, known_free=known_free) if want_next else None,
         }
         return Response(body, status=201 if created else 200)
+
+
+class MyAnswerOut(serializers.Serializer):
+    item = serializers.JSONField(help_text="The item as `next` shows it, without a lease.")
+    annotation = AnnotationOut()
+
+
+class MyAnswerApi(APIView):
+    @extend_schema(
+        responses={200: MyAnswerOut},
+        summary="An item you answered, with your current answer: to go back and change it "
+        "(a new submit supersedes it; the history is kept)",
+    )
+    def get(self, request, item_id: int):
+        annotation = labeler_answer_get(item_id=item_id, labeler=request.user)
+        item = annotation.item
+        payload = {"id": item.id, "external_id": item.external_id, "kind": item.kind, "data": item.data}
+        return Response(
+            {"item": {**payload, **item_media_urls(item)}, "annotation": _annotation_json(annotation)}
+        )
 
 
 class LabelerProgressApi(APIView):

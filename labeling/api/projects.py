@@ -59,6 +59,9 @@ class ProjectDetailOut(ProjectOut):
     gold_rate = serializers.FloatField()
     lease_seconds = serializers.IntegerField()
     auto_run_every = serializers.IntegerField()
+    prelabels = serializers.BooleanField()
+    prelabel_holdout = serializers.FloatField()
+    prelabel_model_version = serializers.CharField()
     instructions = serializers.CharField(source="current_schema.instructions", default="")
     classes = LabelClassOut(source="current_schema.classes.all", many=True, default=list)
 
@@ -109,6 +112,9 @@ class ProjectDetailApi(APIView):
         min_answers = serializers.IntegerField(required=False)
         max_answers = serializers.IntegerField(required=False)
         target_confidence = serializers.FloatField(required=False)
+        prelabels = serializers.BooleanField(required=False)
+        prelabel_holdout = serializers.FloatField(min_value=0, max_value=1, required=False)
+        prelabel_model_version = serializers.CharField(max_length=100, allow_blank=True, required=False)
 
         def validate_alarms(self, value):
             unknown = set(value) - {"agreement_drop", "min_labeler_hlp", "max_skip_rate"}

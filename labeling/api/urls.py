@@ -3,7 +3,7 @@ from django.urls import path
 from labeling.api.annotation_import import AnnotationImportApi
 from labeling.api.items import ProjectItemsApi
 from labeling.api.jobs import JobDetailApi, ProjectStatsRefreshApi
-from labeling.api.labeling import AnnotationSubmitApi, LabelerProgressApi, NextItemApi
+from labeling.api.labeling import AnnotationSubmitApi, LabelerProgressApi, MyAnswerApi, NextItemApi
 from labeling.api.pool import ItemGoldApi, ItemsOverlapApi
 from labeling.api.projects import ProjectDetailApi, ProjectListCreateApi, ProjectMembersApi
 from labeling.api.users import MeApi, MeTokenApi, UserCreateApi
@@ -18,6 +18,7 @@ urlpatterns = [
     path("projects/<int:project_id>/next/", NextItemApi.as_view(), name="api-next-item"),
     path("projects/<int:project_id>/progress/", LabelerProgressApi.as_view(), name="api-my-progress"),
     path("items/<int:item_id>/annotations/", AnnotationSubmitApi.as_view(), name="api-item-annotations"),
+    path("items/<int:item_id>/my-answer/", MyAnswerApi.as_view(), name="api-my-answer"),
     path("projects/<int:project_id>/items/", ProjectItemsApi.as_view(), name="api-project-items"),
     path(
         "projects/<int:project_id>/annotations/import/",

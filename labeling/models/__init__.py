@@ -1,4 +1,4 @@
-from labeling.models.annotations import Annotation, Assignment, AssignmentStatus
+from labeling.models.annotations import Annotation, Assignment, AssignmentStatus, PrelabelExposure
 from labeling.models.audit import AuditEvent
 from labeling.models.choices import SkipReason
 from labeling.models.estimates import LabelerEstimate, LabelerFit
@@ -32,6 +32,7 @@ __all__ = [
     "LabelerEstimate",
     "LabelerFit",
     "OverlapPolicy",
+    "PrelabelExposure",
     "Project",
     "ProjectMembership",
     "Role",

@@ -91,3 +91,18 @@ class Annotation(models.Model):
 
     def __str__(self) -> str:
         return f"annotation {self.pk} on item {self.item_id}"
+
+
+class PrelabelExposure(models.Model):
+    """What a labeler was shown on an assignment when pre-labels were on: the model's suggestion,
+    or nothing (the held-out share). Written once, when the item is first shown; compared with
+    the answer to measure how much labelers anchor on the model."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="prelabel")
+    shown = models.BooleanField(help_text="False: held out, the item was shown without the suggestion.")
+    model_version = models.CharField(max_length=100)
+    suggestion = models.JSONField(help_text="The model's answer, whether shown or held out.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{'shown' if self.shown else 'held out'} on assignment {self.assignment_id}"

@@ -88,6 +88,17 @@ class Project(models.Model):
     gold_rate = models.FloatField(
         default=0.0, help_text="Share of a labeler's stream drawn from gold items (0 to 1)."
     )
+    prelabels = models.BooleanField(
+        default=False,
+        help_text="Show labelers a model's prediction as a pre-filled suggestion (accept or correct it).",
+    )
+    prelabel_holdout = models.FloatField(
+        default=0.1,
+        help_text="Share of items shown without the suggestion (0 to 1), to measure anchoring on the model.",
+    )
+    prelabel_model_version = models.CharField(
+        max_length=100, blank=True, help_text="The model version suggested; blank: the latest uploaded."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_projects"
     )
@@ -113,6 +124,10 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=Q(target_confidence__gt=0.5) & Q(target_confidence__lt=1),
                 name="project_target_confidence_open_0_5_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(prelabel_holdout__gte=0) & Q(prelabel_holdout__lte=1),
+                name="project_prelabel_holdout_0_1",
             ),
         ]
 

@@ -45,6 +45,13 @@ MAX_SLICE_FIELDS = 10
 MAX_SLICE_VALUES = 20
 
 
+def _compact(n: int) -> str:
+    """A bar's count short enough to print on a narrow bar: 950, 1.2k, 12k."""
+    if n < 1000:
+        return str(n)
+    return f"{n / 1000:.1f}k" if n < 10_000 else f"{round(n / 1000)}k"
+
+
 def _histogram(values: np.ndarray) -> dict:
     counts, edges = np.histogram(values, bins=BINS)
     peak = counts.max() or 1
@@ -56,6 +63,7 @@ def _histogram(values: np.ndarray) -> dict:
         "bars": [
             {
                 "count": int(c),
+                "shown": _compact(int(c)),
                 "height": round(100 * c / peak, 1),
                 "low": float(edges[i]),
                 "high": float(edges[i + 1]),

@@ -4,10 +4,11 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
-from django.db.models import F, Sum
+from django.db.models import Count, F, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from labeling.errors import NotFound
 from labeling.models import Annotation, Assignment, AssignmentStatus, Item, Project
 
 
@@ -39,6 +40,26 @@ def assignment_payload(assignment: Assignment) -> dict:
     }
 
 
+def labeler_answer_get(*, item_id: int, labeler: AbstractBaseUser) -> Annotation:
+    """The labeler's current answer (or skip) on an item they answered, with the item, so they
+    can go back to it and change it; NotFound for anything else (not theirs, not answered, or no
+    longer a member of the project)."""
+    annotation = (
+        Annotation.objects.filter(
+            item_id=item_id,
+            labeler=labeler,
+            is_current=True,
+            assignment__status__in=(AssignmentStatus.SUBMITTED, AssignmentStatus.SKIPPED),
+            item__project__memberships__user=labeler,
+        )
+        .select_related("item", "schema_version")
+        .first()
+    )
+    if annotation is None:
+        raise NotFound("You have no answer on this item to change.")
+    return annotation
+
+
 # Every labeler's workspace asks for progress now and then; the project's open slots sum over
 # every open item (a million on a big project), so one figure serves a process for a few seconds.
 OPEN_SLOTS_CACHE_SECONDS = 15
@@ -54,15 +75,23 @@ def _open_slots(project: Project) -> int:
 
 
 def labeler_progress(*, project: Project, labeler: AbstractBaseUser) -> dict:
-    """Done today and in total by this labeler, and open slots left in the project."""
+    """Answered and skipped today and in total by this labeler, and open slots left in the project.
+
+    A skip is not "done": it leaves the item for others, so it is counted apart.
+    """
     since = timezone.now() - timedelta(hours=24)
-    mine = Annotation.objects.filter(item__project=project, labeler=labeler, is_current=True)
+    answered, skipped, today = Q(skip_reason=""), ~Q(skip_reason=""), Q(created_at__gte=since)
+    mine = Annotation.objects.filter(item__project=project, labeler=labeler, is_current=True).aggregate(
+        done_today=Count("pk", filter=answered & today),
+        done_total=Count("pk", filter=answered),
+        skipped_today=Count("pk", filter=skipped & today),
+        skipped_total=Count("pk", filter=skipped),
+    )
     open_slots = cache.get_or_set(
         f"labeling:open-slots:{project.id}", lambda: _open_slots(project), OPEN_SLOTS_CACHE_SECONDS
     )
     return {
-        "done_today": mine.filter(created_at__gte=since).count(),
-        "done_total": mine.count(),
+        **mine,
         "reserved": Assignment.objects.filter(
             project=project, labeler=labeler, status=AssignmentStatus.RESERVED
         ).count(),

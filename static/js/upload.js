@@ -1,5 +1,7 @@
 // Drag-and-drop upload to the items API. Small record files answer at once (201); media and
 // large files start a job (202) whose progress is polled at /api/jobs/{id}/ until it ends.
+// When an import ends, the page's figures and its list of imports are fetched again and swapped
+// in (no reload). An error is said once: a job's in the list of imports, an upload's here.
 const zone = document.getElementById("dropzone");
 const input = document.getElementById("file-input");
 const statusBox = document.getElementById("upload-status");
@@ -25,6 +27,22 @@ function summary(r) {
   return text;
 }
 
+// The counts, histograms, outliers and recent imports, as the server renders them now.
+async function refreshFigures() {
+  try {
+    const response = await fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const id of ["data-summary", "data-live"]) {
+      const now = document.getElementById(id);
+      const next = fresh.getElementById(id);
+      if (now && next) now.replaceWith(document.adoptNode(next));
+    }
+  } catch (_) {
+    // The figures are a convenience: a reload shows them.
+  }
+}
+
 async function poll(url, target) {
   const bar = document.createElement("progress");
   bar.className = "job-progress";
@@ -39,12 +57,15 @@ async function poll(url, target) {
       bar.remove();
       target.textContent += ` — ${summary(job.result)}.`;
       for (const bad of job.result.rejected || []) line(`${bad.file}: ${bad.reason}`, true);
+      await refreshFigures();
       return;
     }
     if (job.status === "failed") {
       bar.remove();
-      target.textContent += ` — ${job.error}`;
+      // The reason is shown once, in the list of recent imports just refreshed.
+      target.textContent = `Import job #${job.id} failed: the reason is under “Recent imports”.`;
       target.classList.add("error");
+      await refreshFigures();
       return;
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -73,13 +94,19 @@ async function send(files) {
   if (response.status === 202) return poll(response.headers.get("Location"), progress);
   if (response.ok) {
     progress.textContent = `Imported: ${summary(body)}.`;
+    await refreshFigures();
     return;
   }
   const error = body.error || { message: `The server answered ${response.status}.` };
   progress.textContent = error.message;
   progress.classList.add("error");
   const fields = error.fields || {};
-  for (const reason of [...(fields.rows || []), ...(fields.file || [])]) line(reason, true);
+  const said = new Set([error.message]);
+  for (const reason of [...(fields.rows || []), ...(fields.file || [])].map(String)) {
+    if (said.has(reason) || error.message.includes(reason)) continue; // each reason once
+    said.add(reason);
+    line(reason, true);
+  }
 }
 
 zone.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });

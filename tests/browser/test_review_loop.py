@@ -4,9 +4,9 @@ a reviewer resolves an item from the queue."""
 import pytest
 from playwright.sync_api import expect
 
-from consistency.models import AgreementRun
+from consistency.models import AgreementRun, Review
 from consistency.services.agreement_runs import agreement_run_compute
-from labeling.models import LabelSchemaVersion, Role
+from labeling.models import Item, LabelSchemaVersion, Role
 from tests.browser.conftest import SCREENSHOTS, login
 from tests.consistency.services.test_agreement_runs import ANSWERS, label
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
@@ -45,11 +45,25 @@ def test_reviewer_resolves_from_the_queue_with_the_keyboard(page, live_server):
     MembershipFactory(project=project, role=Role.REVIEWER, user=UserFactory(username="sme"))
     login(page, live_server, "sme")
     page.goto(f"{live_server.url}/projects/{project.id}/review/?a=deep+scratch&b=shallow+scratch")
-    page.locator("tbody a").first.click()
-    expect(page.get_by_role("heading", name="Answers")).to_be_visible()
-    page.keyboard.press("j")
-    expect(page.get_by_role("heading", name="Answers")).to_be_visible()
-    page.get_by_label("Final answer").select_option("deep scratch")
-    page.get_by_role("button", name="Resolve (becomes gold)").click()
-    expect(page.get_by_text("Saved.")).to_be_visible()
-    expect(page.get_by_text("Status: resolved")).to_be_visible()
+    links = page.locator("tbody a")
+    expect(links).to_have_count(3)
+    first, second = links.nth(0).inner_text(), links.nth(1).inner_text()
+    links.first.click()
+    ready = page.locator("body[data-ready=true]")
+    expect(ready).to_have_count(1)
+    expect(page.get_by_role("heading", name=f"Item {first}")).to_be_visible()
+    page.keyboard.press("j")  # next in the filtered queue, without acting
+    expect(page.get_by_role("heading", name=f"Item {second}")).to_be_visible()
+    expect(ready).to_have_count(1)
+    page.keyboard.press("k")
+    expect(page.get_by_role("heading", name=f"Item {first}")).to_be_visible()
+    expect(ready).to_have_count(1)
+    page.keyboard.press("1")  # deep scratch
+    expect(page.get_by_role("button", name="1 deep scratch")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("r")  # resolve: the next item of the filtered queue opens
+    expect(page.get_by_role("heading", name=f"Item {second}")).to_be_visible()
+    expect(page.get_by_text(f"Item {first} resolved (now gold).")).to_be_visible()
+    assert "a=deep+scratch" in page.url
+    resolved = Item.objects.get(project=project, external_id=first)
+    assert resolved.is_gold and resolved.gold_value == "deep scratch"
+    assert Review.objects.get(item=resolved).status == "resolved"

@@ -153,10 +153,10 @@ def test_label_an_image_with_two_boxes(page, live_server):
         page.mouse.move(*at(x1, y1), steps=6)
         page.mouse.up()
 
-    # Box 1 around the dent, drawn too small on purpose; a number key then sets its class.
+    # Box 1 around the dent: 2 chooses the class of the next box; drawn too small on purpose.
+    page.keyboard.press("2")
     drag(dent["x"], dent["y"], dent["x"] + dent["w"] - 10, dent["y"] + dent["h"] - 8)
     expect(page.locator("#box-list li")).to_have_count(1)
-    page.keyboard.press("2")
     expect(page.locator("#box-list li").first).to_contain_text("1. dent")
     # Resize it by its bottom-right handle to the dent's real size.
     page.locator("[data-handle=se]").hover()
@@ -227,14 +227,17 @@ def test_transcribe_audio_clips(page, live_server):
 
     expect(page.locator("#item-name")).to_have_text("clip-0001")
     transcript = page.get_by_role("textbox", name="Transcript")
-    expect(transcript).to_be_focused()
-    expect(page.locator(".rules li")).to_have_count(2)
     waveform = page.get_by_role("slider", name="Playback position")
+    expect(waveform).to_be_focused()  # the player: Space plays at once
+    expect(page.locator(".rules li")).to_have_count(2)
     expect(waveform).to_have_attribute("aria-valuemax", "3.0")
-    # Ctrl+Space plays from within the transcript; Ctrl+→ seeks; Esc leaves the box, then Space pauses.
+    # Ctrl+Space plays from within the transcript; Esc leaves the box for the player, where Space pauses.
+    page.keyboard.press("t")
+    expect(transcript).to_be_focused()
     page.keyboard.press("Control+Space")
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
     page.keyboard.press("Escape")
+    expect(waveform).to_be_focused()
     page.keyboard.press("Space")
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
     page.keyboard.press("Home")
@@ -252,9 +255,10 @@ def test_transcribe_audio_clips(page, live_server):
 
     expect(page.locator("#item-name")).to_have_text("clip-0002")
     expect(page.locator("#status")).to_have_text("Saved.")
-    expect(transcript).to_be_focused()
+    expect(waveform).to_be_focused()
     expect(transcript).to_have_value("")
     expect(waveform).to_have_attribute("aria-valuemax", "3.0")
+    page.keyboard.press("t")
     page.keyboard.type("call mom")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="All done")).to_be_visible()
@@ -320,6 +324,12 @@ def test_answer_record_pairs_with_keys_and_skip_one(page, live_server):
     expect(page.get_by_role("radio", name="The data lacks the information to decide")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="All done")).to_be_visible()
+    # A skip is not "done": the header counts it apart.
+    expect(page.locator("#done-today")).to_have_text("2")
+    expect(page.locator("#skipped-today")).to_have_text("1")
+    page.reload()  # the server's figures say the same
+    expect(page.locator("#skipped-today")).to_have_text("1")
+    expect(page.locator("#done-today")).to_have_text("2")
 
     answers = {
         a.item.external_id: (a.value, a.skip_reason, a.comment)

@@ -89,11 +89,12 @@ def _media_upload_kind(project: Project, name: str, stream) -> str:
         first = []
     if any(key in first for key in SIDECAR_KEYS):
         return "sidecar"
-    raise Invalid(
+    # One sentence, said once: the field repeats the message rather than saying it again differently.
+    reason = (
         f"{name}: not an image (JPEG, PNG, WebP), audio file (WAV, FLAC, OGG, MP3), zip of them, "
-        "or a metadata CSV with a 'file' column.",
-        fields={"file": [f"{name}: not an accepted file"]},
+        "or a metadata CSV with a 'file' column."
     )
+    raise Invalid(reason, fields={"file": [reason]})
 
 
 def items_import_start(

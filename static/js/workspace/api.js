@@ -1,4 +1,5 @@
-// REST calls of the labeling loop: next item, submit (which returns the next item), progress.
+// REST calls of the labeling loop: next item, submit (which returns the next item), an earlier
+// answer to change, progress.
 // Session auth: the CSRF token comes from the form on the page (or the cookie).
 // A submit that may not have reached the server (network error, 429, 502–504) is retried with
 // the same Idempotency-Key, so the server stores the answer once however often it arrives.
@@ -90,6 +91,12 @@ export class Api {
   // The next item, or null when nothing is left for the caller (204).
   async next(onRetry) {
     const { data } = await this.withRetries(() => this.request(this.urls.next), onRetry);
+    return data;
+  }
+
+  // An item the caller answered, with their current answer: {item, annotation}.
+  async myAnswer(itemId) {
+    const { data } = await this.request(this.urls.myAnswer.replace("{id}", String(itemId)));
     return data;
   }
 

@@ -20,10 +20,16 @@ export class BoxEditor {
     this.onChange = onChange;
     this.boxes = [];
     this.selected = -1;
+    // The box just drawn stays selected (handles, arrow keys) but a class key does not re-class
+    // it: "1, draw, 2, draw" gives a box of class 1 and one of class 2. Picking a box (click,
+    // list, Tab) makes the keys re-class it.
+    this.justDrawn = false;
     this.drag = null;
     this.width = 0;
     this.height = 0;
     this.scale = 1; // screen pixels per image pixel
+    this.pending = null; // boxes to show once the image's size is known
+    this.flash = -1; // the box just re-classed, drawn highlighted once
     svg.addEventListener("pointerdown", (e) => this.down(e));
     svg.addEventListener("pointermove", (e) => this.move(e));
     svg.addEventListener("pointerup", (e) => this.up(e));
@@ -37,7 +43,18 @@ export class BoxEditor {
     this.height = height;
     this.svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     this.svg.classList.remove("pending");
+    if (this.pending) {
+      this.boxes = this.pending.map((b) => ({ x: b.x, y: b.y, w: b.w, h: b.h, class: b.class }));
+      this.pending = null;
+      this.onChange();
+    }
     this.render();
+  }
+
+  // Boxes to start from (an earlier answer, the model's suggestion), shown when the image is there.
+  load(boxes) {
+    this.pending = Array.isArray(boxes) ? boxes : null;
+    if (this.ready && this.pending) this.setSize(this.width, this.height);
   }
 
   setScale(scale) {
@@ -48,6 +65,8 @@ export class BoxEditor {
   reset() {
     this.boxes = [];
     this.selected = -1;
+    this.justDrawn = false;
+    this.pending = null;
     this.drag = null;
     this.width = 0;
     this.height = 0;
@@ -71,7 +90,9 @@ export class BoxEditor {
     if (handle && this.selected >= 0) {
       this.drag = { mode: "resize", edges: handle.dataset.handle, start, origin: { ...this.boxes[this.selected] } };
     } else if (hit) {
-      this.select(Number(hit.dataset.index));
+      const index = Number(hit.dataset.index);
+      // Adjusting the box just drawn is not picking it: the keys still set the next box's class.
+      if (!(this.justDrawn && index === this.selected)) this.select(index);
       this.drag = { mode: "move", start, origin: { ...this.boxes[this.selected] } };
     } else {
       this.drag = { mode: "draw", start, preview: null };
@@ -114,8 +135,10 @@ export class BoxEditor {
       if (box.w >= min && box.h >= min) {
         this.boxes.push({ ...box, class: this.currentClass() });
         this.selected = this.boxes.length - 1;
+        this.justDrawn = true;
       } else {
         this.selected = -1; // a click on the image: deselect
+        this.justDrawn = false;
       }
     }
     this.drag = null;
@@ -133,25 +156,31 @@ export class BoxEditor {
 
   select(index) {
     this.selected = index >= 0 && index < this.boxes.length ? index : -1;
+    this.justDrawn = false;
     this.render();
     this.onChange();
   }
 
   selectedBox() { return this.selected >= 0 ? this.boxes[this.selected] : null; }
 
+  // The selected box takes the class, unless it is the box just drawn. Returns the class it had.
   setClassOfSelected(name) {
     const box = this.selectedBox();
-    if (!box) return false;
+    if (!box || this.justDrawn || box.class === name) return null;
+    const was = box.class;
     box.class = name;
+    this.flash = this.selected;
     this.render();
     this.onChange();
-    return true;
+    this.flash = -1;
+    return was;
   }
 
   remove(index) {
     if (index < 0 || index >= this.boxes.length) return false;
     this.boxes.splice(index, 1);
     this.selected = -1;
+    this.justDrawn = false;
     this.render();
     this.onChange();
     return true;
@@ -203,7 +232,8 @@ export class BoxEditor {
   }
 
   boxNode(b, index, unit) {
-    const g = el("g", { class: index === this.selected ? "box selected" : index < 0 ? "box preview" : "box" });
+    const state = index === this.selected ? "box selected" : index < 0 ? "box preview" : "box";
+    const g = el("g", { class: index >= 0 && index === this.flash ? `${state} reclassed` : state });
     if (index >= 0) g.dataset.index = String(index);
     const color = this.colorOf(b.class);
     const rect = el("rect", { x: b.x, y: b.y, width: b.w, height: b.h });

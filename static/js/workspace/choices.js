@@ -45,7 +45,23 @@ export class Choices {
 
   reset() {
     if (this.mode !== "box") this.chosen = new Set();
+    this.markSuggested(null);
     this.render();
+  }
+
+  // Start from an answer: an earlier one, or the model's suggestion (not in box mode, where
+  // the boxes carry their classes).
+  set(value) {
+    if (this.mode === "box") return;
+    const names = Array.isArray(value) ? value : value ? [value] : [];
+    this.chosen = new Set(names.filter((name) => this.classes.some((c) => c.name === name)));
+    this.render();
+  }
+
+  // Tag the buttons of the classes the model suggested.
+  markSuggested(value) {
+    const names = new Set(Array.isArray(value) ? value : value ? [value] : []);
+    for (const button of this.buttons) button.classList.toggle("suggested", names.has(button.dataset.class));
   }
 
   current() {

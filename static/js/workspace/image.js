@@ -30,12 +30,16 @@ export class ImagePanel {
     new ResizeObserver(() => this.layout()).observe(this.viewport);
   }
 
-  show(item) {
+  // boxes: to start from (an earlier answer or the model's suggestion), drawn once the image is there.
+  show(item, { boxes = null } = {}) {
     const token = ++this.token;
     this.zoom = 1;
     this.natural = null;
     this.shown = null;
-    if (this.editor) this.editor.reset();
+    if (this.editor) {
+      this.editor.reset();
+      this.editor.load(boxes);
+    }
     this.sizeLabel.textContent = "";
     this.zoomLevel.textContent = "…";
     this.img.alt = `Image ${item.external_id}`;

@@ -3,7 +3,9 @@
 // Single keys act only when the cursor is not in a text box, so typing a transcript or a comment
 // never fires a shortcut. In a text box: Enter submits (Shift+Enter is a new line in the
 // transcript), Ctrl+Enter submits from anywhere, Ctrl+Space plays/pauses, Ctrl+←/→ seeks, and
-// Esc leaves the box so that the single keys work again.
+// Esc leaves the box so that the single keys work again. Right after typing, a bare `s` does not
+// open Skip (Shift+S does): a word typed on after Esc must not skip the item.
+// Backspace or u goes back to the previous item to change its answer; Esc returns.
 
 const TEXT_INPUTS = new Set(["text", "search", "email", "number", "url", "tel", "password"]);
 
@@ -49,8 +51,10 @@ function handle(ws, event) {
 
   if (key === "Escape") {
     if (ws.skipOpen) { ws.closeSkip(); return true; }
-    if (typing) { target.blur(); ws.focusStage(); return true; }
-    return ws.deselect();
+    if (typing) { target.blur(); ws.focusStart(); return true; }
+    if (ws.deselect()) return true;
+    if (ws.revisit) { ws.returnToCurrent(); return true; }
+    return false;
   }
 
   if (ws.audio) {
@@ -71,10 +75,24 @@ function handle(ws, event) {
 
   if (key === "?") { ws.toggleHelp(true); return true; }
 
+  const lower = key.toLowerCase();
+  const editor = ws.image && ws.image.editor;
+  const boxSelected = Boolean(editor && editor.selectedBox());
+  if (!event.altKey && !ws.skipOpen && (lower === "u" || (key === "Backspace" && !boxSelected))) {
+    ws.goBack();
+    return true;
+  }
+
   if (!ws.item) return false; // "All done": nothing to label
 
-  const lower = key.toLowerCase();
-  if (!event.altKey && lower === "s" && !ws.classKeys.has("s")) { ws.openSkip(); return true; }
+  if (!event.altKey && lower === "s" && !ws.classKeys.has("s")) {
+    if (ws.typedRecently() && !event.shiftKey) {
+      ws.say("You were typing: press Shift+S to skip this item.");
+      return true;
+    }
+    ws.openSkip();
+    return true;
+  }
   if (!event.altKey && lower === "c" && !ws.classKeys.has("c")) { ws.comment.focus(); return true; }
   if (!event.altKey && lower === "t" && ws.transcript) { ws.transcript.focus(); return true; }
 
@@ -84,8 +102,7 @@ function handle(ws, event) {
     if (lower === "f" && !event.altKey) { ws.image.zoomBy("fit"); return true; }
   }
 
-  const editor = ws.image && ws.image.editor;
-  if (editor && editor.selectedBox()) {
+  if (boxSelected) {
     if (key === "Delete" || key === "Backspace") return ws.deleteSelectedBox();
     const step = event.shiftKey ? 10 : 1;
     const moves = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };

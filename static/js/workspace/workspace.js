@@ -2,15 +2,20 @@
 // `next` item the submit returned (one round trip per item, no page reload).
 import { ApiError } from "./api.js";
 import { AudioPanel } from "./audio.js";
+import { BoxList } from "./boxlist.js";
 import { Choices } from "./choices.js";
+import { AnswerHistory, describeValue } from "./history.js";
 import { ImagePanel } from "./image.js";
+import { Messages } from "./messages.js";
+import { Progress } from "./progress.js";
 import { RecordPanel } from "./record.js";
+import { SkipPanel } from "./skip.js";
 import { ActiveTimer } from "./timer.js";
 
-const PROGRESS_EVERY_SUBMITS = 20;
-const PROGRESS_EVERY_MS = 2 * 60 * 1000;
 const STORE_AUTO_SUBMIT = "concord.workspace.autoSubmit";
-const STATUS_MS = 6000;
+// After typing in a text box, a bare `s` within this time does not open Skip (Shift+S does): a
+// word typed on after Esc must not skip the item and lose the transcript.
+const TYPING_GRACE_MS = 1000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -27,8 +32,10 @@ export class Workspace {
     this.busy = false;
     this.attempt = { signature: null, key: null };
     this.pendingConfirm = null;
-    this.progress = { doneToday: 0, doneTotal: 0, openSlots: null };
-    this.submitsSinceRefresh = 0;
+    this.progress = new Progress(api);
+    this.history = new AnswerHistory(config.projectId);
+    this.revisit = null; // {annotation}: the labeler went back to an item they answered
+    this.lastTypedAt = 0;
     this.baseTitle = document.title;
     this.classKeys = new Set(config.classes.map((c) => c.key).filter(Boolean));
 
@@ -36,12 +43,9 @@ export class Workspace {
     this.stage = $("stage");
     this.transcript = $("transcript");
     this.comment = $("comment");
-    this.statusLine = $("status");
-    this.errorBox = $("error");
-    this.skipPanel = $("skip-panel");
-    this.skipButton = $("skip-button");
+    this.messages = new Messages($("status"), $("error"), config.urls.login);
+    this.skip = new SkipPanel($("skip-panel"), $("skip-button"));
     this.help = $("help");
-    this.boxList = $("box-list");
 
     this.choices = config.classes.length
       ? new Choices(config.classes, config.choiceMode, (name) => this.onChoose(name))
@@ -61,12 +65,19 @@ export class Workspace {
     this.audio = config.dataType === "audio" ? new AudioPanel({ onError, onLoaded }) : null;
     this.record = config.dataType === "record" ? new RecordPanel() : null;
     this.timer = new ActiveTimer({ isBusy: () => Boolean(this.audio && this.audio.playing) });
+    const editor = this.image && this.image.editor;
+    this.boxList = editor && $("box-list")
+      ? new BoxList($("box-list"), $("box-count"), editor, {
+        onPick: (index) => editor.select(index === editor.selected && !editor.justDrawn ? -1 : index),
+        onRemove: (index) => { editor.remove(index); this.focusStage(); },
+      })
+      : null;
     this.bindControls();
   }
 
   bindControls() {
     this.form.addEventListener("submit", (event) => { event.preventDefault(); this.submit(); });
-    this.skipButton.addEventListener("click", () => (this.skipOpen ? this.closeSkip() : this.openSkip()));
+    $("skip-button").addEventListener("click", () => (this.skipOpen ? this.closeSkip() : this.openSkip()));
     $("skip-confirm").addEventListener("click", () => this.confirmSkip());
     $("skip-cancel").addEventListener("click", () => this.closeSkip());
     $("help-button").addEventListener("click", () => this.toggleHelp(true));
@@ -75,6 +86,8 @@ export class Workspace {
       if (this.focusBeforeHelp && document.contains(this.focusBeforeHelp)) this.focusBeforeHelp.focus();
     });
     $("check-again").addEventListener("click", () => this.loadNext());
+    $("back-button").addEventListener("click", () => this.goBack());
+    $("revisit-return").addEventListener("click", () => this.returnToCurrent());
     const autoSubmit = $("auto-submit");
     if (autoSubmit) {
       try { autoSubmit.checked = localStorage.getItem(STORE_AUTO_SUBMIT) === "true"; } catch (_) { /* ignore */ }
@@ -83,16 +96,17 @@ export class Workspace {
       });
     }
     for (const field of [this.transcript, this.comment]) {
-      if (field) field.addEventListener("input", () => { this.pendingConfirm = null; });
+      if (field) {
+        field.addEventListener("input", () => {
+          this.pendingConfirm = null;
+          this.lastTypedAt = Date.now();
+        });
+      }
     }
-    document.addEventListener("visibilitychange", () => {
-      if (!document.hidden && Date.now() - (this.progressAt || 0) > PROGRESS_EVERY_MS) this.refreshProgress();
-    });
-    setInterval(() => { if (!document.hidden) this.refreshProgress(); }, PROGRESS_EVERY_MS);
   }
 
   async start() {
-    this.refreshProgress();
+    this.progress.refresh();
     await this.loadNext();
   }
 
@@ -112,10 +126,13 @@ export class Workspace {
     }
   }
 
-  show(item) {
+  // answer: the labeler's earlier answer when they went back to the item (revisit mode).
+  show(item, { answer = null } = {}) {
     this.item = item;
+    this.revisit = item && answer ? { annotation: answer } : null;
     this.attempt = { signature: null, key: null };
     this.pendingConfirm = null;
+    this.lastTypedAt = 0; // the typing guard on Skip is about this item's text
     this.hideError();
     this.closeSkip({ refocus: false });
     this.comment.value = "";
@@ -129,6 +146,9 @@ export class Workspace {
     }
     $("item-name").textContent = done ? "—" : item.external_id;
     document.title = `${done ? "All done" : item.external_id} · ${this.baseTitle}`;
+    this.renderRevisit();
+    const suggestion = !done && !answer ? item.suggestion : null;
+    this.renderSuggestion(suggestion);
     if (done) {
       if (this.image) this.image.clear();
       if (this.audio) this.audio.clear();
@@ -138,19 +158,83 @@ export class Workspace {
       $("all-done").querySelector("h2").focus();
       return;
     }
+    // Start from the earlier answer, or from the model's suggestion (accepted with Enter).
+    const start = answer ? answer.value : suggestion ? suggestion.value : null;
     this.stage.setAttribute("aria-busy", this.record ? "false" : "true");
-    if (this.image) this.image.show(item);
+    if (this.image) this.image.show(item, { boxes: this.config.labelKind === "boxes" ? start : null });
     if (this.audio) this.audio.show(item);
     if (this.record) this.record.show(item);
+    if (this.choices && start !== null) this.choices.set(start);
+    if (this.transcript && typeof start === "string") this.transcript.value = start;
+    if (answer && answer.comment) this.comment.value = answer.comment;
     this.onBoxesChange();
     this.timer.restart();
     this.focusStart();
   }
 
-  // Where the keyboard starts on a new item: the transcript, or the item itself.
+  renderSuggestion(suggestion) {
+    const note = $("suggestion-note");
+    note.hidden = !suggestion;
+    if (this.choices) this.choices.markSuggested(suggestion ? suggestion.value : null);
+    if (suggestion) {
+      note.querySelector(".model-version").textContent = suggestion.model_version;
+    }
+  }
+
+  renderRevisit() {
+    const banner = $("revisit");
+    const answer = this.revisit && this.revisit.annotation;
+    banner.hidden = !answer;
+    this.form.classList.toggle("is-revisit", Boolean(answer));
+    $("back-button").disabled = this.history.before(this.revisit ? this.item.id : null) === null;
+    if (!answer) return;
+    const was = answer.skip_reason ? `skipped (${answer.skip_reason.replace(/_/g, " ")})` : describeValue(answer.value);
+    $("revisit-was").textContent = was;
+  }
+
+  // Where the keyboard starts on a new item: the player (Space plays, ? helps, t types the
+  // transcript), or the item itself. Never a text box: single-key shortcuts work at once.
   focusStart() {
-    if (this.transcript && !this.transcript.disabled) this.transcript.focus({ preventScroll: true });
+    if (this.audio) this.audio.canvas.focus({ preventScroll: true });
     else this.focusStage();
+  }
+
+  typedRecently() {
+    return Date.now() - this.lastTypedAt < TYPING_GRACE_MS;
+  }
+
+  // ---- going back --------------------------------------------------------------------------
+
+  async goBack() {
+    if (this.busy) return;
+    const target = this.history.before(this.revisit ? this.item.id : null);
+    if (!target) {
+      this.say("Nothing earlier to go back to in this session.");
+      return;
+    }
+    this.setBusy(true);
+    try {
+      const { item, annotation } = await this.api.myAnswer(target.id);
+      this.show(item, { answer: annotation });
+      this.say(`Back to ${item.external_id}: change your answer and press Enter, or Esc to return.`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        this.history.forget(target.id);
+        this.renderRevisit();
+        this.say(`${target.external_id} is no longer yours to change.`);
+      } else {
+        this.failed(error, { retry: () => this.goBack(), hint: "Try again in a moment." });
+      }
+    } finally {
+      this.setBusy(false);
+    }
+  }
+
+  // From an earlier item back to the one the labeler holds (their live reservation).
+  returnToCurrent() {
+    if (!this.revisit || this.busy) return;
+    this.revisit = null;
+    this.loadNext();
   }
 
   focusStage() {
@@ -164,7 +248,10 @@ export class Workspace {
     this.hideError();
     const editor = this.image && this.image.editor;
     if (editor) {
-      editor.setClassOfSelected(name);
+      const box = editor.selectedBox();
+      const was = editor.setClassOfSelected(name);
+      if (was !== null) this.say(`Box ${editor.selected + 1}: ${was} → ${box.class}.`);
+      else this.say(`Next box: ${name}.`);
       return;
     }
     const autoSubmit = $("auto-submit");
@@ -217,10 +304,17 @@ export class Workspace {
     this.hideError();
     this.say("Saving…");
     try {
+      const changing = Boolean(this.revisit);
       const result = await this.api.submit(item.id, payload, this.attempt.key,
         (n) => this.say(`Connection problem; sending again (${n})…`));
-      if (result.created) this.counted();
-      this.say(payload.skip_reason ? `Skipped ${item.external_id}.` : "Saved.");
+      if (changing) {
+        if (result.created) this.progress.refresh();
+        this.say(result.created ? `Changed your answer on ${item.external_id}.` : `${item.external_id} unchanged.`);
+      } else {
+        this.history.push(item);
+        if (result.created) this.progress.counted(Boolean(payload.skip_reason));
+        this.say(payload.skip_reason ? `Skipped ${item.external_id}.` : "Saved.");
+      }
       this.show(result.next);
     } catch (error) {
       if (error instanceof ApiError && (error.status === 409 || error.status === 404)) {
@@ -228,7 +322,7 @@ export class Workspace {
         // assignment is gone): nothing to fix here, so move on.
         this.setBusy(false);
         await this.loadNext();
-        if (this.errorBox.hidden) this.say(`${error.message} Here is your next item.`);
+        if (!this.messages.errorShown) this.say(`${error.message} Here is your next item.`);
         return;
       }
       this.failed(error, { retry: () => this.submit(), hint: "Your answer is still here: press Enter or “Try again”." });
@@ -237,46 +331,21 @@ export class Workspace {
     }
   }
 
-  counted() {
-    this.progress.doneToday += 1;
-    this.progress.doneTotal += 1;
-    if (this.progress.openSlots) this.progress.openSlots -= 1;
-    this.renderProgress();
-    this.submitsSinceRefresh += 1;
-    if (this.submitsSinceRefresh >= PROGRESS_EVERY_SUBMITS) this.refreshProgress();
-  }
-
   // ---- skipping ----------------------------------------------------------------------------
 
-  get skipOpen() { return !this.skipPanel.hidden; }
+  get skipOpen() { return this.skip.isOpen; }
 
-  get skipRadios() { return [...this.skipPanel.querySelectorAll("input[type=radio]")]; }
-
-  openSkip() {
-    if (!this.item) return;
-    this.skipPanel.hidden = false;
-    this.skipButton.setAttribute("aria-expanded", "true");
-    (this.skipRadios.find((r) => r.checked) || this.skipRadios[0]).focus();
-  }
+  openSkip() { if (this.item) this.skip.open(); }
 
   closeSkip({ refocus = true } = {}) {
-    if (this.skipPanel.hidden) return;
-    this.skipPanel.hidden = true;
-    this.skipButton.setAttribute("aria-expanded", "false");
-    if (refocus) this.focusStart();
+    if (this.skip.close() && refocus) this.focusStart();
   }
 
-  chooseSkipReason(index) {
-    const radio = this.skipRadios[index];
-    if (!radio) return false;
-    radio.checked = true;
-    radio.focus();
-    return true;
-  }
+  chooseSkipReason(index) { return this.skip.choose(index); }
 
   confirmSkip() {
     if (!this.item || this.busy) return;
-    const reason = (this.skipRadios.find((r) => r.checked) || {}).value;
+    const reason = this.skip.reason;
     if (!reason) return;
     if (reason === "other" && !this.comment.value.trim()) {
       this.showError("Say why in the comment, then press Enter to skip.");
@@ -289,123 +358,28 @@ export class Workspace {
   // ---- boxes -------------------------------------------------------------------------------
 
   onBoxesChange() {
-    const editor = this.image && this.image.editor;
-    if (!editor || !this.boxList) return;
+    if (!this.boxList) return;
     this.pendingConfirm = null;
-    const selected = editor.selectedBox();
-    if (selected && this.choices) this.choices.show(selected.class);
-    const count = editor.boxes.length;
-    $("box-count").textContent = count ? `${count} box${count === 1 ? "" : "es"}` : "none yet";
-    this.boxList.replaceChildren(...editor.boxes.map((box, index) => {
-      const li = document.createElement("li");
-      li.className = index === editor.selected ? "selected" : "";
-      const pick = document.createElement("button");
-      pick.type = "button";
-      pick.className = "box-pick";
-      pick.setAttribute("aria-pressed", String(index === editor.selected));
-      const swatch = document.createElement("span");
-      swatch.className = "swatch";
-      swatch.style.setProperty("--c", this.image.editor.colorOf(box.class));
-      swatch.setAttribute("aria-hidden", "true");
-      pick.append(swatch, `${index + 1}. ${box.class}`);
-      const where = document.createElement("span");
-      where.className = "muted small";
-      where.textContent = ` ${box.w}×${box.h} at ${box.x}, ${box.y}`;
-      pick.append(where);
-      pick.addEventListener("click", () => editor.select(index === editor.selected ? -1 : index));
-      const remove = document.createElement("button");
-      remove.type = "button";
-      remove.className = "box-remove";
-      remove.textContent = "×";
-      remove.setAttribute("aria-label", `Delete box ${index + 1} (${box.class})`);
-      remove.addEventListener("click", () => { editor.remove(index); this.focusStage(); });
-      li.append(pick, remove);
-      return li;
-    }));
+    this.boxList.sync(this.choices);
   }
 
   deleteSelectedBox() {
-    const editor = this.image && this.image.editor;
-    const box = editor && editor.selectedBox();
-    if (!box) return false;
-    const number = editor.selected + 1;
-    editor.removeSelected();
-    this.say(`Box ${number} (${box.class}) deleted.`);
-    if (this.boxList.contains(document.activeElement) || !document.activeElement) this.focusStage();
+    const deleted = this.boxList && this.boxList.deleteSelected();
+    if (!deleted) return false;
+    this.say(deleted);
+    if (this.boxList.list.contains(document.activeElement) || !document.activeElement) this.focusStage();
     return true;
   }
 
-  deselect() {
-    const editor = this.image && this.image.editor;
-    if (!editor || !editor.selectedBox()) return false;
-    editor.select(-1);
-    return true;
-  }
-
-  // ---- progress ----------------------------------------------------------------------------
-
-  async refreshProgress() {
-    this.progressAt = Date.now();
-    this.submitsSinceRefresh = 0;
-    try {
-      const data = await this.api.progress();
-      this.progress = { doneToday: data.done_today, doneTotal: data.done_total, openSlots: data.open_slots };
-      this.renderProgress();
-    } catch (_) {
-      // The figures are a convenience: the next refresh will bring them.
-    }
-  }
-
-  renderProgress() {
-    const { doneToday, doneTotal, openSlots } = this.progress;
-    const number = (n) => (n === null || n === undefined ? "–" : Number(n).toLocaleString());
-    $("done-today").textContent = number(doneToday);
-    $("done-total").textContent = number(doneTotal);
-    $("open-slots").textContent = number(openSlots);
-    const total = doneToday + (openSlots || 0);
-    const percent = total ? Math.round((100 * doneToday) / total) : (openSlots === 0 ? 100 : 0);
-    const bar = $("progress-bar");
-    bar.querySelector("span").style.setProperty("--w", `${percent}%`);
-    bar.setAttribute("aria-valuenow", String(percent));
-    bar.setAttribute("aria-valuetext", `${number(doneToday)} done today, ${number(openSlots)} answers still needed`);
-  }
+  deselect() { return Boolean(this.boxList && this.boxList.deselect()); }
 
   // ---- messages ----------------------------------------------------------------------------
 
-  // A short status line (aria-live): cleared after a while so it never describes an old item.
-  say(text) {
-    this.statusLine.textContent = text;
-    clearTimeout(this.sayTimer);
-    if (text && !text.endsWith("…")) this.sayTimer = setTimeout(() => { this.statusLine.textContent = ""; }, STATUS_MS);
-  }
+  say(text) { this.messages.say(text); }
 
-  showError(message, { retry = null, login = false } = {}) {
-    const box = this.errorBox;
-    const text = document.createElement("p");
-    text.textContent = message;
-    box.replaceChildren(text);
-    if (retry) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.textContent = "Try again";
-      button.addEventListener("click", () => { this.hideError(); retry(); });
-      box.append(button);
-    }
-    if (login) {
-      const link = document.createElement("a");
-      link.href = this.config.urls.login;
-      link.className = "button";
-      link.textContent = "Log in again";
-      box.append(link);
-    }
-    box.hidden = false;
-    box.scrollIntoView({ block: "nearest" });
-  }
+  showError(message, options) { this.messages.showError(message, options); }
 
-  hideError() {
-    this.errorBox.hidden = true;
-    this.errorBox.replaceChildren();
-  }
+  hideError() { this.messages.hideError(); }
 
   failed(error, { retry, hint }) {
     this.say("");

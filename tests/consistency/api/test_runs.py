@@ -106,7 +106,7 @@ def test_labelers_page_shows_word_accuracy_hlp_for_transcripts(client, staff):
     agreement_run_compute(run_id=run.id)
     client.force_login(staff)
     html = client.get(f"/projects/{project.id}/labelers/").content.decode()
-    assert "HLP (word accuracy (1 − WER))" in html
+    assert "HLP</a>" in html and "</span></span> (word accuracy (1 − WER))" in html
     assert "judged against each <em>other</em> labeler" in html
     assert "Two random labelers agree" not in html and "HLP per class" not in html
     assert labelers[2].username in html

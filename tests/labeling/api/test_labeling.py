@@ -122,8 +122,21 @@ def test_progress_counts_only_my_answers(project, labeler):
     client.post(f"/api/items/{item_id}/annotations/", {"value": "dent"}, format="json")
     progress = client.get(f"/api/projects/{project.id}/progress/").json()
     assert progress["done_today"] == 1 and progress["done_total"] == 1
+    assert progress["skipped_today"] == 0 and progress["skipped_total"] == 0
     assert progress["reserved"] == 1  # the next item came with the submit
     assert progress["open_slots"] == 2 * 3 - 2
+
+
+def test_progress_counts_skips_apart_from_answers(project, labeler):
+    ItemFactory.create_batch(3, project=project)
+    client = client_for(labeler)
+    item_id = client.get(f"/api/projects/{project.id}/next/").json()["id"]
+    body = {"skip_reason": "lacks_information"}
+    item_id = client.post(f"/api/items/{item_id}/annotations/", body, format="json").json()["next"]["id"]
+    client.post(f"/api/items/{item_id}/annotations/", {"value": "dent"}, format="json")
+    progress = client.get(f"/api/projects/{project.id}/progress/").json()
+    assert (progress["done_today"], progress["skipped_today"]) == (1, 1)
+    assert (progress["done_total"], progress["skipped_total"]) == (1, 1)
 
 
 def test_submit_without_next_reserves_nothing(project, labeler):
@@ -140,9 +153,9 @@ def test_progress_reuses_the_projects_open_slots_for_a_few_seconds(
 ):
     ItemFactory.create_batch(2, project=project)
     client = client_for(labeler)
-    with django_assert_num_queries(6):  # token, project with membership, 3 own counts, the open slots
+    with django_assert_num_queries(5):  # token, project with membership, own counts, reserved, open slots
         first = client.get(f"/api/projects/{project.id}/progress/")
     assert first.json()["open_slots"] == 6
-    with django_assert_num_queries(5):  # the project-wide sum comes from the cache
+    with django_assert_num_queries(4):  # the project-wide sum comes from the cache
         second = client.get(f"/api/projects/{project.id}/progress/")
     assert second.json() == first.json()
