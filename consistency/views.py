@@ -284,6 +284,7 @@ def _definition_params(post) -> dict:
                     "pattern": post.get("pattern", ""),
                     "replacement": post.get("replacement", ""),
                     "regex": post.get("regex") == "on",
+                    "case_sensitive": post.get("case_sensitive") == "on",
                 }
             ]
         }
