@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from labeling.api.serializers import StrictInputSerializer
 from labeling.errors import NotFound
 from labeling.models import Assignment, Project, SkipReason
+from labeling.models.projects import LABELING_ROLES
 from labeling.selectors.projects import project_get_for_member
 from labeling.selectors.workspace import (
     assignment_payload,
@@ -91,7 +92,7 @@ class NextItemApi(APIView):
         summary="Reserve the caller's next item (a lease; an expired lease returns the slot to the pool)",
     )
     def get(self, request, project_id: int):
-        project, _ = project_get_for_member(project_id=project_id, user=request.user)
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=LABELING_ROLES)
         payload = _next_payload(project, request.user)
         if payload is None:
             return Response(status=204)

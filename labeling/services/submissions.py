@@ -23,6 +23,8 @@ from labeling.models import (
     Project,
     SkipReason,
 )
+from labeling.models.projects import LABELING_ROLES
+from labeling.services.assignments import labeler_check_role
 
 
 @lru_cache(maxsize=4096)
@@ -64,6 +66,7 @@ FROM labeling_assignment a JOIN labeling_item i ON i.id = a.item_id
 WHERE a.item_id = %(item)s AND a.labeler_id = %(labeler)s
   AND EXISTS (
       SELECT 1 FROM labeling_projectmembership m WHERE m.project_id = a.project_id AND m.user_id = %(labeler)s
+        AND m.role = ANY(%(roles)s)
   )
 FOR UPDATE OF a
 """
@@ -74,12 +77,17 @@ def _lock_assignment(*, item_id: int, labeler) -> Assignment | None:
         return (
             Assignment.objects.select_for_update(of=("self",))
             .select_related("project")
-            .filter(item_id=item_id, labeler=labeler, project__memberships__user=labeler)
+            .filter(
+                item_id=item_id,
+                labeler=labeler,
+                project__memberships__user=labeler,
+                project__memberships__role__in=LABELING_ROLES,
+            )
             .annotate(version_id=_current_version_id(), item_is_gold=F("item__is_gold"))
             .first()
         )
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL, {"item": item_id, "labeler": labeler.id})
+        cursor.execute(_LOCK_SQL, {"item": item_id, "labeler": labeler.id, "roles": list(LABELING_ROLES)})
         row = cursor.fetchone()
     if row is None:
         return None
@@ -160,6 +168,17 @@ def _first_answer_sql(assignment, labeler, version, status, now, **fields) -> An
     )
 
 
+def _refuse_without_assignment(*, item_id: int, labeler) -> None:
+    """403 for a member whose role does not label (e.g. demoted to pipeline with an old
+    reservation); 404 otherwise, the same as for an item that does not exist."""
+    held = Assignment.objects.filter(
+        item_id=item_id, labeler=labeler, project__memberships__user=labeler
+    ).values_list("project_id", flat=True)
+    for project_id in held[:1]:
+        labeler_check_role(project_id=project_id, labeler=labeler)
+    raise NotFound("You have no assignment for this item.")
+
+
 def annotation_submit(
     *,
     item_id: int,
@@ -190,7 +209,7 @@ def annotation_submit(
                 return replay, False
         assignment = _lock_assignment(item_id=item_id, labeler=labeler)
         if assignment is None:
-            raise NotFound("You have no assignment for this item.")
+            _refuse_without_assignment(item_id=item_id, labeler=labeler)
         version_number, class_names = _published_version(assignment.version_id)
         if skip_reason:
             value = None
