@@ -7,7 +7,11 @@ def keep_first_use_of_each_key(apps, schema_editor):
     answers themselves stay as they are."""
     Annotation = apps.get_model("labeling", "Annotation")
     seen: set[tuple[int, str]] = set()
-    rows = Annotation.objects.exclude(idempotency_key="").order_by("id").values_list("id", "labeler_id", "idempotency_key")
+    rows = (
+        Annotation.objects.exclude(idempotency_key="")
+        .order_by("id")
+        .values_list("id", "labeler_id", "idempotency_key")
+    )
     duplicates = []
     for pk, labeler_id, key in rows.iterator():
         if (labeler_id, key) in seen:
