@@ -107,7 +107,9 @@ def schema_change_plan(*, project: Project, op: str, params: dict) -> Plan:
         raise Invalid(f"{op} applies to projects with classes.", fields={"op": ["Not for transcription."]})
     if op == "merge":
         merged = params.get("classes")
-        if not isinstance(merged, list) or len(merged) < 2 or len(set(merged)) != len(merged):
+        if not isinstance(merged, list) or not all(isinstance(m, str) for m in merged):
+            raise Invalid("Name the classes to merge as a list of texts.", fields={"classes": ["Texts."]})
+        if len(merged) < 2 or len(set(merged)) != len(merged):
             raise Invalid(
                 "Merge at least two different classes.", fields={"classes": ["Two or more, distinct."]}
             )

@@ -2,11 +2,11 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.api.jobs import JobOut, job_accepted_response
+from labeling.api.parsers import MultiPartParser
 from labeling.errors import Invalid
 from labeling.imports.uploads import upload_guard
 from labeling.models import Role

@@ -172,8 +172,16 @@ def test_label_studio_problems_are_listed(staff):
         "value": {"x": 1, "y": 1, "width": 1, "height": 1, "rectanglelabels": ["dent"]},
     }
     export = [
-        {"id": 1, "data": {}, "annotations": [{"completed_by": 1, "result": _choice("dent", "none")}]},
-        {"id": 2, "data": {}, "annotations": [{"completed_by": 1, "result": _choice("Scratch")}]},
+        {
+            "id": 1,
+            "data": {"image": "1.png"},
+            "annotations": [{"completed_by": 1, "result": _choice("dent", "none")}],
+        },
+        {
+            "id": 2,
+            "data": {"image": "2.png"},
+            "annotations": [{"completed_by": 1, "result": _choice("Scratch")}],
+        },
     ]
     response = _post(client_for(staff), project, "ls.json", json.dumps(export).encode())
     assert response.status_code == 400
@@ -182,12 +190,14 @@ def test_label_studio_problems_are_listed(staff):
     assert "unknown class 'Scratch' (1 answers)" in rows
     assert not Item.objects.filter(project=project).exists()  # the tasks' items are rolled back too
     boxes = ProjectFactory(created_by=staff, label_kind="boxes", classes=["dent"])
-    export = [{"id": 3, "data": {}, "annotations": [{"completed_by": 1, "result": [no_size]}]}]
+    export = [
+        {"id": 3, "data": {"image": "3.png"}, "annotations": [{"completed_by": 1, "result": [no_size]}]}
+    ]
     rows = _post(client_for(staff), boxes, "ls.json", json.dumps(export).encode()).json()["error"]["fields"][
         "rows"
     ]
     assert rows == [
-        "line 1: task 3: a rectangle without original_width/original_height cannot be placed in pixels"
+        "line 1: task 3: a rectangle needs original_width as a positive number of pixels (got null)"
     ]
 
 
@@ -237,3 +247,22 @@ def test_a_large_file_of_labels_is_a_job(
     job = client_for(staff).get(response["Location"]).json()
     assert job["status"] == "succeeded" and job["result"]["created"] == 1
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("task", "says"),
+    [
+        ({"id": "a\x00", "data": {"image": "x"}}, "NUL"),
+        ({"id": 1, "data": {"text": "x" * 2_000_000}}, "longer than 100,000 characters"),
+        ({"id": 1, "data": {}}, "no fields to label"),
+        ({"id": "x" * 300, "data": {"image": "x"}}, "longer than 255"),
+        ({"id": 1, "data": {"image": "x"}, "meta": {"k": "\ud800"}}, "surrogate"),
+    ],
+    ids=["nul-id", "huge-field", "empty-data", "long-id", "surrogate-meta"],
+)
+def test_label_studio_tasks_get_the_checks_of_an_item_import(project, staff, task, says):
+    export = [{**task, "annotations": [{"completed_by": 1, "result": _choice("dent")}]}]
+    content = json.dumps(export).encode()
+    response = _post(client_for(staff), project, "ls.json", content)
+    assert response.status_code == 400 and says in response.json()["error"]["message"]
+    assert not Item.objects.filter(project=project).exists() and not Annotation.objects.exists()
