@@ -41,7 +41,8 @@ class _Report:
     skipped_existing: int = 0
     duplicates_in_file: int = 0
     items_created: int = 0
-    labelers_created: list[str] = field(default_factory=list)
+    labelers_members: set[str] = field(default_factory=set)
+    labelers_import_only: set[str] = field(default_factory=set)
     unknown_external_ids: list[dict] = field(default_factory=list)
     unknown_external_id_count: int = 0
     unknown_classes: dict[str, int] = field(default_factory=dict)
@@ -65,8 +66,11 @@ class _Report:
             "skipped_existing": self.skipped_existing,
             "duplicates_in_file": self.duplicates_in_file,
             "items_created": self.items_created,
-            "labelers_created": self.labelers_created[:MAX_REPORTED],
-            "labelers_created_count": len(self.labelers_created),
+            # Names that are members with a labeling role got their answers; every other name
+            # is an import-only labeler of this project (never an account: see _Labelers).
+            "labelers_members": sorted(self.labelers_members)[:MAX_REPORTED],
+            "labelers_import_only": sorted(self.labelers_import_only)[:MAX_REPORTED],
+            "labelers_import_only_count": len(self.labelers_import_only),
             "unknown_external_ids": self.unknown_external_ids,
             "unknown_external_id_count": self.unknown_external_id_count,
             "unknown_classes": self.unknown_classes,
