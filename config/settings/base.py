@@ -78,19 +78,48 @@ MIDDLEWARE = [
 # /metrics (Prometheus) answers staff sessions and `Authorization: Bearer $METRICS_TOKEN`.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
-# Login rate limiting (django-axes): after AXES_FAILURE_LIMIT failures the account is locked
-# for AXES_COOLOFF_TIME hours, and so is the address (either one is enough to lock). Unknown
-# usernames count like known ones, so responses don't reveal which accounts exist.
+# Login rate limiting (django-axes): after AXES_FAILURE_LIMIT failures for one username from one
+# client address, that combination is locked for AXES_COOLOFF_TIME hours. Locking the address
+# alone would lock everyone behind a shared proxy or NAT; locking the username alone would let
+# anyone lock out any account. Unknown usernames count like known ones, so responses don't
+# reveal which accounts exist.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client's address. TRUSTED_PROXY_COUNT reverse proxies (TLS terminator, load balancer)
+# stand between clients and gunicorn, each appending to X-Forwarded-For: the client is then the
+# TRUSTED_PROXY_COUNT-th address from the right (what a client writes further left is not
+# believed). 0 (the default): no proxy, the connection's own address (REMOTE_ADDR); the header
+# is ignored, so a client can't pick the address it is counted under.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+
+def client_address_settings(trusted_proxies: int) -> dict:
+    """django-axes' (ipware's) settings for the client address behind ``trusted_proxies``."""
+    if trusted_proxies < 0:
+        raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+    if not trusted_proxies:
+        return {"AXES_IPWARE_META_PRECEDENCE_ORDER": ["REMOTE_ADDR"], "AXES_IPWARE_PROXY_COUNT": None}
+    # ipware counts the proxies listed in the header: all but the last, which is REMOTE_ADDR.
+    return {
+        "AXES_IPWARE_META_PRECEDENCE_ORDER": ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"],
+        "AXES_IPWARE_PROXY_COUNT": trusted_proxies - 1,
+    }
+
+
+AXES_IPWARE_PROXY_ORDER = "left-most"
+_client_address = client_address_settings(TRUSTED_PROXY_COUNT)
+AXES_IPWARE_META_PRECEDENCE_ORDER = _client_address["AXES_IPWARE_META_PRECEDENCE_ORDER"]
+AXES_IPWARE_PROXY_COUNT = _client_address["AXES_IPWARE_PROXY_COUNT"]
+# A header longer than expected (a client's own X-Forwarded-For in front) is fine: the position
+# from the right decides. Strict mode would drop such a header and count the proxy's address.
+IPWARE_STRICT = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
