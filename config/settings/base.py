@@ -151,8 +151,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # `make run`: write-ahead logging with one sync per checkpoint instead of several per commit
     # (still safe against a crashed process), and writers take the lock up front, so a submit
     # never fails upgrading a read lock. Submit → next went from ~50 to ~10 ms of database time.
+    # A writer waits up to 20 s for another's lock instead of failing at once with "database is
+    # locked" (30 concurrent labelers: tests/test_local_sqlite.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", transaction_mode="IMMEDIATE"
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        transaction_mode="IMMEDIATE",
+        timeout=20,
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -16,12 +16,12 @@ doubt them too; ``max_quality`` keeps the items scored below a threshold.
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Greatest
 
 from consistency.models import AgreementRun, Comment, ItemResult, Prediction, Review, ReviewStatus
 from labeling.answers import answer_validate
 from labeling.errors import Conflict, Invalid
+from labeling.metadata import metadata_text
 from labeling.models import Annotation, Item, LabelSchemaVersion, Project
 from labeling.services.audit import audit
 
@@ -69,7 +69,7 @@ def disagreement_queue(
         results = results.filter(Q(first_class=a, second_class=b) | Q(first_class=b, second_class=a))
     if slice_filter:
         field, value = slice_filter
-        results = results.alias(_slice=KeyTextTransform(field, "item__metadata")).filter(_slice=value)
+        results = results.alias(_slice=metadata_text(field, "item__metadata")).filter(_slice=value)
     if labeler_id:
         results = results.filter(
             Exists(Annotation.objects.filter(item=OuterRef("item"), labeler_id=labeler_id, is_current=True))
