@@ -1,8 +1,9 @@
 """Password reset with a per-address and per-client cap on mails sent.
 
 The page a user sees is the same whether a mail went out or not (no account enumeration);
-past the cap nothing is sent until the hour is over. The counts live in the cache: per process
-with the default local-memory cache, shared when CACHES points at a shared cache.
+past the cap nothing is sent until the hour is over. The counts live in the cache: in Redis when
+REDIS_URL is set, so every gunicorn worker counts the same; without REDIS_URL (`make run`, one
+process) in that process's memory.
 """
 
 import hashlib
