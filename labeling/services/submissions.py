@@ -168,14 +168,19 @@ def _first_answer_sql(assignment, labeler, version, status, now, **fields) -> An
     )
 
 
+def submission_authorize(*, item_id: int, labeler) -> None:
+    """404 without an assignment on the item, 403 for a role that does not label; else nothing."""
+    held = Assignment.objects.filter(item_id=item_id, labeler=labeler, project__memberships__user=labeler)
+    project_id = held.values_list("project_id", flat=True).first()
+    if project_id is None:
+        raise NotFound("You have no assignment for this item.")
+    labeler_check_role(project_id=project_id, labeler=labeler)
+
+
 def _refuse_without_assignment(*, item_id: int, labeler) -> None:
-    """403 for a member whose role does not label (e.g. demoted to pipeline with an old
-    reservation); 404 otherwise, the same as for an item that does not exist."""
-    held = Assignment.objects.filter(
-        item_id=item_id, labeler=labeler, project__memberships__user=labeler
-    ).values_list("project_id", flat=True)
-    for project_id in held[:1]:
-        labeler_check_role(project_id=project_id, labeler=labeler)
+    """No lockable assignment: 403 for a member whose role does not label (e.g. demoted to
+    pipeline with an old reservation); 404 otherwise, as for an item that does not exist."""
+    submission_authorize(item_id=item_id, labeler=labeler)
     raise NotFound("You have no assignment for this item.")
 
 
