@@ -201,3 +201,22 @@ def test_every_api_view_parses_bodies_with_the_checking_parsers():
     assert len(api_views) > 20
     for view in api_views:
         assert {type(parser) for parser in view().get_parsers()} <= ours, view
+
+
+def test_found_by_the_fuzz_suite(setup):
+    """A refused review at a stale version wrote an empty review row; a CSV cell over the csv
+    module's field limit in a predictions file was a 500."""
+    from consistency.models import Review
+
+    project, staff, _, item = setup
+    manager = client_for(staff)
+    stale = {"action": "lacks_information", "expected_version": 2325}
+    assert manager.post(f"/api/items/{item.id}/review/", stale, format="json").status_code == 409
+    assert not Review.objects.exists()
+    long_cell = b"external_id,value\n" + b"[" * 200_000 + b"\n"
+    response = manager.post(
+        f"/api/projects/{project.id}/predictions/",
+        {"file": named("p.csv", long_cell), "model_version": "m1"},
+        format="multipart",
+    )
+    _assert_400(response)

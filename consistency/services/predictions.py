@@ -98,7 +98,7 @@ def predictions_upload(
     values or probabilities (unknown classes, not summing to 1) are listed in a 400."""
     try:
         rows = _rows(content)
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, csv.Error) as exc:
         raise Invalid(f"The file cannot be read: {exc}", fields={"file": [str(exc)]}) from exc
     names = set(class_names(schema_version_current(project)))
     ids = dict(

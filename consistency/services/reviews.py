@@ -112,7 +112,13 @@ def review_act(
     if action not in ACTIONS:
         raise Invalid(f"Unknown action {action!r}.", fields={"action": [f"One of: {', '.join(ACTIONS)}."]})
     with transaction.atomic():
-        review, _ = Review.objects.select_for_update().get_or_create(item=item, defaults={"project": project})
+        # An item nobody reviewed yet is at version 0; its row is made only by an action that
+        # applies (a refused attempt at another version writes nothing but its audit event).
+        locked = Review.objects.select_for_update()
+        if expected_version == 0:
+            review, _ = locked.get_or_create(item=item, defaults={"project": project})
+        else:
+            review = locked.filter(item=item).first() or Review(item=item, project=project)
         before = _state(review)
         if review.version == expected_version:
             _apply(project, item, review, action, value)
