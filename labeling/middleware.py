@@ -52,8 +52,11 @@ def _unsafe_value(name: str, value) -> str | None:
         return None
     if reason := unsafe_text_reason(value):
         return f"{name} contains {reason}."
-    if _INTEGER.match(value) and len(value.strip().lstrip("+-")) > 18 and abs(int(value)) > INT_LIMIT:
-        return f"{name} is beyond 64-bit integers."
+    if _INTEGER.match(value):
+        digits = value.strip().lstrip("+-").lstrip("0")
+        # Length first: int() of more than 4,300 digits is itself an error.
+        if len(digits) > 19 or (len(digits) == 19 and int(digits) > INT_LIMIT):
+            return f"{name} is beyond 64-bit integers."
     return None
 
 

@@ -40,7 +40,7 @@ def _nested(levels: int):
 
 
 HOSTILE = ["nul\x00", "lone\ud800", 10**30, -1, _nested(40), {}, [], True, None, "", 1.5e308]
-HOSTILE_QUERY = ["\x00", str(10**30), "-1", "x" * 5000, "[]", "{}", "", "1e999"]
+HOSTILE_QUERY = ["\x00", str(10**30), "9" * 5000, "-1", "x" * 5000, "[]", "{}", "", "1e999"]
 HOSTILE_FILES = [
     ("nul.csv", b"external_id,labeler,value,model_version\nx\x00,y\x00,z\x00,m\n"),
     ("deep.json", b"[" * 100_000 + b"]" * 100_000),

@@ -131,6 +131,8 @@ def test_huge_integers_in_query_parameters_ids_and_bodies_are_400(setup):
     manager = client_for(staff)
     _assert_400(manager.get(f"/api/projects/{project.id}/items/", {"limit": HUGE}), "limit", "64-bit")
     _assert_400(manager.get(f"/api/projects/{project.id}/items/", {"offset": -HUGE}), "64-bit")
+    _assert_400(manager.get(f"/api/projects/{project.id}/items/", {"limit": "9" * 5000}), "64-bit")
+    assert manager.get(f"/api/projects/{project.id}/items/", {"limit": "0" * 30 + "5"}).status_code == 200
     _assert_400(manager.get(f"/api/projects/{project.id}/disagreements/", {"labeler": HUGE}), "64-bit")
     _assert_400(manager.get(f"/api/projects/{HUGE}/"), "64-bit")
     _assert_400(client_for(labeler).post(f"/api/items/{HUGE}/annotations/", {"value": "dent"}, format="json"))

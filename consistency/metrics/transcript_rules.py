@@ -84,8 +84,8 @@ def _compile_one(index: int, pattern: str, replacement: str, is_regex: bool, cas
     except (re2.error, UnicodeError) as exc:
         reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         raise ValueError(
-            f"rule {index}: not a pattern Concord can run in linear time ({reason}); "
-            "backreferences and lookaround are not supported"
+            f"rule {index}: invalid regular expression ({reason}); patterns run on RE2 in linear "
+            "time, without backreferences or lookaround"
         ) from exc
     if not is_regex:
         return CompiledRule(pattern, replacement, lambda text: regex.sub(lambda _m: replacement, text))

@@ -88,7 +88,7 @@ def test_standardize_transcripts_previews_changes_and_refuses_what_re2_cannot_ru
         rules = [rule, {"pattern": pattern, "regex": True}]
         bad = _change(client, project, {"op": "standardize_transcripts", "rules": rules})
         assert bad.status_code == 400, pattern
-        assert bad.json()["error"]["message"].startswith("Rule 2: not a pattern Concord can run")
+        assert bad.json()["error"]["message"].startswith("Rule 2: invalid regular expression")
 
 
 def test_instructions_are_sanitized_when_shown(client, project, staff):
