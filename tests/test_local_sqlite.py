@@ -150,7 +150,7 @@ def test_thirty_labelers_at_once_on_the_sqlite_default_get_no_errors(local_serve
     ]
     project_id, tokens = made[0][1], [token for _, _, token in made]
     assert len(tokens) == LABELERS
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 6
 
     def label(token: str) -> list[int]:
         statuses = []
@@ -167,4 +167,4 @@ def test_thirty_labelers_at_once_on_the_sqlite_default_get_no_errors(local_serve
     with ThreadPoolExecutor(max_workers=LABELERS) as pool:
         statuses = [s for result in pool.map(label, tokens) for s in result]
     assert set(statuses) <= {200, 201, 204}, sorted(set(statuses))
-    assert statuses.count(201) >= 60, statuses.count(201)
+    assert statuses.count(201) >= 30, statuses.count(201)
