@@ -6,6 +6,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.settings.storage import object_storage_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("CONCORD_VAR_DIR", BASE_DIR / "var"))
 
@@ -166,6 +168,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Object storage (django-storages' S3 backend, its own setting names): with
+# AWS_STORAGE_BUCKET_NAME, media, thumbnails, waveforms, import uploads and snapshot files live
+# in the bucket, so any web or worker node sees them; without it, the local disk under
+# MEDIA_ROOT (`make run`). What each setting does: config/settings/storage.py, docs/deploy.md.
+globals().update(object_storage_settings(os.environ, STORAGES))
 
 # Uploads: bigger bodies go to disk; the import services enforce their own caps.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024 * 1024)
