@@ -247,6 +247,24 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 CELERY_TASK_DEFAULT_QUEUE = "concord"
 
+# The cache holds what every web node must share (caps, throttles, short-lived counters:
+# labeling/services/shared_state.py): Redis whenever REDIS_URL is set, so any number of
+# gunicorn instances agree; process memory only for `make run`. Short socket timeouts: with
+# Redis down a request answers at once (each use says which safe way it fails).
+CACHE_URL = os.environ.get("CACHE_URL") or REDIS_URL
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "concord",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
