@@ -88,6 +88,12 @@ class PgBouncer:
     def url(self, database: str) -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
+    def django_env(self) -> dict[str, str]:
+        """The environment that points a Django process at the test database through PgBouncer."""
+        from django.db import connection
+
+        return {"DATABASE_URL": self.url(connection.settings_dict["NAME"]), "DATABASE_POOLER": "pgbouncer"}
+
 
 @pytest.fixture
 def pgbouncer():

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count, F, Q
 
 from bench._setup import start_gunicorn
@@ -62,8 +61,7 @@ def test_labeling_imports_runs_and_exports_through_pgbouncer_and_survive_its_res
     server, base = start_gunicorn(
         workers=2,
         extra_env={
-            "DATABASE_URL": pgbouncer.url(connection.settings_dict["NAME"]),
-            "DATABASE_POOLER": "pgbouncer",
+            **pgbouncer.django_env(),
             "LOG_LEVEL": "CRITICAL",  # the 503s during the restart are expected
             "SECRET_KEY": settings.SECRET_KEY,
             # No REDIS_URL: jobs and runs execute in the web process, so they too go through PgBouncer.

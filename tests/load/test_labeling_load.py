@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import Count, F
 from rest_framework.authtoken.models import Token
 
@@ -51,11 +50,7 @@ def test_100_labelers_for_60_s_get_no_error_and_every_answer_is_stored_once(staf
     tokens = _labeler_tokens(project)
     server, base = start_gunicorn(
         workers=4,
-        extra_env={
-            "DATABASE_URL": pgbouncer.url(connection.settings_dict["NAME"]),
-            "DATABASE_POOLER": "pgbouncer",
-            "REDIS_URL": settings.REDIS_URL,
-        },
+        extra_env={**pgbouncer.django_env(), "REDIS_URL": settings.REDIS_URL},
     )
     try:
         # In a thread of its own: the browser tests' Playwright keeps an event loop in this one.
