@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from config.settings.storage import object_storage_settings
 
@@ -258,6 +259,16 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # is given to another worker (must exceed the longest task).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 CELERY_TASK_DEFAULT_QUEUE = "concord"
+# One queue per kind of job, so a deployment can give each its own workers and concurrency
+# (`celery worker -Q runs --concurrency=1` on a big machine, `-Q imports,exports` elsewhere).
+# A worker started without -Q consumes all four (docker-compose, `make worker`, the tests).
+CELERY_TASK_QUEUES = [Queue(name) for name in ("concord", "imports", "runs", "exports")]
+CELERY_TASK_ROUTES = {
+    "labeling.tasks.imports.*": {"queue": "imports"},
+    "consistency.tasks.runs.agreement_run_compute_task": {"queue": "runs"},
+    "consistency.tasks.fits.labeler_fit_refresh_task": {"queue": "runs"},
+    "consistency.tasks.runs.snapshot_create_task": {"queue": "exports"},
+}
 
 # The cache holds what every web node must share (caps, throttles, short-lived counters:
 # labeling/services/shared_state.py): Redis whenever REDIS_URL is set, so any number of
