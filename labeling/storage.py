@@ -7,13 +7,14 @@ removed.
 """
 
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import FileSystemStorage, default_storage, storages
 
 from labeling.errors import ServiceUnavailable
 
@@ -76,7 +77,24 @@ def presigned_url(name: str, *, content_type: str, attachment: str | None = None
     parameters = {"ResponseContentType": content_type}
     if attachment:
         parameters["ResponseContentDisposition"] = f'attachment; filename="{attachment}"'
-    return default_storage.url(name, parameters=parameters, expire=settings.AWS_QUERYSTRING_EXPIRE)
+    public = getattr(settings, "CONCORD_MEDIA_ENDPOINT_URL", "")
+    if not public:
+        return default_storage.url(name, parameters=parameters, expire=settings.AWS_QUERYSTRING_EXPIRE)
+    return _signer(public).generate_presigned_url(
+        "get_object",
+        Params={"Bucket": settings.AWS_STORAGE_BUCKET_NAME, "Key": name, **parameters},
+        ExpiresIn=settings.AWS_QUERYSTRING_EXPIRE,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _signer(endpoint: str):
+    """An S3 client for the browsers' address of the bucket, used only to sign URLs."""
+    storage = storages["default"]
+    session = storage._create_session()
+    return session.client(
+        "s3", endpoint_url=endpoint, region_name=storage.region_name, config=storage.client_config
+    )
 
 
 def media_origin() -> str:
@@ -85,7 +103,9 @@ def media_origin() -> str:
         return ""
     if explicit := getattr(settings, "CONCORD_MEDIA_ORIGIN", ""):
         return explicit
-    endpoint = getattr(settings, "AWS_S3_ENDPOINT_URL", None)
+    endpoint = getattr(settings, "CONCORD_MEDIA_ENDPOINT_URL", "") or getattr(
+        settings, "AWS_S3_ENDPOINT_URL", None
+    )
     if endpoint:
         parts = urlsplit(endpoint)
         return f"{parts.scheme}://{parts.netloc}"

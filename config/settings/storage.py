@@ -17,7 +17,12 @@ def object_storage_settings(environ: Mapping[str, str], storages: dict) -> dict:
     bucket = environ.get("AWS_STORAGE_BUCKET_NAME", "")
     # Where browsers fetch presigned URLs from (added to the Content-Security-Policy); derived
     # from AWS_S3_ENDPOINT_URL or the AWS bucket host unless set (e.g. a CDN before the bucket).
+    # The bucket's address as browsers reach it, when it differs from the app's (MinIO behind
+    # docker-compose: the app says http://minio:9000, a browser http://localhost:9000).
+    # Presigned URLs are signed for this host; signing needs no connection to it.
+    public = environ.get("CONCORD_MEDIA_ENDPOINT_URL", "")
     values: dict = {
+        "CONCORD_MEDIA_ENDPOINT_URL": public,
         "AWS_STORAGE_BUCKET_NAME": bucket,
         "CONCORD_MEDIA_ORIGIN": environ.get("CONCORD_MEDIA_ORIGIN", ""),
     }

@@ -189,3 +189,14 @@ def test_snapshot_file_is_written_to_the_bucket_and_downloaded_by_presigned_url(
     assert got.content.count(b"\n") == 6
     assert any(k.startswith(f"snapshots/job{job.id}/") for k in bucket.object_keys())
     assert files_under(bucket.media_root) == []
+
+
+def test_presigned_urls_can_name_the_bucket_as_browsers_reach_it(bucket, settings):
+    """docker-compose: the app talks to http://minio:9000, browsers to http://localhost:9000."""
+    from labeling.security import content_security_policy
+
+    settings.CONCORD_MEDIA_ENDPOINT_URL = "http://media.example.test:9000"
+    url = presigned_url("items/x.png", content_type="image/png")
+    assert url.startswith(f"http://media.example.test:9000/{bucket.name}/items/x.png?")
+    assert "X-Amz-Signature=" in url
+    assert "img-src 'self' data: blob: http://media.example.test:9000" in content_security_policy()
