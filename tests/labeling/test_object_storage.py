@@ -7,6 +7,7 @@ import re
 import time
 import urllib.parse
 
+import numpy as np
 import pytest
 import requests
 
@@ -200,3 +201,19 @@ def test_presigned_urls_can_name_the_bucket_as_browsers_reach_it(bucket, setting
     assert url.startswith(f"http://media.example.test:9000/{bucket.name}/items/x.png?")
     assert "X-Amz-Signature=" in url
     assert "img-src 'self' data: blob: http://media.example.test:9000" in content_security_policy()
+
+
+def test_a_worker_reads_a_large_upload_from_the_bucket_through_a_temp_file_not_memory(bucket):
+    """A 2 GB zip must not become 2 GB of worker memory: past 8 MB the download spills to disk."""
+    import zipfile
+
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    entries = {f"noise-{i}.bin": np.random.default_rng(i).bytes(3 * 1024**2) for i in range(4)}  # 12 MB
+    name = default_storage.save("imports/big/upload.zip", ContentFile(zip_of(entries)))
+    with default_storage.open(name, "rb") as handle:
+        spool = handle.file
+        assert spool._rolled  # SpooledTemporaryFile moved to a file on disk
+        with zipfile.ZipFile(handle) as archive:  # seekable: the zip reader works on it
+            assert archive.read("noise-2.bin") == entries["noise-2.bin"]
