@@ -197,14 +197,19 @@ def measure_run(project_id: int, manager, worker: subprocess.Popen) -> tuple[flo
 
 
 def measure_labeling(base: str, project_id: int, tokens: list[str], seconds: float) -> dict:
+    """Two phases as in bench_labeling: `next` then submit (?next=false), then submit-and-next."""
     from bench.bench_labeling import run_phase
 
-    recorder, _ = asyncio.run(run_phase(base, project_id, tokens, seconds, with_next=True))
-    out = {}
-    for kind, samples in recorder.samples.items():
-        server = [s for _, s in samples]
-        out[kind] = (len(server), percentile(server, 50), percentile(server, 99))
-    out["errors"] = recorder.errors
+    out: dict = {"errors": {}}
+    for with_next in (False, True):
+        recorder, _ = asyncio.run(run_phase(base, project_id, tokens, seconds / 2, with_next=with_next))
+        for kind, samples in recorder.samples.items():
+            if with_next and kind == "next":
+                continue  # only each labeler's first item: measured in the first phase
+            server = [s for _, s in samples]
+            out[kind] = (len(server), percentile(server, 50), percentile(server, 99))
+        for what, n in recorder.errors.items():
+            out["errors"][what] = out["errors"].get(what, 0) + n
     return out
 
 
@@ -260,9 +265,15 @@ def main() -> None:
     parser.add_argument("--answers", type=int, action="append", help="answers in the project (repeatable)")
     parser.add_argument("--rebuild", action="store_true", help="drop the scale database and build anew")
     parser.add_argument("--build-only", action="store_true")
-    parser.add_argument("--seconds", type=float, default=15, help="length of the next/submit phase")
+    parser.add_argument("--seconds", type=float, default=20, help="length of the next/submit phases")
+    parser.add_argument(
+        "--measure",
+        default="run,labeling,pages,export",
+        help="what to measure, comma-separated (run, labeling, pages, export); exports need a run",
+    )
     args = parser.parse_args()
     sizes = args.answers or [10_000_000]
+    wanted = set(args.measure.split(","))
 
     url = os.environ.get("BENCH_SCALE_DATABASE_URL", DEFAULT_URL)
     redis_url = os.environ.get("REDIS_URL") or "redis://localhost:6379/0"
@@ -319,26 +330,34 @@ def main() -> None:
         time.sleep(3)  # the worker connects to the broker
         for answers, project_id in projects.items():
             print(f"\n## {answers:,} answers (project {project_id}); load at start {load()}")
-            seconds, peak, at = measure_run(project_id, manager, worker)
-            print(f"agreement run on the worker: {seconds:.1f} s, worker peak {peak:.0f} MB (load {at})")
-            new = [users.objects.get_or_create(username=f"scale-next-{project_id}-{i}")[0] for i in range(20)]
-            ProjectMembership.objects.bulk_create(
-                [ProjectMembership(project_id=project_id, user=u, role=Role.LABELER) for u in new],
-                ignore_conflicts=True,
-            )
-            tokens = [Token.objects.get_or_create(user=u)[0].key for u in new]
-            figures = measure_labeling(base, project_id, tokens, args.seconds)
-            for kind, value in figures.items():
-                if kind != "errors":
-                    print(f"{kind}: {value[0]:,} calls, server p50 {value[1]:.1f} ms, p99 {value[2]:.1f} ms")
-            print(f"labeling errors: {figures['errors'] or 'none'} (load {load()})")
-            for page, ms in measure_pages(base, project_id, cookie).items():
-                print(f"{page} page: {ms:.0f} ms server time (median of 5)")
-            rows, total, first = measure_export(base, project_id, manager_token)
-            print(
-                f"JSONL export: {rows:,} rows in {total:.1f} s = {rows / total:,.0f} rows/s, "
-                f"first byte {first * 1000:.0f} ms (load {load()})"
-            )
+            if "run" in wanted:
+                seconds, peak, at = measure_run(project_id, manager, worker)
+                print(f"agreement run on the worker: {seconds:.1f} s, worker peak {peak:.0f} MB (load {at})")
+            if "labeling" in wanted:
+                new = [
+                    users.objects.get_or_create(username=f"scale-next-{project_id}-{i}")[0] for i in range(20)
+                ]
+                ProjectMembership.objects.bulk_create(
+                    [ProjectMembership(project_id=project_id, user=u, role=Role.LABELER) for u in new],
+                    ignore_conflicts=True,
+                )
+                tokens = [Token.objects.get_or_create(user=u)[0].key for u in new]
+                figures = measure_labeling(base, project_id, tokens, args.seconds)
+                for kind, value in figures.items():
+                    if kind != "errors":
+                        print(
+                            f"{kind}: {value[0]:,} calls, server p50 {value[1]:.1f} ms, p99 {value[2]:.1f} ms"
+                        )
+                print(f"labeling errors: {figures['errors'] or 'none'} (load {load()})")
+            if "pages" in wanted:
+                for page, ms in measure_pages(base, project_id, cookie).items():
+                    print(f"{page} page: {ms:.0f} ms server time (median of 5)")
+            if "export" in wanted:
+                rows, total, first = measure_export(base, project_id, manager_token)
+                print(
+                    f"JSONL export: {rows:,} rows in {total:.1f} s = {rows / total:,.0f} rows/s, "
+                    f"first byte {first * 1000:.0f} ms (load {load()})"
+                )
     finally:
         server.terminate()
         worker.terminate()

@@ -21,9 +21,15 @@ from labeling.models import (
 REVIEW_ROLES = (Role.REVIEWER, Role.MANAGER)
 
 
-def _count_subquery(queryset: QuerySet, outer_field: str = "project") -> Subquery:
+def _count_subquery(
+    queryset: QuerySet, outer_field: str = "project", project_id: int | None = None
+) -> Subquery:
+    """Rows of ``queryset`` per project. With ``project_id`` the subquery names the project
+    itself instead of the outer row: PostgreSQL then plans it with that project's statistics
+    (an index walk over its own items) rather than a generic plan that scans every project's
+    answers (seen: 5-10 s for a 20,000-item project beside a 2,000,000-item one)."""
     counted = (
-        queryset.filter(**{outer_field: OuterRef("pk")})
+        queryset.filter(**{outer_field: project_id if project_id is not None else OuterRef("pk")})
         .order_by()
         .values(outer_field)
         .annotate(n=Count("pk"))
@@ -32,8 +38,9 @@ def _count_subquery(queryset: QuerySet, outer_field: str = "project") -> Subquer
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def project_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Project]:
-    """The user's projects with their role, schema version number and counts, in one query."""
+def project_list_for_user(*, user: AbstractBaseUser, project_id: int | None = None) -> QuerySet[Project]:
+    """The user's projects (or the one ``project_id``) with their role, schema version number and
+    counts, in one query."""
     role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     latest_version = (
         LabelSchemaVersion.objects.filter(project=OuterRef("pk"), published_at__isnull=False)
@@ -45,13 +52,16 @@ def project_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Project]:
         .annotate(
             my_role=Subquery(role),
             schema_version_number=Subquery(latest_version),
-            item_count=_count_subquery(Item.objects.all()),
-            annotation_count=_count_subquery(Annotation.objects.filter(is_current=True), "item__project"),
-            my_annotation_count=_count_subquery(
-                Annotation.objects.filter(is_current=True, labeler=user), "item__project"
+            item_count=_count_subquery(Item.objects.all(), project_id=project_id),
+            annotation_count=_count_subquery(
+                Annotation.objects.filter(is_current=True), "item__project", project_id
             ),
-            member_count=_count_subquery(ProjectMembership.objects.all()),
+            my_annotation_count=_count_subquery(
+                Annotation.objects.filter(is_current=True, labeler=user), "item__project", project_id
+            ),
+            member_count=_count_subquery(ProjectMembership.objects.all(), project_id=project_id),
         )
+        .filter(**({"pk": project_id} if project_id is not None else {}))
         .order_by("-created_at", "-id")
     )
 
@@ -78,7 +88,7 @@ def project_get_for_member(
 
 def project_detail_for_member(*, project_id: int, user: AbstractBaseUser) -> Project:
     """One project with the list annotations, its current schema version and classes prefetched."""
-    project = project_list_for_user(user=user).filter(pk=project_id).first()
+    project = project_list_for_user(user=user, project_id=project_id).first()
     if project is None:
         raise NotFound("Project not found.")
     project.current_schema = (
