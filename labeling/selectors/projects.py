@@ -142,5 +142,28 @@ def project_stats(*, project: Project) -> dict:
     }
 
 
+def project_stats_for_page(*, project: Project, item_count: int) -> dict | None:
+    """The project page's progress figures: live for projects up to CONCORD_LIVE_STATS_MAX_ITEMS
+    items; above that, the figures of the latest statistics job (a worker computes them; the
+    page's Refresh button asks for one), with ``as_of``. Live figures aggregate every answer of
+    the project, which at 10M answers takes longer than a request may (measured: > 30 s).
+    None when a big project has no computed figures yet."""
+    from django.conf import settings
+
+    from labeling.models import Job, JobKind, JobStatus
+
+    if item_count <= settings.CONCORD_LIVE_STATS_MAX_ITEMS:
+        return project_stats(project=project)
+    job = (
+        Job.objects.filter(project=project, kind=JobKind.PROJECT_STATS, status=JobStatus.SUCCEEDED)
+        .only("result", "finished_at")
+        .order_by("-finished_at")
+        .first()
+    )
+    if job is None or not job.result:
+        return None
+    return {**job.result, "as_of": job.finished_at}
+
+
 def project_members(*, project: Project) -> QuerySet[ProjectMembership]:
     return project.memberships.select_related("user").order_by("role", "user__username")
