@@ -31,7 +31,7 @@ def project_list(request):
 @require_GET
 @login_required
 def project_detail(request, project_id: int):
-    project = project_detail_for_member(project_id=project_id, user=request.user)
+    project = project_detail_for_member(project_id=project_id, user=request.user, all_answers=False)
     can_review = project.my_role in REVIEW_ROLES
     context = {
         "project": project,

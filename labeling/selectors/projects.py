@@ -38,14 +38,26 @@ def _count_subquery(
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def project_list_for_user(*, user: AbstractBaseUser, project_id: int | None = None) -> QuerySet[Project]:
+def project_list_for_user(
+    *, user: AbstractBaseUser, project_id: int | None = None, all_answers: bool = True
+) -> QuerySet[Project]:
     """The user's projects (or the one ``project_id``) with their role, schema version number and
-    counts, in one query."""
+    counts, in one query. ``all_answers=False`` leaves out ``annotation_count`` (every answer of
+    the project: seconds at 10M answers), for pages that don't show it."""
     role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     latest_version = (
         LabelSchemaVersion.objects.filter(project=OuterRef("pk"), published_at__isnull=False)
         .order_by("-number")
         .values("number")[:1]
+    )
+    everyone = (
+        {
+            "annotation_count": _count_subquery(
+                Annotation.objects.filter(is_current=True), "item__project", project_id
+            )
+        }
+        if all_answers
+        else {}
     )
     return (
         Project.objects.visible_to(user)
@@ -53,9 +65,7 @@ def project_list_for_user(*, user: AbstractBaseUser, project_id: int | None = No
             my_role=Subquery(role),
             schema_version_number=Subquery(latest_version),
             item_count=_count_subquery(Item.objects.all(), project_id=project_id),
-            annotation_count=_count_subquery(
-                Annotation.objects.filter(is_current=True), "item__project", project_id
-            ),
+            **everyone,
             my_annotation_count=_count_subquery(
                 Annotation.objects.filter(is_current=True, labeler=user), "item__project", project_id
             ),
@@ -86,9 +96,11 @@ def project_get_for_member(
     return membership.project, membership.role
 
 
-def project_detail_for_member(*, project_id: int, user: AbstractBaseUser) -> Project:
+def project_detail_for_member(
+    *, project_id: int, user: AbstractBaseUser, all_answers: bool = True
+) -> Project:
     """One project with the list annotations, its current schema version and classes prefetched."""
-    project = project_list_for_user(user=user, project_id=project_id).first()
+    project = project_list_for_user(user=user, project_id=project_id, all_answers=all_answers).first()
     if project is None:
         raise NotFound("Project not found.")
     project.current_schema = (
