@@ -59,7 +59,7 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    *, workers: int, threads: int = 1, port: int | None = None, extra_env: dict | None = None
+    *, workers: int, threads: int = 1, port: int | None = None, extra_env: dict | None = None, stdout=None
 ) -> tuple[subprocess.Popen, str]:
     """gunicorn on the benchmark database with production-like settings (DEBUG off, no SSL redirect).
 
@@ -92,7 +92,7 @@ def start_gunicorn(
     ]
     if threads > 1:
         args += ["--threads", str(threads), "--worker-class", "gthread"]
-    process = subprocess.Popen(args, cwd=ROOT, env=env)
+    process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=stdout)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -23,13 +23,27 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+def content_security_policy() -> str:
+    """The policy, with the bucket's origin allowed for images, audio and the fetches of media
+    and waveforms when presigned URLs point there."""
+    from labeling.storage import media_origin
+
+    origin = media_origin()
+    if not origin:
+        return CONTENT_SECURITY_POLICY
+    return "; ".join(
+        f"{part} {origin}" if part.split(" ")[0] in {"img-src", "media-src", "connect-src"} else part
+        for part in CONTENT_SECURITY_POLICY.split("; ")
+    )
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.setdefault("Content-Security-Policy", content_security_policy())
         response.setdefault("X-Content-Type-Options", "nosniff")
         response.setdefault("Referrer-Policy", "same-origin")
         response.setdefault("Cross-Origin-Opener-Policy", "same-origin")

@@ -13,7 +13,7 @@ from labeling.selectors.projects import (
     project_get_for_member,
     project_list_for_user,
     project_members,
-    project_stats,
+    project_stats_for_page,
 )
 from labeling.services.stats import project_stats_refresh_request
 
@@ -31,14 +31,16 @@ def project_list(request):
 @require_GET
 @login_required
 def project_detail(request, project_id: int):
-    project = project_detail_for_member(project_id=project_id, user=request.user)
+    project = project_detail_for_member(project_id=project_id, user=request.user, all_answers=False)
     can_review = project.my_role in REVIEW_ROLES
     context = {
         "project": project,
         "schema": project.current_schema,
         "can_review": can_review,
         "is_manager": project.my_role == Role.MANAGER,
-        "stats": project_stats(project=project) if can_review else None,
+        "stats": project_stats_for_page(project=project, item_count=project.item_count)
+        if can_review
+        else None,
         "members": project_members(project=project) if can_review else (),
         "jobs": project.jobs.all()[:RECENT_JOBS] if can_review else (),
         "items": project.items.only("id", "external_id", "kind", "metadata", "is_gold")[:RECENT_ITEMS],

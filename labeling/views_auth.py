@@ -1,29 +1,24 @@
 """Password reset with a per-address and per-client cap on mails sent.
 
 The page a user sees is the same whether a mail went out or not (no account enumeration);
-past the cap nothing is sent until the hour is over. The counts live in the cache: in Redis when
-REDIS_URL is set, so every gunicorn worker counts the same; without REDIS_URL (`make run`, one
-process) in that process's memory.
+past the cap nothing is sent until the hour is over. The counts live in the shared cache
+(Redis with REDIS_URL), so the caps hold across every web node; see services/shared_state.py.
 """
 
 import hashlib
 
 from axes.helpers import get_client_ip_address
 from django.contrib.auth import views as auth_views
-from django.core.cache import cache
 from django.http import HttpResponseRedirect
+
+from labeling.services.shared_state import cap_reached
 
 RESET_MAILS_PER_HOUR = 3  # to one address
 RESET_REQUESTS_PER_HOUR = 20  # from one client address (an office behind one NAT asks for several)
 
 
 def _over_cap(key: str, cap: int) -> bool:
-    cache.add(key, 0, timeout=3600)
-    try:
-        return cache.incr(key) > cap
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        return False
+    return cap_reached(key=key, cap=cap, window_seconds=3600)
 
 
 class CappedPasswordResetView(auth_views.PasswordResetView):

@@ -1,7 +1,9 @@
-"""Item media served by the app with safe headers, to project members only.
+"""Item media, to project members only: served by the app from the local disk, or, with a
+bucket, a redirect to a short-lived presigned URL (the bytes never pass through a web worker).
 
 Never rendered inline as HTML or SVG from our origin: the content type comes from the stored
 file's extension among a short allow-list, `nosniff` is set, and anything else is a download.
+A presigned URL carries the same content type and disposition in its signature.
 """
 
 import mimetypes
@@ -9,10 +11,11 @@ import re
 from pathlib import PurePosixPath
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
 from labeling.models import Item, ProjectMembership
+from labeling.storage import presigned_url, uses_bucket
 
 INLINE_TYPES = {
     ".png": "image/png",
@@ -64,6 +67,20 @@ def _file_part(file, start: int, end: int):
             yield chunk
 
 
+def _redirect_to_bucket(name: str, item_id: int, suffix: str, content_type: str | None) -> HttpResponse:
+    """302 to a presigned URL; signing is local (no request to the bucket), so this is fast
+    and works while the bucket is down (the browser's fetch then fails and the page says so)."""
+    url = presigned_url(
+        name,
+        content_type=content_type or "application/octet-stream",
+        attachment=None if content_type else f"item-{item_id}{suffix}",
+    )
+    response = HttpResponseRedirect(url)
+    # The URL expires: never let a cache hand out a dead one.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @require_GET
 @login_required
 def item_media(request, item_id: int, variant: str):
@@ -80,6 +97,8 @@ def item_media(request, item_id: int, variant: str):
         raise Http404("This item has no such media.")
     suffix = PurePosixPath(field.name).suffix.lower()
     content_type = INLINE_TYPES.get(suffix)
+    if uses_bucket():
+        return _redirect_to_bucket(field.name, item.id, suffix, content_type)
     size = field.size
     try:
         wanted = _byte_range(request.headers.get("Range", ""), size)

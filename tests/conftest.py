@@ -5,6 +5,8 @@ import os
 
 import pytest
 
+from tests.objectstore import bucket, s3_endpoint  # noqa: F401 — fixtures: an S3 API and a bucket
+
 # Django-dependent imports stay inside fixtures: the pure metrics tests also run
 # without Django (`-p no:django`).
 

@@ -15,14 +15,37 @@ def _compose() -> dict:
 
 def test_compose_has_every_service_with_a_healthcheck():
     services = _compose()["services"]
-    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
+    assert set(services) == {
+        "web",
+        "worker",
+        "worker-runs",
+        "beat",
+        "postgres",
+        "pgbouncer",
+        "redis",
+        "minio",
+    }
     assert services["worker"]["deploy"]["replicas"] >= 2
     for name, service in services.items():
         assert "healthcheck" in service, name
-    for name in ["web", "worker", "beat"]:
+    for name in ["web", "worker", "worker-runs", "beat"]:
         env = services[name]["environment"]
-        assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"} <= set(env), name
-        assert services[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "AWS_STORAGE_BUCKET_NAME"} <= set(env), name
+        assert "@pgbouncer:" in env["DATABASE_URL"] and env["DATABASE_POOLER"] == "pgbouncer"
+        for service in ("postgres", "pgbouncer", "redis", "minio"):
+            assert services[name]["depends_on"][service]["condition"] == "service_healthy"
+    assert services["pgbouncer"]["environment"]["POOL_MODE"] == "transaction"
+
+
+def test_compose_workers_cover_every_queue():
+    from config.celery import app
+
+    services = _compose()["services"]
+    consumed = set()
+    for name in ("worker", "worker-runs"):
+        words = services[name]["command"].split()
+        consumed |= set(words[words.index("-Q") + 1].split(","))
+    assert consumed == {q.name for q in app.amqp.queues.values()}
 
 
 def test_compose_commands_point_at_real_modules():
@@ -30,14 +53,14 @@ def test_compose_commands_point_at_real_modules():
     commands = " ".join(
         " ".join(s["command"]) if isinstance(s["command"], list) else s["command"]
         for name, s in services.items()
-        if name in {"web", "worker", "beat"}
+        if name in {"web", "worker", "worker-runs", "beat"}
     )
     words = shlex.split(commands.replace("&&", " "))
     for word in words:
         if word.endswith(":application"):
             module, attribute = word.split(":")
             assert hasattr(importlib.import_module(module), attribute)
-    assert words.count("-A") == 2 and "config" in words
+    assert words.count("-A") == 3 and "config" in words
     assert hasattr(importlib.import_module("config.celery"), "app")
     assert (ROOT / "Dockerfile").exists() and (ROOT / "uv.lock").exists()
 

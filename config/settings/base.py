@@ -5,6 +5,9 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
+
+from config.settings.storage import object_storage_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("CONCORD_VAR_DIR", BASE_DIR / "var"))
@@ -158,6 +161,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         transaction_mode="IMMEDIATE",
         timeout=20,
     )
+# DATABASE_POOLER=pgbouncer: DATABASE_URL points at PgBouncer in transaction pooling mode, where
+# consecutive transactions of one client may run on different server connections. Then
+# nothing may outlive a transaction: no server-side cursors (Django's `.iterator()` uses
+# WITH HOLD cursors outside a transaction; here its rows come in one result instead) and no
+# prepared statements (psycopg prepares a query run 5 times; PgBouncer < 1.21 can't follow).
+# Session settings only as SET LOCAL inside a transaction. See docs/deploy.md.
+DATABASE_POOLER = os.environ.get("DATABASE_POOLER", "").strip().lower()
+if DATABASE_POOLER not in {"", "pgbouncer"}:
+    raise ImproperlyConfigured(f"DATABASE_POOLER must be empty or 'pgbouncer', got {DATABASE_POOLER!r}")
+if DATABASE_POOLER and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -201,6 +216,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Object storage (django-storages' S3 backend, its own setting names): with
+# AWS_STORAGE_BUCKET_NAME, media, thumbnails, waveforms, import uploads and snapshot files live
+# in the bucket, so any web or worker node sees them; without it, the local disk under
+# MEDIA_ROOT (`make run`). What each setting does: config/settings/storage.py, docs/deploy.md.
+globals().update(object_storage_settings(os.environ, STORAGES))
 
 # Uploads: bigger bodies go to disk; the import services enforce their own caps.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 50 * 1024 * 1024)
@@ -289,6 +309,34 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # is given to another worker (must exceed the longest task).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 CELERY_TASK_DEFAULT_QUEUE = "concord"
+# One queue per kind of job, so a deployment can give each its own workers and concurrency
+# (`celery worker -Q runs --concurrency=1` on a big machine, `-Q imports,exports` elsewhere).
+# A worker started without -Q consumes all four (docker-compose, `make worker`, the tests).
+CELERY_TASK_QUEUES = [Queue(name) for name in ("concord", "imports", "runs", "exports")]
+CELERY_TASK_ROUTES = {
+    "labeling.tasks.imports.*": {"queue": "imports"},
+    "consistency.tasks.runs.agreement_run_compute_task": {"queue": "runs"},
+    "consistency.tasks.fits.labeler_fit_refresh_task": {"queue": "runs"},
+    "consistency.tasks.runs.snapshot_create_task": {"queue": "exports"},
+}
+
+# The cache holds what every web node must share (caps, throttles, short-lived counters:
+# labeling/services/shared_state.py): Redis whenever REDIS_URL is set, so any number of
+# gunicorn instances agree; process memory only for `make run`. Short socket timeouts: with
+# Redis down a request answers at once (each use says which safe way it fails).
+CACHE_URL = os.environ.get("CACHE_URL") or REDIS_URL
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "concord",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 LOGGING = {
     "version": 1,
@@ -304,6 +352,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# The project page aggregates every answer live up to this many items (~0.3 s at 20,000 items
+# × 5 answers); bigger projects show
+# the figures of their latest statistics job (computed on a worker, refreshed on request).
+CONCORD_LIVE_STATS_MAX_ITEMS = env_int("CONCORD_LIVE_STATS_MAX_ITEMS", 25_000)
 
 # `next` reclaims expired leases of its project at most this often (per process); beat sweeps all.
 LEASE_RECLAIM_EVERY_SECONDS = env_int("LEASE_RECLAIM_EVERY_SECONDS", 5)

@@ -1,6 +1,7 @@
 """Tests: real PostgreSQL and Redis from DATABASE_URL / REDIS_URL, defaulting to localhost."""
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@localhost:5432/concord")
 os.environ.setdefault("REDIS_URL", "redis://localhost:6379/15")
@@ -12,11 +13,10 @@ SECRET_KEY = "test-only-secret-key"  # noqa: S105
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = VAR_DIR / "test-media"
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "test-media")  # the processes a test starts
+# The default storage follows the environment (local disk, or the bucket that the object
+# storage tests start their web and worker processes with).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 # Tests run tasks in-process by default (eager) so a service's effect is visible at
 # once; tests marked `worker` switch this off and talk to a real worker over Redis.
 CELERY_TASK_ALWAYS_EAGER = True

@@ -1,7 +1,7 @@
 """Consensus datasets over REST: a streamed export, and immutable snapshots."""
 
 from django.core.files.storage import default_storage
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponseRedirect, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -18,6 +18,7 @@ from labeling.errors import Invalid, NotFound
 from labeling.models import Role
 from labeling.selectors.projects import project_get_for_member
 from labeling.services.audit import audit
+from labeling.storage import presigned_url, uses_bucket
 
 EXPORT_ROLES = (Role.MANAGER, Role.PIPELINE)
 EXPORT_PARAMETERS = [
@@ -149,11 +150,18 @@ class SnapshotDownloadApi(APIView):
                 f"Choose a split: {', '.join(snapshot.files)}.", fields={"split": list(snapshot.files)}
             )
         fmt = snapshot.params.get("format", "jsonl")
+        content_type = formats.CONTENT_TYPES.get(fmt, "application/octet-stream")
+        if uses_bucket():  # the bucket serves the bytes; the link expires (AWS_QUERYSTRING_EXPIRE)
+            url = presigned_url(entry["path"], content_type=content_type, attachment=entry["filename"])
+            response = HttpResponseRedirect(url)
+            response["X-Content-SHA256"] = entry["sha256"]
+            response["Cache-Control"] = "private, no-store"
+            return response
         response = FileResponse(
             default_storage.open(entry["path"], "rb"),
             as_attachment=True,
             filename=entry["filename"],
-            content_type=formats.CONTENT_TYPES.get(fmt, "application/octet-stream"),
+            content_type=content_type,
         )
         response["X-Content-SHA256"] = entry["sha256"]
         return response

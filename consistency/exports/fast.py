@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 
-from django.db import connection
+from django.db import connection, transaction
 
 from consistency.exports.formats import CSV_COLUMNS
 from consistency.exports.params import BORDERLINE_NAMES, ExportParams
@@ -136,37 +136,36 @@ def fast_stream(*, project: Project, run: AgreementRun, params: ExportParams) ->
     separator = b"\x02" if jsonl else b","
     if not jsonl:
         yield (",".join(CSV_COLUMNS) + "\n").encode()
-    with connection.cursor() as cursor:
+    # One transaction: SET LOCAL dies with it, so behind PgBouncer (transaction pooling) the
+    # setting never leaks to another client's server connection, and the COPY sees it.
+    with transaction.atomic(), connection.cursor() as cursor:
         # Stream in item order straight from the indexes: no hash table to build before row one.
-        cursor.execute("SET enable_hashjoin = off")
-        try:
-            with cursor.cursor.copy(copy, args) as stream:
-                out = bytearray()
-                tail = b""
-                for block in stream:
-                    lines = (tail + bytes(block)).split(b"\n")
-                    tail = lines.pop()
-                    if not jsonl:  # JSON text never holds a raw newline; a CSV cell may
-                        lines, unfinished = _whole_rows(lines)
-                        tail = unfinished + tail
-                    for line in lines:
-                        key, keep, payload = line.split(separator, 2)
-                        split = assigner.assign(strata[key]) if assigner else None
-                        if keep != b"t":
-                            continue
-                        if jsonl:
-                            out += payload[:-1] + (
-                                b',"split":"%s"}\n' % split.encode() if split else b',"split":null}\n'
-                            )
-                        else:
-                            out += payload + (b"," + split.encode() if split else b",") + b"\n"
-                    if len(out) >= FLUSH_BYTES:
-                        yield bytes(out)
-                        out.clear()
-                if out:
+        cursor.execute("SET LOCAL enable_hashjoin = off")
+        with cursor.cursor.copy(copy, args) as stream:
+            out = bytearray()
+            tail = b""
+            for block in stream:
+                lines = (tail + bytes(block)).split(b"\n")
+                tail = lines.pop()
+                if not jsonl:  # JSON text never holds a raw newline; a CSV cell may
+                    lines, unfinished = _whole_rows(lines)
+                    tail = unfinished + tail
+                for line in lines:
+                    key, keep, payload = line.split(separator, 2)
+                    split = assigner.assign(strata[key]) if assigner else None
+                    if keep != b"t":
+                        continue
+                    if jsonl:
+                        out += payload[:-1] + (
+                            b',"split":"%s"}\n' % split.encode() if split else b',"split":null}\n'
+                        )
+                    else:
+                        out += payload + (b"," + split.encode() if split else b",") + b"\n"
+                if len(out) >= FLUSH_BYTES:
                     yield bytes(out)
-        finally:
-            cursor.execute("RESET enable_hashjoin")
+                    out.clear()
+            if out:
+                yield bytes(out)
 
 
 def _whole_rows(pieces: list[bytes]) -> tuple[list[bytes], bytes]:

@@ -17,6 +17,7 @@ from labeling.errors import Invalid
 from labeling.models import Job, JobKind, LabelKind, LabelSchemaVersion, Project
 from labeling.services.audit import audit
 from labeling.services.jobs import ProgressFn, job_create, job_dispatch
+from labeling.storage import folder_remove, storage_check
 
 REPEATABLE = ("slice", "exclude", "include")
 
@@ -105,6 +106,7 @@ def snapshot_request(*, project: Project, requested_by: AbstractBaseUser, query:
     params = parse_export_params(_QueryDict(query))
     export_check(project=project, params=params)
     export_run_for(project=project, params=params)  # 409 now if there is nothing to freeze
+    storage_check()  # bucket unreachable: 503 now, no job that would fail later
     with transaction.atomic():
         job = job_create(kind=JobKind.SNAPSHOT, project=project, created_by=requested_by, params=query)
         audit(project=project, actor=requested_by, action="snapshot", target=f"job {job.id}", after=query)
@@ -131,12 +133,7 @@ def _write_file(path: str, chunks: Iterator[bytes]) -> tuple[str, int, str]:
 def _files_of_earlier_attempt_remove(*, job_id: int) -> None:
     """A worker killed mid-snapshot leaves some split files and no snapshot row: remove them,
     so the redelivered attempt writes each file under its own name and nothing half-written stays."""
-    folder = f"snapshots/job{job_id}"
-    if not default_storage.exists(folder):
-        return
-    _, names = default_storage.listdir(folder)
-    for name in names:
-        default_storage.delete(f"{folder}/{name}")
+    folder_remove(f"snapshots/job{job_id}")
 
 
 class _Counter:

@@ -21,9 +21,15 @@ from labeling.models import (
 REVIEW_ROLES = (Role.REVIEWER, Role.MANAGER)
 
 
-def _count_subquery(queryset: QuerySet, outer_field: str = "project") -> Subquery:
+def _count_subquery(
+    queryset: QuerySet, outer_field: str = "project", project_id: int | None = None
+) -> Subquery:
+    """Rows of ``queryset`` per project. With ``project_id`` the subquery names the project
+    itself instead of the outer row: PostgreSQL then plans it with that project's statistics
+    (an index walk over its own items) rather than a generic plan that scans every project's
+    answers (seen: 5-10 s for a 20,000-item project beside a 2,000,000-item one)."""
     counted = (
-        queryset.filter(**{outer_field: OuterRef("pk")})
+        queryset.filter(**{outer_field: project_id if project_id is not None else OuterRef("pk")})
         .order_by()
         .values(outer_field)
         .annotate(n=Count("pk"))
@@ -32,26 +38,40 @@ def _count_subquery(queryset: QuerySet, outer_field: str = "project") -> Subquer
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def project_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Project]:
-    """The user's projects with their role, schema version number and counts, in one query."""
+def project_list_for_user(
+    *, user: AbstractBaseUser, project_id: int | None = None, all_answers: bool = True
+) -> QuerySet[Project]:
+    """The user's projects (or the one ``project_id``) with their role, schema version number and
+    counts, in one query. ``all_answers=False`` leaves out ``annotation_count`` (every answer of
+    the project: seconds at 10M answers), for pages that don't show it."""
     role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     latest_version = (
         LabelSchemaVersion.objects.filter(project=OuterRef("pk"), published_at__isnull=False)
         .order_by("-number")
         .values("number")[:1]
     )
+    everyone = (
+        {
+            "annotation_count": _count_subquery(
+                Annotation.objects.filter(is_current=True), "item__project", project_id
+            )
+        }
+        if all_answers
+        else {}
+    )
     return (
         Project.objects.visible_to(user)
         .annotate(
             my_role=Subquery(role),
             schema_version_number=Subquery(latest_version),
-            item_count=_count_subquery(Item.objects.all()),
-            annotation_count=_count_subquery(Annotation.objects.filter(is_current=True), "item__project"),
+            item_count=_count_subquery(Item.objects.all(), project_id=project_id),
+            **everyone,
             my_annotation_count=_count_subquery(
-                Annotation.objects.filter(is_current=True, labeler=user), "item__project"
+                Annotation.objects.filter(is_current=True, labeler=user), "item__project", project_id
             ),
-            member_count=_count_subquery(ProjectMembership.objects.all()),
+            member_count=_count_subquery(ProjectMembership.objects.all(), project_id=project_id),
         )
+        .filter(**({"pk": project_id} if project_id is not None else {}))
         .order_by("-created_at", "-id")
     )
 
@@ -76,9 +96,11 @@ def project_get_for_member(
     return membership.project, membership.role
 
 
-def project_detail_for_member(*, project_id: int, user: AbstractBaseUser) -> Project:
+def project_detail_for_member(
+    *, project_id: int, user: AbstractBaseUser, all_answers: bool = True
+) -> Project:
     """One project with the list annotations, its current schema version and classes prefetched."""
-    project = project_list_for_user(user=user).filter(pk=project_id).first()
+    project = project_list_for_user(user=user, project_id=project_id, all_answers=all_answers).first()
     if project is None:
         raise NotFound("Project not found.")
     project.current_schema = (
@@ -130,6 +152,29 @@ def project_stats(*, project: Project) -> dict:
         "assignments": assignments,
         "overlap": k,
     }
+
+
+def project_stats_for_page(*, project: Project, item_count: int) -> dict | None:
+    """The project page's progress figures: live for projects up to CONCORD_LIVE_STATS_MAX_ITEMS
+    items; above that, the figures of the latest statistics job (a worker computes them; the
+    page's Refresh button asks for one), with ``as_of``. Live figures aggregate every answer of
+    the project, which at 10M answers takes longer than a request may (measured: > 30 s).
+    None when a big project has no computed figures yet."""
+    from django.conf import settings
+
+    from labeling.models import Job, JobKind, JobStatus
+
+    if item_count <= settings.CONCORD_LIVE_STATS_MAX_ITEMS:
+        return project_stats(project=project)
+    job = (
+        Job.objects.filter(project=project, kind=JobKind.PROJECT_STATS, status=JobStatus.SUCCEEDED)
+        .only("result", "finished_at")
+        .order_by("-finished_at")
+        .first()
+    )
+    if job is None or not job.result:
+        return None
+    return {**job.result, "as_of": job.finished_at}
 
 
 def project_members(*, project: Project) -> QuerySet[ProjectMembership]:

@@ -3,13 +3,13 @@
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.cache import cache
 from django.db.models import Count, F, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from labeling.errors import NotFound
 from labeling.models import Annotation, Assignment, AssignmentStatus, Item, Project
+from labeling.services.shared_state import cached
 
 
 def item_media_urls(item: Item) -> dict:
@@ -87,8 +87,10 @@ def labeler_progress(*, project: Project, labeler: AbstractBaseUser) -> dict:
         skipped_today=Count("pk", filter=skipped & today),
         skipped_total=Count("pk", filter=skipped),
     )
-    open_slots = cache.get_or_set(
-        f"labeling:open-slots:{project.id}", lambda: _open_slots(project), OPEN_SLOTS_CACHE_SECONDS
+    open_slots = cached(
+        key=f"labeling:open-slots:{project.id}",
+        compute=lambda: _open_slots(project),
+        seconds=OPEN_SLOTS_CACHE_SECONDS,
     )
     return {
         **mine,

@@ -8,7 +8,6 @@ On PostgreSQL the pool is read with ``FOR UPDATE SKIP LOCKED``: two labelers nev
 for each other and never get the same last slot. On SQLite writes are serialized anyway.
 """
 
-import time
 from datetime import datetime
 
 from django.conf import settings
@@ -27,20 +26,17 @@ from labeling.models import (
 )
 from labeling.models.projects import LABELING_ROLES
 from labeling.selection import gold_is_due, lease_expiry, lease_is_live
+from labeling.services.shared_state import due_once_per
 
 RECLAIM_BATCH = 500
-# Per-process memory of the last opportunistic reclaim per project: `next` reclaims at most
-# every LEASE_RECLAIM_EVERY_SECONDS; the beat task sweeps every project each minute anyway.
-_last_reclaim: dict[int, float] = {}
 
 
 def _reclaim_if_due(project: Project, now: datetime) -> None:
+    """`next` reclaims a project's expired leases at most every LEASE_RECLAIM_EVERY_SECONDS
+    across all web nodes (a shared throttle); the beat task sweeps every project each minute."""
     every = getattr(settings, "LEASE_RECLAIM_EVERY_SECONDS", 5)
-    clock = time.monotonic()
-    if every and clock - _last_reclaim.get(project.id, -every) < every:
-        return
-    _last_reclaim[project.id] = clock
-    leases_reclaim(project=project, now=now)
+    if due_once_per(key=f"labeling:lease-reclaim:{project.id}", seconds=every):
+        leases_reclaim(project=project, now=now)
 
 
 def _reserve(project: Project, labeler, item: Item, now: datetime, *, counts_slot: bool) -> Assignment:

@@ -1,4 +1,5 @@
-"""Load: 100 concurrent labelers for 60 s against gunicorn + PostgreSQL + Redis.
+"""Load: 100 concurrent labelers for 60 s against gunicorn + PgBouncer (transaction pooling) +
+PostgreSQL + Redis.
 
 The same client as `bench/bench_labeling.py` (one asyncio loop per labeler: submit and get the
 next item in one round trip), here with assertions: no error response at all, every 2xx submit
@@ -21,7 +22,7 @@ from bench.bench_labeling import run_phase
 from labeling.models import Annotation, Item, ProjectMembership, Role
 from tests.bulk import items_insert
 from tests.factories import ProjectFactory
-from tests.worker import live_database_url
+from tests.pgbouncer import pgbouncer  # noqa: F401 — the fixture
 
 LABELERS = 100
 SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
@@ -43,13 +44,13 @@ def _labeler_tokens(project) -> list[str]:
     ]
 
 
-def test_100_labelers_for_60_s_get_no_error_and_every_answer_is_stored_once(staff):
+def test_100_labelers_for_60_s_get_no_error_and_every_answer_is_stored_once(staff, pgbouncer):  # noqa: F811
     project = ProjectFactory(created_by=staff, classes=CLASSES, overlap=3)
     items_insert(project=project, count=30_000, target=3)
     tokens = _labeler_tokens(project)
     server, base = start_gunicorn(
         workers=4,
-        extra_env={"DATABASE_URL": live_database_url(), "REDIS_URL": settings.REDIS_URL},
+        extra_env={**pgbouncer.django_env(), "REDIS_URL": settings.REDIS_URL},
     )
     try:
         # In a thread of its own: the browser tests' Playwright keeps an event loop in this one.

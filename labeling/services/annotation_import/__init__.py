@@ -48,6 +48,7 @@ from labeling.services.annotation_import.writing import (
 )
 from labeling.services.items import ImportRefused, import_files_remove
 from labeling.services.jobs import ProgressFn, job_create, job_dispatch
+from labeling.storage import storage_guard
 
 
 @transaction.atomic
@@ -89,7 +90,8 @@ def annotations_import_start(*, project: Project, upload, requested_by: Abstract
     from labeling.tasks import annotations_import_task
 
     folder = f"imports/{uuid.uuid4().hex}"
-    path = default_storage.save(f"{folder}/{uuid.uuid4().hex}", upload)
+    with storage_guard():
+        path = default_storage.save(f"{folder}/{uuid.uuid4().hex}", upload)
     stored = [{"path": path, "filename": upload.name[:200], "size": upload.size}]
     try:
         with transaction.atomic():

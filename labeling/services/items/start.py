@@ -4,7 +4,6 @@ import codecs
 import contextlib
 import csv
 import io
-import os
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,6 +22,7 @@ from labeling.imports.records import (
 from labeling.models import DataType, Job, JobKind, Project
 from labeling.services.items.records import SIDECAR_KEYS
 from labeling.services.jobs import job_create, job_dispatch
+from labeling.storage import StorageUnavailable, folder_remove, storage_guard
 
 
 def record_file_kind(name: str, stream) -> str:
@@ -129,14 +129,20 @@ def items_import_start(
     folder = f"imports/{uuid.uuid4().hex}"
     stored = []
     try:
-        if body is not None:
-            name = default_storage.save(f"{folder}/{uuid.uuid4().hex}", ContentFile(body))
-            stored.append({"path": name, "filename": "request body", "kind": "json", "size": len(body)})
-        for upload, kind in files:
-            name = default_storage.save(f"{folder}/{uuid.uuid4().hex}", upload)
-            stored.append(
-                {"path": name, "filename": sanitize_filename(upload.name), "kind": kind, "size": upload.size}
-            )
+        with storage_guard():  # bucket down: 503 + Retry-After, and what was stored is removed below
+            if body is not None:
+                name = default_storage.save(f"{folder}/{uuid.uuid4().hex}", ContentFile(body))
+                stored.append({"path": name, "filename": "request body", "kind": "json", "size": len(body)})
+            for upload, kind in files:
+                name = default_storage.save(f"{folder}/{uuid.uuid4().hex}", upload)
+                stored.append(
+                    {
+                        "path": name,
+                        "filename": sanitize_filename(upload.name),
+                        "kind": kind,
+                        "size": upload.size,
+                    }
+                )
         with transaction.atomic():
             job = job_create(
                 kind=JobKind.IMPORT_ITEMS,
@@ -154,8 +160,8 @@ def items_import_start(
 def import_files_remove(folder: str, stored: list[dict]) -> None:
     """Delete stored uploads and their per-job folder (never anything outside ``imports/``)."""
     for entry in stored:
-        with contextlib.suppress(OSError, NotImplementedError):
+        with contextlib.suppress(StorageUnavailable), storage_guard():
             default_storage.delete(entry["path"])
     if folder.startswith("imports/"):
-        with contextlib.suppress(OSError, NotImplementedError):
-            os.rmdir(default_storage.path(folder))
+        with contextlib.suppress(StorageUnavailable), storage_guard():
+            folder_remove(folder)

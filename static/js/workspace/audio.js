@@ -99,7 +99,7 @@ export class AudioPanel {
       if (token === this.token) {
         this.loadingPeaks = false;
         this.draw();
-        this.onError("The audio could not be loaded. Check your connection, or skip it with the reason “broken media”.");
+        this.onError("The audio could not be loaded. Check your connection and try again, or skip it with the reason “broken media”.", () => this.show(item));
       }
       return;
     }

@@ -72,7 +72,8 @@ export class ImagePanel {
       if (this.onLoaded) this.onLoaded();
     };
     full.onerror = () => {
-      if (token === this.token) this.onError("The image could not be loaded. Skip it with the reason “broken media”.");
+      // A retry asks the app again: a fresh presigned URL if the old one expired or the bucket was away.
+      if (token === this.token) this.onError("The image could not be loaded. Try again, or skip it with the reason “broken media”.", () => this.show(item));
     };
     full.src = item.media_url;
   }

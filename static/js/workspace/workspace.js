@@ -50,7 +50,7 @@ export class Workspace {
     this.choices = config.classes.length
       ? new Choices(config.classes, config.choiceMode, (name) => this.onChoose(name))
       : null;
-    const onError = (message) => this.showError(message);
+    const onError = (message, retry) => this.showError(message, retry ? { retry } : undefined);
     const onLoaded = () => this.stage.setAttribute("aria-busy", "false");
     this.image = config.dataType === "image"
       ? new ImagePanel({
