@@ -1,13 +1,16 @@
 from django.urls import path
 
-from labeling import views, views_account, views_data, views_media, views_workspace
+from labeling import views, views_account, views_data, views_media, views_settings, views_workspace
 
 urlpatterns = [
     path("", views.project_list, name="projects"),
     path("account/", views_account.account, name="account"),
     path("account/token/", views_account.account_token_rotate, name="account-token-rotate"),
     path("account/token/revoke/", views_account.account_token_revoke, name="account-token-revoke"),
+    path("projects/new/", views_settings.project_new, name="project-new"),
+    path("projects/markdown-preview/", views_settings.markdown_preview, name="markdown-preview"),
     path("projects/<int:project_id>/", views.project_detail, name="project-detail"),
+    path("projects/<int:project_id>/settings/", views_settings.project_settings, name="project-settings"),
     path(
         "projects/<int:project_id>/stats/refresh/", views.project_stats_refresh, name="project-stats-refresh"
     ),

@@ -15,6 +15,7 @@ from labeling.selectors.projects import (
     project_members,
     project_stats,
 )
+from labeling.services.projects import user_can_create_projects
 from labeling.services.stats import project_stats_refresh_request
 
 RECENT_ITEMS = 12
@@ -25,7 +26,8 @@ RECENT_JOBS = 8
 @login_required
 def project_list(request):
     projects = project_list_for_user(user=request.user)
-    return render(request, "labeling/project_list.html", {"projects": projects})
+    context = {"projects": projects, "can_create": user_can_create_projects(request.user)}
+    return render(request, "labeling/project_list.html", context)
 
 
 @require_GET
