@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consistency import views, views_classes, views_help, views_prelabels
+from consistency import views, views_browse, views_classes, views_help, views_prelabels
 
 urlpatterns = [
     path("help/agreement/", views_help.agreement_help, name="agreement-help"),
@@ -17,5 +17,7 @@ urlpatterns = [
         name="prelabel-settings",
     ),
     path("projects/<int:project_id>/operations/", views.operations_page, name="operations"),
+    path("projects/<int:project_id>/items/", views_browse.items_page, name="items"),
+    path("projects/<int:project_id>/items/bulk/", views_browse.items_bulk, name="items-bulk"),
     path("projects/<int:project_id>/settings/classes/", views_classes.class_details, name="class-details"),
 ]

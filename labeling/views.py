@@ -18,7 +18,6 @@ from labeling.selectors.projects import (
 from labeling.services.projects import user_can_create_projects
 from labeling.services.stats import project_stats_refresh_request
 
-RECENT_ITEMS = 12
 RECENT_JOBS = 8
 
 
@@ -43,7 +42,6 @@ def project_detail(request, project_id: int):
         "stats": project_stats(project=project) if can_review else None,
         "members": project_members(project=project) if can_review else (),
         "jobs": project.jobs.all()[:RECENT_JOBS] if can_review else (),
-        "items": project.items.only("id", "external_id", "kind", "metadata", "is_gold")[:RECENT_ITEMS],
     }
     return render(request, "labeling/project_detail.html", context)
 
