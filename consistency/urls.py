@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consistency import views, views_browse, views_classes, views_help, views_prelabels
+from consistency import views, views_browse, views_classes, views_export, views_help, views_prelabels
 
 urlpatterns = [
     path("help/agreement/", views_help.agreement_help, name="agreement-help"),
@@ -18,6 +18,14 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/operations/", views.operations_page, name="operations"),
     path("projects/<int:project_id>/items/", views_browse.items_page, name="items"),
+    path("projects/<int:project_id>/export/", views_export.export_page, name="export"),
+    path("projects/<int:project_id>/export/download/", views_export.export_download, name="export-download"),
+    path("projects/<int:project_id>/export/snapshots/", views_export.snapshot_freeze, name="snapshot-freeze"),
+    path(
+        "projects/<int:project_id>/export/snapshots/<int:snapshot_id>/",
+        views_export.snapshot_download,
+        name="snapshot-download",
+    ),
     path("projects/<int:project_id>/items/bulk/", views_browse.items_bulk, name="items-bulk"),
     path("projects/<int:project_id>/settings/classes/", views_classes.class_details, name="class-details"),
 ]
