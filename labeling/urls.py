@@ -11,7 +11,6 @@ from labeling import (
 )
 
 urlpatterns = [
-    path("", views.project_list, name="projects"),
     path("account/", views_account.account, name="account"),
     path("account/token/", views_account.account_token_rotate, name="account-token-rotate"),
     path("account/token/revoke/", views_account.account_token_revoke, name="account-token-revoke"),

@@ -1,4 +1,4 @@
-"""Server-rendered pages: the projects list and a project's overview."""
+"""Server-rendered pages: a project's overview (the projects list is consistency.views_overview)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,22 +11,12 @@ from labeling.selectors.projects import (
     REVIEW_ROLES,
     project_detail_for_member,
     project_get_for_member,
-    project_list_for_user,
     project_members,
     project_stats,
 )
-from labeling.services.projects import user_can_create_projects
 from labeling.services.stats import project_stats_refresh_request
 
 RECENT_JOBS = 8
-
-
-@require_GET
-@login_required
-def project_list(request):
-    projects = project_list_for_user(user=request.user)
-    context = {"projects": projects, "can_create": user_can_create_projects(request.user)}
-    return render(request, "labeling/project_list.html", context)
 
 
 @require_GET
