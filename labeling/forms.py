@@ -84,6 +84,9 @@ class NewUserForm(forms.Form):
     email = forms.EmailField(required=False, label="E-mail")
     role = forms.ChoiceField(choices=Role.choices, label="Role in this project")
     how = forms.ChoiceField(
-        choices=[("password", "One-time password (changed at first login)"), ("invite", "Invite link")],
+        choices=[
+            ("password", "A password, shown once"),
+            ("invite", "An invite link to set a password (works once)"),
+        ],
         label="How they sign in",
     )
