@@ -26,7 +26,7 @@ def people_page(request, project_id: int):
         "members": members,
         "roles": Role.choices,
         "add_form": MemberForm(),
-        "new_user_form": NewUserForm() if request.user.is_staff else None,
+        "new_user_form": NewUserForm(prefix="new") if request.user.is_staff else None,
         "secret": secret if secret and secret.get("project") == project.id else None,
     }
     return render(request, "labeling/people.html", context)
@@ -90,7 +90,7 @@ def people_remove(request, project_id: int):
 @login_required
 def people_create(request, project_id: int):
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
-    form = NewUserForm(request.POST)
+    form = NewUserForm(request.POST, prefix="new")
     if not form.is_valid():
         problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
         messages.error(request, f"Check the new account: {problems}")

@@ -93,7 +93,12 @@ def test_removing_a_labeler_returns_their_reservation_to_the_pool(client, projec
 
 def test_staff_create_a_labeler_with_a_password_shown_once(client, project, staff):
     client.force_login(staff)
-    data = {"username": "lee", "email": "lee@example.org", "role": "labeler", "how": "password"}
+    data = {
+        "new-username": "lee",
+        "new-email": "lee@example.org",
+        "new-role": "labeler",
+        "new-how": "password",
+    }
     page = client.post(f"/projects/{project.id}/people/create/", data, follow=True).content.decode()
     lee = User.objects.get(username="lee")
     password = page.split('id="secret-password">')[1].split("<")[0]
@@ -104,7 +109,7 @@ def test_staff_create_a_labeler_with_a_password_shown_once(client, project, staf
 
 def test_invite_link_sets_a_password_once(client, project, staff):
     client.force_login(staff)
-    data = {"username": "ivy", "email": "", "role": "reviewer", "how": "invite"}
+    data = {"new-username": "ivy", "new-email": "", "new-role": "reviewer", "new-how": "invite"}
     page = client.post(f"/projects/{project.id}/people/create/", data, follow=True).content.decode()
     link = page.split('id="secret-invite">')[1].split("<")[0]
     client.logout()
@@ -122,7 +127,7 @@ def test_invite_link_sets_a_password_once(client, project, staff):
 def test_non_staff_manager_cannot_create_accounts(client, project):
     manager = MembershipFactory(project=project, role=Role.MANAGER).user
     client.force_login(manager)
-    data = {"username": "x1", "email": "", "role": "labeler", "how": "password"}
+    data = {"new-username": "x1", "new-email": "", "new-role": "labeler", "new-how": "password"}
     page = client.post(f"/projects/{project.id}/people/create/", data, follow=True).content.decode()
     assert "Only administrators can create users." in page
     assert not User.objects.filter(username="x1").exists()
@@ -130,7 +135,7 @@ def test_non_staff_manager_cannot_create_accounts(client, project):
 
 def test_pipeline_account_token_is_shown_once_and_works(client, project, staff):
     client.force_login(staff)
-    data = {"username": "etl", "email": "", "role": "pipeline", "how": "password"}
+    data = {"new-username": "etl", "new-email": "", "new-role": "pipeline", "new-how": "password"}
     page = client.post(f"/projects/{project.id}/people/create/", data, follow=True).content.decode()
     token = page.split('id="secret-token">')[1].split("<")[0]
     assert Token.objects.get(user__username="etl").key == token
