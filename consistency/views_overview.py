@@ -17,7 +17,7 @@ from labeling.services.projects import project_update, user_can_create_projects
 @require_GET
 @login_required
 def project_list(request):
-    projects = list(project_list_for_user(user=request.user))
+    projects = list(project_list_for_user(user=request.user, answer_counts=False))
     overview = projects_overview(projects=[p for p in projects if p.my_role in REVIEW_ROLES])
     rows = [{"project": p, "overview": overview.get(p.id)} for p in projects]
     context = {"projects": projects, "rows": rows, "can_create": user_can_create_projects(request.user)}

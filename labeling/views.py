@@ -6,13 +6,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from labeling.errors import ApplicationError
-from labeling.models import Role
+from labeling.models import JobKind, JobStatus, Role
 from labeling.selectors.projects import (
     REVIEW_ROLES,
     project_detail_for_member,
     project_get_for_member,
     project_members,
-    project_stats,
+    project_progress,
 )
 from labeling.services.stats import project_stats_refresh_request
 
@@ -22,18 +22,29 @@ RECENT_JOBS = 8
 @require_GET
 @login_required
 def project_detail(request, project_id: int):
-    project = project_detail_for_member(project_id=project_id, user=request.user)
+    project = project_detail_for_member(project_id=project_id, user=request.user, answer_counts=False)
     can_review = project.my_role in REVIEW_ROLES
     context = {
         "project": project,
         "schema": project.current_schema,
         "can_review": can_review,
         "is_manager": project.my_role == Role.MANAGER,
-        "stats": project_stats(project=project) if can_review else None,
+        "stats": project_progress(project=project) if can_review else None,
+        "detailed": _latest_stats(project) if can_review else None,
         "members": project_members(project=project) if can_review else (),
         "jobs": project.jobs.all()[:RECENT_JOBS] if can_review else (),
     }
     return render(request, "labeling/project_detail.html", context)
+
+
+def _latest_stats(project):
+    """The answer counts of the last statistics job (counting every answer is a job at scale)."""
+    return (
+        project.jobs.filter(kind=JobKind.PROJECT_STATS, status=JobStatus.SUCCEEDED)
+        .order_by("-finished_at")
+        .only("result", "finished_at")
+        .first()
+    )
 
 
 @require_POST

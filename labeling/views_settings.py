@@ -75,7 +75,7 @@ def project_settings(request, project_id: int):
         else:
             messages.success(request, "Settings saved.")
             return redirect("project-settings", project_id=project.id)
-    detail = project_detail_for_member(project_id=project.id, user=request.user)
+    detail = project_detail_for_member(project_id=project.id, user=request.user, answer_counts=False)
     context = {
         "project": detail,
         "schema": detail.current_schema,

@@ -44,15 +44,14 @@ def projects_overview(*, projects: Sequence[Project]) -> dict[int, dict]:
         entry = runs.setdefault(project_id, {})
         entry["latest" if rank == 1 else "previous"] = (run_id, alpha)
     latest_ids = [r["latest"][0] for r in runs.values()]
-    disagreements = dict(
-        ItemResult.objects.filter(run_id__in=latest_ids)
-        .filter(Q(disagreement__gt=0) | Q(is_tie=True))
-        .exclude(item__review__status__in=CLOSED)
-        .values("run_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-        .values_list("run_id", "n")
+    disagreeing = ItemResult.objects.filter(run_id__in=latest_ids).filter(
+        Q(disagreement__gt=0) | Q(is_tie=True)
     )
+    # Disagreeing items minus the closed ones: two index counts (an anti-join over every
+    # disagreeing item costs several times more at a million items; reviews are few).
+    disagreements = _per_run(disagreeing)
+    closed = _per_run(disagreeing.filter(item__review__status__in=CLOSED))
+    disagreements = {run_id: n - closed.get(run_id, 0) for run_id, n in disagreements.items()}
     overview = {}
     for project in projects:
         total = getattr(project, "item_count", 0) or 0
@@ -77,3 +76,7 @@ def projects_overview(*, projects: Sequence[Project]) -> dict[int, dict]:
             "disagreements": disagreements.get(run_id, 0) if run_id else None,
         }
     return overview
+
+
+def _per_run(results) -> dict[int, int]:
+    return dict(results.values("run_id").annotate(n=Count("pk")).order_by().values_list("run_id", "n"))

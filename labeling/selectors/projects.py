@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from labeling.errors import NotFound, PermissionDenied
@@ -32,25 +32,39 @@ def _count_subquery(queryset: QuerySet, outer_field: str = "project") -> Subquer
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def project_list_for_user(*, user: AbstractBaseUser) -> QuerySet[Project]:
-    """The user's projects with their role, schema version number and counts, in one query."""
+def project_list_for_user(*, user: AbstractBaseUser, answer_counts: bool = True) -> QuerySet[Project]:
+    """The user's projects with their role, schema version number and counts, in one query.
+
+    ``answer_counts=False`` (pages): no count of everyone's answers (a join over every answer of
+    the project: seconds at millions), and the caller's own answers counted from their submitted
+    assignments (an index)."""
     role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     latest_version = (
         LabelSchemaVersion.objects.filter(project=OuterRef("pk"), published_at__isnull=False)
         .order_by("-number")
         .values("number")[:1]
     )
+    if answer_counts:
+        counts = {
+            "annotation_count": _count_subquery(Annotation.objects.filter(is_current=True), "item__project"),
+            "my_annotation_count": _count_subquery(
+                Annotation.objects.filter(is_current=True, labeler=user), "item__project"
+            ),
+        }
+    else:
+        mine = Assignment.objects.filter(labeler=user, status=AssignmentStatus.SUBMITTED)
+        counts = {
+            "annotation_count": Value(None, IntegerField()),
+            "my_annotation_count": _count_subquery(mine),
+        }
     return (
         Project.objects.visible_to(user)
         .annotate(
             my_role=Subquery(role),
             schema_version_number=Subquery(latest_version),
             item_count=_count_subquery(Item.objects.all()),
-            annotation_count=_count_subquery(Annotation.objects.filter(is_current=True), "item__project"),
-            my_annotation_count=_count_subquery(
-                Annotation.objects.filter(is_current=True, labeler=user), "item__project"
-            ),
             member_count=_count_subquery(ProjectMembership.objects.all()),
+            **counts,
         )
         .order_by("-created_at", "-id")
     )
@@ -76,9 +90,11 @@ def project_get_for_member(
     return membership.project, membership.role
 
 
-def project_detail_for_member(*, project_id: int, user: AbstractBaseUser) -> Project:
+def project_detail_for_member(
+    *, project_id: int, user: AbstractBaseUser, answer_counts: bool = True
+) -> Project:
     """One project with the list annotations, its current schema version and classes prefetched."""
-    project = project_list_for_user(user=user).filter(pk=project_id).first()
+    project = project_list_for_user(user=user, answer_counts=answer_counts).filter(pk=project_id).first()
     if project is None:
         raise NotFound("Project not found.")
     project.current_schema = (
@@ -129,6 +145,22 @@ def project_stats(*, project: Project) -> dict:
         "labelers_with_answers": annotations["labelers"],
         "assignments": assignments,
         "overlap": k,
+    }
+
+
+def project_progress(*, project: Project) -> dict:
+    """The project page's progress at any size, from indexes: items, items still open (the pool's
+    partial index), gold items. Answer counts come from the statistics job (``project_stats``)."""
+    items = Item.objects.filter(project=project)
+    item_count = items.count()
+    still_open = items.filter(is_gold=False, slots_taken__lt=F("target")).count()
+    complete = item_count - still_open
+    return {
+        "item_count": item_count,
+        "open_items": still_open,
+        "items_complete": complete,
+        "completion": round(complete / item_count, 4) if item_count else 0.0,
+        "gold_item_count": items.filter(is_gold=True).count(),
     }
 
 
