@@ -116,6 +116,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="keep the data of the previous run")
+    parser.add_argument("--only", default="", help="time only the pages whose name contains this")
     args = parser.parse_args()
     django_setup()
     from django.conf import settings
@@ -161,6 +162,8 @@ def main() -> None:
     print(f"| page ({args.items:,} items) | median ms | worst ms | queries | status |")
     print("| --- | --- | --- | --- | --- |")
     for name, url in pages:
+        if args.only.lower() not in name.lower():
+            continue
         repeat = 1 if "preview" in url else args.repeat
         median, worst, queries, status = timed(client, url, repeat)
         print(f"| {name} | {median:.0f} | {worst:.0f} | {queries} | {status} |", flush=True)

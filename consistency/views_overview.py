@@ -10,14 +10,14 @@ from consistency.selectors.overview import projects_overview
 from labeling.errors import ApplicationError
 from labeling.forms import AlarmsForm
 from labeling.models import Role
-from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member, project_list_for_user
+from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member, project_list_for_page
 from labeling.services.projects import project_update, user_can_create_projects
 
 
 @require_GET
 @login_required
 def project_list(request):
-    projects = list(project_list_for_user(user=request.user, answer_counts=False))
+    projects = project_list_for_page(user=request.user)
     overview = projects_overview(projects=[p for p in projects if p.my_role in REVIEW_ROLES])
     rows = [{"project": p, "overview": overview.get(p.id)} for p in projects]
     context = {"projects": projects, "rows": rows, "can_create": user_can_create_projects(request.user)}

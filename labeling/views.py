@@ -29,7 +29,7 @@ def project_detail(request, project_id: int):
         "schema": project.current_schema,
         "can_review": can_review,
         "is_manager": project.my_role == Role.MANAGER,
-        "stats": project_progress(project=project) if can_review else None,
+        "stats": project_progress(project=project, item_count=project.item_count) if can_review else None,
         "detailed": _latest_stats(project) if can_review else None,
         "members": project_members(project=project) if can_review else (),
         "jobs": project.jobs.all()[:RECENT_JOBS] if can_review else (),

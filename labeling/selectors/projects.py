@@ -46,6 +46,7 @@ def project_list_for_user(*, user: AbstractBaseUser, answer_counts: bool = True)
     )
     if answer_counts:
         counts = {
+            "item_count": _count_subquery(Item.objects.all()),
             "annotation_count": _count_subquery(Annotation.objects.filter(is_current=True), "item__project"),
             "my_annotation_count": _count_subquery(
                 Annotation.objects.filter(is_current=True, labeler=user), "item__project"
@@ -62,12 +63,24 @@ def project_list_for_user(*, user: AbstractBaseUser, answer_counts: bool = True)
         .annotate(
             my_role=Subquery(role),
             schema_version_number=Subquery(latest_version),
-            item_count=_count_subquery(Item.objects.all()),
             member_count=_count_subquery(ProjectMembership.objects.all()),
             **counts,
         )
         .order_by("-created_at", "-id")
     )
+
+
+def project_list_for_page(*, user: AbstractBaseUser, project_id: int | None = None) -> list[Project]:
+    """The user's projects (or one) for pages: no count of everyone's answers, and the items
+    counted per project with a plain count (PostgreSQL answers it from the project index, in
+    parallel; as a correlated subquery it reads the whole table)."""
+    projects = project_list_for_user(user=user, answer_counts=False)
+    if project_id is not None:
+        projects = projects.filter(pk=project_id)
+    projects = list(projects)
+    for project in projects:
+        project.item_count = Item.objects.filter(project=project).count()
+    return projects
 
 
 def project_get_for_member(
@@ -94,7 +107,10 @@ def project_detail_for_member(
     *, project_id: int, user: AbstractBaseUser, answer_counts: bool = True
 ) -> Project:
     """One project with the list annotations, its current schema version and classes prefetched."""
-    project = project_list_for_user(user=user, answer_counts=answer_counts).filter(pk=project_id).first()
+    if answer_counts:
+        project = project_list_for_user(user=user).filter(pk=project_id).first()
+    else:
+        project = next(iter(project_list_for_page(user=user, project_id=project_id)), None)
     if project is None:
         raise NotFound("Project not found.")
     project.current_schema = (
@@ -148,11 +164,10 @@ def project_stats(*, project: Project) -> dict:
     }
 
 
-def project_progress(*, project: Project) -> dict:
-    """The project page's progress at any size, from indexes: items, items still open (the pool's
+def project_progress(*, project: Project, item_count: int) -> dict:
+    """The project page's progress at any size, from indexes: items still open (the pool's
     partial index), gold items. Answer counts come from the statistics job (``project_stats``)."""
     items = Item.objects.filter(project=project)
-    item_count = items.count()
     still_open = items.filter(is_gold=False, slots_taken__lt=F("target")).count()
     complete = item_count - still_open
     return {
