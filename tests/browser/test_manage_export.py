@@ -7,7 +7,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS, login
+from tests.browser.conftest import login
 from tests.factories import ItemFactory, ProjectFactory, UserFactory, finished_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -29,7 +29,6 @@ def test_manager_previews_downloads_and_freezes(page, live_server):
     expect(page.get_by_role("heading", name="Preview: 20 rows")).to_be_visible()
     expect(page.get_by_text("train: 10 rows")).to_be_visible()
     expect(page.locator("#curl-export")).to_contain_text("seed=4")
-    page.screenshot(path=str(SCREENSHOTS / "export.png"), full_page=True)
     with page.expect_download() as download:
         page.get_by_role("link", name="Download").click()
     rows = [json.loads(line) for line in download.value.path().read_text().splitlines()]

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from labeling.models import Item
-from tests.browser.conftest import SCREENSHOTS, login
+from tests.browser.conftest import login
 from tests.factories import ItemFactory, ProjectFactory, UserFactory, finished_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,7 +37,6 @@ def test_manager_filters_pages_and_marks_gold(page, live_server):
     page.get_by_label("Consensus class").select_option("dent")
     page.keyboard.press("Enter")
     expect(page.locator("tbody tr")).to_have_count(3)  # 010, 014, 018
-    page.screenshot(path=str(SCREENSHOTS / "items.png"), full_page=True)
     page.get_by_label("Choose every item of this page").check()
     page.get_by_label("With the chosen items:").select_option("gold")
     page.get_by_role("button", name="Apply").click()

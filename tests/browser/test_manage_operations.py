@@ -4,7 +4,7 @@ the project's progress bar and its latest alpha."""
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS, login
+from tests.browser.conftest import login
 from tests.factories import ItemFactory, ProjectFactory, UserFactory, finished_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,7 +18,6 @@ def test_manager_sets_alarms_and_reads_the_projects_list(page, live_server):
     row = page.get_by_role("row", name="Phone defects")
     expect(row.get_by_role("progressbar")).to_be_visible()
     expect(row.get_by_role("link", name="0.500")).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "projects.png"))
     page.goto(f"{live_server.url}/projects/{project.id}/operations/")
     field = page.get_by_label("Skip rate over")
     field.fill("")

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from labeling.models import Item, Project
-from tests.browser.conftest import SCREENSHOTS, login
+from tests.browser.conftest import login
 from tests.factories import UserFactory
 from tests.labeling.imports.samples import png
 
@@ -138,7 +138,6 @@ def test_a_project_from_creation_to_a_checked_snapshot(page, live_server, tmp_pa
         assert shown == f"{split}: {sum(r['split'] == split for r in rows)} rows"
     page.get_by_role("button", name="Freeze as snapshot").click()
     expect(page.get_by_text("Snapshot frozen: 4 rows.")).to_be_visible()
-    page.screenshot(path=str(SCREENSHOTS / "export-snapshot.png"), full_page=True)
     with page.expect_download() as download:
         page.get_by_role("row", name="v2").get_by_role("link", name="train").click()
     frozen = [json.loads(line) for line in download.value.path().read_text().splitlines()]
