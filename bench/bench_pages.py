@@ -156,6 +156,7 @@ def main() -> None:
         ("Data browser, slice camera:C2", f"{p}/items/?slice=camera:C2"),
         ("Data browser, labeler", f"{p}/items/?labeler={ctx['labeler']}"),
         ("Data browser, split test", f"{p}/items/?split=test"),
+        ("Data browser, split test, deep page", f"{p}/items/?split=test&after={ctx['deep']}"),
         ("Data browser, search external id", f"{p}/items/?q=phone-0999"),
         ("Export preview (every row counted)", f"{p}/export/?preview=1&split=train:80,dev:10,test:10"),
     ]

@@ -2,14 +2,13 @@
 no OFFSET, so page 20,000 costs what page 1 costs), with each row's latest-run consensus,
 agreement and review status fetched for the page only."""
 
-import json
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from consistency.exports.splits import parse_split_spec, stratum_offset, weighted_sequence
+from consistency.exports.splits import parse_split_spec
 from consistency.models import AgreementRun, ItemResult, Review, ReviewStatus
+from consistency.selectors.browse_split import split_page_ids
 from consistency.selectors.runs import run_latest
 from labeling.models import Annotation, Item, LabelKind, Project
 
@@ -102,30 +101,6 @@ def _review_status(status: str) -> Q:
     return Q(Exists(Review.objects.filter(item=OuterRef("pk"), status=status)))
 
 
-def _split_items(run: AgreementRun, filters: BrowseFilters) -> QuerySet:
-    """Ids of the run's items in ``filters.split``, as the export with that spec and seed assigns
-    them: the i-th item (by id) of a consensus stratum takes the split at ``(i + offset) % period``
-    of the round-robin sequence, the offset hashed from the seed and the stratum. PostgreSQL
-    numbers the items per stratum (a window); the residues that land in the split are computed
-    here per class, so no row comes to Python."""
-    spec = parse_split_spec(filters.split_spec)
-    sequence = weighted_sequence(spec)
-    wanted = spec.names.index(filters.split)
-    residues = [r for r, index in enumerate(sequence) if index == wanted]
-    strata = Q()
-    for name in [*run.schema_version.classes.values_list("name", flat=True), None]:
-        offset = stratum_offset(
-            filters.seed, json.dumps(name, sort_keys=True, ensure_ascii=False), spec.period
-        )
-        positions = sorted({(r - offset) % spec.period for r in residues})
-        match = Q(consensus__isnull=True) if name is None else Q(consensus=name)
-        strata |= match & Q(residue__in=positions)
-    ranked = ItemResult.objects.filter(run=run).annotate(
-        position=Window(RowNumber(), partition_by=[F("consensus")], order_by=F("item_id").asc())
-    )
-    return ranked.annotate(residue=(F("position") - 1) % spec.period).filter(strata).values("item_id")
-
-
 def browse_queryset(*, project: Project, filters: BrowseFilters, run: AgreementRun | None) -> QuerySet[Item]:
     items = Item.objects.filter(project=project)
     status = filters.status
@@ -157,10 +132,8 @@ def browse_queryset(*, project: Project, filters: BrowseFilters, run: AgreementR
         if run is None:
             return items.none()
         items = items.filter(Exists(ItemResult.objects.filter(result_filter, run=run, item=OuterRef("pk"))))
-    if filters.split:
-        if run is None:
-            return items.none()
-        items = items.filter(pk__in=_split_items(run, filters))
+    if filters.split and run is None:
+        return items.none()
     return items
 
 
@@ -173,6 +146,18 @@ def browse_page(
     items = browse_queryset(project=project, filters=filters, run=run).only(
         "id", "external_id", "kind", "metadata", "is_gold", "target", "slots_taken"
     )
+    if filters.split and run is not None:
+        page_ids = split_page_ids(
+            items=items,
+            run=run,
+            spec=filters.split_spec,
+            split=filters.split,
+            seed=filters.seed,
+            after=after,
+            before=before,
+            limit=PAGE + 1,
+        )
+        items = items.filter(pk__in=page_ids)
     if before is not None:
         rows = list(items.filter(pk__lt=before).order_by("-pk")[: PAGE + 1])
         has_more_back = len(rows) > PAGE

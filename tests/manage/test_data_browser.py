@@ -30,6 +30,12 @@ def browsed(project):
     return items
 
 
+def _next(html: str) -> str | None:
+    if 'rel="next"' not in html:
+        return None
+    return html.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+
+
 def _ids(html: str) -> list[str]:
     return [part.split("</code>")[0] for part in html.split("<code>")[1:] if part.startswith("img-")]
 
@@ -189,3 +195,22 @@ def test_labelers_never_receive_underscore_fields(client):
 
     data = {"text": "a", "_truth": "b", "left": {"name": "x", "_id": 1}, "right": {"_id": 2}}
     assert labeler_data(data) == {"text": "a", "left": {"name": "x"}, "right": {}}
+
+
+def test_split_filter_pages_forward_and_back_like_the_export(client, project, staff, browsed):
+    run = project.agreement_runs.get()
+    params = parse_export_params(_Query(split="train:60,dev:20,test:20", seed="7"))
+    train = [
+        r["external_id"]
+        for r in export_rows(project=project, run=run, params=params)
+        if r["split"] == "train"
+    ]
+    client.force_login(staff)
+    base = f"/projects/{project.id}/items/"
+    query = "split=train&split_spec=train:60,dev:20,test:20&seed=7"
+    first = client.get(f"{base}?{query}").content.decode()
+    second = client.get(f"{base}{_next(first)}").content.decode()
+    assert _ids(first) + _ids(second) == train and len(train) == 72 and _next(second) is None
+    start = Item.objects.get(project=project, external_id=_ids(second)[0]).id
+    back = client.get(f"{base}?{query}&before={start}").content.decode()
+    assert _ids(back) == _ids(first)
