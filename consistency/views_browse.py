@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from consistency.selectors.browse import STATUSES, browse_filters_parse, browse_page, split_names
+from consistency.selectors.browse import PAGE, STATUSES, browse_filters_parse, browse_page, split_names
 from consistency.services.bulk import BULK_ACTIONS, items_bulk_act
 from labeling.errors import ApplicationError
 from labeling.models import Role
@@ -47,6 +47,7 @@ def items_page(request, project_id: int):
         "is_manager": role == Role.MANAGER,
         "bulk_actions": BULK_ACTIONS,
         "split_names": split_names(filters.split_spec),
+        "page_size": PAGE,
     }
     return render(request, "consistency/items.html", context, status=400 if filters.errors else 200)
 

@@ -5,6 +5,7 @@ agreement and review status fetched for the page only."""
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform
 
 from consistency.exports.splits import parse_split_spec
 from consistency.models import AgreementRun, ItemResult, Review, ReviewStatus
@@ -113,7 +114,9 @@ def browse_queryset(*, project: Project, filters: BrowseFilters, run: AgreementR
     elif status:
         items = items.filter(_review_status(status))
     if filters.slice_field:
-        items = items.filter(metadata__contains={filters.slice_field: filters.slice_value})
+        # KeyTextTransform, not `contains` (which SQLite lacks) nor an f-string lookup: a key is data.
+        slice_value = KeyTextTransform(filters.slice_field, "metadata")
+        items = items.alias(_slice=slice_value).filter(_slice=filters.slice_value)
     if filters.labeler_id:
         answered = Annotation.objects.filter(
             item=OuterRef("pk"), labeler_id=filters.labeler_id, is_current=True
