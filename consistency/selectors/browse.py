@@ -4,8 +4,9 @@ agreement and review status fetched for the page only."""
 
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, TextField
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from consistency.exports.splits import parse_split_spec
 from consistency.models import AgreementRun, ItemResult, Review, ReviewStatus
@@ -115,7 +116,8 @@ def browse_queryset(*, project: Project, filters: BrowseFilters, run: AgreementR
         items = items.filter(_review_status(status))
     if filters.slice_field:
         # KeyTextTransform, not `contains` (which SQLite lacks) nor an f-string lookup: a key is data.
-        slice_value = KeyTextTransform(filters.slice_field, "metadata")
+        # Cast: on SQLite an exact lookup on a key would read the value as JSON ("malformed JSON").
+        slice_value = Cast(KeyTextTransform(filters.slice_field, "metadata"), TextField())
         items = items.alias(_slice=slice_value).filter(_slice=filters.slice_value)
     if filters.labeler_id:
         answered = Annotation.objects.filter(
