@@ -19,7 +19,7 @@ from consistency.exports.params import EXCLUDES, FORMATS, ExportParamError, pars
 from consistency.models import DatasetSnapshot
 from consistency.selectors.export_preview import export_preview
 from consistency.services.exports import export_filename, export_stream, snapshot_request
-from labeling.errors import ApplicationError, NotFound
+from labeling.errors import ApplicationError, Invalid, NotFound
 from labeling.models import Job, JobKind, JobStatus, Role
 from labeling.selectors.projects import project_get_for_member
 from labeling.services.audit import audit
@@ -141,9 +141,14 @@ def snapshot_freeze(request, project_id: int):
 def snapshot_download(request, project_id: int, snapshot_id: int):
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=EXPORT_ROLES)
     snapshot = DatasetSnapshot.objects.filter(project=project, pk=snapshot_id).first()
-    entry = snapshot.files.get(request.GET.get("split") or "all") if snapshot else None
+    if snapshot is None:
+        raise NotFound("No such snapshot.")
+    entry = snapshot.files.get(request.GET.get("split") or "all")
     if entry is None:
-        raise NotFound("No such snapshot file.")
+        choices = ", ".join(snapshot.files) or "none"
+        raise Invalid(
+            f"Choose one of the snapshot's files: {choices}.", fields={"split": list(snapshot.files)}
+        )
     fmt = snapshot.params.get("format", "jsonl")
     response = FileResponse(
         default_storage.open(entry["path"], "rb"),

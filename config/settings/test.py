@@ -24,4 +24,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 # Static files come from the finders here; an empty STATIC_ROOT keeps WhiteNoise quiet.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Each test empties the cache (tests/conftest.py); Redis' clear() would flush the broker's database.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LEASE_RECLAIM_EVERY_SECONDS = 0  # tests see expired leases reclaimed at once

@@ -36,11 +36,6 @@ def fast_path_applies(*, project: Project, params: ExportParams) -> bool:
         and not params.stratify_by
         and not params.include_quality  # the reference path writes the extra column
     )
-    if applies and params.format == "csv":
-        # The stream is cut into rows at newlines: a CSV cell with a line break goes the slow way.
-        from labeling.models import Item
-
-        applies = not Item.objects.filter(project=project, external_id__regex=r"[\r\n]").exists()
     return applies
 
 
@@ -151,6 +146,9 @@ def fast_stream(*, project: Project, run: AgreementRun, params: ExportParams) ->
                 for block in stream:
                     lines = (tail + bytes(block)).split(b"\n")
                     tail = lines.pop()
+                    if not jsonl:  # JSON text never holds a raw newline; a CSV cell may
+                        lines, unfinished = _whole_rows(lines)
+                        tail = unfinished + tail
                     for line in lines:
                         key, keep, payload = line.split(separator, 2)
                         split = assigner.assign(strata[key]) if assigner else None
@@ -169,6 +167,26 @@ def fast_stream(*, project: Project, run: AgreementRun, params: ExportParams) ->
                     yield bytes(out)
         finally:
             cursor.execute("RESET enable_hashjoin")
+
+
+def _whole_rows(pieces: list[bytes]) -> tuple[list[bytes], bytes]:
+    """CSV rows from newline-separated pieces, and what is left of an unfinished row.
+
+    PostgreSQL quotes a CSV cell holding a line break (a class "x\ny", an external id, record
+    text) and doubles the quotes inside cells, so a row is whole exactly when it holds an even
+    number of quote characters; a piece that leaves the count odd is joined with the next one,
+    its newline restored. The leftover (with its newline) goes before the next block.
+    """
+    rows: list[bytes] = []
+    pending = b""
+    for piece in pieces:
+        row = pending + piece
+        if row.count(b'"') % 2:
+            pending = row + b"\n"
+        else:
+            pending = b""
+            rows.append(row)
+    return rows, pending
 
 
 def _strata(run: AgreementRun) -> dict[bytes, str]:

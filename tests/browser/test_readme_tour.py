@@ -123,8 +123,8 @@ def step_improve(page, server):
         page.get_by_role("heading", name=re.compile("What if: merge deep scratch, shallow scratch"))
     ).to_be_visible()
     page.goto(f"{url}/projects/{_project('Speech: nearest gas station').id}/definitions/")
-    page.get_by_label("Find").type("Umm")
-    page.get_by_label("Replace with").type("Um")
+    page.get_by_label("Find", exact=True).type("Umm")
+    page.get_by_label("Replace with", exact=True).type("Um")
     page.get_by_role("button", name="Preview").first.click()
     changed = page.locator("dt:has-text('Answers read differently') + dd")
     assert int(changed.inner_text()) > 0

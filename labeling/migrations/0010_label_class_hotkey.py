@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("labeling", "0008_prelabels"),
+        ("labeling", "0009_annotation_unique_idempotency_key"),
     ]
 
     operations = [

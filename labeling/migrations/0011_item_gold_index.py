@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("labeling", "0009_label_class_hotkey"),
+        ("labeling", "0010_label_class_hotkey"),
     ]
 
     operations = [
