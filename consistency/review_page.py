@@ -66,7 +66,7 @@ def queue_neighbours(
 
 def review_page_config(*, project: Project, item: Item, detail: dict, classes: list) -> dict:
     """The page's JSON configuration for ``static/js/review/`` (json_script: data, not script)."""
-    keys = class_keys([c.name for c in classes])
+    keys = class_keys([c.name for c in classes], {c.name: c.hotkey for c in classes})
     colors = {}
     answers = []
     for answer in detail["answers"]:

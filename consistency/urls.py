@@ -1,8 +1,17 @@
 from django.urls import path
 
-from consistency import views, views_help, views_prelabels
+from consistency import (
+    views,
+    views_browse,
+    views_classes,
+    views_export,
+    views_help,
+    views_overview,
+    views_prelabels,
+)
 
 urlpatterns = [
+    path("", views_overview.project_list, name="projects"),
     path("help/agreement/", views_help.agreement_help, name="agreement-help"),
     path("projects/<int:project_id>/agreement/", views.agreement_dashboard, name="agreement-dashboard"),
     path("projects/<int:project_id>/agreement/runs/", views.agreement_run_start, name="agreement-run-start"),
@@ -17,4 +26,16 @@ urlpatterns = [
         name="prelabel-settings",
     ),
     path("projects/<int:project_id>/operations/", views.operations_page, name="operations"),
+    path("projects/<int:project_id>/operations/alarms/", views_overview.alarms_update, name="alarms-update"),
+    path("projects/<int:project_id>/items/", views_browse.items_page, name="items"),
+    path("projects/<int:project_id>/export/", views_export.export_page, name="export"),
+    path("projects/<int:project_id>/export/download/", views_export.export_download, name="export-download"),
+    path("projects/<int:project_id>/export/snapshots/", views_export.snapshot_freeze, name="snapshot-freeze"),
+    path(
+        "projects/<int:project_id>/export/snapshots/<int:snapshot_id>/",
+        views_export.snapshot_download,
+        name="snapshot-download",
+    ),
+    path("projects/<int:project_id>/items/bulk/", views_browse.items_bulk, name="items-bulk"),
+    path("projects/<int:project_id>/settings/classes/", views_classes.class_details, name="class-details"),
 ]

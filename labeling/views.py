@@ -1,4 +1,4 @@
-"""Server-rendered pages: the projects list and a project's overview."""
+"""Server-rendered pages: a project's overview (the projects list is consistency.views_overview)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,46 +6,45 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from labeling.errors import ApplicationError
-from labeling.models import Role
+from labeling.models import JobKind, JobStatus, Role
 from labeling.selectors.projects import (
     REVIEW_ROLES,
     project_detail_for_member,
     project_get_for_member,
-    project_list_for_user,
     project_members,
-    project_stats_for_page,
+    project_progress,
 )
 from labeling.services.stats import project_stats_refresh_request
 
-RECENT_ITEMS = 12
 RECENT_JOBS = 8
 
 
 @require_GET
 @login_required
-def project_list(request):
-    projects = project_list_for_user(user=request.user)
-    return render(request, "labeling/project_list.html", {"projects": projects})
-
-
-@require_GET
-@login_required
 def project_detail(request, project_id: int):
-    project = project_detail_for_member(project_id=project_id, user=request.user, all_answers=False)
+    project = project_detail_for_member(project_id=project_id, user=request.user, answer_counts=False)
     can_review = project.my_role in REVIEW_ROLES
     context = {
         "project": project,
         "schema": project.current_schema,
         "can_review": can_review,
         "is_manager": project.my_role == Role.MANAGER,
-        "stats": project_stats_for_page(project=project, item_count=project.item_count)
-        if can_review
-        else None,
+        "stats": project_progress(project=project, item_count=project.item_count) if can_review else None,
+        "detailed": _latest_stats(project) if can_review else None,
         "members": project_members(project=project) if can_review else (),
         "jobs": project.jobs.all()[:RECENT_JOBS] if can_review else (),
-        "items": project.items.only("id", "external_id", "kind", "metadata", "is_gold")[:RECENT_ITEMS],
     }
     return render(request, "labeling/project_detail.html", context)
+
+
+def _latest_stats(project):
+    """The answer counts of the last statistics job (counting every answer is a job at scale)."""
+    return (
+        project.jobs.filter(kind=JobKind.PROJECT_STATS, status=JobStatus.SUCCEEDED)
+        .order_by("-finished_at")
+        .only("result", "finished_at")
+        .first()
+    )
 
 
 @require_POST

@@ -5,7 +5,7 @@ submits answers (each submit returns the next item) and never reloads the page. 
 configuration travels in a ``json_script`` block (data, not script: the CSP forbids inline script).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -16,22 +16,24 @@ from django.views.decorators.http import require_GET
 from labeling.models import LabelKind, LabelSchemaVersion, SkipReason
 from labeling.models.projects import LABELING_ROLES
 from labeling.selectors.projects import project_get_for_member
+from labeling.services.projects import RESERVED_KEYS
 
 DIGITS = "1234567890"
-# Single-letter shortcuts of the workspace itself; a class named like one of them gets a digit.
-RESERVED_KEYS = frozenset("sctfu?+-=[]")
 
 
-def class_keys(names: Sequence[str]) -> dict[str, str]:
+def class_keys(names: Sequence[str], hotkeys: Mapping[str, str] | None = None) -> dict[str, str]:
     """The keyboard key of each class.
 
-    A class whose name is one character ("1", "0", "y") is chosen with that very key, so a
+    A hotkey the manager gave a class wins. A class whose name is one character ("1", "0", "y")
+    is chosen with that very key, so a
     "same person?" schema ``1 / 0 / borderline`` reads 1 → "1", 0 → "0", 2 → "borderline".
     The other classes take the free digits in order (1…9, then 0); past ten classes the rest
     are chosen with the mouse or Tab.
     """
-    keys: dict[str, str] = {}
+    keys: dict[str, str] = {n: k for n, k in (hotkeys or {}).items() if k and n in names}
     for name in names:
+        if name in keys:
+            continue
         key = name.lower()
         if len(name) == 1 and key.isalnum() and key not in RESERVED_KEYS and key not in keys.values():
             keys[name] = key
@@ -59,7 +61,7 @@ def workspace(request, project_id: int):
     project, role = project_get_for_member(project_id=project_id, user=request.user, roles=LABELING_ROLES)
     schema = _current_schema(project)
     label_classes = list(schema.classes.all()) if schema else []
-    keys = class_keys([c.name for c in label_classes])
+    keys = class_keys([c.name for c in label_classes], {c.name: c.hotkey for c in label_classes})
     classes = [
         {"name": c.name, "color": c.color, "key": keys[c.name], "description": c.description}
         for c in label_classes

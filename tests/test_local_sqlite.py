@@ -76,7 +76,7 @@ def local_server(tmp_path_factory):
 def test_a_labeler_labels_and_a_manager_measures_on_sqlite(local_server):
     base, tokens, _ = local_server
     status, projects = _call(base, "/api/projects/", tokens["labeler1"])
-    assert status == 200 and projects["count"] == 3
+    assert status == 200 and projects["count"] == 4
     project = next(p for p in projects["results"] if p["label_kind"] == "classes")
 
     status, item = _call(base, f"/api/projects/{project['id']}/next/", tokens["labeler1"])
@@ -106,6 +106,48 @@ def test_a_labeler_labels_and_a_manager_measures_on_sqlite(local_server):
     status, detail = _call(base, f"/api/agreement-runs/{run['id']}/", tokens["manager"])
     assert status == 200 and detail["status"] == "succeeded", detail  # ran in-process
     assert 0 < detail["report"]["overall"]["alpha"] <= 1
+
+
+def test_the_manager_pages_render_on_sqlite(local_server):
+    """The manager pages with their filters on SQLite (no PostgreSQL-only lookups), signed in
+    through the login page like a person."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    base, tokens, _ = local_server
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = opener.open(f"{base}/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    body = urllib.parse.urlencode(
+        {"username": "manager", "password": "concord-demo", "csrfmiddlewaretoken": token}
+    ).encode()
+    login = urllib.request.Request(f"{base}/login/", data=body, headers={"Referer": f"{base}/login/"})  # noqa: S310
+    opener.open(login)
+    _, projects = _call(base, "/api/projects/", tokens["manager"])
+    classes = next(p for p in projects["results"] if p["name"] == "Phone defects")
+    pages = [
+        "/",
+        "/projects/new/",
+        f"/projects/{classes['id']}/",
+        f"/projects/{classes['id']}/settings/",
+        f"/projects/{classes['id']}/people/",
+        f"/projects/{classes['id']}/operations/",
+        f"/projects/{classes['id']}/items/?status=gold",
+        f"/projects/{classes['id']}/items/?slice=camera:line-cam-1",
+        f"/projects/{classes['id']}/items/?min_agreement=0",
+        f"/projects/{classes['id']}/items/?class=dent",
+        f"/projects/{classes['id']}/items/?split=test&labeler=1&q=phone",
+        f"/projects/{classes['id']}/export/?preview=1&split=train:80,dev:10,test:10",
+    ]
+    for page in pages:
+        try:
+            response = opener.open(base + page)
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(f"{page}: {exc.code} {exc.read().decode()[:300]}") from exc
+        html = response.read().decode()
+        assert response.status == 200 and "Log out" in html, page
 
 
 def test_a_slice_filter_on_sqlite_is_a_text_comparison(local_server):

@@ -109,6 +109,24 @@ ROUTES: dict[str, dict[str, dict[str, str]]] = {
     "model": {"GET": members(*REVIEW)},
     "prelabel-settings": {"POST": members(*MANAGER)},
     "operations": {"GET": members(*MANAGER)},
+    # Manager pages (issue 16). A page form's refusal of an empty body is a message and a redirect.
+    "project-new": {"GET": everyone("403", anonymous="login"), "POST": everyone("403", anonymous="login")},
+    "markdown-preview": {"POST": SIGNED_IN},
+    "project-settings": {"GET": members(*MANAGER), "POST": members(*MANAGER)},
+    "class-details": {"POST": members(*MANAGER)},
+    "project-people": {"GET": members(*MANAGER)},
+    "people-add": {"POST": members(*MANAGER)},
+    "people-role": {"POST": members(*MANAGER)},
+    "people-remove": {"POST": members(*MANAGER)},
+    "people-create": {"POST": members(*MANAGER)},
+    "people-token": {"POST": members(*MANAGER)},
+    "items": {"GET": members(*REVIEW)},
+    "items-bulk": {"POST": members(*MANAGER)},
+    "alarms-update": {"POST": members(*MANAGER)},
+    "export": {"GET": members(*EXPORT)},
+    "export-download": {"GET": members(*EXPORT)},
+    "snapshot-freeze": {"POST": members(*MANAGER)},
+    "snapshot-download": {"GET": members(*EXPORT)},
 }
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")

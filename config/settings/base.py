@@ -353,11 +353,6 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# The project page aggregates every answer live up to this many items (~0.3 s at 20,000 items
-# × 5 answers); bigger projects show
-# the figures of their latest statistics job (computed on a worker, refreshed on request).
-CONCORD_LIVE_STATS_MAX_ITEMS = env_int("CONCORD_LIVE_STATS_MAX_ITEMS", 25_000)
-
 # `next` reclaims expired leases of its project at most this often (per process); beat sweeps all.
 LEASE_RECLAIM_EVERY_SECONDS = env_int("LEASE_RECLAIM_EVERY_SECONDS", 5)
 

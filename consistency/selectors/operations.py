@@ -12,8 +12,7 @@ from django.utils import timezone
 from consistency.models import AgreementRun, ItemResult, RunStatus
 from consistency.selectors.runs import run_history, run_latest
 from labeling.models import Annotation, Item, Project
-
-DEFAULT_ALARMS = {"agreement_drop": 0.05, "min_labeler_hlp": 0.6, "max_skip_rate": 0.2}
+from labeling.services.projects import DEFAULT_ALARMS
 
 
 def operations_summary(*, project: Project, hours: int = 24) -> dict:

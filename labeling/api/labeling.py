@@ -15,6 +15,7 @@ from labeling.selectors.workspace import (
     assignment_payload,
     item_media_urls,
     labeler_answer_get,
+    labeler_data,
     labeler_progress,
 )
 from labeling.services.assignments import assignment_reserve_next
@@ -167,7 +168,12 @@ class MyAnswerApi(APIView):
     def get(self, request, item_id: int):
         annotation = labeler_answer_get(item_id=item_id, labeler=request.user)
         item = annotation.item
-        payload = {"id": item.id, "external_id": item.external_id, "kind": item.kind, "data": item.data}
+        payload = {
+            "id": item.id,
+            "external_id": item.external_id,
+            "kind": item.kind,
+            "data": labeler_data(item.data),
+        }
         return Response(
             {"item": {**payload, **item_media_urls(item)}, "annotation": _annotation_json(annotation)}
         )

@@ -23,6 +23,7 @@ class LabelClassOut(serializers.Serializer):
     name = serializers.CharField()
     description = serializers.CharField()
     color = serializers.CharField()
+    hotkey = serializers.CharField(help_text="The key that picks the class in the workspace; blank: a digit.")
 
 
 class ProjectOut(serializers.Serializer):

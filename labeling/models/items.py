@@ -92,6 +92,8 @@ class Item(models.Model):
                 name="item_open_pool",
                 condition=Q(slots_taken__lt=F("target"), is_gold=False),
             ),
+            # Gold items of a project: counted on the project page, listed by the data browser.
+            models.Index(F("project"), F("id"), name="item_gold", condition=Q(is_gold=True)),
         ]
 
     def __str__(self) -> str:

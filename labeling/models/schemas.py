@@ -53,6 +53,13 @@ class LabelClass(models.Model):
     description = models.TextField(blank=True, help_text="What belongs in this class, with examples.")
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on screen and on rating scales.")
     color = models.CharField(max_length=7, default="#4c6ef5", help_text="Hex colour for boxes and chips.")
+    hotkey = models.CharField(
+        max_length=1,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The key that picks this class in the workspace; blank: the next free digit.",
+    )
 
     class Meta:
         ordering = ["schema_version", "position", "id"]

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from labeling.errors import NotFound, PermissionDenied
@@ -39,41 +39,57 @@ def _count_subquery(
 
 
 def project_list_for_user(
-    *, user: AbstractBaseUser, project_id: int | None = None, all_answers: bool = True
+    *, user: AbstractBaseUser, project_id: int | None = None, answer_counts: bool = True
 ) -> QuerySet[Project]:
     """The user's projects (or the one ``project_id``) with their role, schema version number and
-    counts, in one query. ``all_answers=False`` leaves out ``annotation_count`` (every answer of
-    the project: seconds at 10M answers), for pages that don't show it."""
+    counts, in one query.
+
+    ``answer_counts=False`` (pages): no count of everyone's answers (a join over every answer of
+    the project: seconds at millions), and the caller's own answers counted from their submitted
+    assignments (an index)."""
     role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     latest_version = (
         LabelSchemaVersion.objects.filter(project=OuterRef("pk"), published_at__isnull=False)
         .order_by("-number")
         .values("number")[:1]
     )
-    everyone = (
-        {
+    if answer_counts:
+        counts = {
+            "item_count": _count_subquery(Item.objects.all(), project_id=project_id),
             "annotation_count": _count_subquery(
                 Annotation.objects.filter(is_current=True), "item__project", project_id
-            )
+            ),
+            "my_annotation_count": _count_subquery(
+                Annotation.objects.filter(is_current=True, labeler=user), "item__project", project_id
+            ),
         }
-        if all_answers
-        else {}
-    )
+    else:
+        mine = Assignment.objects.filter(labeler=user, status=AssignmentStatus.SUBMITTED)
+        counts = {
+            "annotation_count": Value(None, IntegerField()),
+            "my_annotation_count": _count_subquery(mine, project_id=project_id),
+        }
     return (
         Project.objects.visible_to(user)
         .annotate(
             my_role=Subquery(role),
             schema_version_number=Subquery(latest_version),
-            item_count=_count_subquery(Item.objects.all(), project_id=project_id),
-            **everyone,
-            my_annotation_count=_count_subquery(
-                Annotation.objects.filter(is_current=True, labeler=user), "item__project", project_id
-            ),
             member_count=_count_subquery(ProjectMembership.objects.all(), project_id=project_id),
+            **counts,
         )
         .filter(**({"pk": project_id} if project_id is not None else {}))
         .order_by("-created_at", "-id")
     )
+
+
+def project_list_for_page(*, user: AbstractBaseUser, project_id: int | None = None) -> list[Project]:
+    """The user's projects (or one) for pages: no count of everyone's answers, and the items
+    counted per project with a plain count (PostgreSQL answers it from the project index, in
+    parallel; as a correlated subquery it reads the whole table)."""
+    projects = list(project_list_for_user(user=user, project_id=project_id, answer_counts=False))
+    for project in projects:
+        project.item_count = Item.objects.filter(project=project).count()
+    return projects
 
 
 def project_get_for_member(
@@ -97,10 +113,13 @@ def project_get_for_member(
 
 
 def project_detail_for_member(
-    *, project_id: int, user: AbstractBaseUser, all_answers: bool = True
+    *, project_id: int, user: AbstractBaseUser, answer_counts: bool = True
 ) -> Project:
     """One project with the list annotations, its current schema version and classes prefetched."""
-    project = project_list_for_user(user=user, project_id=project_id, all_answers=all_answers).first()
+    if answer_counts:
+        project = project_list_for_user(user=user, project_id=project_id).first()
+    else:
+        project = next(iter(project_list_for_page(user=user, project_id=project_id)), None)
     if project is None:
         raise NotFound("Project not found.")
     project.current_schema = (
@@ -154,27 +173,19 @@ def project_stats(*, project: Project) -> dict:
     }
 
 
-def project_stats_for_page(*, project: Project, item_count: int) -> dict | None:
-    """The project page's progress figures: live for projects up to CONCORD_LIVE_STATS_MAX_ITEMS
-    items; above that, the figures of the latest statistics job (a worker computes them; the
-    page's Refresh button asks for one), with ``as_of``. Live figures aggregate every answer of
-    the project, which at 10M answers takes longer than a request may (measured: > 30 s).
-    None when a big project has no computed figures yet."""
-    from django.conf import settings
-
-    from labeling.models import Job, JobKind, JobStatus
-
-    if item_count <= settings.CONCORD_LIVE_STATS_MAX_ITEMS:
-        return project_stats(project=project)
-    job = (
-        Job.objects.filter(project=project, kind=JobKind.PROJECT_STATS, status=JobStatus.SUCCEEDED)
-        .only("result", "finished_at")
-        .order_by("-finished_at")
-        .first()
-    )
-    if job is None or not job.result:
-        return None
-    return {**job.result, "as_of": job.finished_at}
+def project_progress(*, project: Project, item_count: int) -> dict:
+    """The project page's progress at any size, from indexes: items still open (the pool's
+    partial index), gold items. Answer counts come from the statistics job (``project_stats``)."""
+    items = Item.objects.filter(project=project)
+    still_open = items.filter(is_gold=False, slots_taken__lt=F("target")).count()
+    complete = item_count - still_open
+    return {
+        "item_count": item_count,
+        "open_items": still_open,
+        "items_complete": complete,
+        "completion": round(complete / item_count, 4) if item_count else 0.0,
+        "gold_item_count": items.filter(is_gold=True).count(),
+    }
 
 
 def project_members(*, project: Project) -> QuerySet[ProjectMembership]:

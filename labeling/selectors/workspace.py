@@ -26,6 +26,16 @@ def item_media_urls(item: Item) -> dict:
     return urls
 
 
+def labeler_data(data):
+    """An item's fields as labelers see them: names starting with ``_`` (answers generated with
+    the data, internal ids) are left out, also inside a record pair's ``left``/``right``."""
+    if not isinstance(data, dict):
+        return data
+    return {
+        k: labeler_data(v) if k in ("left", "right") else v for k, v in data.items() if not k.startswith("_")
+    }
+
+
 def assignment_payload(assignment: Assignment) -> dict:
     """The next-item payload: the item to label and this labeler's lease. Blind by construction:
     it is built from the item and the caller's own assignment only."""
@@ -34,7 +44,7 @@ def assignment_payload(assignment: Assignment) -> dict:
         "id": item.id,
         "external_id": item.external_id,
         "kind": item.kind,
-        "data": item.data,
+        "data": labeler_data(item.data),
         **item_media_urls(item),
         "lease_expires_at": assignment.lease_expires_at,
     }

@@ -86,10 +86,10 @@ def _add_media_item(project: Project, *, external_id: str, content: bytes, suffi
     return True
 
 
-def _load_defects(project: Project) -> None:
+def _load_defects(project: Project, *, n: int = 24, gold: int = 3) -> None:
     from labeling.demo.images import demo_image_specs, phone_surface_with_box
 
-    for index, spec in enumerate(demo_image_specs(n=24, seed=0)):
+    for index, spec in enumerate(demo_image_specs(n=n, seed=0)):
         image, box = phone_surface_with_box(spec["defect"], seed=index, severity=spec.get("severity", 1.0))
         buffer = io.BytesIO()
         image.convert("RGB").save(buffer, format="PNG", optimize=True)
@@ -106,8 +106,8 @@ def _load_defects(project: Project) -> None:
             content=buffer.getvalue(),
             suffix=".png",
             metadata=metadata,
-            is_gold=index < 3,
-            gold_value=spec["defect"] if index < 3 else None,
+            is_gold=index < gold,
+            gold_value=spec["defect"] if index < gold else None,
         )
 
 
@@ -202,7 +202,8 @@ def _transcript_answer(item, reliability, rng):
     text = item.metadata.get("_transcript", "")
     if text.lower().startswith("um"):  # the course's example: everyone writes the filler differently
         _, rest = text.split(" ", 1)
-        text = f"{rng.choice(['Um,', 'Umm,', 'Um...', 'Uh,', ''])} {rest}".strip()
+        # Written both ways and both cases: "Um", "Umm", "um", "umm" (the tour's standardization).
+        text = f"{rng.choice(['Um,', 'Umm,', 'um,', 'umm,', 'Um...', 'Uh,', ''])} {rest}".strip()
     if rng.random() > reliability:
         words = text.split()
         if len(words) > 2:
@@ -319,15 +320,29 @@ def demo_load() -> dict:
     )
     _load_pairs(pairs)
     _simulate(pairs, _pair_answer)
+    from labeling.demo.boxes import BOX_CLASSES, BOX_INSTRUCTIONS, box_answer
+
+    boxes = _project(
+        manager,
+        reviewer,
+        labelers,
+        name="Phone defects: boxes",
+        data_type=DataType.IMAGE,
+        label_kind=LabelKind.BOXES,
+        classes=BOX_CLASSES,
+        instructions=BOX_INSTRUCTIONS,
+    )
+    _load_defects(boxes, n=16, gold=0)
+    _simulate(boxes, box_answer)
     _predictions(
         defects, "_generated_defect", "lighting", "dim", ["deep scratch", "shallow scratch", "dent", "none"]
     )
     _predictions(pairs, "_truth", "region", "APAC", ["1", "0"])
     _speech_predictions(speech)
-    for project in (defects, speech, pairs):
+    for project in (defects, speech, pairs, boxes):
         _start_run(project, manager)
 
-    projects = [defects, speech, pairs]
+    projects = [defects, speech, pairs, boxes]
     return {
         "projects": [{"id": p.id, "name": p.name, "items": p.items.count()} for p in projects],
         "accounts": [

@@ -1,6 +1,7 @@
 """Writes on projects, members and users."""
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -38,14 +39,21 @@ MIN_CLASSES = {
 }
 PALETTE = ["#e03131", "#1971c2", "#2f9e44", "#f08c00", "#9c36b5", "#0c8599", "#e8590c", "#5c940d"]
 MAX_OVERLAP = 50
+COLOR = re.compile(r"#[0-9a-f]{6}")
+# Single-letter shortcuts of the workspace itself; a class can't take one as its hotkey.
+RESERVED_KEYS = frozenset("sctfu?+-=[]")
+DEFAULT_ALARMS = {"agreement_drop": 0.05, "min_labeler_hlp": 0.6, "max_skip_rate": 0.2}
+ALARM_NAMES = tuple(DEFAULT_ALARMS)
 
 
 def user_can_create_projects(user: AbstractBaseUser) -> bool:
     return bool(user.is_authenticated and (user.is_staff or user.has_perm("labeling.add_project")))
 
 
-def _validate_classes(label_kind: str, classes: Sequence[str]) -> list[str]:
-    names = [str(c).strip() for c in classes]
+def _validate_classes(label_kind: str, classes: Sequence[str | Mapping]) -> list[dict]:
+    """Class specs from names or ``{name, description, color, hotkey}`` objects, checked."""
+    specs = [class_spec(c, position=i) for i, c in enumerate(classes)]
+    names = [spec["name"] for spec in specs]
     if any(not n for n in names):
         raise Invalid("Class names cannot be empty.", fields={"classes": ["Empty class name."]})
     if any(len(n) > 100 for n in names):
@@ -62,7 +70,42 @@ def _validate_classes(label_kind: str, classes: Sequence[str]) -> list[str]:
             f"A {label_kind} project needs at least {minimum} classes.",
             fields={"classes": [f"At least {minimum} classes."]},
         )
-    return names
+    class_hotkeys_check(specs)
+    return specs
+
+
+def class_spec(raw: str | Mapping, *, position: int) -> dict:
+    """One class as ``{name, description, color, hotkey}``; a bare name gets a palette colour."""
+    if not isinstance(raw, Mapping):
+        raw = {"name": raw}
+    color = str(raw.get("color") or PALETTE[position % len(PALETTE)]).strip().lower()
+    if not COLOR.fullmatch(color):
+        raise Invalid(
+            f"Colour {color!r} is not a hex colour like #1971c2.", fields={"classes": ["Bad colour."]}
+        )
+    return {
+        "name": str(raw.get("name") or "").strip(),
+        "description": str(raw.get("description") or "").strip()[:5000],
+        "color": color,
+        "hotkey": str(raw.get("hotkey") or "").strip().lower(),
+    }
+
+
+def class_hotkeys_check(specs: Sequence[Mapping]) -> None:
+    """Hotkeys are one letter or digit, not a workspace shortcut, and distinct."""
+    keys = [s["hotkey"] for s in specs if s["hotkey"]]
+    bad = [k for k in keys if len(k) != 1 or not k.isalnum() or k in RESERVED_KEYS]
+    if bad:
+        raise Invalid(
+            f"Hotkey {bad[0]!r} is not free: use one letter or digit other than "
+            f"{', '.join(sorted(RESERVED_KEYS))}.",
+            fields={"classes": [f"Bad hotkey: {bad[0]}"]},
+        )
+    taken = sorted({k for k in keys if keys.count(k) > 1})
+    if taken:
+        raise Invalid(
+            f"Hotkey {taken[0]!r} is given to two classes.", fields={"classes": [f"Hotkey twice: {taken[0]}"]}
+        )
 
 
 @transaction.atomic
@@ -72,7 +115,7 @@ def project_create(
     name: str,
     data_type: str,
     label_kind: str,
-    classes: Sequence[str] = (),
+    classes: Sequence[str | Mapping] = (),
     overlap: int = 3,
     instructions: str = "",
     consensus_method: str = ConsensusMethod.MAJORITY,
@@ -94,7 +137,7 @@ def project_create(
         )
     if not 1 <= overlap <= MAX_OVERLAP:
         raise Invalid(f"overlap must be between 1 and {MAX_OVERLAP}.", fields={"overlap": ["Out of range."]})
-    names = _validate_classes(label_kind, classes)
+    specs = _validate_classes(label_kind, classes)
     unknown = set(policy) - set(POLICY_FIELDS)
     if unknown:
         raise TypeError(f"unknown project fields: {sorted(unknown)}")
@@ -120,8 +163,7 @@ def project_create(
         published_at=timezone.now(),
     )
     LabelClass.objects.bulk_create(
-        LabelClass(schema_version=version, name=n, position=i, color=PALETTE[i % len(PALETTE)])
-        for i, n in enumerate(names)
+        LabelClass(schema_version=version, position=i, **spec) for i, spec in enumerate(specs)
     )
     return project
 
@@ -223,6 +265,8 @@ def project_update(*, project: Project, acting_user: AbstractBaseUser, **changes
         raise PermissionDenied("Only the project's managers can change its settings.")
     if any(field in changes for field in POLICY_FIELDS):
         policy_validate(project=project, changes=changes)
+    if "alarms" in changes:
+        changes["alarms"] = alarms_validate(changes["alarms"])
     # Lock the row: two managers changing the policy at once apply one after the other.
     project = Project.objects.select_for_update().get(pk=project.pk)
     old_overlap = project.overlap
@@ -238,3 +282,16 @@ def project_update(*, project: Project, acting_user: AbstractBaseUser, **changes
         )
     policy_apply(project=project, before=before, acting_user=acting_user)
     return project
+
+
+def alarms_validate(alarms: Mapping) -> dict:
+    """Alarm thresholds: known names, each a number from 0 to 1."""
+    unknown = sorted(set(alarms) - set(ALARM_NAMES))
+    if unknown:
+        raise Invalid(f"Unknown alarm(s): {', '.join(unknown)}.", fields={"alarms": unknown})
+    clean = {}
+    for name, value in alarms.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise Invalid(f"Alarm {name} must be a number from 0 to 1.", fields={name: ["From 0 to 1."]})
+        clean[name] = float(value)
+    return clean

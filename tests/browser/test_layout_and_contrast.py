@@ -28,6 +28,8 @@ PROJECT_PAGES = [
     "data/",
     "operations/",
 ]
+# The manager pages look alike across projects: checked on the first project only (time).
+MANAGE_PAGES = ["items/", "export/?preview=1&split=train:80,dev:10,test:10", "settings/", "people/"]
 
 
 def _contrast_problems(axe, page) -> list[str]:
@@ -44,7 +46,7 @@ def _sideways(page) -> int:
 
 
 def _demo_with_prelabels():
-    """The demo's three projects, plus answers given with pre-labels on (the Labelers page's section)."""
+    """The demo's four projects, plus answers given with pre-labels on (the Labelers page's section)."""
     from django.contrib.auth import get_user_model
 
     demo_load()
@@ -74,11 +76,12 @@ def test_every_page_at_a_desktop_and_a_phone_width(page, live_server):
 def _every_page_reads_at_4_5_to_1(page, live_server, projects):
     axe = Axe()
     # /api/docs/ is Swagger UI's page with its own styles (drf-spectacular-sidecar): not checked.
-    urls = ["/", "/account/", "/help/agreement/"]
+    urls = ["/", "/account/", "/help/agreement/", "/projects/new/"]
     for project in projects:
         item = Item.objects.filter(project=project).order_by("id").first()
         urls += [f"/projects/{project.id}/{suffix}" for suffix in PROJECT_PAGES]
         urls.append(f"/projects/{project.id}/review/{item.id}/")
+    urls += [f"/projects/{projects[0].id}/{suffix}" for suffix in MANAGE_PAGES]
     problems = []
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 800})

@@ -17,8 +17,9 @@ def test_project_page_shows_real_data(client, project, staff):
     ItemFactory(project=project, external_id="img-0042", metadata={"camera": "C1"})
     client.force_login(staff)
     html = client.get(f"/projects/{project.id}/").content.decode()
+    assert "Browse all 1 items" in html and "shallow scratch" in html
+    html = client.get(f"/projects/{project.id}/items/").content.decode()
     assert "img-0042" in html and "camera: C1" in html
-    assert "shallow scratch" in html
 
 
 def test_other_members_project_page_is_404(client, project, user):

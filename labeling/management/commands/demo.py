@@ -1,4 +1,4 @@
-"""`python manage.py demo`: three projects from the course notes, with real generated media.
+"""`python manage.py demo`: four projects from the course notes, with real generated media.
 
 Idempotent: running it again creates nothing twice (accounts, projects and items are
 looked up by their natural keys first).
@@ -11,7 +11,7 @@ from labeling.services.demo import DEMO_PASSWORD, demo_load
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts and the three course projects (phone defects, speech, same person?)."
+    help = "Create the demo accounts and the four course projects (defects, defect boxes, speech, pairs)."
 
     def handle(self, *args, **options):
         with transaction.atomic():

@@ -50,8 +50,8 @@ def test_demo_command_is_idempotent_and_shows_real_disagreement(
         call_command("demo", stdout=out)
     call_command("demo", stdout=io.StringIO())
     assert "labeler1" in out.getvalue() and "concord-demo" in out.getvalue()
-    assert Project.objects.count() == 3
-    assert Item.objects.count() == 24 + 10 + 40
+    assert Project.objects.count() == 4
+    assert Item.objects.count() == 24 + 10 + 40 + 16
     assert Annotation.objects.filter(item__project__name="Phone defects").count() == 3 * 24
     run = AgreementRun.objects.get(project__name="Phone defects")
     per_class = {row["class"]: row for row in run.report["per_class"]}
@@ -66,3 +66,34 @@ def test_demo_command_is_idempotent_and_shows_real_disagreement(
     table = gap_table(project=speech, run=speech_run, model_version="demo-asr-v1", field="noise")
     assert table["measure"] == "word accuracy (1 − WER)"
     assert table["rows"][0]["slice"] == "car" and table["rows"][0]["gap"] > 0.2
+
+
+@pytest.mark.django_db
+def test_demo_box_project_measures_iou_agreement_and_box_consensus(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from consistency.models import ItemResult
+
+    settings.MEDIA_ROOT = tmp_path
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("demo", stdout=io.StringIO())
+    project = Project.objects.get(name="Phone defects: boxes")
+    assert project.label_kind == "boxes"
+    run = AgreementRun.objects.get(project=project)
+    assert run.status == "succeeded", run.error
+    alpha = run.report["overall"]["alpha"]
+    assert alpha is not None and 0.2 < alpha < 0.99  # real disagreement, not noise or unanimity
+    boxes = [r.consensus for r in ItemResult.objects.filter(run=run) if r.consensus]
+    assert boxes and all({"x", "y", "w", "h", "class"} <= set(b[0]) for b in boxes)
+
+
+def test_demo_speech_answers_write_the_filler_in_both_cases():
+    import random
+
+    from labeling.services.demo import _transcript_answer
+
+    class Clip:
+        metadata = {"_transcript": "Umm, nearest gas station"}
+
+    fillers = {_transcript_answer(Clip, 1.0, random.Random(i)).split(" ")[0] for i in range(200)}
+    assert {"Um,", "Umm,", "um,", "umm,"} <= fillers

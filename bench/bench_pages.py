@@ -1,0 +1,174 @@
+"""Server time of the manager pages at scale: a project of N items (1M by default), three
+labelers' answers on every item (3N annotations), a finished agreement run.
+
+    .venv/bin/python bench/bench_pages.py --items 1000000
+
+Each page is rendered in-process by Django's test client (server time: view, queries and
+template, no network), --repeat times after one warm-up; the median and the worst are printed
+with the number of SQL queries. The data browser is timed on its first page, deep in the
+project (keyset: ``after=`` an id near the end) and with each filter.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._setup import django_setup
+
+CLASSES = ["deep scratch", "shallow scratch", "dent", "none"]
+
+
+def setup(items: int) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.utils import timezone
+
+    from consistency.models import AgreementRun
+    from labeling.models import ProjectMembership, Role
+    from labeling.services.projects import project_create
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE labeling_project, authtoken_token, auth_user CASCADE")
+    users = get_user_model().objects
+    manager = users.create(username="bench-manager", is_staff=True)
+    project = project_create(
+        created_by=manager, name="bench pages", data_type="image", label_kind="classes", classes=CLASSES
+    )
+    labelers = [users.create(username=f"bench-labeler{i}") for i in range(3)]
+    for labeler in labelers:
+        ProjectMembership.objects.create(project=project, user=labeler, role=Role.LABELER)
+    version = project.schema_version
+    run = AgreementRun.objects.create(
+        project=project,
+        schema_version=version,
+        status="succeeded",
+        params={"consensus": "majority"},
+        report={"overall": {"alpha": 0.61}},
+        headline_alpha=0.61,
+        finished_at=timezone.now(),
+    )
+    started = time.perf_counter()
+    classes_sql = "(ARRAY['deep scratch','shallow scratch','dent','none'])"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO labeling_item (project_id, kind, external_id, data, media, content_hash, "
+            "original_filename, thumbnail, waveform, quality, metadata, target, slots_taken, is_gold, "
+            "gold_value, disagrees_after_max, created_at) "
+            "SELECT %s, 'image', 'phone-' || lpad(g::text, 7, '0') || '.jpg', '{}', '', '', '', '', '', '{}', "
+            "jsonb_build_object('camera', 'C' || (g %% 4), 'factory', 'F' || (g %% 3), "
+            "'_generated_defect', 'dent'), 3, CASE WHEN g %% 10 = 0 THEN 2 ELSE 3 END, g %% 500 = 0, NULL, "
+            "false, now() FROM generate_series(1, %s) g",
+            [project.id, items],
+        )
+        for labeler in labelers:
+            cursor.execute(
+                "INSERT INTO labeling_assignment (project_id, item_id, labeler_id, status, created_at, updated_at) "
+                "SELECT %s, id, %s, 'submitted', now(), now() FROM labeling_item WHERE project_id = %s",
+                [project.id, labeler.id, project.id],
+            )
+            cursor.execute(
+                "INSERT INTO labeling_annotation (assignment_id, item_id, labeler_id, schema_version_id, value, "
+                "skip_reason, comment, time_spent_ms, is_current, idempotency_key, source, created_at) "
+                f"SELECT a.id, a.item_id, a.labeler_id, %s, to_jsonb({classes_sql}[1 + (a.item_id + %s) %% 4]), "
+                "'', '', 3000, true, '', 'labeler', now() FROM labeling_assignment a "
+                "WHERE a.project_id = %s AND a.labeler_id = %s",
+                [version.id, labeler.id % 2, project.id, labeler.id],
+            )
+        cursor.execute(
+            "INSERT INTO consistency_itemresult (run_id, item_id, n_answers, n_skipped, consensus, method, "
+            "by_method, confidence, agreement, disagreement, is_tie, first_class, second_class) "
+            f"SELECT %s, id, 3, 0, to_jsonb({classes_sql}[1 + id %% 4]), 'majority', '{{}}', 0.67, "
+            "(id %% 7) / 6.0, CASE WHEN id %% 3 = 0 THEN 0.4 ELSE 0 END, false, '', '' "
+            "FROM labeling_item WHERE project_id = %s",
+            [run.id, project.id],
+        )
+        cursor.execute("VACUUM ANALYZE labeling_item")
+        cursor.execute("VACUUM ANALYZE labeling_annotation")
+        cursor.execute("VACUUM ANALYZE labeling_assignment")
+        cursor.execute("VACUUM ANALYZE consistency_itemresult")
+    print(f"setup: {items:,} items, {3 * items:,} answers, one run in {time.perf_counter() - started:.0f} s")
+    last = project.items.order_by("-id").values_list("id", flat=True)[200]
+    return {"project": project.id, "manager": manager, "labeler": labelers[0].id, "deep": last}
+
+
+def timed(client, url: str, repeat: int) -> tuple[float, float, int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url)  # warm-up
+    times = []
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), max(times), len(queries), response.status_code
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true", help="keep the data of the previous run")
+    parser.add_argument("--only", default="", help="time only the pages whose name contains this")
+    args = parser.parse_args()
+    django_setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from labeling.models import Project
+
+    settings.ALLOWED_HOSTS = ["*"]
+    if args.reuse:
+        project = Project.objects.get(name="bench pages")
+        ctx = {
+            "project": project.id,
+            "manager": get_user_model().objects.get(username="bench-manager"),
+            "labeler": get_user_model().objects.get(username="bench-labeler0").id,
+            "deep": project.items.order_by("-id").values_list("id", flat=True)[200],
+        }
+    else:
+        ctx = setup(args.items)
+    client = Client()
+    client.force_login(ctx["manager"])
+    p = f"/projects/{ctx['project']}"
+    pages = [
+        ("Projects list", "/"),
+        ("Project page", f"{p}/"),
+        ("Settings", f"{p}/settings/"),
+        ("People", f"{p}/people/"),
+        ("Operations", f"{p}/operations/"),
+        ("Export page", f"{p}/export/"),
+        ("Data browser, first page", f"{p}/items/"),
+        ("Data browser, deep page (after=)", f"{p}/items/?after={ctx['deep']}"),
+        ("Data browser, previous page (before=)", f"{p}/items/?before={ctx['deep']}"),
+        ("Data browser, status: needs answers", f"{p}/items/?status=needs_answers"),
+        ("Data browser, status: gold", f"{p}/items/?status=gold"),
+        ("Data browser, status: resolved (none)", f"{p}/items/?status=resolved"),
+        ("Data browser, class + agreement ≥ 0.8", f"{p}/items/?class=dent&min_agreement=0.8"),
+        ("Data browser, slice camera:C2", f"{p}/items/?slice=camera:C2"),
+        ("Data browser, labeler", f"{p}/items/?labeler={ctx['labeler']}"),
+        ("Data browser, split test", f"{p}/items/?split=test"),
+        ("Data browser, split test, deep page", f"{p}/items/?split=test&after={ctx['deep']}"),
+        ("Data browser, search external id", f"{p}/items/?q=phone-0999"),
+        ("Export preview (every row counted)", f"{p}/export/?preview=1&split=train:80,dev:10,test:10"),
+    ]
+    print(f"| page ({args.items:,} items) | median ms | worst ms | queries | status |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, url in pages:
+        if args.only.lower() not in name.lower():
+            continue
+        repeat = 1 if "preview" in url else args.repeat
+        median, worst, queries, status = timed(client, url, repeat)
+        print(f"| {name} | {median:.0f} | {worst:.0f} | {queries} | {status} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
