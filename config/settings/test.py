@@ -25,3 +25,6 @@ CELERY_TASK_ALWAYS_EAGER = True
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 LEASE_RECLAIM_EVERY_SECONDS = 0  # tests see expired leases reclaimed at once
+# Automatic agreement runs are off in tests (eager tasks would run one inside every request);
+# the tests of the automatic runs turn them on with a real worker.
+CONCORD_AUTORUN_QUIET_SECONDS = 0

@@ -20,7 +20,7 @@ from django.db import connection
 from consistency.exports.formats import CSV_COLUMNS
 from consistency.exports.params import BORDERLINE_NAMES, ExportParams
 from consistency.exports.splits import SplitAssigner
-from consistency.models import AgreementRun
+from consistency.selectors.labels import UNKNOWN_VERSION, LabelContext
 from labeling.models import LabelKind, Project
 
 CATEGORICAL = {LabelKind.CLASSES, LabelKind.RATING}
@@ -44,46 +44,136 @@ def fast_path_applies(*, project: Project, params: ExportParams) -> bool:
     return applies
 
 
-def _rows_sql(project: Project, run: AgreementRun, params: ExportParams) -> tuple[str, dict]:
-    method = params.consensus or run.params.get("consensus") or project.consensus_method
-    switch = "r.method <> 'gold' AND r.method <> %(m)s AND r.by_method ? %(m)s"
-    args: dict = {"m": method, "run": run.id, "version": run.schema_version.number}
-    keep = ["true"]
+def _mapped(value: str, version: str) -> str:
+    """SQL for a class name read through the mappings (``selectors.labels``): %(maps)s is
+    {version id: {old: new | null}}; a name without an entry stays as it is."""
+    entry = f"(%(maps)s::jsonb -> ({version})::text)"
+    return f"CASE WHEN {entry} ? ({value} #>> '{{}}') THEN {entry} -> ({value} #>> '{{}}') ELSE {value} END"
+
+
+def _live_sql(ctx: LabelContext) -> str:
+    """Majority vote of the mapped current answers of the items answered since the run (all
+    answered items without a usable run): the same figures as ``selectors.labels._majority``."""
+    since = "AND a.created_at >= %(since)s" if ctx.since is not None else ""
+    mapped = _mapped("a.value", "a.schema_version_id")
+    return f"""
+        delta AS MATERIALIZED (
+            SELECT DISTINCT a.item_id FROM labeling_annotation a JOIN labeling_item di ON di.id = a.item_id
+            WHERE di.project_id = %(project)s AND a.is_current {since}
+        ),
+        av AS (
+            SELECT a.item_id, nullif({mapped}, 'null'::jsonb) AS v
+            FROM labeling_annotation a JOIN delta d ON d.item_id = a.item_id
+            WHERE a.is_current AND a.skip_reason = ''
+        ),
+        cnt AS (SELECT item_id, v, count(*) AS n FROM av WHERE v IS NOT NULL GROUP BY item_id, v),
+        agg AS (
+            SELECT item_id, sum(n) AS total, max(n) AS top, sum(n * (n - 1)) AS pairs
+            FROM cnt GROUP BY item_id
+        ),
+        win AS (
+            SELECT c.item_id, min(c.v::text) AS winner, count(*) AS k
+            FROM cnt c JOIN agg g ON g.item_id = c.item_id AND c.n = g.top GROUP BY c.item_id
+        ),
+        live AS MATERIALIZED (
+            SELECT d.item_id, coalesce(g.total, 0)::int AS total,
+                   CASE WHEN w.k = 1 THEN w.winner::jsonb END AS consensus,
+                   g.top::float8 / g.total::float8 AS confidence,
+                   CASE WHEN g.total >= 2
+                        THEN g.pairs::float8 / (g.total * (g.total - 1))::float8 END AS agreement,
+                   coalesce(w.k > 1, false) AS tie
+            FROM delta d LEFT JOIN agg g ON g.item_id = d.item_id LEFT JOIN win w ON w.item_id = d.item_id
+        ),"""
+
+
+def _rows_sql(project: Project, ctx: LabelContext, params: ExportParams) -> tuple[str, dict]:
+    maps = {str(k): v for k, v in ctx.mappings.items() if v}
+    args: dict = {
+        "m": ctx.method,
+        "run": ctx.run.id if ctx.run_usable else None,
+        "version": ctx.version.number,
+        "project": project.id,
+        "since": ctx.since,
+        "maps": json.dumps(maps),
+        "unknown": UNKNOWN_VERSION,
+    }
+    decided = "b.label_source IN ('resolved', 'gold')"
+    keep = ["b.listed"]
+    if not params.include_lacks_information:
+        keep.append("b.status <> 'lacks_information'")
     if params.min_agreement is not None:
-        keep.append("coalesce(b.agreement >= %(min_agreement)s, false)")
+        keep.append(f"({decided} OR coalesce(b.agreement >= %(min_agreement)s, false))")
         args["min_agreement"] = params.min_agreement
     if params.min_confidence is not None:
-        keep.append("coalesce(b.confidence >= %(min_confidence)s, false)")
+        keep.append(f"({decided} OR coalesce(b.confidence >= %(min_confidence)s, false))")
         args["min_confidence"] = params.min_confidence
     if params.min_answers is not None:
-        keep.append("b.n_answers >= %(min_answers)s")
+        keep.append(f"({decided} OR b.n_answers >= %(min_answers)s)")
         args["min_answers"] = params.min_answers
     if params.min_quality is not None:
-        keep.append("coalesce(b.label_quality >= %(min_quality)s, false)")
+        keep.append(f"({decided} OR coalesce(b.label_quality >= %(min_quality)s, false))")
         args["min_quality"] = params.min_quality
     if "unresolved" in params.exclude:
-        keep.append("b.consensus IS NOT NULL AND b.consensus <> 'null'::jsonb")
+        keep.append("b.label IS NOT NULL")
     if "ties" in params.exclude:
         keep.append("NOT b.is_tie")
     if "borderline" in params.exclude:
-        keep.append("lower(trim(coalesce(b.consensus #>> '{}', ''))) <> ALL(%(borderline)s::text[])")
+        keep.append("lower(trim(coalesce(b.label #>> '{}', ''))) <> ALL(%(borderline)s::text[])")
         args["borderline"] = sorted(BORDERLINE_NAMES)
     for index, (field, value) in enumerate(params.slices):
         keep.append(f"coalesce(b.metadata ->> %(sf{index})s = %(sv{index})s, false)")
         args[f"sf{index}"], args[f"sv{index}"] = field, value
+    run_value = (
+        "CASE WHEN r.by_method ? %(m)s THEN r.by_method -> %(m)s -> 'value' "
+        "WHEN r.method = 'gold' THEN NULL ELSE r.consensus END"
+    )
+    resolved = _mapped("rv.final_value", f"coalesce(rv.final_version_id, {UNKNOWN_VERSION})")
+    gold = _mapped("i.gold_value", f"coalesce(i.gold_version_id, {UNKNOWN_VERSION})")
     sql = f"""
-        WITH b AS (
-            SELECT r.item_id, i.external_id, i.data, nullif(i.media, '') AS media, i.metadata, i.is_gold,
-                   CASE WHEN {switch} THEN r.by_method -> %(m)s -> 'value' ELSE r.consensus END AS consensus,
-                   CASE WHEN {switch} THEN %(m)s ELSE r.method END AS method,
-                   CASE WHEN {switch} THEN (r.by_method -> %(m)s ->> 'confidence')::float
-                        ELSE r.confidence END AS confidence,
-                   r.agreement, r.n_answers, r.is_tie, r.label_quality
-            FROM consistency_itemresult r JOIN labeling_item i ON i.id = r.item_id
-            WHERE r.run_id = %(run)s
+        WITH {_live_sql(ctx)}
+        c AS (
+            SELECT i.id AS item_id, i.external_id, i.data, nullif(i.media, '') AS media, i.metadata,
+                   i.is_gold,
+                   CASE WHEN l.item_id IS NOT NULL THEN l.consensus
+                        WHEN r.item_id IS NOT NULL THEN nullif({run_value}, 'null'::jsonb) END AS consensus,
+                   CASE WHEN l.item_id IS NOT NULL THEN 'majority'
+                        WHEN r.by_method ? %(m)s OR r.method = 'gold' OR r.item_id IS NULL THEN %(m)s
+                        ELSE r.method END AS method,
+                   CASE WHEN l.item_id IS NOT NULL THEN l.confidence
+                        WHEN r.by_method ? %(m)s THEN (r.by_method -> %(m)s ->> 'confidence')::float8
+                        WHEN r.method = 'gold' THEN NULL ELSE r.confidence END AS confidence,
+                   CASE WHEN l.item_id IS NOT NULL THEN l.agreement ELSE r.agreement END AS agreement,
+                   CASE WHEN l.item_id IS NOT NULL THEN l.total
+                        ELSE coalesce(r.n_answers, 0) END AS n_answers,
+                   CASE WHEN l.item_id IS NOT NULL THEN l.tie ELSE coalesce(r.is_tie, false) END AS tie,
+                   r.label_quality,
+                   coalesce(rv.status, 'open') AS status,
+                   CASE WHEN rv.status = 'resolved' AND rv.final_value IS NOT NULL
+                        THEN nullif({resolved}, 'null'::jsonb) END AS resolved,
+                   CASE WHEN i.is_gold AND i.gold_value IS NOT NULL
+                        THEN nullif({gold}, 'null'::jsonb) END AS gold,
+                   rv.resolved_by_id, rv.resolved_at
+            FROM labeling_item i
+            LEFT JOIN consistency_itemresult r ON r.run_id = %(run)s AND r.item_id = i.id
+            LEFT JOIN live l ON l.item_id = i.id
+            LEFT JOIN consistency_review rv ON rv.item_id = i.id
+            WHERE i.project_id = %(project)s
+        ),
+        b AS (
+            SELECT c.*, coalesce(c.resolved, c.gold, c.consensus) AS label,
+                   CASE WHEN c.resolved IS NOT NULL THEN 'resolved' WHEN c.gold IS NOT NULL THEN 'gold'
+                        WHEN c.consensus IS NOT NULL THEN 'consensus' END AS label_source,
+                   c.tie AND c.resolved IS NULL AND c.gold IS NULL AS is_tie,
+                   CASE WHEN c.resolved IS NOT NULL
+                        THEN (SELECT u.username FROM auth_user u WHERE u.id = c.resolved_by_id)
+                   END AS resolved_by,
+                   CASE WHEN c.resolved IS NOT NULL
+                        THEN to_jsonb(c.resolved_at) #>> '{{}}' END AS resolved_text,
+                   c.n_answers > 0 OR coalesce(c.resolved, c.gold, c.consensus) IS NOT NULL AS listed
+            FROM c
         )
-        SELECT md5(coalesce(b.consensus::text, 'null')) AS stratum, ({" AND ".join(keep)}) AS keep, b.*
-        FROM b ORDER BY b.item_id
+        SELECT md5(coalesce(b.label::text, 'null')) AS stratum, ({" AND ".join(keep)}) AS keep, b.*
+        FROM b WHERE b.listed ORDER BY b.item_id
     """
     return sql, args
 
@@ -96,9 +186,10 @@ def _escape(column: str) -> str:
 def _copy_statement(params: ExportParams, rows_sql: str) -> str:
     if params.format == "jsonl":
         # JSON text by concatenation: about twice as fast as json_build_object here, and the
-        # same JSON (to_json quotes text; jsonb and numbers print as JSON already).
+        # same JSON (to_json quotes text; jsonb and numbers print as JSON already). Keys in
+        # sorted order, as the reference writer sorts them; split and status are added in Python.
         query = f"""
-            SELECT s.stratum, s.keep,
+            SELECT s.stratum, s.keep, s.status,
                 '{{"agreement":' || coalesce(s.agreement::text, 'null')
                 || ',"confidence":' || coalesce(s.confidence::text, 'null')
                 || ',"consensus":' || coalesce(s.consensus::text, 'null')
@@ -107,24 +198,31 @@ def _copy_statement(params: ExportParams, rows_sql: str) -> str:
                 || ',"is_gold":' || s.is_gold::text
                 || ',"is_tie":' || s.is_tie::text
                 || ',"item_id":' || s.item_id
+                || ',"label":' || coalesce(s.label::text, 'null')
+                || ',"label_source":' || coalesce(to_json(s.label_source)::text, 'null')
                 || ',"media":' || coalesce(to_json(s.media)::text, 'null')
                 || ',"metadata":' || s.metadata::text
                 || ',"method":' || to_json(s.method)::text
                 || ',"n_answers":' || s.n_answers
-                || ',"schema_version":' || %(version)s || '}}'
+                || ',"resolved_at":' || coalesce(to_json(s.resolved_text)::text, 'null')
+                || ',"resolved_by":' || coalesce(to_json(s.resolved_by)::text, 'null')
+                || ',"schema_version":' || %(version)s
             FROM ({rows_sql}) s
         """
         # CSV mode with quote and delimiter bytes that JSON text never contains: PostgreSQL writes
         # the JSON verbatim (text mode would escape the backslashes inside JSON strings).
         return f"COPY ({query}) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
-    consensus_text = (
-        "CASE WHEN jsonb_typeof(s.consensus) = 'string' THEN s.consensus #>> '{}' ELSE s.consensus::text END"
-    )
+
+    def text(column: str) -> str:
+        return f"CASE WHEN jsonb_typeof({column}) = 'string' THEN {column} #>> '{{}}' ELSE {column}::text END"
+
     query = f"""
         SELECT s.stratum, CASE WHEN s.keep THEN 't' ELSE 'f' END, s.item_id, {_escape("s.external_id")},
-               {_escape(consensus_text)}, s.method, s.confidence, s.agreement, s.n_answers,
+               {_escape(text("s.label"))}, s.label_source, {_escape(text("s.consensus"))}, s.method,
+               s.confidence, s.agreement, s.n_answers,
                CASE WHEN s.is_gold THEN 'true' ELSE 'false' END,
                CASE WHEN s.is_tie THEN 'true' ELSE 'false' END,
+               {_escape("s.resolved_by")}, s.resolved_text, s.status,
                %(version)s, {_escape("s.media")}, {_escape("s.data::text")},
                {_escape("s.metadata::text")}, NULL
         FROM ({rows_sql}) s
@@ -132,11 +230,11 @@ def _copy_statement(params: ExportParams, rows_sql: str) -> str:
     return f"COPY ({query}) TO STDOUT WITH (FORMAT csv)"
 
 
-def fast_stream(*, project: Project, run: AgreementRun, params: ExportParams) -> Iterator[bytes]:
-    rows_sql, args = _rows_sql(project, run, params)
+def fast_stream(*, project: Project, ctx: LabelContext, params: ExportParams) -> Iterator[bytes]:
+    rows_sql, args = _rows_sql(project, ctx, params)
     copy = _copy_statement(params, rows_sql)
     assigner = SplitAssigner(params.split, params.seed) if params.split else None
-    strata = _strata(run)
+    strata = _strata(project)
     jsonl = params.format == "jsonl"
     separator = b"\x02" if jsonl else b","
     if not jsonl:
@@ -152,14 +250,18 @@ def fast_stream(*, project: Project, run: AgreementRun, params: ExportParams) ->
                     lines = (tail + bytes(block)).split(b"\n")
                     tail = lines.pop()
                     for line in lines:
-                        key, keep, payload = line.split(separator, 2)
+                        if jsonl:
+                            key, keep, status, payload = line.split(separator, 3)
+                        else:
+                            key, keep, payload = line.split(separator, 2)
                         split = assigner.assign(strata[key]) if assigner else None
                         if keep != b"t":
                             continue
                         if jsonl:
-                            out += payload[:-1] + (
-                                b',"split":"%s"}\n' % split.encode() if split else b',"split":null}\n'
+                            out += payload + (
+                                b',"split":"%s"' % split.encode() if split else b',"split":null'
                             )
+                            out += b',"status":"%s"}\n' % status
                         else:
                             out += payload + (b"," + split.encode() if split else b",") + b"\n"
                     if len(out) >= FLUSH_BYTES:
@@ -171,14 +273,21 @@ def fast_stream(*, project: Project, run: AgreementRun, params: ExportParams) ->
             cursor.execute("RESET enable_hashjoin")
 
 
-def _strata(run: AgreementRun) -> dict[bytes, str]:
-    """md5 of each consensus as PostgreSQL writes it → the stratum text the reference path uses."""
-    from consistency.models import ItemResult
+def _strata(project: Project) -> dict[bytes, str]:
+    """md5 of each label as PostgreSQL writes it → the stratum text the reference path uses:
+    every class name any version had, and any stored decision outside them."""
+    from consistency.models import Review
+    from labeling.models import Item, LabelClass
 
-    values = set(run.schema_version.classes.values_list("name", flat=True)) | {None}
-    values |= set(ItemResult.objects.filter(run=run).values_list("consensus", flat=True).distinct())
+    values: set = {None} | set(
+        LabelClass.objects.filter(schema_version__project=project).values_list("name", flat=True).distinct()
+    )
+    values |= set(Item.objects.filter(project=project, is_gold=True).values_list("gold_value", flat=True))
+    values |= set(Review.objects.filter(project=project).values_list("final_value", flat=True))
     out = {}
     for value in values:
+        if isinstance(value, list | dict):
+            continue  # categorical labels are names
         text = json.dumps(value, ensure_ascii=False)
         out[hashlib.md5(text.encode(), usedforsecurity=False).hexdigest().encode()] = text
     return out

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from consistency.models import AgreementRun, ItemResult, RunStatus, RunTrigger
 from consistency.selectors.annotations import annotations_frame, item_slices, prelabel_exposures_frame
+from consistency.selectors.labels import gold_values
 from consistency.selectors.predictions import probabilities_latest
 from consistency.selectors.schema import schema_version_current
 from consistency.services.measure import RunParams, measure_project
@@ -100,7 +101,7 @@ def _measure(run: AgreementRun):
     frame = annotations_frame(project=project, schema_version=version)
     AgreementRun.objects.filter(pk=run.pk).update(progress=30)
     slices = item_slices(project=project)
-    gold = dict(project.items.filter(is_gold=True).values_list("id", "gold_value"))
+    gold = gold_values(project=project, version=version)
     classes = [c.name for c in version.classes.all()]
     model = probabilities_latest(project=project, classes=classes)
     params = RunParams.from_dict(run.params)
