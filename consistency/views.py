@@ -220,7 +220,7 @@ def definitions_page(request, project_id: int):
             messages.error(request, "Only managers change the label schema.")
             return redirect("definitions", project_id=project.id)
         op = request.POST.get("op", "")
-        params = _definition_params(request.POST)
+        params = _definition_params(request.POST, current=project.schema_version)
         if op == "standardize_transcripts":  # the Find/Replace fields keep what was typed
             kept_rule = params["rules"][0]
         dry_run = request.POST.get("apply") != "1"
@@ -267,10 +267,17 @@ def definitions_page(request, project_id: int):
     return render(request, "consistency/definitions.html", context)
 
 
-def _definition_params(post) -> dict:
+def _definition_params(post, *, current) -> dict:
     op = post.get("op")
     if op == "merge":
-        return {"classes": [c for c in post.getlist("classes") if c], "into": post.get("into", "")}
+        params = {"classes": [c for c in post.getlist("classes") if c], "into": post.get("into", "")}
+        # The apply form shows the instructions to edit: unchanged text is no new instructions.
+        text = post.get("instructions")
+        if text is not None and text.strip() != (current.instructions or "").strip():
+            params["instructions"] = text
+        if post.get("keep_instructions") == "on":
+            params["keep_instructions"] = True
+        return params
     if op == "add_class":
         return {"name": post.get("name", ""), "requeue_split": post.get("requeue_split") == "on"}
     if op == "rename":

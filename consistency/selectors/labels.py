@@ -260,3 +260,26 @@ def item_label(*, project: Project, item, ctx: LabelContext | None = None) -> Cu
     """One item's current label (the review page, the queue's rows)."""
     ctx = ctx or label_context(project=project)
     return item_labels(ctx, [(item.id, item.is_gold, item.gold_value, item.gold_version_id)])[item.id]
+
+
+def project_labels(*, project: Project, ctx: LabelContext | None = None, chunk: int = 5_000) -> dict:
+    """Every listed item's current label (item id → CurrentLabel), read in chunks."""
+    from labeling.models import Item
+
+    ctx = ctx or label_context(project=project)
+    rows = (
+        Item.objects.filter(project=project)
+        .order_by("id")
+        .values_list("id", "is_gold", "gold_value", "gold_version_id")
+        .iterator(chunk_size=chunk)
+    )
+    out: dict = {}
+    batch: list[tuple] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= chunk:
+            out |= {k: v for k, v in item_labels(ctx, batch).items() if v.listed}
+            batch = []
+    if batch:
+        out |= {k: v for k, v in item_labels(ctx, batch).items() if v.listed}
+    return out

@@ -93,8 +93,36 @@ def check_rules(rules) -> list[dict]:
     return clean
 
 
-def schema_change_plan(*, project: Project, op: str, params: dict) -> Plan:
+REWORDING_OPS = ("merge", "split")
+
+
+def _instructions_for(op: str, params: dict, *, applying: bool) -> str | None:
+    """A merge or split changes what the classes mean: it comes with new instructions, or with
+    an explicit choice to keep them (``keep_instructions``); previews need neither."""
+    if op not in REWORDING_OPS:
+        return None
+    text = params.get("instructions")
+    if text is not None and (not isinstance(text, str) or len(text) > 100_000):
+        raise Invalid("Give the new instructions as text (markdown).", fields={"instructions": ["Text."]})
+    if text is None and params.get("keep_instructions") is not True and applying:
+        raise Invalid(
+            f"A {op} changes what the classes mean: give the new instructions (instructions) or "
+            'say to keep the current ones ("keep_instructions": true).',
+            fields={"instructions": ["Required, or keep_instructions: true."]},
+        )
+    return text
+
+
+def schema_change_plan(*, project: Project, op: str, params: dict, applying: bool = False) -> Plan:
     """Validate a change against the current version and describe it (nothing is written)."""
+    plan = _plan(project=project, op=op, params=params)
+    instructions = _instructions_for(op, params, applying=applying)
+    if instructions is not None:
+        plan.instructions = instructions
+    return plan
+
+
+def _plan(*, project: Project, op: str, params: dict) -> Plan:
     if op not in OPS:
         raise Invalid(f"Unknown op {op!r}.", fields={"op": [f"One of: {', '.join(OPS)}."]})
     version = schema_version_current(project)
@@ -278,7 +306,7 @@ def schema_change_apply(
     from consistency.services.agreement_runs import agreement_run_request
     from consistency.services.measure import RunParams
 
-    plan = schema_change_plan(project=project, op=op, params=params)
+    plan = schema_change_plan(project=project, op=op, params=params, applying=not dry_run)
     preview = schema_change_preview(project=project, plan=plan)
     if dry_run:
         return {"dry_run": True, **preview}
