@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from consistency.charts import heat_class, line_chart
-from consistency.selectors.runs import run_active, run_history, run_latest
+from consistency.selectors.labels import rows_with_labels
+from consistency.selectors.runs import run_active, run_freshness, run_history, run_latest
 from consistency.services.agreement_runs import agreement_run_request
 from consistency.services.measure import RunParams
 from labeling.errors import ApplicationError
@@ -77,6 +78,7 @@ def agreement_dashboard(request, project_id: int):
         "project": project,
         "role": role,
         "run": latest,
+        "freshness": run_freshness(project=project, run=latest),
         "active": run_active(project=project),
         "report": report,
         "overall": report.get("overall") or {},
@@ -102,7 +104,7 @@ def agreement_run_start(request, project_id: int):
         run = agreement_run_request(
             project=project, requested_by=request.user, params=RunParams(consensus=project.consensus_method)
         )
-        messages.success(request, f"Agreement run #{run.id} started.")
+        messages.success(request, f"Agreement run #{run.number} started.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("agreement-dashboard", project_id=project.id)
@@ -129,7 +131,8 @@ def review_queue(request, project_id: int):
     context = {
         "project": project,
         "run": run,
-        "rows": rows,
+        "freshness": run_freshness(project=project, run=run),
+        "rows": rows_with_labels(project=project, rows=rows),
         "error": error,
         "filters": request.GET,
         "classes": [c.name for c in project.schema_version.classes.all()] if project.schema_version else [],
@@ -373,6 +376,7 @@ def model_page(request, project_id: int):
     context = {
         "project": project,
         "run": run,
+        "freshness": run_freshness(project=project, run=run),
         "versions": versions,
         "version": version,
         "fields": fields,

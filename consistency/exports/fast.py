@@ -168,7 +168,8 @@ def _rows_sql(project: Project, ctx: LabelContext, params: ExportParams) -> tupl
                         THEN (SELECT u.username FROM auth_user u WHERE u.id = c.resolved_by_id)
                    END AS resolved_by,
                    CASE WHEN c.resolved IS NOT NULL
-                        THEN to_jsonb(c.resolved_at) #>> '{{}}' END AS resolved_text,
+                        THEN to_char(c.resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+                   END AS resolved_text,
                    c.n_answers > 0 OR coalesce(c.resolved, c.gold, c.consensus) IS NOT NULL AS listed
             FROM c
         )

@@ -21,7 +21,7 @@ run, mapped to the current version.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
@@ -137,6 +137,11 @@ class CurrentLabel:
         return self.n_answers > 0 or self.label is not None
 
 
+def _timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with microseconds always written (the SQL path writes the same)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def _majority(values: list) -> tuple[object, float | None, float | None, bool]:
     """(winner or None, top share, share of agreeing answer pairs, tie) of mapped class names."""
     if not values:
@@ -250,7 +255,7 @@ def item_labels(ctx: LabelContext, items: Iterable[tuple[int, bool, object, int 
             is_tie=tie and source in (None, "consensus"),
             status=status,
             resolved_by=resolved_by if source == "resolved" else None,
-            resolved_at=resolved_at.isoformat() if source == "resolved" and resolved_at else None,
+            resolved_at=_timestamp(resolved_at) if source == "resolved" and resolved_at else None,
             label_quality=result[-1] if result is not None else None,
         )
     return out
@@ -283,3 +288,28 @@ def project_labels(*, project: Project, ctx: LabelContext | None = None, chunk: 
     if batch:
         out |= {k: v for k, v in item_labels(ctx, batch).items() if v.listed}
     return out
+
+
+def rows_with_labels(*, project: Project, rows, ctx: LabelContext | None = None) -> list:
+    """Queue rows (ItemResults with ``item``) with ``current`` attached: the page shows each
+    item's current label and consensus, not the figures its run had."""
+    rows = list(rows)
+    if not rows:
+        return rows
+    ctx = ctx or label_context(project=project)
+    labels = item_labels(
+        ctx, [(r.item_id, r.item.is_gold, r.item.gold_value, r.item.gold_version_id) for r in rows]
+    )
+    for row in rows:
+        row.current = labels[row.item_id]
+    return rows
+
+
+def label_dict(current: CurrentLabel) -> dict:
+    return {
+        "value": current.label,
+        "source": current.label_source,
+        "resolved_by": current.resolved_by,
+        "resolved_at": current.resolved_at,
+        "status": current.status,
+    }

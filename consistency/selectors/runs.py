@@ -71,12 +71,15 @@ def run_freshness(*, project: Project, run: AgreementRun | None) -> dict:
         changes = changes.filter(created_at__gte=since)
     counts = {"answers": answers.count(), "decisions": reviews.count(), "schema_changes": changes.count()}
     counts["stale"] = any(counts.values())
+    from consistency.services.autorun import autorun_enabled
+
+    counts["autorun"] = autorun_enabled()
     return counts
 
 
 def freshness_header(*, run: AgreementRun | None, freshness: dict) -> dict[str, str]:
     """Response headers naming the run behind the consensus and what newer was applied."""
-    applied = (
+    applied = (  # everything counted here is in the labels already
         f"answers={freshness['answers']}, decisions={freshness['decisions']}, "
         f"schema_changes={freshness['schema_changes']}; applied"
     )

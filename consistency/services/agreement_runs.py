@@ -13,6 +13,7 @@ from consistency.selectors.annotations import annotations_frame, item_slices, pr
 from consistency.selectors.labels import gold_values
 from consistency.selectors.predictions import probabilities_latest
 from consistency.selectors.schema import schema_version_current
+from consistency.services.autorun import agreement_run_soon, autorun_enabled
 from consistency.services.measure import RunParams, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
 from labeling.errors import Conflict
@@ -203,6 +204,9 @@ def agreement_runs_start_due() -> list[int]:
             n=Count("pk", filter=Q(skip_reason=""))
         )["n"]
         if current - (project.last or 0) >= project.auto_run_every:
+            if autorun_enabled():  # after a quiet period, on a worker
+                agreement_run_soon(project_id=project.id)
+                continue
             try:
                 run = agreement_run_request(
                     project=project,

@@ -21,12 +21,14 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from consistency.models import AgreementRun, Comment, ItemResult, Prediction, Review, ReviewStatus
+from consistency.services.autorun import agreement_run_soon_on_commit
 from labeling.answers import answer_validate
 from labeling.errors import Conflict, Invalid
 from labeling.models import Annotation, Item, LabelSchemaVersion, Project
 from labeling.services.audit import audit
 
 ACTIONS = ("resolve", "send_back", "lacks_information", "tag_example", "start_review")
+DECISIONS = ("resolve", "lacks_information")
 
 
 def disagreement_queue(
@@ -128,6 +130,8 @@ def review_act(
                 before=before,
                 after=_state(review),
             )
+            if action in DECISIONS:  # the figures catch up on their own (labels already have it)
+                agreement_run_soon_on_commit(project_id=project.id)
             return review
     audit(
         project=project,

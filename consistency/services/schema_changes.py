@@ -21,6 +21,7 @@ from consistency.models import ItemResult, RunTrigger, SchemaChange
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.runs import run_latest
 from consistency.selectors.schema import class_names, schema_version_current
+from consistency.services.autorun import agreement_run_soon_on_commit
 from consistency.services.measure.common import report_alpha, report_alpha_interval
 from labeling.errors import Conflict, Invalid
 from labeling.models import Item, LabelClass, LabelKind, LabelSchemaVersion, Project
@@ -376,5 +377,6 @@ def schema_change_apply(
                 params=RunParams(consensus=project.consensus_method),
             ).id
         except Conflict:
-            run_id = None  # a run is in flight; the next one measures the new version
+            run_id = None  # a run is in flight: the next one, once it lands, measures the new version
+            agreement_run_soon_on_commit(project_id=project.id)
     return {"dry_run": False, "schema_version": version.number, "agreement_run": run_id, **preview}
