@@ -235,7 +235,7 @@ def fast_stream(*, project: Project, ctx: LabelContext, params: ExportParams) ->
     rows_sql, args = _rows_sql(project, ctx, params)
     copy = _copy_statement(params, rows_sql)
     assigner = SplitAssigner(params.split, params.seed) if params.split else None
-    strata = _strata(project)
+    strata = _strata(project) if assigner else {}
     jsonl = params.format == "jsonl"
     separator = b"\x02" if jsonl else b","
     if not jsonl:

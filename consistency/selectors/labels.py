@@ -53,16 +53,24 @@ class LabelContext:
         return _map_value(value, self.mappings.get(version_id or UNKNOWN_VERSION, {}))
 
 
-def decision_mappings(*, project: Project, version: LabelSchemaVersion) -> dict[int, dict]:
+def _versions(project: Project) -> list[LabelSchemaVersion]:
+    """The project's versions with their classes, oldest first (two queries)."""
+    return list(
+        LabelSchemaVersion.objects.filter(project=project).order_by("number").prefetch_related("classes")
+    )
+
+
+def decision_mappings(
+    *, project: Project, version: LabelSchemaVersion, versions: list[LabelSchemaVersion] | None = None
+) -> dict[int, dict]:
     """``version_mappings`` plus one for values stored before their version was recorded
     (key ``UNKNOWN_VERSION``): each name is read from the newest version that has it."""
-    mappings = version_mappings(project=project, to_version=version)
+    versions = versions if versions is not None else _versions(project)
+    mappings = version_mappings(project=project, to_version=version, versions=versions)
     newest: dict[str, int] = {}
-    for older in (
-        LabelSchemaVersion.objects.filter(project=project, number__lte=version.number)
-        .order_by("number")
-        .prefetch_related("classes")
-    ):
+    for older in versions:
+        if older.number > version.number:
+            continue
         for label_class in older.classes.all():
             newest[label_class.name] = older.id
     inferred = {}
@@ -87,13 +95,10 @@ def gold_values(*, project: Project, version: LabelSchemaVersion) -> dict[int, o
 def label_context(
     *, project: Project, method: str | None = None, run: AgreementRun | None = None
 ) -> LabelContext:
-    """What reading current labels needs; ``run`` defaults to the latest finished one."""
-    version = (
-        LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
-        .prefetch_related("classes")
-        .order_by("-number")
-        .first()
-    )
+    """What reading current labels needs (three or four queries); ``run`` defaults to the
+    latest finished one."""
+    versions = _versions(project)
+    version = [v for v in versions if v.published_at is not None][-1]
     if run is None:
         run = (
             AgreementRun.objects.filter(project=project, status=RunStatus.SUCCEEDED)
@@ -101,7 +106,7 @@ def label_context(
             .order_by("-finished_at", "-id")
             .first()
         )
-    mappings = decision_mappings(project=project, version=version)
+    mappings = decision_mappings(project=project, version=version, versions=versions)
     usable = run is not None and run.schema_version_id == version.id
     margin = timedelta(seconds=settings.CONCORD_LIVE_MARGIN_SECONDS)
     return LabelContext(
