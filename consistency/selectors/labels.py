@@ -200,7 +200,9 @@ def _results(ctx: LabelContext, item_ids: list[int]) -> dict[int, tuple]:
 def _from_run(ctx: LabelContext, result: tuple) -> tuple:
     consensus, method, by_method, confidence, agreement, n_answers, is_tie, _ = result
     chosen = (by_method or {}).get(ctx.method)
-    if chosen is not None:
+    if method == ctx.method:
+        pass  # the run's own consensus
+    elif chosen is not None:
         consensus, confidence, method = chosen.get("value"), chosen.get("confidence"), ctx.method
     elif method == "gold":  # runs from before this module stored gold in place of the consensus
         method, chosen = next(iter((by_method or {}).items()), (ctx.method, {}))
