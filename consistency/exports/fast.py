@@ -249,16 +249,14 @@ def fast_stream(*, project: Project, ctx: LabelContext, params: ExportParams) ->
     with connection.cursor() as cursor:
         # Stream in item order straight from the indexes: no hash table to build before row one.
         # No JIT: compiling this query's expressions took 1.9 s before the first row (1M items).
-        cursor.execute("SET enable_hashjoin = off")
-        cursor.execute("SET jit = off")
+        cursor.execute("SET enable_hashjoin = off; SET jit = off")
         try:
             if params.format == "jsonl":
                 yield from _jsonl_stream(cursor, _jsonl_query(params, rows_sql), args, assigner, strata)
             else:
                 yield from _csv_stream(cursor, _copy_statement(params, rows_sql), args, assigner, strata)
         finally:
-            cursor.execute("RESET enable_hashjoin")
-            cursor.execute("RESET jit")
+            cursor.execute("RESET enable_hashjoin; RESET jit")
 
 
 def _jsonl_stream(cursor, query: str, args: dict, assigner, strata) -> Iterator[bytes]:
