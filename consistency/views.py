@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consistency.charts import heat_class, line_chart
 from consistency.selectors.labels import rows_with_labels
@@ -140,6 +140,7 @@ def review_queue(request, project_id: int):
     return render(request, "consistency/queue.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def review_item(request, project_id: int, item_id: int):
     """One item under review: every answer drawn the way the labelers saw the item, consensus,
@@ -208,6 +209,7 @@ def review_item(request, project_id: int, item_id: int):
     return render(request, "consistency/review_item.html", context)
 
 
+@require_http_methods(["GET", "POST"])
 @login_required
 def definitions_page(request, project_id: int):
     """Label definitions: classes and instructions, suggested changes, what-if previews, history."""
@@ -294,6 +296,7 @@ def _definition_params(post, *, current) -> dict:
                     "pattern": post.get("pattern", ""),
                     "replacement": post.get("replacement", ""),
                     "regex": post.get("regex") == "on",
+                    "case_sensitive": post.get("case_sensitive") == "on",
                 }
             ]
         }

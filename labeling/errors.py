@@ -66,15 +66,39 @@ class DatabaseUnavailable(ServiceUnavailable):
         )
 
 
+# SQLSTATEs of a lost PostgreSQL connection: class 08 (connection exception), and the server
+# shutting the session down (admin shutdown, crash shutdown, cannot connect now).
+_LOST_STATES = ("57P01", "57P02", "57P03")
+
+
+def _connection_lost(exc: BaseException) -> bool:
+    """True only when the database connection itself is gone. Other OperationalErrors (SQLite's
+    "database is locked" or "malformed JSON", a statement timeout) are errors of the request."""
+    from django.db import InterfaceError, connections
+
+    if isinstance(exc, InterfaceError):  # "connection already closed"
+        return True
+    state = getattr(exc.__cause__, "sqlstate", None) or ""
+    if state.startswith("08") or state in _LOST_STATES:
+        return True
+    for connection in connections.all(initialized_only=True):
+        if connection.vendor == "sqlite":
+            continue
+        raw = connection.connection
+        if raw is None or getattr(raw, "broken", False) or getattr(raw, "closed", False):
+            return True  # never connected, or the driver saw the connection drop
+    return False
+
+
 def database_failure(exc: BaseException) -> DatabaseUnavailable | None:
-    """A DatabaseUnavailable for a lost connection, else None (integrity errors are bugs or 4xx).
+    """A DatabaseUnavailable for a lost connection, else None (those errors stay errors).
 
     Closes connections the failure left unusable, so this same worker thread reconnects on its
     next query instead of failing every later request with "connection already closed".
     """
     from django.db import InterfaceError, OperationalError, connections
 
-    if not isinstance(exc, OperationalError | InterfaceError):
+    if not isinstance(exc, OperationalError | InterfaceError) or not _connection_lost(exc):
         return None
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:

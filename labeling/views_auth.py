@@ -1,12 +1,14 @@
 """Password reset with a per-address and per-client cap on mails sent.
 
 The page a user sees is the same whether a mail went out or not (no account enumeration);
-past the cap nothing is sent until the hour is over. The counts live in the cache: per process
-with the default local-memory cache, shared when CACHES points at a shared cache.
+past the cap nothing is sent until the hour is over. The counts live in the cache: in Redis when
+REDIS_URL is set, so every gunicorn worker counts the same; without REDIS_URL (`make run`, one
+process) in that process's memory.
 """
 
 import hashlib
 
+from axes.helpers import get_client_ip_address
 from django.contrib.auth import views as auth_views
 from django.core.cache import cache
 from django.http import HttpResponseRedirect
@@ -27,7 +29,7 @@ def _over_cap(key: str, cap: int) -> bool:
 class CappedPasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         email = form.cleaned_data["email"].strip().lower()
-        address = self.request.META.get("REMOTE_ADDR", "")
+        address = get_client_ip_address(self.request) or ""  # as for login: TRUSTED_PROXY_COUNT
         over = [  # count both, whatever the first says
             _over_cap(
                 "password-reset:email:" + hashlib.sha256(email.encode()).hexdigest(), RESET_MAILS_PER_HOUR

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from labeling.models import LabelKind, LabelSchemaVersion, SkipReason
+from labeling.models.projects import LABELING_ROLES
 from labeling.selectors.projects import project_get_for_member
 
 DIGITS = "1234567890"
@@ -55,7 +56,7 @@ def _current_schema(project) -> LabelSchemaVersion | None:
 @login_required
 def workspace(request, project_id: int):
     # Membership check only: the project list's counts would cost a scan on a big project.
-    project, role = project_get_for_member(project_id=project_id, user=request.user)
+    project, role = project_get_for_member(project_id=project_id, user=request.user, roles=LABELING_ROLES)
     schema = _current_schema(project)
     label_classes = list(schema.classes.all()) if schema else []
     keys = class_keys([c.name for c in label_classes])

@@ -67,14 +67,14 @@ def local_server(tmp_path_factory):
         except OSError:
             time.sleep(0.2)
     try:
-        yield base, tokens
+        yield base, tokens, env
     finally:
         server.terminate()
         server.wait(timeout=10)
 
 
 def test_a_labeler_labels_and_a_manager_measures_on_sqlite(local_server):
-    base, tokens = local_server
+    base, tokens, _ = local_server
     status, projects = _call(base, "/api/projects/", tokens["labeler1"])
     assert status == 200 and projects["count"] == 3
     project = next(p for p in projects["results"] if p["label_kind"] == "classes")
@@ -106,3 +106,65 @@ def test_a_labeler_labels_and_a_manager_measures_on_sqlite(local_server):
     status, detail = _call(base, f"/api/agreement-runs/{run['id']}/", tokens["manager"])
     assert status == 200 and detail["status"] == "succeeded", detail  # ran in-process
     assert 0 < detail["report"]["overall"]["alpha"] <= 1
+
+
+def test_a_slice_filter_on_sqlite_is_a_text_comparison(local_server):
+    """`/projects/1/review/?slice=factory:Chennai` answered 503: SQLite read "Chennai" as JSON."""
+    base, tokens, _ = local_server
+    _, projects = _call(base, "/api/projects/", tokens["manager"])
+    images = next(p for p in projects["results"] if p["data_type"] == "image")
+    runs = f"/api/projects/{images['id']}/agreement-runs/"
+    status, run = _call(base, runs, tokens["manager"], method="POST", body={})
+    assert status in (202, 409), run
+    path = f"/api/projects/{images['id']}/disagreements/?slice=factory:Chennai"
+    status, queue = _call(base, path, tokens["manager"])
+    assert status == 200, queue
+    status, everything = _call(base, f"/api/projects/{images['id']}/disagreements/", tokens["manager"])
+    assert status == 200 and 0 < queue["count"] < everything["count"]
+    status, odd = _call(base, path.replace("Chennai", '"x"[0]'), tokens["manager"])
+    assert status == 200 and odd["count"] == 0
+
+
+LABELERS = 30
+SETUP = """
+from rest_framework.authtoken.models import Token
+from labeling.models import Item, Project, ProjectMembership, Role
+from tests.factories import ProjectFactory, UserFactory
+project = ProjectFactory(name="Crowd", overlap=3)
+Item.objects.bulk_create(
+    Item(project=project, kind="image", external_id=f"c{i}", target=3) for i in range(200)
+)
+for i in range(LABELERS):
+    user = UserFactory(username=f"crowd{i}")
+    ProjectMembership.objects.create(project=project, user=user, role=Role.LABELER)
+    print("TOKEN", project.id, Token.objects.create(user=user).key)
+""".replace("LABELERS", str(LABELERS))
+
+
+def test_thirty_labelers_at_once_on_the_sqlite_default_get_no_errors(local_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    base, _, env = local_server
+    made = [
+        line.split() for line in _manage(env, "shell", "-c", SETUP).splitlines() if line.startswith("TOKEN")
+    ]
+    project_id, tokens = made[0][1], [token for _, _, token in made]
+    assert len(tokens) == LABELERS
+    deadline = time.monotonic() + 6
+
+    def label(token: str) -> list[int]:
+        statuses = []
+        while time.monotonic() < deadline:
+            status, item = _call(base, f"/api/projects/{project_id}/next/", token)
+            statuses.append(status)
+            if status != 200:
+                break
+            answer = f"/api/items/{item['id']}/annotations/?next=false"
+            status, _ = _call(base, answer, token, method="POST", body={"value": "dent"})
+            statuses.append(status)
+        return statuses
+
+    with ThreadPoolExecutor(max_workers=LABELERS) as pool:
+        statuses = [s for result in pool.map(label, tokens) for s in result]
+    assert set(statuses) <= {200, 201, 204}, sorted(set(statuses))
+    assert statuses.count(201) >= 30, statuses.count(201)

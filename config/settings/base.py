@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # After CSRF (which reads page forms first anyway): refuses NUL, lone surrogates, 10**30.
+    "labeling.middleware.InputGuardMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -76,19 +78,48 @@ MIDDLEWARE = [
 # /metrics (Prometheus) answers staff sessions and `Authorization: Bearer $METRICS_TOKEN`.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
-# Login rate limiting (django-axes): after AXES_FAILURE_LIMIT failures the account is locked
-# for AXES_COOLOFF_TIME hours, and so is the address (either one is enough to lock). Unknown
-# usernames count like known ones, so responses don't reveal which accounts exist.
+# Login rate limiting (django-axes): after AXES_FAILURE_LIMIT failures for one username from one
+# client address, that combination is locked for AXES_COOLOFF_TIME hours. Locking the address
+# alone would lock everyone behind a shared proxy or NAT; locking the username alone would let
+# anyone lock out any account. Unknown usernames count like known ones, so responses don't
+# reveal which accounts exist.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client's address. TRUSTED_PROXY_COUNT reverse proxies (TLS terminator, load balancer)
+# stand between clients and gunicorn, each appending to X-Forwarded-For: the client is then the
+# TRUSTED_PROXY_COUNT-th address from the right (what a client writes further left is not
+# believed). 0 (the default): no proxy, the connection's own address (REMOTE_ADDR); the header
+# is ignored, so a client can't pick the address it is counted under.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+
+def client_address_settings(trusted_proxies: int) -> dict:
+    """django-axes' (ipware's) settings for the client address behind ``trusted_proxies``."""
+    if trusted_proxies < 0:
+        raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+    if not trusted_proxies:
+        return {"AXES_IPWARE_META_PRECEDENCE_ORDER": ["REMOTE_ADDR"], "AXES_IPWARE_PROXY_COUNT": None}
+    # ipware counts the proxies listed in the header: all but the last, which is REMOTE_ADDR.
+    return {
+        "AXES_IPWARE_META_PRECEDENCE_ORDER": ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"],
+        "AXES_IPWARE_PROXY_COUNT": trusted_proxies - 1,
+    }
+
+
+AXES_IPWARE_PROXY_ORDER = "left-most"
+_client_address = client_address_settings(TRUSTED_PROXY_COUNT)
+AXES_IPWARE_META_PRECEDENCE_ORDER = _client_address["AXES_IPWARE_META_PRECEDENCE_ORDER"]
+AXES_IPWARE_PROXY_COUNT = _client_address["AXES_IPWARE_PROXY_COUNT"]
+# A header longer than expected (a client's own X-Forwarded-For in front) is fine: the position
+# from the right decides. Strict mode would drop such a header and count the proxy's address.
+IPWARE_STRICT = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -120,8 +151,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # `make run`: write-ahead logging with one sync per checkpoint instead of several per commit
     # (still safe against a crashed process), and writers take the lock up front, so a submit
     # never fails upgrading a read lock. Submit → next went from ~50 to ~10 ms of database time.
+    # A writer waits up to 20 s for another's lock instead of failing at once with "database is
+    # locked" (30 concurrent labelers: tests/test_local_sqlite.py).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", transaction_mode="IMMEDIATE"
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        transaction_mode="IMMEDIATE",
+        timeout=20,
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -197,10 +232,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Ours: depth, NUL, surrogates and 64-bit checks on every body (labeling/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "labeling.api.parsers.JSONParser",
+        "labeling.api.parsers.MultiPartParser",
+        "labeling.api.parsers.FormParser",
     ],
     "DEFAULT_SCHEMA_CLASS": "labeling.api.schema.ConcordAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
@@ -231,6 +267,20 @@ SPECTACULAR_SETTINGS = {
 # configured broker is down (that is an error the caller sees).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
+# The cache holds counts that must hold across processes (password-reset caps per address and
+# client; gunicorn runs several workers): in Redis when REDIS_URL is set. Without it (`make run`,
+# one process) the local-memory cache is enough.
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "concord",
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

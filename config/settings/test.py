@@ -25,6 +25,8 @@ CELERY_TASK_ALWAYS_EAGER = os.environ.get("CONCORD_REAL_WORKER") != "1"
 # Static files come from the finders here; an empty STATIC_ROOT keeps WhiteNoise quiet.
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Each test empties the cache (tests/conftest.py); Redis' clear() would flush the broker's database.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LEASE_RECLAIM_EVERY_SECONDS = 0  # tests see expired leases reclaimed at once
 # Automatic agreement runs are off in tests (eager tasks would run one inside every request);
 # the tests of the automatic runs turn them on with a real worker.

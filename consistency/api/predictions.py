@@ -1,10 +1,10 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consistency.services.predictions import predictions_upload
+from labeling.api.parsers import MultiPartParser
 from labeling.errors import Invalid
 from labeling.models import Role
 from labeling.selectors.projects import project_get_for_member

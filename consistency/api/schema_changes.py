@@ -25,6 +25,10 @@ A merge or a split changes what the classes mean: applying one needs the new `in
 (markdown) or `"keep_instructions": true`, else 400.
 * `{"op": "edit_instructions", "instructions": "markdown…"}`
 * `{"op": "standardize_transcripts", "rules": [{"pattern": "Umm", "replacement": "Um", "regex": false}]}`
+  (a rule ignores case unless `"case_sensitive": true`, so this one also changes "umm"; with
+  `"regex": true` the pattern is RE2 syntax, matched in linear time: backreferences and lookaround
+  are refused with a 400 naming the rule, and the replacement may use `\\1` or `\\g<name>` for
+  groups the pattern has)
 
 `dry_run: true` (the default) writes nothing and answers `before` / `after` agreement on the
 existing answers (with 95% intervals) and the items that would be re-queued. With `dry_run:

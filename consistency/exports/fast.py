@@ -39,11 +39,6 @@ def fast_path_applies(*, project: Project, params: ExportParams) -> bool:
         and not params.stratify_by
         and not params.include_quality  # the reference path writes the extra column
     )
-    if applies and params.format == "csv":
-        # The stream is cut into rows at newlines: a CSV cell with a line break goes the slow way.
-        from labeling.models import Item
-
-        applies = not Item.objects.filter(project=project, external_id__regex=r"[\r\n]").exists()
     return applies
 
 
@@ -245,7 +240,7 @@ def _copy_statement(params: ExportParams, rows_sql: str) -> str:
 def fast_stream(*, project: Project, ctx: LabelContext, params: ExportParams) -> Iterator[bytes]:
     rows_sql, args = _rows_sql(project, ctx, params)
     assigner = SplitAssigner(params.split, params.seed) if params.split else None
-    strata = _strata(project) if assigner else {}
+    strata = _strata(project, ctx) if assigner else {}
     with connection.cursor() as cursor:
         # Stream in item order straight from the indexes: no hash table to build before row one.
         # No JIT: compiling this query's expressions took 1.9 s before the first row (1M items).
@@ -278,6 +273,26 @@ def _jsonl_stream(cursor, query: str, args: dict, assigner, strata) -> Iterator[
                 yield ("\n".join(out) + "\n").encode()
 
 
+def _whole_rows(pieces: list[bytes]) -> tuple[list[bytes], bytes]:
+    """CSV rows from newline-separated pieces, and what is left of an unfinished row.
+
+    PostgreSQL quotes a CSV cell holding a line break (a class "x\ny", an external id, record
+    text) and doubles the quotes inside cells, so a row is whole exactly when it holds an even
+    number of quote characters; a piece that leaves the count odd is joined with the next one,
+    its newline restored. The leftover (with its newline) goes before the next block.
+    """
+    rows: list[bytes] = []
+    pending = b""
+    for piece in pieces:
+        row = pending + piece
+        if row.count(b'"') % 2:
+            pending = row + b"\n"
+        else:
+            pending = b""
+            rows.append(row)
+    return rows, pending
+
+
 def _csv_stream(cursor, copy_sql: str, args: dict, assigner, strata) -> Iterator[bytes]:
     yield (",".join(CSV_COLUMNS) + "\n").encode()
     with cursor.cursor.copy(copy_sql, args) as stream:
@@ -286,6 +301,8 @@ def _csv_stream(cursor, copy_sql: str, args: dict, assigner, strata) -> Iterator
         for block in stream:
             lines = (tail + bytes(block)).split(b"\n")
             tail = lines.pop()
+            lines, unfinished = _whole_rows(lines)  # a CSV cell may hold a line break
+            tail = unfinished + tail
             for line in lines:
                 key, keep, payload = line.split(b",", 2)
                 split = assigner.assign(strata[key]) if assigner else None
@@ -299,10 +316,10 @@ def _csv_stream(cursor, copy_sql: str, args: dict, assigner, strata) -> Iterator
             yield bytes(out)
 
 
-def _strata(project: Project) -> dict[bytes, str]:
+def _strata(project: Project, ctx: LabelContext) -> dict[bytes, str]:
     """md5 of each label as PostgreSQL writes it → the stratum text the reference path uses:
-    every class name any version had, and any stored decision outside them."""
-    from consistency.models import Review
+    every class name any version had, and any stored decision or run consensus outside them."""
+    from consistency.models import ItemResult, Review
     from labeling.models import Item, LabelClass
 
     values: set = {None} | set(
@@ -310,6 +327,8 @@ def _strata(project: Project) -> dict[bytes, str]:
     )
     values |= set(Item.objects.filter(project=project, is_gold=True).values_list("gold_value", flat=True))
     values |= set(Review.objects.filter(project=project).values_list("final_value", flat=True))
+    if ctx.run_usable:
+        values |= set(ItemResult.objects.filter(run=ctx.run).values_list("consensus", flat=True).distinct())
     out = {}
     for value in values:
         if isinstance(value, list | dict):

@@ -1,9 +1,9 @@
 """Transcript agreement: normalization, exact match, pairwise 1 − WER / 1 − CER, alpha with a
 normalized edit distance, and the medoid transcript.
 
-**Normalization** (in this order): the user's standardization rules, applied in order (a rule is
-``{"pattern", "replacement", "regex"}`` or a tuple ``(pattern, replacement, is_regex)``; regexes
-ignore case), then lower case, punctuation → space (square brackets are kept, so tags like
+**Normalization** (in this order): the user's standardization rules, applied in order (see
+:mod:`consistency.metrics.transcript_rules`: rules ignore case unless ``case_sensitive``, regexes
+run on RE2 in linear time), then lower case, punctuation → space (square brackets are kept, so tags like
 ``[unintelligible]`` survive), and runs of whitespace → one space.
 
 **Pairwise measures** compare every pair of transcripts of an item. Edit counts come from jiwer
@@ -31,68 +31,16 @@ import pandas as pd
 
 from consistency.metrics.alpha import pairwise_disagreement, within_item_pairs
 from consistency.metrics.counts import check_frame
+from consistency.metrics.transcript_rules import CompiledRule, compile_rules
 
 _PUNCTUATION = "[" + re.escape(string.punctuation.replace("[", "").replace("]", "")) + "]"
 _PUNCTUATION_RE = re.compile(_PUNCTUATION)
-MAX_RULES = 200
 #: D_e sample size for transcript alpha (each pair is one character alignment).
 EXPECTED_PAIRS = 20_000
 
-Rule = tuple[re.Pattern | None, str, str]
 
-
-def compile_rules(rules: Sequence) -> list[Rule]:
-    """Compile standardization rules, keeping their order.
-
-    Parameters
-    ----------
-    rules : dicts ``{"pattern": "Umm+", "replacement": "um", "regex": True}`` or tuples
-        ``(pattern, replacement, is_regex)``; regexes ignore case, plain patterns match exactly.
-
-    Returns
-    -------
-    list of (compiled regex or None, replacement, pattern).
-
-    Raises
-    ------
-    ValueError
-        Too many rules, an empty pattern, or an invalid regex (the message names the rule).
-    """
-    if len(rules) > MAX_RULES:
-        raise ValueError(f"at most {MAX_RULES} rules")
-    compiled: list[Rule] = []
-    for index, rule in enumerate(rules, start=1):
-        if isinstance(rule, dict):
-            pattern, replacement, is_regex = (
-                rule.get("pattern", ""),
-                rule.get("replacement", ""),
-                rule.get("regex"),
-            )
-        elif isinstance(rule, tuple | list) and len(rule) == 3:
-            pattern, replacement, is_regex = rule
-        else:
-            raise ValueError(
-                f"rule {index}: expected {{pattern, replacement, regex}} or (pattern, replacement, is_regex)"
-            )
-        pattern, replacement = str(pattern or ""), str(replacement or "")
-        if not pattern:
-            raise ValueError(f"rule {index}: empty pattern")
-        if is_regex:
-            try:
-                compiled.append((re.compile(pattern, re.IGNORECASE), replacement, pattern))
-            except re.error as exc:
-                raise ValueError(f"rule {index}: invalid regular expression ({exc})") from exc
-        else:
-            compiled.append((None, replacement, pattern))
-    return compiled
-
-
-def _as_compiled(rules: Sequence) -> list[Rule]:
+def _as_compiled(rules: Sequence) -> list[CompiledRule]:
     """Rules as compiled by :func:`compile_rules`, whether given raw or already compiled."""
-    if all(
-        isinstance(r, tuple) and len(r) == 3 and (r[0] is None or isinstance(r[0], re.Pattern)) for r in rules
-    ):
-        return list(rules)
     return compile_rules(rules)
 
 
@@ -112,8 +60,8 @@ def normalize(
     rules : raw or compiled standardization rules (see :func:`compile_rules`).
     lowercase, punctuation, whitespace : switch each built-in step off.
     """
-    for regex, replacement, pattern in _as_compiled(rules):
-        text = regex.sub(replacement, text) if regex is not None else text.replace(pattern, replacement)
+    for rule in _as_compiled(rules):
+        text = rule.apply(text)
     if lowercase:
         text = text.lower()
     if punctuation:
@@ -144,8 +92,11 @@ def normalize_many(
         .fillna("")
         .astype(str)
     )
-    for regex, replacement, pattern in _as_compiled(rules):
-        out = out.str.replace(regex if regex is not None else pattern, replacement, regex=regex is not None)
+    for rule in _as_compiled(rules):
+        if rule.literal:
+            out = out.str.replace(rule.pattern, rule.replacement, regex=False)
+        else:
+            out = out.map(rule.apply)
     if lowercase:
         out = out.str.lower()
     if punctuation:

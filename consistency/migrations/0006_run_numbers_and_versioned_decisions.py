@@ -23,7 +23,7 @@ def backfill(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("consistency", "0005_label_quality_and_probabilities"),
-        ("labeling", "0009_gold_version_and_export_indexes"),
+        ("labeling", "0010_gold_version_and_export_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

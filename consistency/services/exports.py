@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from consistency.exports import formats
-from consistency.exports.params import ExportParams, parse_export_params
+from consistency.exports.params import ExportParamError, ExportParams, parse_export_params
 from consistency.exports.rows import export_context, export_rows
 from consistency.models import DatasetSnapshot
 from consistency.selectors.labels import LabelContext
@@ -18,6 +18,25 @@ from labeling.errors import Conflict, Invalid
 from labeling.models import Job, JobKind, LabelKind, LabelSchemaVersion, Project
 from labeling.services.audit import audit
 from labeling.services.jobs import ProgressFn, job_create, job_dispatch
+
+REPEATABLE = ("slice", "exclude", "include")
+
+
+def snapshot_query_clean(query: dict) -> dict:
+    """A snapshot's JSON parameters as a query string would give them: text values, lists only
+    for the repeatable ones (``{"split": ["a"]}`` or ``{"slice": 5}`` said what is wrong, not 500)."""
+    clean: dict = {}
+    for key, value in query.items():
+        if key in REPEATABLE and isinstance(value, list):
+            if not all(isinstance(v, str) for v in value):
+                raise ExportParamError(key, f"{key} must be text or a list of texts.")
+            clean[key] = value
+        elif isinstance(value, str) or (key not in REPEATABLE and isinstance(value, int | float)):
+            clean[key] = value if isinstance(value, str) else str(value).lower()
+        elif value is not None:
+            kind = "text or a list of texts" if key in REPEATABLE else "text or a number"
+            raise ExportParamError(key, f"{key} must be {kind}.")
+    return clean
 
 
 class _QueryDict(dict):
@@ -85,6 +104,7 @@ def snapshot_request(*, project: Project, requested_by: AbstractBaseUser, query:
     """Validate now (400 before anything is queued), freeze in a worker."""
     from consistency.tasks import snapshot_create_task
 
+    query = snapshot_query_clean(query)
     params = parse_export_params(_QueryDict(query))
     export_check(project=project, params=params)
     if export_context(project=project, params=params).run is None:  # 409 now: a snapshot names its run

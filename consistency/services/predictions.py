@@ -19,6 +19,7 @@ from consistency.selectors.schema import class_names, schema_version_current
 from labeling.answers import answer_validate
 from labeling.errors import Invalid
 from labeling.models import Item, Project
+from labeling.text import json_loads_checked, unsafe_text_reason
 
 PROBABILITY_PREFIX = "prob:"
 PROBABILITY_KINDS = {"classes", "rating"}
@@ -28,11 +29,13 @@ def _rows(content: bytes) -> list[tuple[int, str, object, float | None, object]]
     """(line, external_id, value, score, probabilities) per row. JSONL rows may carry
     ``probabilities`` ({class: p}); CSV rows carry them in ``prob:<class>`` columns."""
     text = content.decode("utf-8-sig")
+    if reason := unsafe_text_reason(text):
+        raise ValueError(f"the file contains {reason}")
     if text.lstrip().startswith("{"):
         rows = []
         for line, raw in enumerate(text.splitlines(), start=1):
             if raw.strip():
-                obj = json.loads(raw)
+                obj = json_loads_checked(raw)
                 if not isinstance(obj, dict):
                     raise ValueError(f"line {line} is not a JSON object")
                 rows.append(
@@ -96,7 +99,7 @@ def predictions_upload(
     values or probabilities (unknown classes, not summing to 1) are listed in a 400."""
     try:
         rows = _rows(content)
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, csv.Error) as exc:
         raise Invalid(f"The file cannot be read: {exc}", fields={"file": [str(exc)]}) from exc
     version = schema_version_current(project)
     names = set(class_names(version))

@@ -16,7 +16,6 @@ doubt them too; ``max_quality`` keeps the items scored below a threshold.
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -24,6 +23,7 @@ from consistency.models import AgreementRun, Comment, ItemResult, Prediction, Re
 from consistency.services.autorun import agreement_run_soon_on_commit
 from labeling.answers import answer_validate
 from labeling.errors import Conflict, Invalid
+from labeling.metadata import metadata_text
 from labeling.models import Annotation, Item, LabelSchemaVersion, Project
 from labeling.services.audit import audit
 
@@ -72,7 +72,7 @@ def disagreement_queue(
         results = results.filter(Q(first_class=a, second_class=b) | Q(first_class=b, second_class=a))
     if slice_filter:
         field, value = slice_filter
-        results = results.alias(_slice=KeyTextTransform(field, "item__metadata")).filter(_slice=value)
+        results = results.alias(_slice=metadata_text(field, "item__metadata")).filter(_slice=value)
     if labeler_id:
         results = results.filter(
             Exists(Annotation.objects.filter(item=OuterRef("item"), labeler_id=labeler_id, is_current=True))
@@ -115,7 +115,13 @@ def review_act(
     if action not in ACTIONS:
         raise Invalid(f"Unknown action {action!r}.", fields={"action": [f"One of: {', '.join(ACTIONS)}."]})
     with transaction.atomic():
-        review, _ = Review.objects.select_for_update().get_or_create(item=item, defaults={"project": project})
+        # An item nobody reviewed yet is at version 0; its row is made only by an action that
+        # applies (a refused attempt at another version writes nothing but its audit event).
+        locked = Review.objects.select_for_update()
+        if expected_version == 0:
+            review, _ = locked.get_or_create(item=item, defaults={"project": project})
+        else:
+            review = locked.filter(item=item).first() or Review(item=item, project=project)
         before = _state(review)
         if review.version == expected_version:
             _apply(project, item, review, action, value, actor)

@@ -2,11 +2,11 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.api.jobs import JobOut, job_accepted_response
+from labeling.api.parsers import MultiPartParser
 from labeling.errors import Invalid
 from labeling.imports.uploads import upload_guard
 from labeling.models import Role
@@ -32,8 +32,11 @@ IMPORT_DOC = """Import labels made elsewhere (managers only), in the multipart f
 (`error.fields.rows`, and the whole report in `error.report`); nothing is written. Class names
 match exactly, or ignoring case when unambiguous (`classes_mapped`). Unknown external ids are
 listed in `unknown_external_ids` and skipped; cancelled or empty annotations and unsupported
-result types are counted in `ignored`. Unknown labelers become inactive accounts (unusable
-password) added as labelers. Each answer is stored as a submitted assignment plus an
+result types are counted in `ignored`. A labeler name that is the username of a member with a
+labeling role gets the answer (`labelers_members`); every other name becomes an import-only
+labeler of this project (`labelers_import_only`), stored as `import:<project id>:<name>`: never
+an account (it cannot sign in, takes no username, and the answer is the same whether or not an
+account with that name exists). Each answer is stored as a submitted assignment plus an
 annotation with `source = "import"` under the current schema version; answers already
 present for the same labeler and item are skipped, so re-importing changes nothing.
 

@@ -3,11 +3,11 @@
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.api.jobs import JobOut, job_accepted_response
+from labeling.api.parsers import JSONParser, MultiPartParser
 from labeling.errors import Invalid
 from labeling.imports.uploads import content_length, upload_guard
 from labeling.models import Role

@@ -4,7 +4,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.errors import NotFound
-from labeling.models import Job, ProjectMembership, Role
+from labeling.models import Job, JobKind, ProjectMembership, Role
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 from labeling.services.stats import project_stats_refresh_request
 
@@ -40,14 +40,25 @@ class JobDetailApi(APIView):
         return Response(JobOut(job).data)
 
 
+# Who may read a project job now: those who may start that kind of job. The role is checked
+# on every read, so someone demoted or removed after starting a job (an import's report, a
+# snapshot's files) no longer reads it, creator or not.
+JOB_READERS = {
+    JobKind.PROJECT_STATS: (Role.REVIEWER, Role.MANAGER),
+    JobKind.IMPORT_ITEMS: (Role.MANAGER,),
+    JobKind.IMPORT_ANNOTATIONS: (Role.MANAGER,),
+    JobKind.EXPORT: (Role.MANAGER, Role.PIPELINE),
+    JobKind.SNAPSHOT: (Role.MANAGER,),
+}
+
+
 def _can_see_job(user, job: Job) -> bool:
-    """The job's creator, or a reviewer/manager of its project."""
-    if job.created_by_id == user.id:
-        return True
+    """A member whose current role may start the job's kind (reviewers also see the project's
+    statistics jobs); a job without a project, only its creator."""
     if job.project_id is None:
-        return False
+        return job.created_by_id == user.id
     return ProjectMembership.objects.filter(
-        project_id=job.project_id, user=user, role__in=[Role.REVIEWER, Role.MANAGER]
+        project_id=job.project_id, user=user, role__in=JOB_READERS.get(job.kind, (Role.MANAGER,))
     ).exists()
 
 

@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labeling.api.serializers import StrictInputSerializer
-from labeling.errors import NotFound
-from labeling.models import Assignment, Project, SkipReason
+from labeling.models import Project, SkipReason
+from labeling.models.projects import LABELING_ROLES
 from labeling.selectors.projects import project_get_for_member
 from labeling.selectors.workspace import (
     assignment_payload,
@@ -19,7 +19,7 @@ from labeling.selectors.workspace import (
 )
 from labeling.services.assignments import assignment_reserve_next
 from labeling.services.prelabels import prelabel_for
-from labeling.services.submissions import annotation_submit
+from labeling.services.submissions import annotation_submit, submission_authorize
 
 
 class NextItemOut(serializers.Serializer):
@@ -91,7 +91,7 @@ class NextItemApi(APIView):
         summary="Reserve the caller's next item (a lease; an expired lease returns the slot to the pool)",
     )
     def get(self, request, project_id: int):
-        project, _ = project_get_for_member(project_id=project_id, user=request.user)
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=LABELING_ROLES)
         payload = _next_payload(project, request.user)
         if payload is None:
             return Response(status=204)
@@ -134,9 +134,9 @@ class AnnotationSubmitApi(APIView):
     def post(self, request, item_id: int):
         data = self.InputSerializer(data=request.data)
         if not data.is_valid():
-            # Someone with no assignment learns nothing, not even what a valid answer looks like.
-            if not Assignment.objects.filter(item_id=item_id, labeler=request.user).exists():
-                raise NotFound("You have no assignment for this item.")
+            # Authorization before validation: someone with no assignment learns nothing, not even
+            # what a valid answer looks like (404), and a role that does not label gets its 403.
+            submission_authorize(item_id=item_id, labeler=request.user)
             data.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "")[:100]
         annotation, created = annotation_submit(

@@ -8,6 +8,7 @@ uploads (which the job removes when it ends).
 """
 
 import zipfile
+import zlib
 from collections.abc import Iterator
 
 from labeling.imports.records import UnparseableFile
@@ -59,6 +60,21 @@ def open_archive(fileobj) -> zipfile.ZipFile:
 def archive_check(fileobj) -> None:
     """Raise ``UnparseableFile`` unless the archive is readable and every entry is safe."""
     open_archive(fileobj).close()
+
+
+def archive_verify(archive: zipfile.ZipFile) -> None:
+    """Read every entry once and check its CRC before anything is stored: an entry whose header
+    lies about its size or content passes ``open_archive`` and fails only when read, which used
+    to leave the entries before it imported. ``UnparseableFile`` names the entry."""
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        try:
+            with archive.open(info) as entry:
+                while entry.read(1 << 20):
+                    pass
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise UnparseableFile(f"the entry {info.filename!r} is corrupt ({exc})") from exc
 
 
 def media_entries(archive: zipfile.ZipFile) -> Iterator[tuple[str, bytes]]:

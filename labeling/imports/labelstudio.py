@@ -7,6 +7,8 @@ image, from ``original_width`` / ``original_height``), ``textarea`` and ``rating
 (relations, spans, key points…) are counted in the report as ignored, never silently.
 """
 
+import json
+
 SUPPORTED_TYPES = {"choices", "rectanglelabels", "textarea", "rating"}
 
 
@@ -37,6 +39,22 @@ def _percent(value: dict, key: str) -> float:
     return float(number)
 
 
+def _size(result: dict, key: str) -> float:
+    number = result.get(key)
+    if isinstance(number, bool) or not isinstance(number, int | float) or not 0 < number < 1e9:
+        raise NotAnAnswer(
+            f"a rectangle needs {key} as a positive number of pixels (got {json.dumps(number)[:20]})"
+        )
+    return float(number)
+
+
+def _texts(value: dict, key: str) -> list[str]:
+    items = value.get(key) or []
+    if not isinstance(items, list) or not all(isinstance(i, str | int | float) for i in items):
+        raise NotAnAnswer(f"'{key}' must be a list of texts")
+    return [str(i) for i in items]
+
+
 def answer_from_results(results, label_kind: str) -> tuple[object, bool, dict[str, int]]:
     """(value, empty, ignored types) of one annotation's ``result`` list for a label kind."""
     choices: list[str] = []
@@ -50,28 +68,26 @@ def answer_from_results(results, label_kind: str) -> tuple[object, bool, dict[st
             raise NotAnAnswer("each entry of 'result' must be an object")
         kind = result.get("type")
         value = result.get("value") or {}
+        if not isinstance(value, dict):
+            raise NotAnAnswer("each result's 'value' must be an object")
         if kind not in SUPPORTED_TYPES:
             ignored[str(kind)] = ignored.get(str(kind), 0) + 1
         elif kind == "choices":
-            choices += [str(c) for c in value.get("choices") or []]
+            choices += _texts(value, "choices")
         elif kind == "rating":
             choices.append(str(value.get("rating")))
         elif kind == "textarea":
-            texts += [str(t) for t in value.get("text") or []]
+            texts += _texts(value, "text")
         else:
-            width, height = result.get("original_width"), result.get("original_height")
-            if not width or not height:
-                raise NotAnAnswer(
-                    "a rectangle without original_width/original_height cannot be placed in pixels"
-                )
-            for label in value.get("rectanglelabels") or []:
+            width, height = _size(result, "original_width"), _size(result, "original_height")
+            for label in _texts(value, "rectanglelabels"):
                 boxes.append(
                     {
                         "x": round(_percent(value, "x") * width / 100, 2),
                         "y": round(_percent(value, "y") * height / 100, 2),
                         "w": round(_percent(value, "width") * width / 100, 2),
                         "h": round(_percent(value, "height") * height / 100, 2),
-                        "class": str(label),
+                        "class": label,
                     }
                 )
     if label_kind == "boxes":

@@ -18,15 +18,20 @@ import hashlib
 import io
 import json
 import math
+import re
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+
+from labeling.text import unsafe_text_reason
 
 MAX_FIELD_CHARS = 100_000
 MAX_ID_CHARS = 255
 MAX_REPORTED_ERRORS = 1000
 ID_COLUMNS = ("external_id", "id")
 PAIR_SIDES = ("left", "right")
+# In json.dumps' ASCII output a NUL or a surrogate can only appear as an escape.
+_UNSAFE_ESCAPE = re.compile(r"\\u0000|\\ud[89a-f]")
 
 
 @dataclass
@@ -167,8 +172,8 @@ def _bad_text(value, depth: int = 0) -> str | None:
     if isinstance(value, str):
         if len(value) > MAX_FIELD_CHARS:
             return f"a field is longer than {MAX_FIELD_CHARS:,} characters"
-        if "\x00" in value:
-            return "a field contains a NUL character"
+        if reason := unsafe_text_reason(value):
+            return f"a field contains {reason}"
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return "NaN and infinite numbers cannot be stored"
@@ -218,8 +223,8 @@ def make_row(line: int, raw, metadata_columns: frozenset | set, report: ParseRep
         return None
     # The exact walk only when the JSON text hints at a problem (it rarely does).
     if (
-        "\\u0000" in data_json
-        or "\\u0000" in metadata_json
+        _UNSAFE_ESCAPE.search(data_json)
+        or _UNSAFE_ESCAPE.search(metadata_json)
         or len(data_json) + len(metadata_json) > MAX_FIELD_CHARS
     ):
         reason = _bad_text(data) or _bad_text(metadata)
@@ -239,8 +244,8 @@ def make_row(line: int, raw, metadata_columns: frozenset | set, report: ParseRep
     if len(external_id) > MAX_ID_CHARS:
         report.error(line, f"external_id longer than {MAX_ID_CHARS} characters")
         return None
-    if "\x00" in external_id:
-        report.error(line, "external_id contains a NUL character")
+    if reason := unsafe_text_reason(external_id):
+        report.error(line, f"external_id contains {reason}")
         return None
     if not report.first_time(external_id):
         return None
@@ -300,6 +305,9 @@ def parse_jsonl(stream, metadata_columns: frozenset | set, report: ParseReport) 
         except ValueError as exc:  # JSONDecodeError is a ValueError
             report.error(line, f"invalid JSON ({getattr(exc, 'msg', exc)})")
             continue
+        except RecursionError:
+            report.error(line, "values are nested too deeply")
+            continue
         row = make_row(line, raw, metadata_columns, report)
         if row is not None:
             yield row
@@ -351,6 +359,8 @@ def load_json_list(source) -> list:
         raise UnparseableFile("not UTF-8 text") from exc
     except ValueError as exc:
         raise UnparseableFile(f"not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise UnparseableFile("values are nested too deeply") from exc
     if not isinstance(items, list):
         raise UnparseableFile("a JSON file must hold a list of rows")
     return items

@@ -86,6 +86,12 @@ class Annotation(models.Model):
                 condition=Q(is_current=True),
                 name="annotation_one_current_per_assignment",
             ),
+            # Ten parallel retries with one key must store one answer: the database decides.
+            models.UniqueConstraint(
+                fields=["labeler", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="annotation_unique_labeler_idempotency_key",
+            ),
         ]
         indexes = [
             models.Index(fields=["item", "is_current"], name="annotation_item_current"),

@@ -34,6 +34,11 @@ class Role(models.TextChoices):
     PIPELINE = "pipeline", "Pipeline (reads exports and snapshots)"
 
 
+# Who may reserve items and answer them. The pipeline role is a machine's read access
+# (exports, snapshots): its answers would enter the agreement runs as a labeler's.
+LABELING_ROLES = (Role.LABELER, Role.REVIEWER, Role.MANAGER)
+
+
 class ProjectQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ProjectQuerySet":
         """Projects the user is a member of; nothing for anonymous users."""

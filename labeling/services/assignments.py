@@ -17,12 +17,15 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from labeling.errors import PermissionDenied
 from labeling.models import (
     Assignment,
     AssignmentStatus,
     Item,
     Project,
+    ProjectMembership,
 )
+from labeling.models.projects import LABELING_ROLES
 from labeling.selection import gold_is_due, lease_expiry, lease_is_live
 
 RECLAIM_BATCH = 500
@@ -193,8 +196,11 @@ def assignment_reserve_next(
 
     A labeler holds at most one reservation per project (a partial unique constraint), so
     two tabs or a double click can't hoard items. Returns None when nothing is left.
-    ``known_free``: the caller just answered the labeler's reservation, so they hold none.
+    ``known_free``: the caller just answered the labeler's reservation, so they hold none
+    (and :func:`annotation_submit` checked their role).
     """
+    if not known_free:
+        labeler_check_role(project_id=project.id, labeler=labeler)
     now = timezone.now()
     _reclaim_if_due(project, now)
     try:
@@ -218,6 +224,13 @@ def assignment_reserve_next(
     except IntegrityError:
         # The same labeler's concurrent request reserved first: hand out that reservation.
         return _reservation(project, labeler)
+
+
+def labeler_check_role(*, project_id: int, labeler: AbstractBaseUser) -> None:
+    """Only members with a labeling role reserve items (a pipeline token may not label)."""
+    member = ProjectMembership.objects.filter(project_id=project_id, user_id=labeler.pk)
+    if not member.filter(role__in=LABELING_ROLES).exists():
+        raise PermissionDenied(f"Only a {' or '.join(LABELING_ROLES)} of this project labels its items.")
 
 
 def leases_reclaim(*, project: Project | None = None, now: datetime | None = None) -> int:

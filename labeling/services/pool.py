@@ -3,11 +3,11 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, QuerySet
-from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Greatest
 
 from labeling.answers import answer_validate
 from labeling.errors import Invalid
+from labeling.metadata import metadata_text
 from labeling.models import Assignment, AssignmentStatus, Item, LabelSchemaVersion, Project
 from labeling.services.projects import MAX_OVERLAP
 
@@ -26,7 +26,7 @@ def items_select(*, project: Project, item_ids=None, external_ids=None, slice_fi
     for index, (key, value) in enumerate((slice_filter or {}).items()):
         # KeyTextTransform: the key is data, never ORM lookup syntax a client could abuse.
         alias = f"_slice_{index}"
-        items = items.alias(**{alias: KeyTextTransform(str(key), "metadata")}).filter(**{alias: str(value)})
+        items = items.alias(**{alias: metadata_text(key)}).filter(**{alias: str(value)})
     return items
 
 

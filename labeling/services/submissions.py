@@ -8,7 +8,7 @@ answer are single SQL statements (the hot path of the labeling loop).
 from functools import lru_cache
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
@@ -23,6 +23,8 @@ from labeling.models import (
     Project,
     SkipReason,
 )
+from labeling.models.projects import LABELING_ROLES
+from labeling.services.assignments import labeler_check_role
 
 
 @lru_cache(maxsize=4096)
@@ -64,6 +66,7 @@ FROM labeling_assignment a JOIN labeling_item i ON i.id = a.item_id
 WHERE a.item_id = %(item)s AND a.labeler_id = %(labeler)s
   AND EXISTS (
       SELECT 1 FROM labeling_projectmembership m WHERE m.project_id = a.project_id AND m.user_id = %(labeler)s
+        AND m.role = ANY(%(roles)s)
   )
 FOR UPDATE OF a
 """
@@ -74,12 +77,17 @@ def _lock_assignment(*, item_id: int, labeler) -> Assignment | None:
         return (
             Assignment.objects.select_for_update(of=("self",))
             .select_related("project")
-            .filter(item_id=item_id, labeler=labeler, project__memberships__user=labeler)
+            .filter(
+                item_id=item_id,
+                labeler=labeler,
+                project__memberships__user=labeler,
+                project__memberships__role__in=LABELING_ROLES,
+            )
             .annotate(version_id=_current_version_id(), item_is_gold=F("item__is_gold"))
             .first()
         )
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL, {"item": item_id, "labeler": labeler.id})
+        cursor.execute(_LOCK_SQL, {"item": item_id, "labeler": labeler.id, "roles": list(LABELING_ROLES)})
         row = cursor.fetchone()
     if row is None:
         return None
@@ -160,6 +168,22 @@ def _first_answer_sql(assignment, labeler, version, status, now, **fields) -> An
     )
 
 
+def submission_authorize(*, item_id: int, labeler) -> None:
+    """404 without an assignment on the item, 403 for a role that does not label; else nothing."""
+    held = Assignment.objects.filter(item_id=item_id, labeler=labeler, project__memberships__user=labeler)
+    project_id = held.values_list("project_id", flat=True).first()
+    if project_id is None:
+        raise NotFound("You have no assignment for this item.")
+    labeler_check_role(project_id=project_id, labeler=labeler)
+
+
+def _refuse_without_assignment(*, item_id: int, labeler) -> None:
+    """No lockable assignment: 403 for a member whose role does not label (e.g. demoted to
+    pipeline with an old reservation); 404 otherwise, as for an item that does not exist."""
+    submission_authorize(item_id=item_id, labeler=labeler)
+    raise NotFound("You have no assignment for this item.")
+
+
 def annotation_submit(
     *,
     item_id: int,
@@ -180,74 +204,103 @@ def annotation_submit(
         raise Invalid(
             "Unknown skip reason.", fields={"skip_reason": [f"One of: {', '.join(SkipReason.values)}."]}
         )
-    now = timezone.now()
-    with transaction.atomic():
-        if idempotency_key:
-            replay = Annotation.objects.filter(labeler=labeler, idempotency_key=idempotency_key).first()
-            if replay is not None:
-                if replay.item_id != item_id:
-                    raise Conflict("This Idempotency-Key was already used for another item.")
-                return replay, False
-        assignment = _lock_assignment(item_id=item_id, labeler=labeler)
-        if assignment is None:
-            raise NotFound("You have no assignment for this item.")
-        version_number, class_names = _published_version(assignment.version_id)
-        if skip_reason:
-            value = None
-        else:
-            value = answer_validate(
-                label_kind=assignment.project.label_kind, class_names=class_names, value=value
-            )
-
-        current = None
-        if assignment.status in (AssignmentStatus.SUBMITTED, AssignmentStatus.SKIPPED):
-            current = Annotation.objects.filter(assignment=assignment, is_current=True).first()
-        if current is not None and current.value == value and current.skip_reason == skip_reason:
-            return current, False
-        if assignment.status == AssignmentStatus.EXPIRED:
-            _retake_slot(assignment)
-        status = AssignmentStatus.SKIPPED if skip_reason else AssignmentStatus.SUBMITTED
-        version = LabelSchemaVersion(
-            id=assignment.version_id, number=version_number, project_id=assignment.project_id
-        )
-        if current is None and connection.vendor == "postgresql":
-            annotation = _first_answer_sql(
-                assignment,
-                labeler,
-                version,
-                status,
-                now,
-                value=value,
-                skip_reason=skip_reason,
-                comment=comment,
-                time_spent_ms=time_spent_ms,
-                idempotency_key=idempotency_key,
-            )
-            _after_answer(assignment)
-            return annotation, True
-        if current is not None:
-            current.is_current = False
-            current.save(update_fields=["is_current"])
-        annotation = Annotation.objects.create(
-            assignment=assignment,
+    try:
+        return _submit(
             item_id=item_id,
             labeler=labeler,
-            schema_version=LabelSchemaVersion(
-                id=assignment.version_id, number=version_number, project_id=assignment.project_id
-            ),
             value=value,
             skip_reason=skip_reason,
             comment=comment,
             time_spent_ms=time_spent_ms,
-            supersedes=current,
             idempotency_key=idempotency_key,
         )
-        assignment.status = AssignmentStatus.SKIPPED if skip_reason else AssignmentStatus.SUBMITTED
-        assignment.lease_expires_at = None
-        assignment.updated_at = now
-        assignment.save(update_fields=["status", "lease_expires_at", "updated_at"])
+    except IntegrityError:
+        # The key is unique per labeler in the database: a concurrent request with the same key
+        # (for another item, or racing past the lock) stored first. Answer with that one.
+        replay = _replay(labeler=labeler, idempotency_key=idempotency_key, item_id=item_id)
+        if replay is None:
+            raise
+        return replay, False
+
+
+def _replay(*, labeler, idempotency_key: str, item_id: int) -> Annotation | None:
+    if not idempotency_key:
+        return None
+    replay = Annotation.objects.filter(labeler=labeler, idempotency_key=idempotency_key).first()
+    if replay is not None and replay.item_id != item_id:
+        raise Conflict("This Idempotency-Key was already used for another item.")
+    return replay
+
+
+@transaction.atomic
+def _submit(
+    *, item_id: int, labeler, value, skip_reason: str, comment: str, time_spent_ms: int, idempotency_key: str
+) -> tuple[Annotation, bool]:
+    now = timezone.now()
+    assignment = _lock_assignment(item_id=item_id, labeler=labeler)
+    # After the lock: a request with the same key that held it first has committed by now.
+    replay = _replay(labeler=labeler, idempotency_key=idempotency_key, item_id=item_id)
+    if replay is not None:
+        return replay, False
+    if assignment is None:
+        _refuse_without_assignment(item_id=item_id, labeler=labeler)
+    version_number, class_names = _published_version(assignment.version_id)
+    if skip_reason:
+        value = None
+    else:
+        value = answer_validate(
+            label_kind=assignment.project.label_kind, class_names=class_names, value=value
+        )
+
+    current = None
+    if assignment.status in (AssignmentStatus.SUBMITTED, AssignmentStatus.SKIPPED):
+        current = Annotation.objects.filter(assignment=assignment, is_current=True).first()
+    if current is not None and current.value == value and current.skip_reason == skip_reason:
+        return current, False
+    if assignment.status == AssignmentStatus.EXPIRED:
+        _retake_slot(assignment)
+    status = AssignmentStatus.SKIPPED if skip_reason else AssignmentStatus.SUBMITTED
+    version = LabelSchemaVersion(
+        id=assignment.version_id, number=version_number, project_id=assignment.project_id
+    )
+    if current is None and connection.vendor == "postgresql":
+        annotation = _first_answer_sql(
+            assignment,
+            labeler,
+            version,
+            status,
+            now,
+            value=value,
+            skip_reason=skip_reason,
+            comment=comment,
+            time_spent_ms=time_spent_ms,
+            idempotency_key=idempotency_key,
+        )
         _after_answer(assignment)
         return annotation, True
+    if current is not None:
+        current.is_current = False
+        current.save(update_fields=["is_current"])
+    annotation = Annotation.objects.create(
+        assignment=assignment,
+        item_id=item_id,
+        labeler=labeler,
+        schema_version=LabelSchemaVersion(
+            id=assignment.version_id, number=version_number, project_id=assignment.project_id
+        ),
+        value=value,
+        skip_reason=skip_reason,
+        comment=comment,
+        time_spent_ms=time_spent_ms,
+        supersedes=current,
+        idempotency_key=idempotency_key,
+    )
+    assignment.status = AssignmentStatus.SKIPPED if skip_reason else AssignmentStatus.SUBMITTED
+    assignment.lease_expires_at = None
+    assignment.updated_at = now
+    assignment.save(update_fields=["status", "lease_expires_at", "updated_at"])
+    _after_answer(assignment)
+    return annotation, True
 
 
 def _after_answer(assignment: Assignment) -> None:

@@ -90,3 +90,41 @@ def test_password_reset_mails_are_capped_without_saying_so(client):
     assert {page.redirect_chain[-1][0] for page in pages} == {"/password-reset/sent/"}
     assert len({_without_csrf(page.content.decode()) for page in pages}) == 1  # the same page each time
     assert len(mail.outbox) == 3  # RESET_MAILS_PER_HOUR, then nothing until the hour is over
+
+
+def test_password_reset_caps_are_shared_by_every_process_when_redis_is_set(settings):
+    """gunicorn runs several workers: a cap kept per process let each worker send its own three."""
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    from django.core.cache import cache
+
+    from labeling.views_auth import _over_cap
+
+    key = f"password-reset:email:test-{uuid.uuid4().hex}"
+    code = (
+        "import django; django.setup(); from labeling.views_auth import _over_cap; "
+        f"print([_over_cap({key!r}, 3) for _ in range(3)])"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "shared-cap-test",
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    command = [sys.executable, "-c", code]
+    another = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    assert another.stdout.strip().splitlines()[-1] == "[False, False, False]"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": "concord",
+        }
+    }
+    try:
+        assert _over_cap(key, 3)  # this process sees the other's three
+    finally:
+        cache.delete(key)

@@ -10,8 +10,12 @@
 * **Reported, never dropped.** Unknown external ids are listed (with their lines) and
   skipped; cancelled or empty Label Studio annotations and unsupported result types are
   counted in ``ignored``.
-* **People.** Unknown labelers become inactive accounts with unusable passwords (they can
-  never log in) and are added to the project as labelers.
+* **People.** A labeler name that is the username of a project member with a labeling role
+  (labeler, reviewer, manager) gives that member the answer (``labelers_members``). Any other
+  name becomes an import-only labeler of this project (``labelers_import_only``): stored under
+  ``import:<project id>:<name>``, which no account can be called, inactive, never able to sign
+  in. Nobody outside the project is made a member, no username is taken, and the response is
+  the same whether or not an account with that name exists.
 * **Idempotent.** Each answer is an Assignment (status submitted) plus an Annotation
   (``source="import"``, the project's current schema version); an item that already has an
   assignment for that labeler is skipped, so a re-import changes nothing. Imported answers

@@ -14,12 +14,13 @@ from labeling.imports.labelstudio import (
     is_label_studio_export,
     labeler_name,
 )
-from labeling.imports.records import MAX_ID_CHARS, UnparseableFile, load_json_list
+from labeling.imports.records import ParseReport, UnparseableFile, load_json_list, make_row
 from labeling.models import (
     Item,
     LabelKind,
     Project,
 )
+from labeling.text import UnsafeInput, json_loads_checked, unsafe_text_reason
 
 MAX_REPORTED = 200
 STRUCTURED_KINDS = (LabelKind.MULTI_CLASSES, LabelKind.BOXES)
@@ -40,7 +41,8 @@ class _Report:
     skipped_existing: int = 0
     duplicates_in_file: int = 0
     items_created: int = 0
-    labelers_created: list[str] = field(default_factory=list)
+    labelers_members: set[str] = field(default_factory=set)
+    labelers_import_only: set[str] = field(default_factory=set)
     unknown_external_ids: list[dict] = field(default_factory=list)
     unknown_external_id_count: int = 0
     unknown_classes: dict[str, int] = field(default_factory=dict)
@@ -64,8 +66,11 @@ class _Report:
             "skipped_existing": self.skipped_existing,
             "duplicates_in_file": self.duplicates_in_file,
             "items_created": self.items_created,
-            "labelers_created": self.labelers_created[:MAX_REPORTED],
-            "labelers_created_count": len(self.labelers_created),
+            # Names that are members with a labeling role got their answers; every other name
+            # is an import-only labeler of this project (never an account: see _Labelers).
+            "labelers_members": sorted(self.labelers_members)[:MAX_REPORTED],
+            "labelers_import_only": sorted(self.labelers_import_only)[:MAX_REPORTED],
+            "labelers_import_only_count": len(self.labelers_import_only),
             "unknown_external_ids": self.unknown_external_ids,
             "unknown_external_id_count": self.unknown_external_id_count,
             "unknown_classes": self.unknown_classes,
@@ -81,7 +86,7 @@ def _cell_value(text: str, label_kind: str):
         return text
     if text[:1] in "[{":
         with contextlib.suppress(json.JSONDecodeError):
-            return json.loads(text)
+            return json_loads_checked(text)
     if label_kind == LabelKind.MULTI_CLASSES:
         return [part.strip() for part in text.split("|") if part.strip()]
     return text
@@ -94,13 +99,16 @@ def _rows_from_csv(stream, label_kind: str) -> Iterator[LabelRow]:
         if not reader.fieldnames or not {"external_id", "labeler", "value"} <= set(reader.fieldnames):
             raise UnparseableFile("the CSV needs the columns external_id, labeler and value")
         for line, raw in enumerate(reader, start=2):
+            for cell in raw.values():
+                if isinstance(cell, str) and (reason := unsafe_text_reason(cell)):
+                    raise UnparseableFile(f"line {line} contains {reason}")
             yield LabelRow(
                 line,
                 (raw.get("external_id") or "").strip(),
                 (raw.get("labeler") or "").strip(),
                 _cell_value(raw.get("value") or "", label_kind),
             )
-    except (UnicodeDecodeError, csv.Error) as exc:
+    except (UnicodeDecodeError, csv.Error, UnsafeInput) as exc:
         raise UnparseableFile(f"not a readable UTF-8 CSV file ({exc})") from exc
     finally:
         text.detach()
@@ -123,7 +131,7 @@ def _rows_from_jsonl(stream) -> Iterator[LabelRow]:
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = json_loads_checked(raw)
         except (UnicodeDecodeError, ValueError) as exc:
             raise UnparseableFile(f"line {line} is not valid JSON ({getattr(exc, 'msg', exc)})") from exc
         yield _row_from_object(line, obj)
@@ -143,22 +151,32 @@ def _rows_from_label_studio(project: Project, tasks: list, report: _Report) -> I
     for index, task in enumerate(tasks, start=1):
         if not isinstance(task, dict) or task.get("id") is None:
             raise UnparseableFile(f"task {index} has no id: this is not a Label Studio JSON export")
-        external_id = str(task["id"])
-        if len(external_id) > MAX_ID_CHARS:
-            raise UnparseableFile(f"task {index}: the id is longer than {MAX_ID_CHARS} characters")
-        data = task.get("data")
-        if not isinstance(data, dict):
+        if not isinstance(task.get("data"), dict):
             raise UnparseableFile(f"task {index}: 'data' must be an object")
-        if external_id not in existing:
-            existing.add(external_id)
-            meta = task.get("meta")
+        meta = task.get("meta")
+        # The same checks as an item import (NUL, huge fields, no fields, the id's length).
+        checked = ParseReport()
+        row = make_row(
+            index,
+            {
+                "external_id": task["id"],
+                "data": task["data"],
+                "metadata": meta if isinstance(meta, dict) else {},
+            },
+            frozenset(),
+            checked,
+        )
+        if row is None:
+            raise UnparseableFile(f"task {index}: {checked.errors[0]['reason']}")
+        if row.external_id not in existing:
+            existing.add(row.external_id)
             new_items.append(
                 Item(
                     project=project,
                     kind=project.data_type,
-                    external_id=external_id,
-                    data=data,
-                    metadata=meta if isinstance(meta, dict) else {},
+                    external_id=row.external_id,
+                    data=row.data,
+                    metadata=row.metadata,
                     target=project.initial_target,
                 )
             )
@@ -200,6 +218,10 @@ def _read(project: Project, source, report: _Report) -> Iterator[LabelRow]:
         raise UnparseableFile("not UTF-8 text") from exc
     if stripped.startswith(b"["):
         items = load_json_list(source)
+        try:  # answers go to the database as they are: the checks of an API body
+            json_loads_checked(json.dumps(items))
+        except UnsafeInput as exc:
+            raise UnparseableFile(str(exc)) from exc
         if is_label_studio_export(items):
             return _rows_from_label_studio(project, items, report)
         return (_row_from_object(line, obj) for line, obj in enumerate(items, start=1))

@@ -20,6 +20,7 @@ from labeling.models import (
     ProjectMembership,
     Role,
 )
+from labeling.models.projects import LABELING_ROLES
 from labeling.services.annotation_import.reading import MAX_REPORTED, LabelRow, _Report
 
 User = get_user_model()
@@ -69,30 +70,43 @@ class _Classes:
 
 
 class _Labelers:
-    """Usernames → users, creating inactive accounts and labeler memberships in bulk."""
+    """Labeler names → users. A name that is the username of a member with a labeling role is
+    that member; any other name is an import-only labeler of this project: an inactive row
+    under ``import:<project id>:<name>``, a name no account can have (usernames allow no
+    colon) and that can never sign in. So an import never attaches answers to a real account
+    outside the project, never takes a username, and answers the same whether or not an
+    account with that name exists."""
 
     def __init__(self, project: Project, report: _Report):
         self.project, self.report = project, report
         self.users: dict[str, int] = {}
 
-    @staticmethod
-    def username(name: str) -> str:
-        return _USERNAME.sub("_", name)[:150] or "unknown"
+    def pseudonym(self, name: str) -> str:
+        return f"import:{self.project.id}:{_USERNAME.sub('_', name)}"[:150]
 
     def resolve(self, names: set[str]) -> None:
-        wanted = {self.username(n) for n in names} - set(self.users)
+        wanted = names - set(self.users)
         if not wanted:
             return
-        found = dict(User.objects.filter(username__in=wanted).values_list("username", "id"))
-        missing = sorted(wanted - set(found))
+        members = dict(
+            ProjectMembership.objects.filter(
+                project=self.project, user__username__in=wanted, role__in=LABELING_ROLES
+            ).values_list("user__username", "user_id")
+        )
+        self.users.update(members)
+        self.report.labelers_members.update(members)
+        others = {name: self.pseudonym(name) for name in wanted - set(members)}
+        if not others:
+            return
+        found = dict(User.objects.filter(username__in=others.values()).values_list("username", "id"))
+        missing = sorted(set(others.values()) - set(found))
         if missing:
-            unusable = make_password(None)  # no password can ever match: they never log in
+            unusable = make_password(None)  # no password can ever match: they never sign in
             User.objects.bulk_create(
                 [User(username=u, is_active=False, password=unusable) for u in missing], batch_size=1000
             )
             found.update(User.objects.filter(username__in=missing).values_list("username", "id"))
-            self.report.labelers_created += missing
-        members = set(
+        already = set(
             ProjectMembership.objects.filter(project=self.project, user_id__in=found.values()).values_list(
                 "user_id", flat=True
             )
@@ -101,14 +115,16 @@ class _Labelers:
             [
                 ProjectMembership(project=self.project, user_id=user_id, role=Role.LABELER)
                 for user_id in found.values()
-                if user_id not in members
+                if user_id not in already
             ],
             batch_size=1000,
         )
-        self.users.update(found)
+        for name, pseudonym in others.items():
+            self.users[name] = found[pseudonym]
+        self.report.labelers_import_only.update(others)
 
     def id_of(self, name: str) -> int:
-        return self.users[self.username(name)]
+        return self.users[name]
 
 
 def _chunks(rows: Iterator[LabelRow]) -> Iterator[list[LabelRow]]:

@@ -10,12 +10,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 
 from labeling.errors import Invalid
-from labeling.imports.archive import media_entries, open_archive, sidecar
+from labeling.imports.archive import archive_verify, media_entries, open_archive, sidecar
 from labeling.imports.media import (
     RejectedMedia,
     external_id_from_name,
@@ -184,6 +185,7 @@ class _MediaBatch:
         self.bytes = 0
         self.started = 0.0
         self.limit = 10
+        self.created: list[Item] = []
 
     def add(self, name: str, content: bytes, metadata: dict) -> None:
         try:
@@ -278,6 +280,15 @@ class _MediaBatch:
             kept.append(entry)
         return kept
 
+    def undo(self) -> int:
+        """Remove what this job stored (a failed import stores nothing); the number removed."""
+        ids = [item.pk for item in self.created if item.pk is not None]
+        Item.objects.filter(pk__in=ids).delete()
+        for item in self.created:
+            self._delete_files(item)
+        self.created.clear()
+        return len(ids)
+
     def flush(self) -> None:
         pending, self.pending, self.bytes = self.pending, [], 0
         self.limit = min(self.MAX_ITEMS, self.limit * 2)
@@ -300,12 +311,14 @@ class _MediaBatch:
             with transaction.atomic():
                 Item.objects.bulk_create(items)
             self.result["created"] += len(items)
+            self.created += items
         except IntegrityError:  # a concurrent import took some of these ids: one by one
             for item in items:
                 try:
                     with transaction.atomic():
                         item.save()
                     self.result["created"] += 1
+                    self.created.append(item)
                 except IntegrityError:
                     self._delete_files(item)
                     self._skip(item.external_id)
@@ -328,11 +341,48 @@ def _run_media(job: Job, progress: ProgressFn) -> dict:
             with default_storage.open(entry["path"], "rb") as handle:
                 shared_metadata.update(_sidecar_rows(handle.read()))
     media = [e for e in entries if e.get("kind") != "sidecar"]
+    _verify_archives(media)
     batch = _MediaBatch(project, result)
-    throttled = _Throttled(progress)
+    try:
+        _store_media(media, batch, shared_metadata, result, _Throttled(progress))
+    except Exception as exc:
+        removed = batch.undo()
+        logger.exception("job %s: media import failed; %s items it had stored removed", job.id, removed)
+        if isinstance(exc, SoftTimeLimitExceeded):
+            raise
+        message = f"The import failed ({exc}); nothing was imported. Send the files again."
+        raise ImportRefused(message) from exc
+    return result
+
+
+def _is_zip(entry: dict, handle) -> bool:
+    return entry.get("kind") == "zip" or handle.read(4) == b"PK\x03\x04"
+
+
+def _verify_archives(media: list[dict]) -> None:
+    """Every archive read through once before anything is stored (see ``archive_verify``)."""
+    for entry in media:
+        with default_storage.open(entry["path"], "rb") as handle:
+            if not _is_zip(entry, handle):
+                continue
+            handle.seek(0)
+            try:
+                archive = open_archive(handle)
+            except UnparseableFile:
+                continue  # listed as rejected when the files are stored
+            try:
+                archive_verify(archive)
+            except UnparseableFile as exc:
+                raise ImportRefused(
+                    f"{sanitize_filename(entry['filename'])}: {exc}; nothing was imported. "
+                    "Fix or re-create the archive and send it again."
+                ) from exc
+
+
+def _store_media(media: list[dict], batch: "_MediaBatch", shared_metadata, result, throttled) -> None:
     for index, entry in enumerate(media):
         with default_storage.open(entry["path"], "rb") as handle:
-            if entry.get("kind") == "zip" or handle.read(4) == b"PK\x03\x04":
+            if _is_zip(entry, handle):
                 handle.seek(0)
                 try:
                     archive = open_archive(handle)
@@ -349,7 +399,6 @@ def _run_media(job: Job, progress: ProgressFn) -> dict:
                 batch.add(entry["filename"], handle.read(), dict(shared_metadata.get(entry["filename"], {})))
         throttled(index + 1, len(media), force=True)
     batch.flush()
-    return result
 
 
 def items_import_run(job: Job, progress: ProgressFn) -> dict:

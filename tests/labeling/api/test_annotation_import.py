@@ -33,8 +33,8 @@ def test_csv_labels_create_inactive_labelers_and_are_idempotent(project, staff):
     body = response.json()
     assert body["created"] == 3 and body["rows"] == 4
     assert body["unknown_external_ids"] == [{"line": 5, "external_id": "img-9"}]
-    assert body["classes_mapped"] == {"Dent": "dent"} and sorted(body["labelers_created"]) == ["ana", "ben"]
-    ana = get_user_model().objects.get(username="ana")
+    assert body["classes_mapped"] == {"Dent": "dent"} and body["labelers_import_only"] == ["ana", "ben"]
+    ana = get_user_model().objects.get(username=f"import:{project.id}:ana")
     assert not ana.is_active and not ana.has_usable_password()
     assert ProjectMembership.objects.get(project=project, user=ana).role == Role.LABELER
     annotation = Annotation.objects.get(item__external_id="img-2")
@@ -88,7 +88,8 @@ def test_unknown_classes_and_bad_rows_are_reported_and_nothing_written(project, 
         r.startswith("line 3: Expected a class name") for r in rows
     )
     assert response.json()["error"]["report"]["unknown_classes"] == {"scratch": 1}
-    assert not Annotation.objects.exists() and not get_user_model().objects.filter(username="cy").exists()
+    assert not Annotation.objects.exists()
+    assert not get_user_model().objects.filter(username__endswith="cy").exists()
 
 
 def test_multi_class_and_box_values_from_csv(staff):
@@ -132,9 +133,10 @@ def test_label_studio_export_maps_tasks_annotations_and_rectangles(staff):
     assert body["ignored"]["cancelled annotations"] == 1
     item = Item.objects.get(project=project, external_id="101")
     assert item.data == {"image": "/data/upload/phone.png"} and item.metadata == {"factory": "Shenzhen"}
-    boxes = Annotation.objects.get(item=item, labeler__username="ls-7").value
+    boxes = Annotation.objects.get(item=item, labeler__username=f"import:{project.id}:ls-7").value
     assert boxes == [{"x": 20.0, "y": 20.0, "w": 100.0, "h": 30.0, "class": "dent"}]
-    assert Annotation.objects.get(item=item, labeler__username="ls-sme@example.com").value == []
+    sme = f"import:{project.id}:ls-sme@example.com"
+    assert Annotation.objects.get(item=item, labeler__username=sme).value == []
     again = _post(client, project, "export.json", json.dumps(export).encode()).json()
     assert again["items_created"] == 0 and again["created"] == 0 and again["skipped_existing"] == 2
 
@@ -172,8 +174,16 @@ def test_label_studio_problems_are_listed(staff):
         "value": {"x": 1, "y": 1, "width": 1, "height": 1, "rectanglelabels": ["dent"]},
     }
     export = [
-        {"id": 1, "data": {}, "annotations": [{"completed_by": 1, "result": _choice("dent", "none")}]},
-        {"id": 2, "data": {}, "annotations": [{"completed_by": 1, "result": _choice("Scratch")}]},
+        {
+            "id": 1,
+            "data": {"image": "1.png"},
+            "annotations": [{"completed_by": 1, "result": _choice("dent", "none")}],
+        },
+        {
+            "id": 2,
+            "data": {"image": "2.png"},
+            "annotations": [{"completed_by": 1, "result": _choice("Scratch")}],
+        },
     ]
     response = _post(client_for(staff), project, "ls.json", json.dumps(export).encode())
     assert response.status_code == 400
@@ -182,12 +192,14 @@ def test_label_studio_problems_are_listed(staff):
     assert "unknown class 'Scratch' (1 answers)" in rows
     assert not Item.objects.filter(project=project).exists()  # the tasks' items are rolled back too
     boxes = ProjectFactory(created_by=staff, label_kind="boxes", classes=["dent"])
-    export = [{"id": 3, "data": {}, "annotations": [{"completed_by": 1, "result": [no_size]}]}]
+    export = [
+        {"id": 3, "data": {"image": "3.png"}, "annotations": [{"completed_by": 1, "result": [no_size]}]}
+    ]
     rows = _post(client_for(staff), boxes, "ls.json", json.dumps(export).encode()).json()["error"]["fields"][
         "rows"
     ]
     assert rows == [
-        "line 1: task 3: a rectangle without original_width/original_height cannot be placed in pixels"
+        "line 1: task 3: a rectangle needs original_width as a positive number of pixels (got null)"
     ]
 
 
@@ -237,3 +249,46 @@ def test_a_large_file_of_labels_is_a_job(
     job = client_for(staff).get(response["Location"]).json()
     assert job["status"] == "succeeded" and job["result"]["created"] == 1
     assert not any(p.is_file() for p in tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("task", "says"),
+    [
+        ({"id": "a\x00", "data": {"image": "x"}}, "NUL"),
+        ({"id": 1, "data": {"text": "x" * 2_000_000}}, "longer than 100,000 characters"),
+        ({"id": 1, "data": {}}, "no fields to label"),
+        ({"id": "x" * 300, "data": {"image": "x"}}, "longer than 255"),
+        ({"id": 1, "data": {"image": "x"}, "meta": {"k": "\ud800"}}, "surrogate"),
+    ],
+    ids=["nul-id", "huge-field", "empty-data", "long-id", "surrogate-meta"],
+)
+def test_label_studio_tasks_get_the_checks_of_an_item_import(project, staff, task, says):
+    export = [{**task, "annotations": [{"completed_by": 1, "result": _choice("dent")}]}]
+    content = json.dumps(export).encode()
+    response = _post(client_for(staff), project, "ls.json", content)
+    assert response.status_code == 400 and says in response.json()["error"]["message"]
+    assert not Item.objects.filter(project=project).exists() and not Annotation.objects.exists()
+
+
+def test_imports_never_attach_outside_accounts_take_usernames_or_reveal_them(project):
+    """A non-staff manager imported labelers `victim, manager, admin, root`: inactive accounts
+    squatted admin/root, the answer said which names existed, and victim became a member."""
+    User = get_user_model()
+    manager = MembershipFactory(project=project, role=Role.MANAGER, user=UserFactory(username="manager")).user
+    victim, admin = UserFactory(username="victim"), UserFactory(username="admin", is_staff=True)
+    ItemFactory(project=project, external_id="img-1")
+    rows = "".join(f"img-1,{name},dent\n" for name in ("victim", "manager", "admin", "root"))
+    response = _post(client_for(manager), project, "x.csv", f"external_id,labeler,value\n{rows}".encode())
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["labelers_members"] == ["manager"]
+    assert body["labelers_import_only"] == ["admin", "root", "victim"]  # existing or not: the same
+    assert not User.objects.filter(username="root").exists()
+    assert not ProjectMembership.objects.filter(project=project, user__in=[victim, admin]).exists()
+    assert not Annotation.objects.filter(labeler__in=[victim, admin]).exists()
+    imported = User.objects.filter(username__startswith=f"import:{project.id}:")
+    assert imported.count() == 3 and not imported.filter(is_active=True).exists()
+    assert not any(u.has_usable_password() for u in imported)
+    assert Annotation.objects.filter(item__external_id="img-1").count() == 4
+    again = _post(client_for(manager), project, "x.csv", f"external_id,labeler,value\n{rows}".encode()).json()
+    assert again["created"] == 0 and again["skipped_existing"] == 4 and imported.count() == 3
