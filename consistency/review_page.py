@@ -93,7 +93,10 @@ def review_page_config(*, project: Project, item: Item, detail: dict, classes: l
         },
         "answers": answers,
         "consensus": consensus,
-        "start": detail["review"]["final_value"] if resolved else consensus,
+        # Read under the current schema: a resolution given before a merge starts on the merged class.
+        "start": detail["label"]["value"]
+        if resolved and detail["label"]["source"] == "resolved"
+        else consensus,
         "urls": {"queue": reverse("agreement-items", args=[project.id])},
     }
 

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consistency.charts import heat_class, line_chart
-from consistency.selectors.runs import run_active, run_history, run_latest
+from consistency.selectors.labels import rows_with_labels
+from consistency.selectors.runs import run_active, run_freshness, run_history, run_latest
 from consistency.services.agreement_runs import agreement_run_request
 from consistency.services.measure import RunParams
 from labeling.errors import ApplicationError
@@ -77,6 +78,7 @@ def agreement_dashboard(request, project_id: int):
         "project": project,
         "role": role,
         "run": latest,
+        "freshness": run_freshness(project=project, run=latest),
         "active": run_active(project=project),
         "report": report,
         "overall": report.get("overall") or {},
@@ -102,7 +104,7 @@ def agreement_run_start(request, project_id: int):
         run = agreement_run_request(
             project=project, requested_by=request.user, params=RunParams(consensus=project.consensus_method)
         )
-        messages.success(request, f"Agreement run #{run.id} started.")
+        messages.success(request, f"Agreement run #{run.number} started.")
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect("agreement-dashboard", project_id=project.id)
@@ -129,7 +131,8 @@ def review_queue(request, project_id: int):
     context = {
         "project": project,
         "run": run,
-        "rows": rows,
+        "freshness": run_freshness(project=project, run=run),
+        "rows": rows_with_labels(project=project, rows=rows),
         "error": error,
         "filters": request.GET,
         "classes": [c.name for c in project.schema_version.classes.all()] if project.schema_version else [],
@@ -222,7 +225,7 @@ def definitions_page(request, project_id: int):
             messages.error(request, "Only managers change the label schema.")
             return redirect("definitions", project_id=project.id)
         op = request.POST.get("op", "")
-        params = _definition_params(request.POST)
+        params = _definition_params(request.POST, current=project.schema_version)
         if op == "standardize_transcripts":  # the Find/Replace fields keep what was typed
             kept_rule = params["rules"][0]
         dry_run = request.POST.get("apply") != "1"
@@ -269,10 +272,17 @@ def definitions_page(request, project_id: int):
     return render(request, "consistency/definitions.html", context)
 
 
-def _definition_params(post) -> dict:
+def _definition_params(post, *, current) -> dict:
     op = post.get("op")
     if op == "merge":
-        return {"classes": [c for c in post.getlist("classes") if c], "into": post.get("into", "")}
+        params = {"classes": [c for c in post.getlist("classes") if c], "into": post.get("into", "")}
+        # The apply form shows the instructions to edit: unchanged text is no new instructions.
+        text = post.get("instructions")
+        if text is not None and text.strip() != (current.instructions or "").strip():
+            params["instructions"] = text
+        if post.get("keep_instructions") == "on":
+            params["keep_instructions"] = True
+        return params
     if op == "add_class":
         return {"name": post.get("name", ""), "requeue_split": post.get("requeue_split") == "on"}
     if op == "rename":
@@ -369,6 +379,7 @@ def model_page(request, project_id: int):
     context = {
         "project": project,
         "run": run,
+        "freshness": run_freshness(project=project, run=run),
         "versions": versions,
         "version": version,
         "fields": fields,

@@ -27,6 +27,9 @@ def _start_worker(*options: str, stdout) -> subprocess.Popen:
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": live_database_url(),
         "REDIS_URL": settings.REDIS_URL,
+        "CONCORD_REAL_WORKER": "1",
+        # A debounce task that meets a run in flight looks again after this long.
+        "CONCORD_AUTORUN_QUIET_SECONDS": "1",
     }
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat", *options]

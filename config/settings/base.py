@@ -237,6 +237,13 @@ FILE_UPLOAD_HANDLERS = [
 # Record imports (JSON body or record files) up to this size run in the request; larger ones,
 # and all media, run as a background job.
 CONCORD_IMPORT_INLINE_MAX_BYTES = env_int("CONCORD_IMPORT_INLINE_MAX_BYTES", 16 * 1024**2)
+# Fresh numbers: exports read answers created after (the latest run's start − this margin) live,
+# so an answer committed while the run was reading is never missed.
+CONCORD_LIVE_MARGIN_SECONDS = env_int("CONCORD_LIVE_MARGIN_SECONDS", 60)
+# After a resolution, a schema change or CONCORD_AUTORUN_ANSWERS new answers, an agreement run
+# starts on a worker once the project has been quiet this long (0: no automatic runs).
+CONCORD_AUTORUN_QUIET_SECONDS = env_int("CONCORD_AUTORUN_QUIET_SECONDS", 5)
+CONCORD_AUTORUN_ANSWERS = env_int("CONCORD_AUTORUN_ANSWERS", 50)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

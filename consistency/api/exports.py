@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from consistency.exports import formats
 from consistency.exports.params import ExportParamError, parse_export_params
 from consistency.models import DatasetSnapshot
+from consistency.selectors.runs import freshness_header, run_freshness
 from consistency.services.exports import export_filename, export_stream, snapshot_request
 from labeling.api.jobs import job_accepted_response
 from labeling.errors import Invalid, NotFound
@@ -35,12 +36,19 @@ EXPORT_PARAMETERS = [
     OpenApiParameter("schema_version", int, description="Use the latest run on this schema version."),
     OpenApiParameter("run", int, description="Use this agreement run."),
     OpenApiParameter("slice", str, many=True, description="field:value, repeatable."),
-    OpenApiParameter("exclude", str, many=True, description="unresolved, ties, borderline."),
+    OpenApiParameter(
+        "exclude",
+        str,
+        many=True,
+        description="unresolved (no label), ties (the answers tie and nobody decided), borderline.",
+    ),
     OpenApiParameter(
         "include",
         str,
         description="answers: each labeler's answer with labeler ids; quality: label_quality, the "
-        "likelihood that the consensus is right (CROWDLAB; low = likely wrong). Comma-separated.",
+        "likelihood that the consensus is right (CROWDLAB; low = likely wrong); lacks_information: "
+        "items a reviewer marked as lacking the information to decide (left out by default). "
+        "Comma-separated.",
     ),
     OpenApiParameter("min_quality", float, description="Only items whose label_quality is at least this."),
 ]
@@ -57,24 +65,32 @@ class ProjectExportApi(APIView):
     @extend_schema(
         parameters=EXPORT_PARAMETERS,
         responses={(200, "application/octet-stream"): bytes},
-        summary="Stream the consensus dataset (managers and pipeline tokens)",
+        summary="Stream the dataset (managers and pipeline tokens)",
+        description="One row per item with a label or an answer: `label` (what to train on) and "
+        "`label_source` (resolved | gold | consensus), `resolved_by`/`resolved_at`, `consensus` (the "
+        "answers' consensus), `is_tie`/`confidence` (the consensus's), `status` (review status), all "
+        "on the current schema version. Decisions are read live; the consensus comes from the latest "
+        "agreement run plus the answers since. Headers: X-Concord-Run (id), X-Concord-Run-Number, "
+        "X-Concord-Since-Run (answers, decisions and schema changes newer than the run, all applied).",
     )
     def get(self, request, project_id: int):
         project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=EXPORT_ROLES)
         params = _params(request.query_params)
-        run, stream = export_stream(project=project, params=params)
+        ctx, stream = export_stream(project=project, params=params)
         audit(
             project=project,
             actor=request.user,
             action="export",
-            target=f"run {run.id}",
+            target=f"run {ctx.run.id}" if ctx.run else "no run",
             after=params.as_dict(),
         )
         response = StreamingHttpResponse(stream, content_type=formats.CONTENT_TYPES[params.format])
         response["Content-Disposition"] = (
-            f'attachment; filename="{export_filename(project=project, run=run, params=params)}"'
+            f'attachment; filename="{export_filename(project=project, ctx=ctx, params=params)}"'
         )
-        response["X-Concord-Run"] = str(run.id)
+        freshness = run_freshness(project=project, run=ctx.run)
+        for name, value in freshness_header(run=ctx.run, freshness=freshness).items():
+            response[name] = value
         return response
 
 

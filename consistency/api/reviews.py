@@ -7,6 +7,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from consistency.selectors.labels import rows_with_labels
 from consistency.selectors.reviews import review_detail, review_item_get
 from consistency.selectors.runs import run_latest
 from consistency.services.reviews import ACTIONS, comment_add, disagreement_queue, review_act
@@ -19,11 +20,19 @@ from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 class QueueRowOut(serializers.Serializer):
     item = serializers.IntegerField(source="item_id")
     external_id = serializers.CharField(source="item.external_id")
-    disagreement = serializers.FloatField()
-    consensus = serializers.JSONField(allow_null=True)
-    confidence = serializers.FloatField(allow_null=True)
-    is_tie = serializers.BooleanField()
-    n_answers = serializers.IntegerField()
+    disagreement = serializers.FloatField(help_text="From the latest run.")
+    label = serializers.JSONField(
+        source="current.label", allow_null=True, help_text="The current label (what an export trains on)."
+    )
+    label_source = serializers.CharField(source="current.label_source", allow_null=True)
+    consensus = serializers.JSONField(
+        source="current.consensus",
+        allow_null=True,
+        help_text="The answers' consensus (current schema).",
+    )
+    confidence = serializers.FloatField(source="current.confidence", allow_null=True)
+    is_tie = serializers.BooleanField(source="current.is_tie")
+    n_answers = serializers.IntegerField(source="current.n_answers")
     first_class = serializers.CharField()
     second_class = serializers.CharField()
     status = serializers.SerializerMethodField()
@@ -126,7 +135,7 @@ class DisagreementQueueApi(APIView):
             raise Conflict("No finished agreement run yet: start one first.")
         rows = disagreement_queue(project=project, run=run, **parse_queue_filters(request.query_params))
         paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(rows, request, view=self)
+        page = rows_with_labels(project=project, rows=paginator.paginate_queryset(rows, request, view=self))
         return paginator.get_paginated_response(QueueRowOut(page, many=True).data)
 
 

@@ -16,6 +16,7 @@ from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
 class RunOut(serializers.Serializer):
     id = serializers.IntegerField()
+    number = serializers.IntegerField(help_text="#1, #2, … within the project.")
     project = serializers.IntegerField(source="project_id")
     schema_version = serializers.IntegerField(source="schema_version.number")
     status = serializers.CharField()

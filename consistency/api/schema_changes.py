@@ -14,11 +14,15 @@ from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
 SCHEMA_CHANGE_DOC = """Change the label schema (managers). Body: `op` plus its fields, `dry_run`, `note`:
 
-* `{"op": "merge", "classes": ["deep scratch", "shallow scratch"], "into": "scratch"}`
+* `{"op": "merge", "classes": ["deep scratch", "shallow scratch"], "into": "scratch", "instructions": "…"}`
 * `{"op": "add_class", "name": "borderline", "requeue_split": true}`
 * `{"op": "rename", "from": "0", "to": "different people"}`
-* `{"op": "split", "class": "scratch", "into": ["deep scratch", "shallow scratch"]}` (items labeled
-  with the class are re-queued)
+* `{"op": "split", "class": "scratch", "into": ["deep", "shallow"], "keep_instructions": true}`
+  (items labeled with the class are re-queued; their answers, gold and resolutions of the class no
+  longer count)
+
+A merge or a split changes what the classes mean: applying one needs the new `instructions`
+(markdown) or `"keep_instructions": true`, else 400.
 * `{"op": "edit_instructions", "instructions": "markdown…"}`
 * `{"op": "standardize_transcripts", "rules": [{"pattern": "Umm", "replacement": "Um", "regex": false}]}`
   (a rule ignores case unless `"case_sensitive": true`, so this one also changes "umm"; with

@@ -14,6 +14,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = [
     "item_id",
     "external_id",
+    "label",
+    "label_source",
     "consensus",
     "method",
     "confidence",
@@ -21,6 +23,9 @@ CSV_COLUMNS = [
     "n_answers",
     "is_gold",
     "is_tie",
+    "resolved_by",
+    "resolved_at",
+    "status",
     "schema_version",
     "media",
     "data",
@@ -100,6 +105,11 @@ def _parquet_table(batch: list[dict], extra: tuple[str, ...] = ()):
         "item_id": pa.array([r["item_id"] for r in batch], pa.int64()),
         "external_id": pa.array([r["external_id"] for r in batch], pa.string()),
         "split": pa.array([r.get("split") for r in batch], pa.string()),
+        "label": pa.array([None if r["label"] is None else _dumps(r["label"]) for r in batch], pa.string()),
+        "label_source": pa.array([r["label_source"] for r in batch], pa.string()),
+        "resolved_by": pa.array([r["resolved_by"] for r in batch], pa.string()),
+        "resolved_at": pa.array([r["resolved_at"] for r in batch], pa.string()),
+        "status": pa.array([r["status"] for r in batch], pa.string()),
         "consensus": pa.array(
             [None if r["consensus"] is None else _dumps(r["consensus"]) for r in batch], pa.string()
         ),
@@ -124,7 +134,7 @@ def parquet(rows: Iterable[dict], extra: tuple[str, ...] = ()) -> Iterator[bytes
     """Row groups of PARQUET_ROW_GROUP rows, spooled to a temporary file (Parquet's footer
     comes last, so the file is complete only at the end); memory holds one row group.
 
-    JSON-shaped fields (consensus, data, metadata, answers) are JSON text columns, so the
+    JSON-shaped fields (label, consensus, data, metadata, answers) are JSON text columns, so the
     exact text survives (no formula escaping: that is only for CSV).
     """
     import pyarrow.parquet as pq
@@ -158,7 +168,8 @@ def _json_array(items: Iterable) -> Iterator[bytes]:
 
 
 def label_studio(rows: Iterable[dict], *, from_name: str = "label", to_name: str = "item") -> Iterator[bytes]:
-    """Label Studio's JSON export shape: tasks with one annotation per labeler (needs answers)."""
+    """Label Studio's JSON export shape: tasks with one annotation per labeler (``include=answers``)
+    and the current label as the prediction (its source in ``model_version``)."""
 
     def result(value) -> list[dict]:
         if value is None:
@@ -193,6 +204,8 @@ def label_studio(rows: Iterable[dict], *, from_name: str = "label", to_name: str
                 "meta": {
                     "external_id": row["external_id"],
                     "split": row.get("split"),
+                    "label_source": row["label_source"],
+                    "status": row["status"],
                     **(row["metadata"] or {}),
                 },
                 "annotations": [
@@ -201,9 +214,9 @@ def label_studio(rows: Iterable[dict], *, from_name: str = "label", to_name: str
                 ],
                 "predictions": [
                     {
-                        "model_version": f"concord-{row['method']}",
-                        "score": row["confidence"],
-                        "result": result(row["consensus"]),
+                        "model_version": f"concord-{_source_name(row)}",
+                        "score": row["confidence"] if row["label_source"] == "consensus" else 1.0,
+                        "result": result(row["label"]),
                     }
                 ],
             }
@@ -211,8 +224,12 @@ def label_studio(rows: Iterable[dict], *, from_name: str = "label", to_name: str
     yield from _json_array(tasks())
 
 
+def _source_name(row: dict) -> str:
+    return row["method"] if row["label_source"] in (None, "consensus") else str(row["label_source"])
+
+
 def coco(rows: Iterable[dict], *, classes: list[str]) -> Iterator[bytes]:
-    """COCO detection JSON from consensus boxes (pixel x, y, w, h of the original image).
+    """COCO detection JSON from the current labels' boxes (pixel x, y, w, h of the original image).
 
     Boxes are in pixels of the original image; each image entry carries width and height
     from the import's quality metrics when known.
@@ -234,7 +251,7 @@ def coco(rows: Iterable[dict], *, classes: list[str]) -> Iterator[bytes]:
         }
         yield (("" if first else ",") + _dumps(image)).encode()
         first = False
-        for box in row["consensus"] or []:
+        for box in row["label"] or []:
             annotations.append(
                 {
                     "id": len(annotations) + 1,

@@ -32,6 +32,7 @@ class ExportParams:
     exclude: frozenset[str] = field(default_factory=frozenset)
     include_answers: bool = False
     include_quality: bool = False
+    include_lacks_information: bool = False
     min_quality: float | None = None
 
     @property
@@ -54,6 +55,7 @@ class ExportParams:
             "exclude": sorted(self.exclude),
             "include_answers": self.include_answers,
             "include_quality": self.include_quality,
+            "include_lacks_information": self.include_lacks_information,
             "min_quality": self.min_quality,
         }
 
@@ -117,8 +119,8 @@ def parse_export_params(query, *, allowed_formats=FORMATS) -> ExportParams:
                 raise ExportParamError("exclude", f"Unknown exclude {part!r}; use {', '.join(EXCLUDES)}.")
             exclude.add(part)
     include = {p for raw in query.getlist("include") for p in raw.split(",") if p}
-    if include - {"answers", "quality"}:
-        raise ExportParamError("include", "include accepts 'answers' and 'quality'.")
+    if include - {"answers", "quality", "lacks_information"}:
+        raise ExportParamError("include", "include accepts 'answers', 'quality' and 'lacks_information'.")
     get = query.get
     return ExportParams(
         format=fmt,
@@ -142,5 +144,6 @@ def parse_export_params(query, *, allowed_formats=FORMATS) -> ExportParams:
         exclude=frozenset(exclude),
         include_answers="answers" in include,
         include_quality="quality" in include,
+        include_lacks_information="lacks_information" in include,
         min_quality=_number(get("min_quality"), "min_quality", float, 0, 1) if get("min_quality") else None,
     )

@@ -1,7 +1,8 @@
-"""Export rows streamed from the database: one per item of an agreement run.
+"""Export rows streamed from the database: one per item that has a label or an answer.
 
-Rows are read in item order with a server-side cursor (``iterator``), so memory stays flat;
-answers (``include=answers``) are fetched per chunk of items, never per item.
+Items are read in id order with a server-side cursor (``iterator``), so memory stays flat; each
+chunk's current labels (``selectors.labels``) and answers (``include=answers``) are fetched per
+chunk of items, never per item.
 """
 
 import json
@@ -9,46 +10,41 @@ from collections.abc import Iterator
 
 from consistency.exports.params import BORDERLINE_NAMES, ExportParams
 from consistency.exports.splits import SplitAssigner
-from consistency.models import AgreementRun, ItemResult, RunStatus
-from consistency.selectors.annotations import _map_value, version_mappings
+from consistency.models import AgreementRun, ReviewStatus, RunStatus
+from consistency.selectors.annotations import _map_value
+from consistency.selectors.labels import LabelContext, item_labels, label_context
 from labeling.errors import Conflict
-from labeling.models import Annotation, Project
+from labeling.models import Annotation, Item, Project
 
 CHUNK = 5_000
-ROW_FIELDS = (
-    "item_id",
-    "item__external_id",
-    "item__data",
-    "item__media",
-    "item__metadata",
-    "item__is_gold",
-    "consensus",
-    "method",
-    "confidence",
-    "agreement",
-    "n_answers",
-    "is_tie",
-    "by_method",
-    "item__quality",
-    "label_quality",
+ITEM_FIELDS = (
+    "id",
+    "external_id",
+    "data",
+    "media",
+    "metadata",
+    "is_gold",
+    "gold_value",
+    "gold_version_id",
+    "quality",
 )
+DECIDED = ("resolved", "gold")
 
 
-def export_run_for(*, project: Project, params: ExportParams) -> AgreementRun:
-    """The run an export reads: the given one, or the latest finished (on a schema version)."""
-    runs = AgreementRun.objects.filter(project=project, status=RunStatus.SUCCEEDED).select_related(
-        "schema_version"
-    )
-    if params.run is not None:
-        runs = runs.filter(pk=params.run)
-    if params.schema_version is not None:
-        runs = runs.filter(schema_version__number=params.schema_version)
-    run = runs.order_by("-finished_at", "-id").first()
-    if run is None:
-        raise Conflict(
-            "No finished agreement run matches: start one (POST /api/projects/{id}/agreement-runs/) first."
-        )
-    return run
+def export_context(*, project: Project, params: ExportParams) -> LabelContext:
+    """Labels as the export reads them: decisions live, consensus from the chosen run (the given
+    one, the latest on a schema version, or the latest finished) plus the answers since."""
+    run = None
+    if params.run is not None or params.schema_version is not None:
+        runs = AgreementRun.objects.filter(project=project, status=RunStatus.SUCCEEDED)
+        if params.run is not None:
+            runs = runs.filter(pk=params.run)
+        if params.schema_version is not None:
+            runs = runs.filter(schema_version__number=params.schema_version)
+        run = runs.select_related("schema_version").order_by("-finished_at", "-id").first()
+        if run is None:
+            raise Conflict("No finished agreement run matches the run / schema_version asked for.")
+    return label_context(project=project, method=params.consensus, run=run)
 
 
 def _is_borderline(value) -> bool:
@@ -56,31 +52,35 @@ def _is_borderline(value) -> bool:
 
 
 def _keep(row: dict, params: ExportParams) -> bool:
-    if params.min_agreement is not None and (
-        row["agreement"] is None or row["agreement"] < params.min_agreement
-    ):
+    if row["status"] == ReviewStatus.LACKS_INFORMATION and not params.include_lacks_information:
         return False
-    if params.min_confidence is not None and (
-        row["confidence"] is None or row["confidence"] < params.min_confidence
-    ):
-        return False
-    if params.min_answers is not None and row["n_answers"] < params.min_answers:
-        return False
-    if params.min_quality is not None and (
-        row["label_quality"] is None or row["label_quality"] < params.min_quality
-    ):
-        return False
-    if "unresolved" in params.exclude and row["consensus"] is None:
+    # The figures of the answers filter what the answers decide; a reviewer's or gold label stays.
+    if row["label_source"] not in DECIDED:
+        if params.min_agreement is not None and (
+            row["agreement"] is None or row["agreement"] < params.min_agreement
+        ):
+            return False
+        if params.min_confidence is not None and (
+            row["confidence"] is None or row["confidence"] < params.min_confidence
+        ):
+            return False
+        if params.min_answers is not None and row["n_answers"] < params.min_answers:
+            return False
+        if params.min_quality is not None and (
+            row["label_quality"] is None or row["label_quality"] < params.min_quality
+        ):
+            return False
+    if "unresolved" in params.exclude and row["label"] is None:
         return False
     if "ties" in params.exclude and row["is_tie"]:
         return False
-    if "borderline" in params.exclude and _is_borderline(row["consensus"]):
+    if "borderline" in params.exclude and _is_borderline(row["label"]):
         return False
     metadata = row["metadata"] or {}
     return all(str(metadata.get(name)) == value for name, value in params.slices)
 
 
-def _answers(item_ids: list[int], project: Project, run: AgreementRun, mappings: dict) -> dict[int, list]:
+def _answers(item_ids: list[int], ctx: LabelContext) -> dict[int, list]:
     answers: dict[int, list] = {}
     rows = (
         Annotation.objects.filter(item_id__in=item_ids, is_current=True, skip_reason="")
@@ -89,30 +89,33 @@ def _answers(item_ids: list[int], project: Project, run: AgreementRun, mappings:
     )
     for item_id, labeler_id, value, version_id in rows:
         answers.setdefault(item_id, []).append(
-            {"labeler": labeler_id, "value": _map_value(value, mappings.get(version_id, {}))}
+            {"labeler": labeler_id, "value": _map_value(value, ctx.mappings.get(version_id, {}))}
         )
     return answers
 
 
-def export_rows(*, project: Project, run: AgreementRun, params: ExportParams) -> Iterator[dict]:
-    """Yield export rows in item order. Splits are assigned before filtering, over every item
-    of the run, so a filter never shifts another item's split."""
-    method = params.consensus or run.params.get("consensus") or project.consensus_method
+def stratum_of(label) -> str:
+    """Splits are stratified by the label a pipeline trains on."""
+    return json.dumps(label, sort_keys=True, ensure_ascii=False)
+
+
+def export_rows(*, project: Project, ctx: LabelContext, params: ExportParams) -> Iterator[dict]:
+    """Yield export rows in item order. Splits are assigned before filtering, over every listed
+    item, so a filter never shifts another item's split."""
     assigner = SplitAssigner(params.split, params.seed) if params.split else None
-    mappings = (
-        version_mappings(project=project, to_version=run.schema_version) if params.include_answers else {}
-    )
-    schema_number = run.schema_version.number
-    results = ItemResult.objects.filter(run=run).order_by("item_id").values_list(*ROW_FIELDS)
+    items = Item.objects.filter(project=project).order_by("id").values_list(*ITEM_FIELDS)
     chunk: list[tuple] = []
 
     def flush(rows: list[tuple]) -> Iterator[dict]:
-        answers = _answers([r[0] for r in rows], project, run, mappings) if params.include_answers else {}
+        labels = item_labels(ctx, [(r[0], r[5], r[6], r[7]) for r in rows])
+        answers = _answers([r[0] for r in rows], ctx) if params.include_answers else {}
         for r in rows:
-            row = _row(r, method, schema_number, with_quality=params.format == "coco")
-            row["label_quality"] = r[-1]
+            current = labels[r[0]]
+            if not current.listed:
+                continue
+            row = _row(r, current, ctx, with_quality=params.format == "coco")
             if assigner is not None:
-                stratum = json.dumps(row["consensus"], sort_keys=True, ensure_ascii=False)
+                stratum = stratum_of(row["label"])
                 if params.stratify_by:
                     stratum += "\x1f" + str((row["metadata"] or {}).get(params.stratify_by))
                 row["split"] = assigner.assign(stratum)
@@ -126,8 +129,8 @@ def export_rows(*, project: Project, run: AgreementRun, params: ExportParams) ->
                 del row["label_quality"]
             yield row
 
-    for result in results.iterator(chunk_size=CHUNK):
-        chunk.append(result)
+    for item in items.iterator(chunk_size=CHUNK):
+        chunk.append(item)
         if len(chunk) >= CHUNK:
             yield from flush(chunk)
             chunk = []
@@ -135,40 +138,27 @@ def export_rows(*, project: Project, run: AgreementRun, params: ExportParams) ->
         yield from flush(chunk)
 
 
-def _row(r: tuple, method: str, schema_number: int, *, with_quality: bool = False) -> dict:
-    (
-        item_id,
-        external_id,
-        data,
-        media,
-        metadata,
-        is_gold,
-        consensus,
-        run_method,
-        confidence,
-        agreement,
-        n_answers,
-        is_tie,
-        by_method,
-        quality,
-        _label_quality,
-    ) = r
-    if run_method != "gold" and method != run_method and method in (by_method or {}):
-        chosen = by_method[method]
-        consensus, confidence, run_method = chosen.get("value"), chosen.get("confidence"), method
+def _row(r: tuple, current, ctx: LabelContext, *, with_quality: bool = False) -> dict:
+    item_id, external_id, data, media, metadata, is_gold, _gold, _gold_version, quality = r
     return {
         "item_id": item_id,
         "external_id": external_id,
         "data": data,
         "media": media or None,
-        "consensus": consensus,
-        "method": run_method,
-        "confidence": confidence,
-        "agreement": agreement,
-        "n_answers": n_answers,
+        "label": current.label,
+        "label_source": current.label_source,
+        "resolved_by": current.resolved_by,
+        "resolved_at": current.resolved_at,
+        "consensus": current.consensus,
+        "method": current.method,
+        "confidence": current.confidence,
+        "agreement": current.agreement,
+        "n_answers": current.n_answers,
         "is_gold": is_gold,
-        "is_tie": is_tie,
-        "schema_version": schema_number,
+        "is_tie": current.is_tie,
+        "schema_version": ctx.version.number,
+        "status": current.status,
         "metadata": metadata,
+        "label_quality": current.label_quality,
         **({"quality": quality} if with_quality else {}),
     }

@@ -10,6 +10,14 @@ class Prediction(models.Model):
     item = models.ForeignKey("labeling.Item", on_delete=models.CASCADE, related_name="predictions")
     model_version = models.CharField(max_length=100)
     value = models.JSONField()
+    schema_version = models.ForeignKey(
+        "labeling.LabelSchemaVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The version the prediction was uploaded under; read through the mappings.",
+    )
     score = models.FloatField(null=True, blank=True)
     probabilities = models.JSONField(
         null=True,

@@ -17,6 +17,18 @@ class Review(models.Model):
     item = models.OneToOneField("labeling.Item", on_delete=models.CASCADE, related_name="review")
     status = models.CharField(max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
     final_value = models.JSONField(null=True, blank=True, help_text="The reviewer's answer (becomes gold).")
+    final_version = models.ForeignKey(
+        "labeling.LabelSchemaVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The schema version the final value was given under (mapped to the current one on read).",
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
     is_example = models.BooleanField(default=False, help_text="Shown as an example in the label definitions.")
     version = models.PositiveIntegerField(default=0)
     updated_by = models.ForeignKey(
@@ -25,7 +37,10 @@ class Review(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["project", "status"], name="review_project_status")]
+        indexes = [
+            models.Index(fields=["project", "status"], name="review_project_status"),
+            models.Index(fields=["project", "updated_at"], name="review_project_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"review of item {self.item_id} ({self.status})"

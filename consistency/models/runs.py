@@ -14,6 +14,17 @@ class RunTrigger(models.TextChoices):
     SCHEMA_CHANGE = "schema_change", "A schema change was applied"
 
 
+class AgreementRunManager(models.Manager):
+    def create(self, **kwargs):
+        """Runs are numbered #1, #2, … within their project. Two runs of a project are never
+        created at once (at most one is in flight), and the unique constraint catches a race."""
+        if kwargs.get("number") is None:
+            project_id = kwargs.get("project_id") or kwargs["project"].pk
+            last = self.filter(project_id=project_id).aggregate(n=models.Max("number"))["n"]
+            kwargs["number"] = (last or 0) + 1
+        return super().create(**kwargs)
+
+
 class AgreementRun(models.Model):
     """One agreement computation over a project, pinned to a schema version.
 
@@ -22,6 +33,7 @@ class AgreementRun(models.Model):
     """
 
     project = models.ForeignKey("labeling.Project", on_delete=models.CASCADE, related_name="agreement_runs")
+    number = models.PositiveIntegerField(help_text="#1, #2, … within the project (the id is global).")
     schema_version = models.ForeignKey(
         "labeling.LabelSchemaVersion",
         on_delete=models.PROTECT,
@@ -46,9 +58,12 @@ class AgreementRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = AgreementRunManager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="agreementrun_unique_number"),
             # Never more than one run in flight per project.
             models.UniqueConstraint(
                 fields=["project"],
@@ -61,7 +76,7 @@ class AgreementRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"run {self.pk} of project {self.project_id} ({self.status})"
+        return f"run #{self.number} of project {self.project_id} ({self.status})"
 
     @property
     def duration_seconds(self) -> float | None:

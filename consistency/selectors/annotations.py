@@ -13,13 +13,17 @@ from labeling.models import Annotation, Item, LabelSchemaVersion, PrelabelExposu
 CHUNK = 20_000
 
 
-def version_mappings(*, project: Project, to_version: LabelSchemaVersion) -> dict[int, dict]:
+def version_mappings(
+    *, project: Project, to_version: LabelSchemaVersion, versions: list[LabelSchemaVersion] | None = None
+) -> dict[int, dict]:
     """For each ancestor version id: how its class names read under ``to_version``.
 
     Each version stores the mapping from its parent; the chain is composed here. A name
     mapped to None means the answer must be given again under the new version.
     """
-    versions = {v.id: v for v in LabelSchemaVersion.objects.filter(project=project)}
+    if versions is None:
+        versions = list(LabelSchemaVersion.objects.filter(project=project))
+    versions = {v.id: v for v in versions}
     result: dict[int, dict] = {to_version.id: {}}
     # Walk each version up to the target, composing mappings top-down.
     for version in versions.values():

@@ -3,6 +3,8 @@
 import pandas as pd
 
 from consistency.models import Prediction
+from consistency.selectors.labels import UNKNOWN_VERSION, decision_mappings
+from consistency.selectors.schema import class_names, schema_version_current
 from labeling.models import Project
 
 
@@ -20,10 +22,25 @@ def probabilities_latest(*, project: Project, classes: list[str]) -> tuple[str, 
         return None
     rows = Prediction.objects.filter(project=project, model_version=latest, probabilities__isnull=False)
     known = set(classes)
-    table = {
-        item: probabilities
-        for item, probabilities in rows.values_list("item_id", "probabilities").iterator(chunk_size=20_000)
-        if set(probabilities) <= known
-    }
+    current = schema_version_current(project)
+    mappings = (
+        decision_mappings(project=project, version=current) if list(classes) == class_names(current) else {}
+    )
+    table = {}
+    for item, probabilities, version_id in rows.values_list(
+        "item_id", "probabilities", "schema_version_id"
+    ).iterator(chunk_size=20_000):
+        # Probabilities of an older version read under the current one: merged classes add up,
+        # a split class's share has nowhere to go and the row is left out.
+        mapping = mappings.get(version_id or UNKNOWN_VERSION, {})
+        mapped: dict = {}
+        for name, p in probabilities.items():
+            new = mapping.get(name, name)
+            if new is None:
+                mapped = {}
+                break
+            mapped[new] = mapped.get(new, 0.0) + p
+        if mapped and set(mapped) <= known:
+            table[item] = mapped
     frame = pd.DataFrame.from_dict(table, orient="index", columns=classes).fillna(0.0)
     return latest, frame

@@ -2,6 +2,7 @@
 prediction, answer history, discussion and review state."""
 
 from consistency.models import Comment, ItemResult, Prediction, Review
+from consistency.selectors.labels import item_label, label_dict
 from consistency.selectors.runs import run_latest
 from labeling.errors import NotFound
 from labeling.models import Annotation, Item, Project
@@ -42,6 +43,7 @@ def review_detail(*, project: Project, item: Item) -> dict:
         }
         (answers if a.is_current else history).append(row)
     review = Review.objects.filter(item=item).first()
+    current = item_label(project=project, item=item)
     return {
         "item": {
             "id": item.id,
@@ -55,17 +57,20 @@ def review_detail(*, project: Project, item: Item) -> dict:
         },
         "answers": answers,
         "history": history,
+        # The answers' consensus on the current schema (live when answers came after the run).
         "consensus": None
-        if result is None
+        if result is None and not current.n_answers
         else {
-            "value": result.consensus,
-            "method": result.method,
-            "confidence": result.confidence,
-            "agreement": result.agreement,
-            "disagreement": result.disagreement,
-            "is_tie": result.is_tie,
-            "run": run.id,
+            "value": current.consensus,
+            "method": current.method,
+            "confidence": current.confidence,
+            "agreement": current.agreement,
+            "disagreement": result.disagreement if result else None,
+            "is_tie": current.consensus is None and current.n_answers > 0,
+            "run": run.id if run else None,
+            "run_number": run.number if run else None,
         },
+        "label": label_dict(current),
         "predictions": list(Prediction.objects.filter(item=item).values("model_version", "value", "score")),
         "comments": [
             {"author": c.author.username, "text": c.text, "created_at": c.created_at}

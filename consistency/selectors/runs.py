@@ -1,7 +1,7 @@
 """Reads on agreement runs: the latest finished one and the history of headline figures."""
 
-from consistency.models import AgreementRun, RunStatus
-from labeling.models import Project
+from consistency.models import AgreementRun, Review, ReviewStatus, RunStatus, SchemaChange
+from labeling.models import Annotation, Project
 
 
 def run_latest(*, project: Project) -> AgreementRun | None:
@@ -26,7 +26,13 @@ def run_history(*, project: Project, limit: int = 50) -> list[dict]:
         .select_related("schema_version")
         .order_by("-finished_at", "-id")
         .only(
-            "id", "headline_alpha", "report", "finished_at", "schema_version__number", "schema_version__note"
+            "id",
+            "number",
+            "headline_alpha",
+            "report",
+            "finished_at",
+            "schema_version__number",
+            "schema_version__note",
         )[:limit]
     )
     history = []
@@ -36,9 +42,10 @@ def run_history(*, project: Project, limit: int = 50) -> list[dict]:
         history.append(
             {
                 "run_id": run.id,
+                "run_number": run.number,
                 "schema_version": run.schema_version.number,
                 "note": run.schema_version.note,
-                "label": f"v{run.schema_version.number} · #{run.id}",
+                "label": f"v{run.schema_version.number} · #{run.number}",
                 "value": run.headline_alpha,
                 "lo": ci[0],
                 "hi": ci[1],
@@ -46,3 +53,38 @@ def run_history(*, project: Project, limit: int = 50) -> list[dict]:
             }
         )
     return history
+
+
+def run_freshness(*, project: Project, run: AgreementRun | None) -> dict:
+    """What happened since the run started reading: answers (new or changed), decisions
+    (resolutions and "lacks information") and schema changes. The export and the label
+    selectors apply all of them at once; a run's figures catch up when the next run lands."""
+    answers = Annotation.objects.filter(item__project=project, skip_reason="")
+    reviews = Review.objects.filter(
+        project=project, status__in=[ReviewStatus.RESOLVED, ReviewStatus.LACKS_INFORMATION]
+    )
+    changes = SchemaChange.objects.filter(project=project)
+    if run is not None:
+        since = run.started_at or run.created_at
+        answers = answers.filter(created_at__gte=since)
+        reviews = reviews.filter(updated_at__gte=since)
+        changes = changes.filter(created_at__gte=since)
+    counts = {"answers": answers.count(), "decisions": reviews.count(), "schema_changes": changes.count()}
+    counts["stale"] = any(counts.values())
+    from consistency.services.autorun import autorun_enabled
+
+    counts["autorun"] = autorun_enabled()
+    return counts
+
+
+def freshness_header(*, run: AgreementRun | None, freshness: dict) -> dict[str, str]:
+    """Response headers naming the run behind the consensus and what newer was applied."""
+    applied = (  # everything counted here is in the labels already
+        f"answers={freshness['answers']}, decisions={freshness['decisions']}, "
+        f"schema_changes={freshness['schema_changes']}; applied"
+    )
+    return {
+        "X-Concord-Run": str(run.id) if run else "none",
+        "X-Concord-Run-Number": str(run.number) if run else "none",
+        "X-Concord-Since-Run": applied,
+    }

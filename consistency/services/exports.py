@@ -11,9 +11,10 @@ from django.db import transaction
 
 from consistency.exports import formats
 from consistency.exports.params import ExportParamError, ExportParams, parse_export_params
-from consistency.exports.rows import export_rows, export_run_for
-from consistency.models import AgreementRun, DatasetSnapshot
-from labeling.errors import Invalid
+from consistency.exports.rows import export_context, export_rows
+from consistency.models import DatasetSnapshot
+from consistency.selectors.labels import LabelContext
+from labeling.errors import Conflict, Invalid
 from labeling.models import Job, JobKind, LabelKind, LabelSchemaVersion, Project
 from labeling.services.audit import audit
 from labeling.services.jobs import ProgressFn, job_create, job_dispatch
@@ -56,23 +57,25 @@ def export_check(*, project: Project, params: ExportParams) -> None:
 
 def export_stream(
     *, project: Project, params: ExportParams, fast: bool = True
-) -> tuple[AgreementRun, Iterator[bytes]]:
-    """The export as a stream of bytes; PostgreSQL writes JSONL and CSV itself where it can."""
+) -> tuple[LabelContext, Iterator[bytes]]:
+    """The export as a stream of bytes, never waiting for a run: decisions are read live, the
+    consensus from the latest run plus the answers since (``selectors.labels``). PostgreSQL
+    writes JSONL and CSV itself where it can."""
     from consistency.exports.fast import fast_path_applies, fast_stream
 
     export_check(project=project, params=params)
-    run = export_run_for(project=project, params=params)
+    ctx = export_context(project=project, params=params)
     if fast and fast_path_applies(project=project, params=params):
-        return run, fast_stream(project=project, run=run, params=params)
-    classes = list(run.schema_version.classes.values_list("name", flat=True))
-    rows = export_rows(project=project, run=run, params=params)
-    return run, formats.write(params.format, rows, classes=classes, extra=params.extra_columns)
+        return ctx, fast_stream(project=project, ctx=ctx, params=params)
+    rows = export_rows(project=project, ctx=ctx, params=params)
+    return ctx, formats.write(params.format, rows, classes=list(ctx.classes), extra=params.extra_columns)
 
 
 def export_filename(
-    *, project: Project, run: AgreementRun, params: ExportParams, split: str | None = None
+    *, project: Project, ctx: LabelContext, params: ExportParams, split: str | None = None
 ) -> str:
-    base = f"concord-project{project.id}-run{run.id}-v{run.schema_version.number}"
+    run = f"-run{ctx.run.number}" if ctx.run is not None else ""
+    base = f"concord-project{project.id}{run}-v{ctx.version.number}"
     return f"{base}{'-' + split if split else ''}.{formats.EXTENSIONS[params.format]}"
 
 
@@ -105,7 +108,8 @@ def snapshot_request(*, project: Project, requested_by: AbstractBaseUser, query:
     query = snapshot_query_clean(query)
     params = parse_export_params(_QueryDict(query))
     export_check(project=project, params=params)
-    export_run_for(project=project, params=params)  # 409 now if there is nothing to freeze
+    if export_context(project=project, params=params).run is None:  # 409 now: a snapshot names its run
+        raise Conflict("A snapshot records its agreement run: start one first.")
     storage_check()  # bucket unreachable: 503 now, no job that would fail later
     with transaction.atomic():
         job = job_create(kind=JobKind.SNAPSHOT, project=project, created_by=requested_by, params=query)
@@ -160,17 +164,20 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
     _files_of_earlier_attempt_remove(job_id=job.id)
     project = job.project
     params = parse_export_params(_QueryDict(job.params))
-    run = export_run_for(project=project, params=params)
-    classes = list(run.schema_version.classes.values_list("name", flat=True))
+    ctx = export_context(project=project, params=params)
+    run = ctx.run
+    if run is None:
+        raise Conflict("A snapshot records its agreement run: start one first.")
+    classes = list(ctx.classes)
     splits = list(params.split.names) if params.split else [None]
     files = {}
     total = 0
     for index, split in enumerate(splits):
-        rows = export_rows(project=project, run=run, params=params)
+        rows = export_rows(project=project, ctx=ctx, params=params)
         if split is not None:
             rows = (row for row in rows if row["split"] == split)
         counted = _Counter(rows)
-        filename = export_filename(project=project, run=run, params=params, split=split)
+        filename = export_filename(project=project, ctx=ctx, params=params, split=split)
         sha, size, name = _write_file(
             f"snapshots/job{job.id}/{filename}",
             formats.write(params.format, counted, classes=classes, extra=params.extra_columns),
@@ -189,11 +196,13 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
         "project": {"id": project.id, "name": project.name, "label_kind": project.label_kind},
         "agreement_run": {
             "id": run.id,
+            "number": run.number,
             "finished_at": run.finished_at.isoformat(),
             "alpha": run.headline_alpha,
         },
-        "schema_version": run.schema_version.number,
-        "lineage": lineage(project=project, version=run.schema_version),
+        "schema_version": ctx.version.number,
+        "run_schema_version": run.schema_version.number,
+        "lineage": lineage(project=project, version=ctx.version),
         "params": params.as_dict(),
         "files": files,
         "row_count": total,
@@ -204,7 +213,7 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
         snapshot = DatasetSnapshot.objects.create(
             project=project,
             run=run,
-            schema_version=run.schema_version,
+            schema_version=ctx.version,
             job=job,
             params=params.as_dict(),
             files=files,

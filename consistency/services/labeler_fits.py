@@ -9,6 +9,7 @@ from django.db.models import Count, OuterRef, Q, Subquery
 
 from consistency.metrics.labeler_estimates import labeler_estimates
 from consistency.selectors.annotations import annotations_frame
+from consistency.selectors.labels import gold_values
 from consistency.selectors.schema import class_names, schema_version_current
 from labeling.models import Annotation, LabelerFit, OverlapPolicy, Project
 from labeling.services.adaptive import ADAPTIVE_KINDS, labeler_fit_store
@@ -31,7 +32,7 @@ def labeler_fit_refresh(*, project_id: int) -> LabelerFit | None:
     answered = frame[~frame["skipped"] & ~frame["needs_relabel"] & frame["value"].isin(names)]
     if answered.empty:
         return None
-    gold_rows = project.items.filter(is_gold=True).values_list("id", "gold_value")
+    gold_rows = gold_values(project=project, version=version).items()
     gold = pd.Series({item: value for item, value in gold_rows if value in names}, dtype=object)
     estimates = labeler_estimates(answered, gold=gold if len(gold) else None, classes=names)
     return labeler_fit_store(

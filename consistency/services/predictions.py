@@ -12,8 +12,9 @@ from django.db import transaction
 from consistency.metrics.gap import gap_to_hlp
 from consistency.metrics.hlp_shapes import box_scores, transcript_scores
 from consistency.metrics.label_quality import PROBABILITY_TOLERANCE
-from consistency.models import AgreementRun, ItemResult, Prediction
+from consistency.models import AgreementRun, Prediction, ReviewStatus
 from consistency.selectors.annotations import item_slices
+from consistency.selectors.labels import label_context, project_labels
 from consistency.selectors.schema import class_names, schema_version_current
 from labeling.answers import answer_validate
 from labeling.errors import Invalid
@@ -100,7 +101,8 @@ def predictions_upload(
         rows = _rows(content)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, csv.Error) as exc:
         raise Invalid(f"The file cannot be read: {exc}", fields={"file": [str(exc)]}) from exc
-    names = set(class_names(schema_version_current(project)))
+    version = schema_version_current(project)
+    names = set(class_names(version))
     ids = dict(
         Item.objects.filter(project=project, external_id__in={r[1] for r in rows}).values_list(
             "external_id", "id"
@@ -128,6 +130,7 @@ def predictions_upload(
                 item_id=ids[external_id],
                 model_version=model_version,
                 value=value,
+                schema_version=version,
                 score=score,
                 probabilities=probabilities,
                 uploaded_by=uploaded_by,
@@ -143,24 +146,25 @@ def predictions_upload(
 
 
 def gap_table(*, project: Project, run: AgreementRun, model_version: str, field: str) -> dict:
-    """slice | model accuracy | HLP | gap | % of data | potential, from the run's consensus
-    (gold where it exists) and its HLP per slice, with the items left out of it and why."""
+    """slice | model accuracy | HLP | gap | % of data | potential, against each item's current
+    label (resolution, gold, else consensus; items set aside as lacking information are left out)
+    and the run's HLP per slice, with the items left out and why. Predictions and labels are
+    both read under the current schema version."""
+    ctx = label_context(project=project)
+    labels = project_labels(project=project, ctx=ctx)
     outcomes = {
-        item_id: (consensus, is_tie)
-        for item_id, consensus, is_tie in ItemResult.objects.filter(run=run).values_list(
-            "item_id", "consensus", "is_tie"
-        )
+        item_id: (current.label, current.is_tie)
+        for item_id, current in labels.items()
+        if current.status != ReviewStatus.LACKS_INFORMATION
     }
     reference = pd.Series(
-        {item: consensus for item, (consensus, _) in outcomes.items() if consensus is not None}, dtype=object
+        {item: label for item, (label, _) in outcomes.items() if label is not None}, dtype=object
+    )
+    rows = Prediction.objects.filter(project=project, model_version=model_version).values_list(
+        "item_id", "value", "schema_version_id"
     )
     predictions = pd.Series(
-        dict(
-            Prediction.objects.filter(project=project, model_version=model_version).values_list(
-                "item_id", "value"
-            )
-        ),
-        dtype=object,
+        {item_id: ctx.map(value, version_id) for item_id, value, version_id in rows}, dtype=object
     )
     slices = item_slices(project=project)
     hlp_rows = ((run.report or {}).get("hlp") or {}).get("per_slice", {}).get(field, [])
@@ -205,8 +209,8 @@ def _left_out(predicted: pd.Index, referenced: pd.Index, outcomes: dict, run: Ag
             len(unscored) - tie - unmeasured,
             "predicted, but no consensus (every answer skipped or waiting for a new label)",
         ),
-        (unmeasured, f"predicted, but without answers when run #{run.id} was made"),
-        (no_prediction, "with a consensus but no prediction from this model"),
+        (unmeasured, "predicted, but without answers or a decision yet"),
+        (no_prediction, "with a label but no prediction from this model"),
     ]
     return [{"items": n, "reason": reason} for n, reason in reasons if n]
 

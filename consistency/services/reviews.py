@@ -17,8 +17,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from consistency.models import AgreementRun, Comment, ItemResult, Prediction, Review, ReviewStatus
+from consistency.services.autorun import agreement_run_soon_on_commit
 from labeling.answers import answer_validate
 from labeling.errors import Conflict, Invalid
 from labeling.metadata import metadata_text
@@ -26,6 +28,7 @@ from labeling.models import Annotation, Item, LabelSchemaVersion, Project
 from labeling.services.audit import audit
 
 ACTIONS = ("resolve", "send_back", "lacks_information", "tag_example", "start_review")
+DECISIONS = ("resolve", "lacks_information")
 
 
 def disagreement_queue(
@@ -121,7 +124,7 @@ def review_act(
             review = locked.filter(item=item).first() or Review(item=item, project=project)
         before = _state(review)
         if review.version == expected_version:
-            _apply(project, item, review, action, value)
+            _apply(project, item, review, action, value, actor)
             review.version += 1
             review.updated_by = actor
             review.save()
@@ -133,6 +136,8 @@ def review_act(
                 before=before,
                 after=_state(review),
             )
+            if action in DECISIONS:  # the figures catch up on their own (labels already have it)
+                agreement_run_soon_on_commit(project_id=project.id)
             return review
     audit(
         project=project,
@@ -148,15 +153,20 @@ def review_act(
     )
 
 
-def _apply(project: Project, item: Item, review: Review, action: str, value) -> None:
+def _apply(project: Project, item: Item, review: Review, action: str, value, actor) -> None:
     if action == "resolve":
-        version = LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False).order_by(
-            "-number"
+        # Only classes of the current version: a class a later change removed is refused (400),
+        # and the version is stored so later changes map the decision like any answer.
+        version = (
+            LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
+            .order_by("-number")
+            .first()
         )
-        names = set(version.first().classes.values_list("name", flat=True))
+        names = set(version.classes.values_list("name", flat=True))
         value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
-        review.status, review.final_value = ReviewStatus.RESOLVED, value
-        Item.objects.filter(pk=item.pk).update(is_gold=True, gold_value=value)
+        review.status, review.final_value, review.final_version = ReviewStatus.RESOLVED, value, version
+        review.resolved_by, review.resolved_at = actor, timezone.now()
+        Item.objects.filter(pk=item.pk).update(is_gold=True, gold_value=value, gold_version=version)
     elif action == "send_back":
         Item.objects.filter(pk=item.pk).update(target=Greatest(F("target"), F("slots_taken")) + 1)
         review.status = ReviewStatus.OPEN

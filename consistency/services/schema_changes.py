@@ -20,6 +20,7 @@ from consistency.models import ItemResult, RunTrigger, SchemaChange
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.runs import run_latest
 from consistency.selectors.schema import class_names, schema_version_current
+from consistency.services.autorun import agreement_run_soon_on_commit
 from consistency.services.measure.common import report_alpha, report_alpha_interval
 from labeling.errors import Conflict, Invalid
 from labeling.models import Item, LabelClass, LabelKind, LabelSchemaVersion, Project
@@ -43,7 +44,10 @@ class Plan:
 
 
 def _class_rows(version) -> list[dict]:
-    return [{"name": c.name, "description": c.description, "color": c.color} for c in version.classes.all()]
+    return [
+        {"name": c.name, "description": c.description, "color": c.color, "hotkey": c.hotkey}
+        for c in version.classes.all()
+    ]
 
 
 def _check_name(name, existing: list[str], field_name: str) -> str:
@@ -95,8 +99,36 @@ def check_rules(rules) -> list[dict]:
     return clean
 
 
-def schema_change_plan(*, project: Project, op: str, params: dict) -> Plan:
+REWORDING_OPS = ("merge", "split")
+
+
+def _instructions_for(op: str, params: dict, *, applying: bool) -> str | None:
+    """A merge or split changes what the classes mean: it comes with new instructions, or with
+    an explicit choice to keep them (``keep_instructions``); previews need neither."""
+    if op not in REWORDING_OPS:
+        return None
+    text = params.get("instructions")
+    if text is not None and (not isinstance(text, str) or len(text) > 100_000):
+        raise Invalid("Give the new instructions as text (markdown).", fields={"instructions": ["Text."]})
+    if text is None and params.get("keep_instructions") is not True and applying:
+        raise Invalid(
+            f"A {op} changes what the classes mean: give the new instructions (instructions) or "
+            'say to keep the current ones ("keep_instructions": true).',
+            fields={"instructions": ["Required, or keep_instructions: true."]},
+        )
+    return text
+
+
+def schema_change_plan(*, project: Project, op: str, params: dict, applying: bool = False) -> Plan:
     """Validate a change against the current version and describe it (nothing is written)."""
+    plan = _plan(project=project, op=op, params=params)
+    instructions = _instructions_for(op, params, applying=applying)
+    if instructions is not None:
+        plan.instructions = instructions
+    return plan
+
+
+def _plan(*, project: Project, op: str, params: dict) -> Plan:
     if op not in OPS:
         raise Invalid(f"Unknown op {op!r}.", fields={"op": [f"One of: {', '.join(OPS)}."]})
     version = schema_version_current(project)
@@ -129,8 +161,14 @@ def schema_change_plan(*, project: Project, op: str, params: dict) -> Plan:
             )
         first = min(names.index(m) for m in merged)
         kept = [c for c in classes if c["name"] not in merged]
-        kept.insert(
-            first, {"name": into, "description": " / ".join(merged), "color": classes[first]["color"]}
+        kept.insert(  # the merged class keeps the first merged class's colour and hotkey
+            first,
+            {
+                "name": into,
+                "description": " / ".join(merged),
+                "color": classes[first]["color"],
+                "hotkey": classes[first]["hotkey"],
+            },
         )
         return Plan(
             op, kept, {m: into for m in merged if m != into}, summary=f"merge {', '.join(merged)} → {into}"
@@ -282,7 +320,7 @@ def schema_change_apply(
     from consistency.services.agreement_runs import agreement_run_request
     from consistency.services.measure import RunParams
 
-    plan = schema_change_plan(project=project, op=op, params=params)
+    plan = schema_change_plan(project=project, op=op, params=params, applying=not dry_run)
     preview = schema_change_preview(project=project, plan=plan)
     if dry_run:
         return {"dry_run": True, **preview}
@@ -315,6 +353,7 @@ def schema_change_apply(
                 name=c["name"],
                 description=c["description"],
                 color=c["color"],
+                hotkey=c.get("hotkey", ""),
                 position=i,
             )
             for i, c in enumerate(plan.classes)
@@ -352,5 +391,6 @@ def schema_change_apply(
                 params=RunParams(consensus=project.consensus_method),
             ).id
         except Conflict:
-            run_id = None  # a run is in flight; the next one measures the new version
+            run_id = None  # a run is in flight: the next one, once it lands, measures the new version
+            agreement_run_soon_on_commit(project_id=project.id)
     return {"dry_run": False, "schema_version": version.number, "agreement_run": run_id, **preview}

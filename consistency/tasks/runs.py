@@ -24,3 +24,11 @@ def agreement_runs_auto_task() -> list[int]:
     from consistency.services.agreement_runs import agreement_runs_start_due
 
     return agreement_runs_start_due()
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def agreement_run_debounced_task(project_id: int) -> None:
+    """Start the project's automatic run once it has been quiet (see services.autorun)."""
+    from consistency.services.autorun import agreement_run_debounced
+
+    agreement_run_debounced(project_id=project_id)

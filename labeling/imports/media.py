@@ -54,6 +54,23 @@ def sanitize_filename(name: str) -> str:
     return base.strip()[:200] or "unnamed"
 
 
+def external_id_from_name(name: str) -> str:
+    """A media item's id: its file name, with the folders it had inside a zip ("a/b.jpg"); each
+    part cleaned like ``sanitize_filename``, no empty, "." or ".." parts, at most 255 chars."""
+    parts = [sanitize_filename(p) for p in re.split(r"[\\/]", name or "") if p.strip() not in ("", ".", "..")]
+    return "/".join(p for p in parts if p != "unnamed")[-255:] or "unnamed"
+
+
+def numbered_name(name: str, n: int) -> str:
+    """``name (n).ext``: the n-th file of that name in a project (n ≥ 2)."""
+    folder, _, base = name.rpartition("/")
+    stem, dot, ext = base.rpartition(".")
+    if not dot or not stem:
+        stem, ext = base, ""
+    numbered = f"{stem} ({n})" + (f".{ext}" if ext else "")
+    return f"{folder}/{numbered}" if folder else numbered
+
+
 def sniff(head: bytes) -> str | None:
     """'image', 'audio' or None, from the first bytes (never the name or Content-Type)."""
     if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")) or (

@@ -93,7 +93,11 @@ class Annotation(models.Model):
                 name="annotation_unique_labeler_idempotency_key",
             ),
         ]
-        indexes = [models.Index(fields=["item", "is_current"], name="annotation_item_current")]
+        indexes = [
+            models.Index(fields=["item", "is_current"], name="annotation_item_current"),
+            # "Answers since the latest run" and the export's live part read the newest answers.
+            models.Index(fields=["created_at"], name="annotation_created_at"),
+        ]
 
     def __str__(self) -> str:
         return f"annotation {self.pk} on item {self.item_id}"

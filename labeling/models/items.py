@@ -24,7 +24,9 @@ class Item(models.Model):
     media = models.FileField(
         upload_to="items/%Y/%m/", blank=True, max_length=300, help_text="Audio or image, stored by path."
     )
-    content_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the media bytes.")
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the media bytes; finds duplicates (never an id)."
+    )
     original_filename = models.CharField(
         max_length=255,
         blank=True,
@@ -67,6 +69,16 @@ class Item(models.Model):
         default=False, help_text="Has a known answer (imported or set by a reviewer)."
     )
     gold_value = models.JSONField(null=True, blank=True, help_text="The known answer for gold items.")
+    gold_version = models.ForeignKey(
+        "labeling.LabelSchemaVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The schema version the gold value was given under; read through the mappings to "
+        "the current one. Null on rows from before versions were recorded: the newest version that "
+        "has the value as a class is assumed.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ItemQuerySet.as_manager()
@@ -84,6 +96,9 @@ class Item(models.Model):
             ),
         ]
         indexes = [
+            # Exports stream a project's items in id order straight from this index.
+            models.Index(fields=["project", "id"], name="item_project_id_order"),
+            models.Index(fields=["project", "content_hash"], name="item_project_content_hash"),
             # The `next` query walks this index: open items of a project, fullest first.
             models.Index(
                 F("project"),

@@ -108,6 +108,7 @@ def _load_defects(project: Project, *, n: int = 24, gold: int = 3) -> None:
             metadata=metadata,
             is_gold=index < gold,
             gold_value=spec["defect"] if index < gold else None,
+            gold_version=project.schema_version if index < gold else None,
         )
 
 
@@ -131,6 +132,7 @@ def _load_pairs(project: Project) -> None:
 
     stats = RecordStats()
     existing = set(Item.objects.filter(project=project).values_list("external_id", flat=True))
+    version = project.schema_version
     Item.objects.bulk_create(
         Item(
             project=project,
@@ -142,6 +144,7 @@ def _load_pairs(project: Project) -> None:
             metadata={**pair.get("metadata", {}), "_kind": pair["kind"], "_truth": str(pair["truth"])},
             is_gold=index < 4,
             gold_value=str(pair["truth"]) if index < 4 else None,
+            gold_version=version if index < 4 else None,
         )
         for index, pair in enumerate(person_record_pairs(n=40, seed=0))
         if pair["external_id"] not in existing

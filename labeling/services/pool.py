@@ -50,7 +50,8 @@ def items_set_gold(
     names = {c.name for c in version.classes.all()}
     item.gold_value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
     item.is_gold = True
-    item.save(update_fields=["is_gold", "gold_value"])
+    item.gold_version = version  # later schema changes map the value like any answer
+    item.save(update_fields=["is_gold", "gold_value", "gold_version"])
     return item
 
 
@@ -61,7 +62,8 @@ def items_unset_gold(*, item: Item) -> Item:
     held = Assignment.objects.filter(item=item).exclude(status=AssignmentStatus.EXPIRED).count()
     item.is_gold = False
     item.gold_value = None
+    item.gold_version = None
     item.slots_taken = held
     item.target = max(item.target, held, 1)
-    item.save(update_fields=["is_gold", "gold_value", "slots_taken", "target"])
+    item.save(update_fields=["is_gold", "gold_value", "gold_version", "slots_taken", "target"])
     return item

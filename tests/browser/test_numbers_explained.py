@@ -74,7 +74,7 @@ def test_gains_are_signed_and_merges_that_lower_alpha_are_not_offered(page, live
     schema_change_apply(
         project=project,
         op="merge",
-        params={"classes": ["a", "b"], "into": "ab"},
+        params={"classes": ["a", "b"], "into": "ab", "keep_instructions": True},
         note="tried it",
         actor=manager,
         dry_run=False,

@@ -35,9 +35,15 @@ def test_manager_previews_and_applies_the_suggested_merge(page, live_server):
     page.screenshot(path=str(SCREENSHOTS / "definitions-preview.png"), full_page=True)
     page.get_by_label("Why (required)").fill("Depth cannot be judged from photos")
     page.get_by_role("button", name="Apply: publish schema v2").click()
+    expect(page.get_by_text("A merge changes what the classes mean")).to_be_visible()  # 400: say it
+    page.get_by_role("button", name="Preview this merge").first.click()
+    page.get_by_label("Instructions for v2 (markdown)").fill("**scratch**: any line in the glass.")
+    page.get_by_label("Why (required)").fill("Depth cannot be judged from photos")
+    page.get_by_role("button", name="Apply: publish schema v2").click()
     expect(page.get_by_text("Published schema v2")).to_be_visible(timeout=20_000)  # runs agreement in-process
     assert LabelSchemaVersion.objects.filter(project=project).count() == 2
     expect(page.get_by_role("cell", name="v1 → v2")).to_be_visible()
+    assert "any line in the glass" in LabelSchemaVersion.objects.get(project=project, number=2).instructions
 
 
 def test_reviewer_resolves_from_the_queue_with_the_keyboard(page, live_server):

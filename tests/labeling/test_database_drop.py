@@ -63,6 +63,7 @@ def test_a_schema_change_cut_off_mid_transaction_is_503_and_stores_nothing(live_
         "op": "merge",
         "classes": ["deep scratch", "shallow scratch"],
         "into": "scratch",
+        "keep_instructions": True,
         "note": "SMEs cannot tell depth",
         "dry_run": False,
     }

@@ -364,9 +364,10 @@ def _item_results(frame, items, counts, classes, gold, ds_result, method, qualit
             "item_id": item,
             "n_answers": int(totals[i]),
             "n_skipped": int(skipped.get(item, 0)),
-            "consensus": gold[item] if is_gold else chosen["value"],
-            "method": "gold" if is_gold else method,
-            "confidence": 1.0 if is_gold else chosen["confidence"],
+            # The answers' consensus: gold and resolutions are labels of their own (selectors.labels).
+            "consensus": chosen["value"],
+            "method": method,
+            "confidence": chosen["confidence"],
             "agreement": pair,
             "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
             "is_tie": bool(tie[i]),

@@ -69,14 +69,13 @@ def measure_boxes(*, frame, classes, gold, params, slices=None):
         for item, boxes in answers.items():
             fused, confidence = fuse_boxes(boxes)
             pair = _finite(per_item.loc[item, "agreement"])
-            is_gold = item in gold and gold[item] is not None
             yield {
                 "item_id": int(item),
                 "n_answers": len(boxes),
                 "n_skipped": int(skipped.get(item, 0)),
-                "consensus": gold[item] if is_gold else fused,
-                "method": "gold" if is_gold else "fused",
-                "confidence": 1.0 if is_gold else confidence,
+                "consensus": fused,  # the answers' consensus; gold is a label of its own
+                "method": "fused",
+                "confidence": confidence,
                 "agreement": pair,
                 "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
                 "is_tie": False,
@@ -127,14 +126,13 @@ def measure_multi(*, frame, classes, gold, params):
         for i, item in enumerate(measured["items"].tolist()):
             pair = _finite(measured["item_agreement"][i])
             value = measured["consensus"][i]
-            is_gold = item in gold and gold[item] is not None
             yield {
                 "item_id": item,
                 "n_answers": int(measured["answers"][i]),
                 "n_skipped": int(skipped.get(item, 0)),
-                "consensus": gold[item] if is_gold else value,
-                "method": "gold" if is_gold else "majority",
-                "confidence": 1.0 if is_gold else pair,
+                "consensus": value,  # the answers' consensus; gold is a label of its own
+                "method": "majority",
+                "confidence": pair,
                 "agreement": pair,
                 "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
                 "is_tie": False,

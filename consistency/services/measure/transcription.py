@@ -96,14 +96,13 @@ def measure_transcription(*, frame, slices, gold, rules, params):
             text, confidence = medoid([str(v) for v in values], rules)
             row = per_item.loc[item]
             pair = _finite(row["agreement"])
-            is_gold = item in gold and gold[item] is not None
             yield {
                 "item_id": int(item),
                 "n_answers": int(row["n"]),
                 "n_skipped": int(skipped.get(item, 0)),
-                "consensus": gold[item] if is_gold else text,
-                "method": "gold" if is_gold else "medoid",
-                "confidence": 1.0 if is_gold else _finite(confidence),
+                "consensus": text,  # the answers' consensus; gold is a label of its own
+                "method": "medoid",
+                "confidence": _finite(confidence),
                 "agreement": pair,
                 "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
                 "is_tie": False,

@@ -17,7 +17,13 @@ from django.db import DatabaseError, IntegrityError, connection, connections, tr
 
 from labeling.errors import Invalid
 from labeling.imports.archive import archive_verify, media_entries, open_archive, sidecar
-from labeling.imports.media import RejectedMedia, process_media, sanitize_filename
+from labeling.imports.media import (
+    RejectedMedia,
+    external_id_from_name,
+    numbered_name,
+    process_media,
+    sanitize_filename,
+)
 from labeling.imports.records import (
     UnparseableFile,
 )
@@ -191,10 +197,10 @@ class _MediaBatch:
             _note_rejected(self.result, name, f"{processed.kind} file in a {self.project.data_type} project")
             return
         digest = hashlib.sha256(content).hexdigest()
-        external_id = str(metadata.pop("external_id", "") or digest)[:255]
+        given = str(metadata.pop("external_id", "") or "")[:255]
         if not self.pending:
             self.started = time.monotonic()
-        self.pending.append(_Pending(name, external_id, digest, content, processed, metadata))
+        self.pending.append(_Pending(name, given, digest, content, processed, metadata))
         self.bytes += len(content)
         if (
             len(self.pending) >= self.limit
@@ -233,6 +239,47 @@ class _MediaBatch:
             if stored:
                 stored.delete(save=False)
 
+    def _name_ids(self, pending: list[_Pending]) -> list[_Pending]:
+        """Files without an id from a sidecar are named by their file name. The same bytes
+        already in the project are skipped (an upload retried); another file of the same name
+        becomes ``name (2).ext``."""
+        named = [p for p in pending if not p.external_id]
+        if not named:
+            return pending
+        known = dict(
+            Item.objects.filter(project=self.project, content_hash__in={p.digest for p in named})
+            .exclude(content_hash="")
+            .values_list("content_hash", "external_id")
+        )
+        wanted = {external_id_from_name(p.name) for p in named}
+        taken = set(
+            Item.objects.filter(project=self.project, external_id__in=wanted).values_list(
+                "external_id", flat=True
+            )
+        )
+        kept = [p for p in pending if p.external_id]
+        for entry in named:
+            if entry.digest in known:
+                self._skip(known[entry.digest])
+                continue
+            name = external_id_from_name(entry.name)
+            candidate, n = name, 1
+            while candidate in taken:
+                n += 1
+                candidate = numbered_name(name, n)
+                if n == 2:  # a clash: learn every number already used for this name at once
+                    prefix = numbered_name(name, 2).rsplit(" (2)", 1)[0] + " ("
+                    taken |= set(
+                        Item.objects.filter(project=self.project, external_id__startswith=prefix).values_list(
+                            "external_id", flat=True
+                        )
+                    )
+            entry.external_id = candidate
+            taken.add(candidate)
+            known[entry.digest] = candidate  # the same bytes twice in one upload: one item
+            kept.append(entry)
+        return kept
+
     def undo(self) -> int:
         """Remove what this job stored (a failed import stores nothing); the number removed."""
         ids = [item.pk for item in self.created if item.pk is not None]
@@ -245,6 +292,7 @@ class _MediaBatch:
     def flush(self) -> None:
         pending, self.pending, self.bytes = self.pending, [], 0
         self.limit = min(self.MAX_ITEMS, self.limit * 2)
+        pending = self._name_ids(pending)
         if not pending:
             return
         existing = set(

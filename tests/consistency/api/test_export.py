@@ -165,9 +165,26 @@ def test_pipeline_token_exports_and_strangers_get_404(binary_project):
     assert client_for(UserFactory()).get(f"/api/projects/{binary_project.id}/export/").status_code == 404
 
 
-def test_no_finished_run_is_409(staff):
-    project = ProjectFactory(created_by=staff)
+def test_export_never_waits_for_a_run(staff):
+    from labeling.services.assignments import assignment_reserve_next
+    from labeling.services.submissions import annotation_submit
+
+    project = ProjectFactory(created_by=staff, classes=["a", "b"], overlap=1)
+    ItemFactory(project=project, external_id="x")
+    labeler = MembershipFactory(project=project, role=Role.LABELER).user
+    assignment = assignment_reserve_next(project=project, labeler=labeler)
+    annotation_submit(item_id=assignment.item_id, labeler=labeler, value="b")
     response = client_for(staff).get(f"/api/projects/{project.id}/export/")
+    assert response.status_code == 200
+    assert response["X-Concord-Run"] == "none"
+    [row] = _jsonl(response)
+    assert (row["label"], row["label_source"], row["consensus"], row["n_answers"]) == (
+        "b",
+        "consensus",
+        "b",
+        1,
+    )
+    response = client_for(staff).get(f"/api/projects/{project.id}/export/", {"run": "999999"})
     assert response.status_code == 409
 
 

@@ -60,8 +60,8 @@ def test_items_left_out_are_counted_with_their_reason(project, measured):
     reasons = {row["reason"].split(":")[0].split(" (")[0]: row["items"] for row in table["left_out"]}
     assert reasons == {
         "predicted, but people tied": 1,
-        f"predicted, but without answers when run #{run.id} was made": 1,
-        "with a consensus but no prediction from this model": 1,
+        "predicted, but without answers or a decision yet": 1,
+        "with a label but no prediction from this model": 1,
     }
 
 

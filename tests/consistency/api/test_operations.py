@@ -58,7 +58,7 @@ def test_work_whose_worker_vanished_shows_as_failed_on_the_operations_page(clien
     stuck_work_reap()
     html = client.get(f"/projects/{project.id}/operations/").content.decode()
     assert html.count("status-failed") == 2  # the job and the run
-    assert f"Agreement run #{run.id}" in html and "worker" in html
+    assert f"Agreement run #{run.number}" in html and "worker" in html
 
 
 def test_operations_show_median_time_per_answer_overall_and_per_labeler(client, project, staff):

@@ -103,3 +103,51 @@ def test_member_changes_and_exports_are_audited(project, staff):
     log = client.get(f"/api/projects/{project.id}/audit/").json()["results"]
     assert [e["action"] for e in log][:3] == ["export", "member.role", "member.add"]
     assert log[1]["before"] == {"role": "labeler"} and log[1]["after"] == {"role": "reviewer"}
+
+
+def _resolve(client, item, value, version=0):
+    return client.post(
+        f"/api/items/{item.id}/review/",
+        {"action": "resolve", "expected_version": version, "value": value},
+        format="json",
+    )
+
+
+def test_resolutions_outside_the_current_schema_are_400_and_store_nothing(project, staff, labeled):
+    from consistency.models import Review
+    from consistency.services.schema_changes import schema_change_apply
+
+    schema_change_apply(
+        project=project,
+        op="merge",
+        params={"classes": ["deep scratch", "shallow scratch"], "into": "scratch", "keep_instructions": True},
+        note="merge",
+        actor=staff,
+        dry_run=False,
+    )
+    client = client_for(staff)
+    item = labeled[1][0]
+    for value in ("deep scratch", "ghost", ["dent"], None):  # removed by the merge, unknown, wrong shapes
+        response = _resolve(client, item, value)
+        assert response.status_code == 400, (value, response.content)
+        assert response.json()["error"]["fields"]
+    item.refresh_from_db()
+    assert not Review.objects.filter(item=item).exists() and not item.is_gold and item.gold_value is None
+    assert _resolve(client, item, "scratch").status_code == 200
+    review = Review.objects.get(item=item)
+    assert (review.final_value, review.final_version.number, review.resolved_by) == ("scratch", 2, staff)
+
+
+def test_resolving_an_item_of_another_project_is_404(project, staff, labeled):
+    from tests.factories import ItemFactory, ProjectFactory
+
+    other = ItemFactory(project=ProjectFactory())  # staff is no member of it
+    reviewer = MembershipFactory(project=project, role=Role.REVIEWER).user
+    assert _resolve(client_for(reviewer), other, "dent").status_code == 404
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(reviewer)
+    page = browser.post(f"/projects/{project.id}/review/{other.id}/", {"action": "resolve", "value": "dent"})
+    assert page.status_code == 404
+    assert not other.__class__.objects.get(pk=other.pk).is_gold

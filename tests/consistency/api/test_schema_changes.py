@@ -23,14 +23,24 @@ def test_merge_preview_then_apply_raises_agreement_without_rewriting_answers(
     preview = _change(client, project, {**merge, "dry_run": True}).json()
     assert preview["dry_run"] and preview["after"]["alpha"] > preview["before"]["alpha"]
     assert LabelSchemaVersion.objects.filter(project=project).count() == 1
-    assert _change(client, project, {**merge, "dry_run": False}).status_code == 400  # note required
+    note = "SMEs cannot tell depth"
+    assert _change(client, project, {**merge, "dry_run": False, "keep_instructions": True}).status_code == 400
+    # A merge changes what the classes mean: new instructions, or keeping them on purpose.
+    refused = _change(client, project, {**merge, "dry_run": False, "note": note})
+    assert refused.status_code == 400 and "instructions" in refused.json()["error"]["fields"]
+    assert LabelSchemaVersion.objects.filter(project=project).count() == 1
     with django_capture_on_commit_callbacks(execute=True):
-        applied = _change(client, project, {**merge, "dry_run": False, "note": "SMEs cannot tell depth"})
+        applied = _change(
+            client,
+            project,
+            {**merge, "dry_run": False, "note": note, "instructions": "**scratch**: any line."},
+        )
     assert applied.status_code == 201, applied.json()
     assert applied.json()["schema_version"] == 2
     v2 = LabelSchemaVersion.objects.get(project=project, number=2)
     assert list(v2.classes.values_list("name", flat=True)) == ["scratch", "dent", "none"]
     assert v2.mapping == {"deep scratch": "scratch", "shallow scratch": "scratch"}
+    assert v2.instructions == "**scratch**: any line."
     assert Annotation.objects.filter(value="deep scratch").exists()  # history untouched
     run = AgreementRun.objects.get(pk=applied.json()["agreement_run"])
     assert run.schema_version == v2 and run.headline_alpha == pytest.approx(
@@ -112,3 +122,21 @@ def test_labelers_and_reviewers_cannot_change_the_schema(project):
         member = MembershipFactory(project=project, role=role).user
         response = _change(client_for(member), project, {"op": "add_class", "name": "borderline"})
         assert response.status_code == 403
+
+
+def test_class_hotkeys_survive_schema_changes(project, staff):
+    """A schema change copies each class's colour and hotkey; the merged class takes the first
+    merged class's, a renamed class keeps its own."""
+    from labeling.models import LabelClass
+
+    LabelClass.objects.filter(schema_version=project.schema_version, name="deep scratch").update(hotkey="q")
+    LabelClass.objects.filter(schema_version=project.schema_version, name="dent").update(hotkey="w")
+    client = client_for(staff)
+    merge = {"op": "merge", "classes": ["deep scratch", "shallow scratch"], "into": "scratch"}
+    merge_on = {**merge, "dry_run": False, "keep_instructions": True, "note": "depth is unclear"}
+    applied = _change(client, project, merge_on)
+    assert applied.status_code == 201, applied.json()
+    rename = {"op": "rename", "from": "dent", "to": "dent or ding", "dry_run": False, "note": "clearer"}
+    assert _change(client, project, rename).status_code == 201
+    v3 = LabelSchemaVersion.objects.get(project=project, number=3)
+    assert dict(v3.classes.values_list("name", "hotkey")) == {"scratch": "q", "dent or ding": "w", "none": ""}

@@ -63,7 +63,9 @@ def test_run_computes_alpha_consensus_and_confusion(project, staff, django_captu
     }
 
 
-def test_gold_beats_the_vote(project, staff):
+def test_gold_beats_the_vote_in_the_label_and_the_run_keeps_the_answers_consensus(project, staff):
+    from consistency.selectors.labels import item_label
+
     _, items = label(project, ANSWERS)
     items[0].is_gold, items[0].gold_value = True, "shallow scratch"
     items[0].save()
@@ -72,7 +74,13 @@ def test_gold_beats_the_vote(project, staff):
     )
     agreement_run_compute(run_id=run.id)
     result = ItemResult.objects.get(run=run, item=items[0])
-    assert (result.consensus, result.method, result.confidence) == ("shallow scratch", "gold", 1.0)
+    assert (result.consensus, result.method, result.label_quality) == ("deep scratch", "majority", 1.0)
+    current = item_label(project=project, item=items[0])
+    assert (current.label, current.label_source, current.consensus) == (
+        "shallow scratch",
+        "gold",
+        "deep scratch",
+    )
 
 
 def test_not_enough_data_is_a_result_not_a_crash(project, staff):

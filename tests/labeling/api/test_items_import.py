@@ -313,7 +313,7 @@ def test_a_large_file_with_bad_rows_fails_its_job_listing_them_and_writes_nothin
 # --- media: jobs ------------------------------------------------------------------------------
 
 
-def test_images_by_job_with_quality_thumbnail_and_hash_ids(
+def test_images_by_job_with_quality_thumbnail_and_their_file_names_as_ids(
     images, staff, media_root, django_capture_on_commit_callbacks
 ):
     client = client_for(staff)
@@ -321,15 +321,41 @@ def test_images_by_job_with_quality_thumbnail_and_hash_ids(
     assert job["status"] == "succeeded", job
     assert job["result"]["created"] == 1
     item = Item.objects.get(project=images)
-    assert item.media.name.endswith(".png") and item.thumbnail and len(item.external_id) == 64
+    assert item.media.name.endswith(".png") and item.thumbnail and len(item.content_hash) == 64
+    assert item.external_id == "photo.txt"  # the name a pipeline joins the export back on
     assert "photo" not in item.media.name  # a server-made name; the original is metadata only
     assert item.quality["width"] == 64 and "almost black" in item.quality["flags"]
     assert item.original_filename == "photo.txt"
     again = _job_upload(
         client, images, django_capture_on_commit_callbacks, ("same.png", png(color=(5, 5, 5)))
     )
-    assert again["result"]["skipped_existing"] == 1 and again["result"]["created"] == 0
+    assert again["result"]["skipped_existing"] == 1 and again["result"]["created"] == 0  # same bytes
+    assert again["result"]["skipped_existing_ids"] == ["photo.txt"]
     assert not _stored_uploads(media_root)
+
+
+def test_media_names_are_kept_and_numbered_only_on_a_real_clash(
+    images, staff, media_root, django_capture_on_commit_callbacks
+):
+    client = client_for(staff)
+    first = _job_upload(
+        client, images, django_capture_on_commit_callbacks, ("IMG_0042.jpg", png(color=(1, 1, 1)))
+    )
+    assert first["result"]["created"] == 1
+    archive = zip_of(
+        {
+            "IMG_0042.jpg": png(color=(2, 2, 2)),  # another photo of the same name
+            "line-b/IMG_0042.jpg": png(color=(3, 3, 3)),  # the path inside the zip keeps it apart
+            "copy.jpg": png(color=(1, 1, 1)),  # the same bytes as the first upload: skipped
+        }
+    )
+    job = _job_upload(client, images, django_capture_on_commit_callbacks, ("more.zip", archive))
+    assert job["result"]["created"] == 2 and job["result"]["skipped_existing_ids"] == ["IMG_0042.jpg"]
+    names = set(Item.objects.filter(project=images).values_list("external_id", flat=True))
+    assert names == {"IMG_0042.jpg", "IMG_0042 (2).jpg", "line-b/IMG_0042.jpg"}
+    third = zip_of({"IMG_0042.jpg": png(color=(4, 4, 4))})
+    _job_upload(client, images, django_capture_on_commit_callbacks, ("again.zip", third))
+    assert Item.objects.filter(project=images, external_id="IMG_0042 (3).jpg").exists()
 
 
 def test_zip_with_sidecar_keeps_good_entries_and_lists_corrupt_ones(

@@ -1,0 +1,113 @@
+"""Fresh numbers without a manual run: from a reviewer's resolution to the automatic agreement run
+having landed, on N items × 3 answers.
+
+    .venv/bin/python bench/bench_autorun.py --items 1000000
+
+Sets up a classes project (N items, three labelers' answers each, one finished run) in the
+benchmark database, starts a Celery worker on Redis (`BENCH_REDIS_URL`, default
+redis://localhost:6379/14), resolves an item through the review service, and waits for the
+debounced run (quiet period `--quiet` seconds) to succeed. Prints the time from the last change
+to the run's end, the quiet period, and how long the run itself took.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._setup import ROOT, bench_database_url, django_setup
+
+
+def setup(items: int):
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from consistency.models import AgreementRun
+    from consistency.services.agreement_runs import agreement_run_compute
+    from labeling.models import ProjectMembership, Role
+    from labeling.services.projects import project_create
+    from tests.bulk import answers_insert, items_insert
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE labeling_project, authtoken_token, auth_user CASCADE")
+    users = get_user_model().objects
+    manager = users.create(username="bench-manager", is_staff=True)
+    classes = ["1", "0", "borderline"]
+    project = project_create(
+        created_by=manager, name="bench autorun", data_type="record", label_kind="classes", classes=classes
+    )
+    labelers = []
+    for index in range(3):
+        user = users.create(username=f"bench-labeler-{index}")
+        ProjectMembership.objects.create(project=project, user=user, role=Role.LABELER)
+        labelers.append(user.id)
+    started = time.perf_counter()
+    items_insert(project=project, count=items)
+    answers_insert(project=project, labeler_ids=labelers, classes=classes)
+    print(f"setup: {items:,} items × 3 answers in {time.perf_counter() - started:.1f} s")
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+    started = time.perf_counter()
+    agreement_run_compute(run_id=run.id)
+    print(f"first run (in this process): {time.perf_counter() - started:.1f} s")
+    return project, manager
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--quiet", type=int, default=2, help="CONCORD_AUTORUN_QUIET_SECONDS")
+    args = parser.parse_args()
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/14")
+    os.environ["REDIS_URL"] = redis_url
+    os.environ["CONCORD_AUTORUN_QUIET_SECONDS"] = str(args.quiet)
+    django_setup()
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    project, manager = setup(args.items)
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_database_url(),
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING"],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        time.sleep(8)  # the worker connects
+        from consistency.models import AgreementRun, RunStatus
+        from consistency.services.reviews import review_act
+        from labeling.models import Item
+
+        item = Item.objects.filter(project=project).order_by("id").first()
+        review_act(project=project, item=item, actor=manager, action="resolve", expected_version=0, value="1")
+        last_change = time.time()
+        deadline = time.monotonic() + 900
+        run = None
+        while time.monotonic() < deadline:
+            run = AgreementRun.objects.filter(project=project, trigger="auto").first()
+            if run is not None and run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
+                break
+            time.sleep(0.2)
+        assert run is not None and run.status == RunStatus.SUCCEEDED, run and run.error
+        print(
+            f"| {args.items:,} items × 3 answers | quiet {args.quiet} s | run #{run.number} started "
+            f"{run.started_at.timestamp() - last_change:.1f} s after the change, took "
+            f"{run.duration_seconds:.1f} s | landed {run.finished_at.timestamp() - last_change:.1f} s "
+            "after the last change |"
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
