@@ -18,6 +18,7 @@ from consistency.exports import formats
 from consistency.exports.params import EXCLUDES, FORMATS, ExportParamError, parse_export_params
 from consistency.models import DatasetSnapshot
 from consistency.selectors.export_preview import export_preview
+from consistency.selectors.runs import freshness_header, run_freshness
 from consistency.services.exports import export_filename, export_stream, snapshot_request
 from labeling.errors import ApplicationError, Invalid, NotFound
 from labeling.models import Job, JobKind, JobStatus, Role
@@ -97,19 +98,21 @@ def export_download(request, project_id: int):
     query = _export_query(request.GET)
     try:
         params = parse_export_params(query)
-        run, stream = export_stream(project=project, params=params)
+        ctx, stream = export_stream(project=project, params=params)
     except ExportParamError as exc:
         messages.error(request, str(exc))
         return redirect(reverse("export", args=[project.id]) + "?" + query.urlencode())
     except ApplicationError as exc:
         messages.error(request, exc.message)
         return redirect(reverse("export", args=[project.id]) + "?" + query.urlencode())
-    audit(
-        project=project, actor=request.user, action="export", target=f"run {run.id}", after=params.as_dict()
-    )
+    target = f"run {ctx.run.id}" if ctx.run else "no run"
+    audit(project=project, actor=request.user, action="export", target=target, after=params.as_dict())
     response = StreamingHttpResponse(stream, content_type=formats.CONTENT_TYPES[params.format])
-    filename = export_filename(project=project, run=run, params=params)
+    filename = export_filename(project=project, ctx=ctx, params=params)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    freshness = run_freshness(project=project, run=ctx.run)
+    for name, value in freshness_header(run=ctx.run, freshness=freshness).items():
+        response[name] = value
     return response
 
 

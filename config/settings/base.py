@@ -287,20 +287,6 @@ SPECTACULAR_SETTINGS = {
 # configured broker is down (that is an error the caller sees).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-# The cache holds counts that must hold across processes (password-reset caps per address and
-# client; gunicorn runs several workers): in Redis when REDIS_URL is set. Without it (`make run`,
-# one process) the local-memory cache is enough.
-CACHES = {
-    "default": (
-        {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "concord",
-        }
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
-}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

@@ -19,8 +19,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "test-media")  # the
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 # Tests run tasks in-process by default (eager) so a service's effect is visible at
 # once; tests marked `worker` switch this off and talk to a real worker over Redis.
-# A worker process started by tests/worker.py is a real worker: what it sends goes to Redis.
-CELERY_TASK_ALWAYS_EAGER = os.environ.get("CONCORD_REAL_WORKER") != "1"
+CELERY_TASK_ALWAYS_EAGER = True
 
 # Static files come from the finders here; an empty STATIC_ROOT keeps WhiteNoise quiet.
 WHITENOISE_USE_FINDERS = True
@@ -28,6 +27,3 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Each test empties the cache (tests/conftest.py); Redis' clear() would flush the broker's database.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LEASE_RECLAIM_EVERY_SECONDS = 0  # tests see expired leases reclaimed at once
-# Automatic agreement runs are off in tests (eager tasks would run one inside every request);
-# the tests of the automatic runs turn them on with a real worker.
-CONCORD_AUTORUN_QUIET_SECONDS = int(os.environ.get("CONCORD_AUTORUN_QUIET_SECONDS", "0"))

@@ -137,8 +137,6 @@ def browse_queryset(*, project: Project, filters: BrowseFilters, run: AgreementR
         if run is None:
             return items.none()
         items = items.filter(Exists(ItemResult.objects.filter(result_filter, run=run, item=OuterRef("pk"))))
-    if filters.split and run is None:
-        return items.none()
     return items
 
 
@@ -151,10 +149,10 @@ def browse_page(
     items = browse_queryset(project=project, filters=filters, run=run).only(
         "id", "external_id", "kind", "metadata", "is_gold", "target", "slots_taken"
     )
-    if filters.split and run is not None:
+    if filters.split:
         page_ids = split_page_ids(
             items=items,
-            run=run,
+            project=project,
             spec=filters.split_spec,
             split=filters.split,
             seed=filters.seed,

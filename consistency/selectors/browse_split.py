@@ -1,93 +1,62 @@
 """The data browser's split filter: which items the export would put in a split, one page at a
-time, without numbering the whole run.
+time.
 
-The export gives the i-th item (by id) of a consensus stratum the split at ``(i + offset) %
-period`` of the round-robin sequence (``exports.splits``). A page starting after item ``a`` needs
-each stratum's count of items up to ``a`` (one grouped count), then walks the run's results from
-``a`` in id order, numbering as it goes, until the page is full: the cost follows the page, not
-the project (walking backwards from ``before`` the same way)."""
+The export assigns splits over every listed item in id order, stratified by each item's current
+label (``selectors.labels``: resolution, else gold, else consensus). The page reads the export's
+own rows (``exports.rows.export_rows``) rather than a second implementation of the assignment,
+so the filter and the file cannot disagree; the cost grows with how deep the page is (a walk from
+the first item), not with what the page shows."""
 
-import json
-from collections import Counter
+from collections.abc import Iterator
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
+from django.http import QueryDict
 
-from consistency.exports.splits import parse_split_spec, stratum_offset, weighted_sequence
-from consistency.models import AgreementRun, ItemResult
+from consistency.exports.params import parse_export_params
+from consistency.exports.rows import export_context, export_rows
+from labeling.models import Project
 
-CHUNK = 2_000
+CHUNK = 500
 
 
-def _key(consensus) -> str:
-    return json.dumps(consensus, sort_keys=True, ensure_ascii=False)
+def _ids_in_split(*, project: Project, spec: str, split: str, seed: int) -> Iterator[int]:
+    query = QueryDict(mutable=True)
+    query.update({"format": "jsonl", "split": spec, "seed": str(seed)})
+    params = parse_export_params(query)
+    ctx = export_context(project=project, params=params)
+    return (
+        row["item_id"]
+        for row in export_rows(project=project, ctx=ctx, params=params)
+        if row["split"] == split
+    )
 
 
 def split_page_ids(
-    *, items: QuerySet, run: AgreementRun, spec: str, split: str, seed: int, after, before, limit: int
+    *, items: QuerySet, project: Project, spec: str, split: str, seed: int, after, before, limit: int
 ) -> list[int]:
     """Up to ``limit`` ids of ``items`` in ``split``: the first after ``after`` (ascending), or
     the last before ``before`` (descending)."""
-    parsed = parse_split_spec(spec)
-    sequence, period = weighted_sequence(parsed), parsed.period
-    wanted = parsed.names.index(split)
-    offsets: dict[str, int] = {}
-    results = ItemResult.objects.filter(run=run)
-    backwards = before is not None
-    edge = results.filter(item_id__lt=before) if backwards else results.filter(item_id__lte=after or 0)
-    seen = Counter(
-        {
-            _key(row["consensus"]): row["n"]
-            for row in edge.values("consensus").annotate(n=Count("pk")).order_by()
-        }
-    )
-    found: list[int] = []
-    chunk: list[int] = []
-
-    def flush() -> None:
-        ordered = items.filter(pk__in=chunk).order_by("-pk" if backwards else "pk")
-        found.extend(ordered.values_list("pk", flat=True))
-        chunk.clear()
-
-    for item_id, consensus in _walk(results, after=after or 0, before=before):
-        key = _key(consensus)
-        if backwards:
-            seen[key] -= 1
-            position = seen[key]
-        else:
-            position = seen[key]
-            seen[key] += 1
-        if key not in offsets:
-            offsets[key] = stratum_offset(seed, key, period)
-        if sequence[(position + offsets[key]) % period] == wanted:
-            chunk.append(item_id)
-            if len(chunk) >= CHUNK // 4:
-                flush()
-                if len(found) >= limit:
-                    break
-    if chunk and len(found) < limit:
-        flush()
+    in_split = _ids_in_split(project=project, spec=spec, split=split, seed=seed)
+    if before is not None:
+        candidates = [i for i in in_split if i < before]
+        found: list[int] = []
+        for end in range(len(candidates), 0, -CHUNK):
+            chunk = candidates[max(0, end - CHUNK) : end]
+            found.extend(items.filter(pk__in=chunk).order_by("-pk").values_list("pk", flat=True))
+            if len(found) >= limit:
+                break
+        return found[:limit]
+    found = []
+    chunk = []
+    for item_id in in_split:
+        if item_id <= (after or 0):
+            continue
+        chunk.append(item_id)
+        if len(chunk) >= CHUNK:
+            found.extend(items.filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
+            chunk = []
+            if len(found) >= limit:
+                return found[:limit]
+    if chunk:
+        found.extend(items.filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
     return found[:limit]
-
-
-def _walk(results: QuerySet, *, after: int, before: int | None):
-    """The run's (item id, consensus) from ``after`` up, or from ``before`` down, in LIMITed
-    keyset chunks: each chunk is a short index range scan (an open cursor would make PostgreSQL
-    plan for the whole run, a sort of every row)."""
-    last = before if before is not None else after
-    while True:
-        if before is not None:
-            rows = list(
-                results.filter(item_id__lt=last)
-                .order_by("-item_id")
-                .values_list("item_id", "consensus")[:CHUNK]
-            )
-        else:
-            rows = list(
-                results.filter(item_id__gt=last)
-                .order_by("item_id")
-                .values_list("item_id", "consensus")[:CHUNK]
-            )
-        yield from rows
-        if len(rows) < CHUNK:
-            return
-        last = rows[-1][0]

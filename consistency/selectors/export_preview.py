@@ -25,7 +25,7 @@ def _key(value) -> str:
 def export_preview(*, project: Project, params: ExportParams) -> dict:
     """``{"run", "rows", "splits": [{"name", "rows", "classes": [(class, n, share)]}]}``."""
     export_check(project=project, params=params)  # the chosen format's own checks (COCO: boxes)
-    run, stream = export_stream(project=project, params=dataclasses.replace(params, format="jsonl"))
+    ctx, stream = export_stream(project=project, params=dataclasses.replace(params, format="jsonl"))
     counts: dict[str, Counter] = {}
     tail = b""
     for block in stream:
@@ -42,4 +42,4 @@ def export_preview(*, project: Project, params: ExportParams) -> dict:
         total = sum(counter.values())
         classes = [(c, n, n / total) for c, n in counter.most_common(MAX_CLASSES_SHOWN)]
         splits.append({"name": name, "rows": total, "classes": classes, "more": len(counter) > len(classes)})
-    return {"run": run, "rows": sum(s["rows"] for s in splits), "splits": splits}
+    return {"run": ctx.run, "rows": sum(s["rows"] for s in splits), "splits": splits}

@@ -4,7 +4,7 @@ export's split, bulk actions for managers only, bad input answered with a reason
 import pytest
 
 from consistency.exports.params import parse_export_params
-from consistency.exports.rows import export_rows
+from consistency.exports.rows import export_context, export_rows
 from consistency.models import Review, ReviewStatus
 from labeling.models import AuditEvent, Item, Role
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, finished_run
@@ -111,10 +111,10 @@ def test_status_and_labeler_filters(client, project, staff, browsed):
 
 
 def test_split_filter_matches_the_export(client, project, staff, browsed):
-    run = project.agreement_runs.get()
     params = parse_export_params(_Query(split="train:60,dev:20,test:20", seed="7"))
+    ctx = export_context(project=project, params=params)
     expected = {
-        s: [r["external_id"] for r in export_rows(project=project, run=run, params=params) if r["split"] == s]
+        s: [r["external_id"] for r in export_rows(project=project, ctx=ctx, params=params) if r["split"] == s]
         for s in ("dev", "test")
     }
     client.force_login(staff)
@@ -198,11 +198,11 @@ def test_labelers_never_receive_underscore_fields(client):
 
 
 def test_split_filter_pages_forward_and_back_like_the_export(client, project, staff, browsed):
-    run = project.agreement_runs.get()
     params = parse_export_params(_Query(split="train:60,dev:20,test:20", seed="7"))
+    ctx = export_context(project=project, params=params)
     train = [
         r["external_id"]
-        for r in export_rows(project=project, run=run, params=params)
+        for r in export_rows(project=project, ctx=ctx, params=params)
         if r["split"] == "train"
     ]
     client.force_login(staff)

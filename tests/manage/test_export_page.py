@@ -76,11 +76,19 @@ def test_bad_parameters_say_what_is_wrong(client, exported, staff, query, messag
     assert message in download.content.decode()
 
 
-def test_without_a_run_the_page_says_to_start_one(client, staff):
+def test_without_a_run_the_preview_counts_live_and_a_snapshot_asks_for_one(client, staff):
+    """The export never waits for a run (issue 13); a snapshot records its run, so it needs one."""
     project = ProjectFactory(created_by=staff)
+    ItemFactory.create_batch(3, project=project)
     client.force_login(staff)
     response = client.get(f"/projects/{project.id}/export/?preview=1")
-    assert response.status_code == 400 and "No finished agreement run" in response.content.decode()
+    page = response.content.decode()
+    exported = client.get(f"/projects/{project.id}/export/download/")
+    rows = len(b"".join(exported.streaming_content).splitlines())
+    assert response.status_code == 200 and "No agreement run yet" in page and f"Preview: {rows} rows" in page
+    frozen = client.post(f"/projects/{project.id}/export/snapshots/", {"query": "format=jsonl"}, follow=True)
+    assert "start one first" in frozen.content.decode()
+    assert not DatasetSnapshot.objects.filter(project=project).exists()
 
 
 def test_freeze_a_snapshot_and_download_its_split(

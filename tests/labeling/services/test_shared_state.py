@@ -20,10 +20,32 @@ def redis_down(settings):
     }
 
 
-def test_caps_throttles_and_counters_are_shared_through_redis(db):
+@pytest.fixture
+def redis_cache(settings):
+    """The Redis cache as base settings configure it with REDIS_URL (the test settings keep a
+    process-local cache: clearing a Redis cache between tests would flush the broker's keys)."""
+    import uuid
+
+    prefix = f"concord-test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": prefix,
+        }
+    }
+    yield
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+
+
+def test_caps_throttles_and_counters_are_shared_through_redis(db, redis_cache):
     from django.core.cache import caches
 
-    assert caches["default"].__class__.__name__ == "RedisCache"  # REDIS_URL set: every node shares it
+    assert caches["default"].__class__.__name__ == "RedisCache"
     assert [cap_reached(key="t:cap", cap=2, window_seconds=60) for _ in range(3)] == [False, False, True]
     assert [due_once_per(key="t:every", seconds=60) for _ in range(2)] == [True, False]
     assert cached(key="t:n", compute=lambda: 7, seconds=60) == 7
