@@ -53,11 +53,11 @@ def test_a_burst_of_resolutions_starts_one_run_after_the_quiet_period(
         lambda: AgreementRun.objects.filter(
             project=project, trigger="auto", status=RunStatus.SUCCEEDED
         ).first(),
-        timeout=30,
+        timeout=90,  # generous for a loaded CI machine; the bound below is the claim
     )
     assert run.number == first.number + 1
     assert run.started_at.timestamp() >= last_change + QUIET - 0.5  # not before the quiet period
-    assert run.started_at.timestamp() <= last_change + QUIET + 10
+    assert run.started_at.timestamp() <= last_change + QUIET + 30  # on its own, soon
     time.sleep(QUIET * 2)
     assert AgreementRun.objects.filter(project=project).count() == 2  # one run for the burst
     assert "since this run" not in browser.get(f"/projects/{project.id}/agreement/").content.decode()
