@@ -119,6 +119,10 @@ def test_a_project_from_creation_to_a_checked_snapshot(page, live_server, tmp_pa
     merge.get_by_label("shallow scratch").check()
     merge.get_by_label("Into").type("scratch")
     merge.get_by_role("button", name="Preview").click()
+    # A merge changes what the classes mean: the instructions are rewritten with it (issue 13).
+    page.get_by_label("Instructions for v2 (markdown)").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.type("**scratch**: any line in the glass; **dent**: the frame is bent.")
     page.get_by_label("Why (required)").type("Depth can't be told from a photo")
     page.get_by_role("button", name="Apply: publish schema v2").click()
     expect(page.get_by_text("Published schema v2")).to_be_visible(timeout=20_000)
@@ -132,7 +136,11 @@ def test_a_project_from_creation_to_a_checked_snapshot(page, live_server, tmp_pa
     with page.expect_download() as download:
         page.get_by_role("link", name="Download").click()
     rows = [json.loads(line) for line in download.value.path().read_text().splitlines()]
-    assert {files[r["external_id"]]: r["consensus"] for r in rows} == AFTER_MERGE
+    assert {files[r["external_id"]]: r["label"] for r in rows} == AFTER_MERGE
+    by_file = {files[r["external_id"]]: r for r in rows}
+    # c: the answers tie (dent vs deep scratch, now scratch); the reviewer's dent is the label.
+    assert by_file["c.png"]["label_source"] == "resolved" and by_file["c.png"]["consensus"] is None
+    assert {by_file[f]["label_source"] for f in ("a.png", "b.png", "d.png")} == {"consensus"}
     assert all(r["schema_version"] == 2 and r["split"] in ("train", "test") for r in rows)
     for split in ("train", "test"):
         shown = page.locator(f"caption:has-text('{split}:')").inner_text()
