@@ -52,6 +52,7 @@ def operations_summary(*, project: Project, hours: int = 24) -> dict:
         "history": history,
         "thresholds": thresholds,
         "alarms": _alarms(run, history, skip_rate, thresholds),
+        "per_item": figures["per_item"],
         "live": kept is None,
         "figures_job": kept["job"] if kept else None,
     }
@@ -60,8 +61,9 @@ def operations_summary(*, project: Project, hours: int = 24) -> dict:
 def operations_figures(
     *, project: Project, hours: int = 24, run: AgreementRun | None = None, as_json: bool = False
 ) -> dict:
-    """The figures that read every answer: answers per hour and per labeler over the last
-    ``hours``, current answers and skips, median times, items with consensus in ``run``.
+    """The figures that read every answer or every item: answers per hour and per labeler over
+    the last ``hours``, current answers and skips, median times, items with consensus in ``run``,
+    answers per item.
     ``as_json``: hours as ISO text, for the statistics job's result."""
     since = timezone.now() - timedelta(hours=hours)
     recent = Annotation.objects.filter(item__project=project, created_at__gte=since)
@@ -90,6 +92,7 @@ def operations_figures(
         "median_seconds": overall_median,
         "with_consensus": with_consensus,
         "run_id": run.id if run else None,
+        "per_item": answers_per_item(project=project),
     }
 
 
@@ -111,7 +114,9 @@ def _kept_figures(project: Project) -> dict:
         .first()
     )
     if job is None:
-        return {"job": None, "figures": _EMPTY_FIGURES}
+        per_item = {"policy": project.overlap_policy, "k": project.overlap, "items_done": 0, "mean": None}
+        per_item |= {"distribution": [], "saved": 0, "saved_share": None, "flagged": 0}
+        return {"job": None, "figures": {**_EMPTY_FIGURES, "per_item": per_item}}
     figures = dict(job.result["operations"])
     figures["per_hour"] = [
         {"hour": datetime.fromisoformat(row["hour"]), "n": row["n"]} for row in figures["per_hour"]

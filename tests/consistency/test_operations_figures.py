@@ -14,7 +14,16 @@ from tests.factories import finished_run
 
 pytestmark = pytest.mark.django_db
 
-FIGURES = ("answers", "skip_rate", "median_seconds", "per_hour", "per_labeler", "consensus_share", "alarms")
+FIGURES = (
+    "answers",
+    "skip_rate",
+    "median_seconds",
+    "per_hour",
+    "per_labeler",
+    "consensus_share",
+    "alarms",
+    "per_item",
+)
 
 
 def _stats_job(project, staff) -> Job:
