@@ -11,15 +11,20 @@ filters), so it can't drift from the file and costs a GROUP BY instead of writin
 * only strata that the filters thin out are numbered (one window function over those strata),
   because a filtered-out row still takes its position.
 
+The counts are cached per run and parameters (``_counts_cached``): the first preview of a run
+at 1,000,000 items takes about 2 s, the next ones a few ms.
+
 Elsewhere (boxes, transcripts, ``stratify_by``, SQLite) the preview counts the rows of the export
 itself, as JSON lines. The balance reads ``label`` (what to train on) where rows have it, else
 ``consensus``; the SQL path reads the consensus, and a test compares both paths.
 """
 
 import dataclasses
+import hashlib
 import json
 from collections import Counter
 
+from django.core.cache import cache
 from django.db import connection
 
 from consistency.exports.fast import _rows_sql, _strata, fast_path_applies
@@ -30,6 +35,7 @@ from consistency.services.exports import export_check, export_stream
 from labeling.models import Project
 
 MAX_CLASSES_SHOWN = 30
+CACHE_SECONDS = 24 * 3600
 
 
 def _key(value) -> str:
@@ -45,7 +51,7 @@ def export_preview(*, project: Project, params: ExportParams) -> dict:
     counted = dataclasses.replace(params, format="jsonl", include_answers=False, include_quality=False)
     if fast_path_applies(project=project, params=counted):
         run = export_run_for(project=project, params=counted)
-        counts = _counts_sql(project, run, counted)
+        counts = _counts_cached(project, run, counted)
     else:
         run, counts = _counts_of_rows(project, counted)
     order = list(params.split.names) if params.split else ["all"]
@@ -71,6 +77,28 @@ def _counts_of_rows(project: Project, params: ExportParams):
             label = row["label"] if "label" in row else row.get("consensus")
             counts.setdefault(row.get("split") or "all", Counter())[_key(label)] += 1
     return run, counts
+
+
+def _counts_cached(project: Project, run, params: ExportParams) -> dict[str, Counter]:
+    """The SQL counts, kept in the cache when they can't change: a finished run's results are
+    written once, with its status, so unless a filter reads the items' metadata (slices, which
+    can be edited) the same run and parameters give the same counts. The key names the run by
+    id and finish time, so a database rebuilt under the same Redis never meets old counts."""
+    if params.slices:
+        return _counts_sql(project, run, params)
+    # Every field of the parameters, so a filter added later can't share a key with its absence.
+    fields = json.dumps(dataclasses.asdict(params), sort_keys=True, default=_plain)
+    digest = hashlib.sha256(fields.encode()).hexdigest()[:32]
+    key = f"export-preview:{project.id}:{run.id}:{run.finished_at.timestamp()}:{digest}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = _counts_sql(project, run, params)
+        cache.set(key, counts, timeout=CACHE_SECONDS)
+    return counts
+
+
+def _plain(value) -> object:
+    return sorted(value) if isinstance(value, set | frozenset) else str(value)
 
 
 def _counts_sql(project: Project, run, params: ExportParams) -> dict[str, Counter]:

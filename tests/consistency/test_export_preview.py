@@ -82,3 +82,20 @@ def test_preview_costs_the_same_queries_at_any_size(staff):
             export_preview(project=project, params=params)
         queries.append(len(captured))
     assert queries[0] == queries[1] <= 5
+
+
+def test_a_repeated_preview_is_read_from_the_cache_and_slices_are_not(staff):
+    project = _project(staff, 30)
+    cached = parse_export_params(QueryDict("split=train:80,dev:10,test:10&min_agreement=0.5"))
+    sliced = parse_export_params(QueryDict("split=train:80,dev:10,test:10&slice=camera:C1"))
+    rows = {}
+    for params in (cached, sliced):
+        first = export_preview(project=project, params=params)
+        rows[params] = first["rows"]
+        with CaptureQueriesContext(connection) as captured:
+            again = export_preview(project=project, params=params)
+        assert again["splits"] == first["splits"]
+        reads_rows = any("consistency_itemresult" in q["sql"] for q in captured.captured_queries)
+        assert reads_rows == bool(params.slices)
+    stricter = parse_export_params(QueryDict("split=train:80,dev:10,test:10&min_agreement=0.9"))
+    assert 0 < export_preview(project=project, params=stricter)["rows"] < rows[cached]  # its own key
