@@ -83,7 +83,9 @@ def _counts_cached(project: Project, run, params: ExportParams) -> dict[str, Cou
     """The SQL counts, kept in the cache when they can't change: a finished run's results are
     written once, with its status, so unless a filter reads the items' metadata (slices, which
     can be edited) the same run and parameters give the same counts. The key names the run by
-    id and finish time, so a database rebuilt under the same Redis never meets old counts."""
+    id and finish time, so a database rebuilt under the same Redis never meets old counts. (No
+    service deletes items; one deleted in /admin/ after the run leaves the cached counts a day
+    out of date, where the file would lose its row.)"""
     if params.slices:
         return _counts_sql(project, run, params)
     # Every field of the parameters, so a filter added later can't share a key with its absence.
