@@ -55,3 +55,12 @@ def test_large_project_reads_the_statistics_job_figures(client, project, staff, 
     with CaptureQueriesContext(connection) as more:
         client.get(f"/projects/{project.id}/operations/")
     assert len(few) == len(more)
+
+
+def test_refresh_figures_starts_the_statistics_job_and_comes_back(client, project, staff):
+    client.force_login(staff)
+    response = client.post(f"/projects/{project.id}/stats/refresh/", {"back": "operations"})
+    assert response.status_code == 302 and response["Location"] == f"/projects/{project.id}/operations/"
+    assert Job.objects.filter(project=project, kind=JobKind.PROJECT_STATS).count() == 1
+    plain = client.post(f"/projects/{project.id}/stats/refresh/")
+    assert plain["Location"] == f"/projects/{project.id}/"
