@@ -394,7 +394,7 @@ def model_page(request, project_id: int):
 @require_GET
 @login_required
 def operations_page(request, project_id: int):
-    from consistency.selectors.operations import answers_per_item, operations_summary
+    from consistency.selectors.operations import operations_summary
     from labeling.models import Role
 
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
@@ -406,6 +406,6 @@ def operations_page(request, project_id: int):
             "project": project,
             "ops": summary,
             "chart": line_chart(summary["history"]),
-            "per_item": answers_per_item(project=project),
+            "per_item": summary["per_item"],
         },
     )

@@ -56,4 +56,6 @@ def project_stats_refresh(request, project_id: int):
         messages.success(request, f"Statistics refresh started (job #{job.id}).")
     except ApplicationError as exc:
         messages.error(request, exc.message)
+    if request.POST.get("back") == "operations":  # the Operations page's own refresh button
+        return redirect("operations", project_id=project.id)
     return redirect("project-detail", project_id=project.id)

@@ -2,7 +2,7 @@
 coverage, jobs, agreement over time, and alarms when a threshold is crossed."""
 
 import statistics
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
@@ -11,11 +11,60 @@ from django.utils import timezone
 
 from consistency.models import AgreementRun, ItemResult, RunStatus
 from consistency.selectors.runs import run_history, run_latest
-from labeling.models import Annotation, Item, Project
+from labeling.models import Annotation, Item, JobKind, JobStatus, Project
 from labeling.services.projects import DEFAULT_ALARMS
+
+# Up to this many answers the page aggregates them at each request (a few ms); above it, the
+# answer figures come from the last statistics job (3,000,000 answers take seconds to aggregate).
+LIVE_ANSWERS = 20_000
 
 
 def operations_summary(*, project: Project, hours: int = 24) -> dict:
+    """The Operations page. The answer figures (per hour, per labeler, totals, medians, consensus
+    coverage) are live on small projects and the statistics job's on large ones, with its time."""
+    run = run_latest(project=project)
+    kept = None if _answers_at_most(project, LIVE_ANSWERS) else _kept_figures(project)
+    figures = operations_figures(project=project, hours=hours, run=run) if kept is None else kept["figures"]
+    open_slots = Item.objects.filter(project=project, is_gold=False, slots_taken__lt=F("target")).aggregate(
+        items=Count("pk"), slots=Sum(F("target") - F("slots_taken"))
+    )
+    items = Item.objects.filter(project=project).count()
+    skip_rate = figures["skipped"] / figures["answers"] if figures["answers"] else 0.0
+    history = run_history(project=project)
+    jobs = list(project.jobs.order_by("-created_at")[:15])
+    runs = list(AgreementRun.objects.filter(project=project).order_by("-created_at")[:10])
+    thresholds = {**DEFAULT_ALARMS, **(project.alarms or {})}
+    return {
+        "hours": figures["hours"],
+        "per_hour": figures["per_hour"],
+        "peak_hour": max((row["n"] for row in figures["per_hour"]), default=0),
+        "per_labeler": figures["per_labeler"],
+        "answers": figures["answers"],
+        "skip_rate": skip_rate,
+        "median_seconds": figures["median_seconds"],
+        "queue_items": open_slots["items"] or 0,
+        "queue_slots": open_slots["slots"] or 0,
+        "consensus_share": figures["with_consensus"] / items if items else 0.0,
+        "jobs": jobs,
+        "runs": runs,
+        "failed_jobs": sum(j.status == "failed" for j in jobs)
+        + sum(r.status == RunStatus.FAILED for r in runs),
+        "history": history,
+        "thresholds": thresholds,
+        "alarms": _alarms(run, history, skip_rate, thresholds),
+        "per_item": figures["per_item"],
+        "live": kept is None,
+        "figures_job": kept["job"] if kept else None,
+    }
+
+
+def operations_figures(
+    *, project: Project, hours: int = 24, run: AgreementRun | None = None, as_json: bool = False
+) -> dict:
+    """The figures that read every answer or every item: answers per hour and per labeler over
+    the last ``hours``, current answers and skips, median times, items with consensus in ``run``,
+    answers per item.
+    ``as_json``: hours as ISO text, for the statistics job's result."""
     since = timezone.now() - timedelta(hours=hours)
     recent = Annotation.objects.filter(item__project=project, created_at__gte=since)
     per_hour = list(
@@ -31,36 +80,60 @@ def operations_summary(*, project: Project, hours: int = 24) -> dict:
     totals = Annotation.objects.filter(item__project=project, is_current=True).aggregate(
         answers=Count("pk"), skipped=Count("pk", filter=~Q(skip_reason=""))
     )
-    open_slots = Item.objects.filter(project=project, is_gold=False, slots_taken__lt=F("target")).aggregate(
-        items=Count("pk"), slots=Sum(F("target") - F("slots_taken"))
-    )
-    run = run_latest(project=project)
-    items = Item.objects.filter(project=project).count()
     with_consensus = ItemResult.objects.filter(run=run).exclude(consensus=None).count() if run else 0
-    skip_rate = totals["skipped"] / totals["answers"] if totals["answers"] else 0.0
-    history = run_history(project=project)
-    jobs = list(project.jobs.order_by("-created_at")[:15])
-    runs = list(AgreementRun.objects.filter(project=project).order_by("-created_at")[:10])
-    thresholds = {**DEFAULT_ALARMS, **(project.alarms or {})}
+    if as_json:
+        per_hour = [{"hour": row["hour"].isoformat(), "n": row["n"]} for row in per_hour]
     return {
         "hours": hours,
         "per_hour": per_hour,
-        "peak_hour": max((row["n"] for row in per_hour), default=0),
         "per_labeler": per_labeler,
         "answers": totals["answers"],
-        "skip_rate": skip_rate,
+        "skipped": totals["skipped"],
         "median_seconds": overall_median,
-        "queue_items": open_slots["items"] or 0,
-        "queue_slots": open_slots["slots"] or 0,
-        "consensus_share": with_consensus / items if items else 0.0,
-        "jobs": jobs,
-        "runs": runs,
-        "failed_jobs": sum(j.status == "failed" for j in jobs)
-        + sum(r.status == RunStatus.FAILED for r in runs),
-        "history": history,
-        "thresholds": thresholds,
-        "alarms": _alarms(run, history, skip_rate, thresholds),
+        "with_consensus": with_consensus,
+        "run_id": run.id if run else None,
+        "per_item": answers_per_item(project=project),
     }
+
+
+def _answers_at_most(project: Project, limit: int) -> bool:
+    """Whether the project holds at most ``limit`` answers: a count bounded by LIMIT, so it
+    stops reading at ``limit + 1`` whatever the project's size."""
+    bounded = Annotation.objects.filter(item__project=project).values("pk")[: limit + 1]
+    return bounded.count() <= limit
+
+
+def _kept_figures(project: Project) -> dict:
+    """The operations figures of the last statistics job that computed them, hours parsed back."""
+    job = (
+        project.jobs.filter(
+            kind=JobKind.PROJECT_STATS, status=JobStatus.SUCCEEDED, result__has_key="operations"
+        )
+        .order_by("-finished_at")
+        .only("id", "result", "finished_at")
+        .first()
+    )
+    if job is None:
+        per_item = {"policy": project.overlap_policy, "k": project.overlap, "items_done": 0, "mean": None}
+        per_item |= {"distribution": [], "saved": 0, "saved_share": None, "flagged": 0}
+        return {"job": None, "figures": {**_EMPTY_FIGURES, "per_item": per_item}}
+    figures = dict(job.result["operations"])
+    figures["per_hour"] = [
+        {"hour": datetime.fromisoformat(row["hour"]), "n": row["n"]} for row in figures["per_hour"]
+    ]
+    return {"job": job, "figures": figures}
+
+
+_EMPTY_FIGURES = {
+    "hours": 24,
+    "per_hour": [],
+    "per_labeler": [],
+    "answers": 0,
+    "skipped": 0,
+    "median_seconds": None,
+    "with_consensus": 0,
+    "run_id": None,
+}
 
 
 def answer_time_medians(*, project: Project, since=None) -> tuple[float | None, dict[int, float]]:

@@ -32,6 +32,13 @@ def project_stats_compute(job: Job, progress: ProgressFn) -> dict:
     )
     progress(70)
     stats["slices"] = _slice_counts(project)
+    progress(85)
+    # The Operations page reads these on large projects (aggregating every answer per request
+    # takes seconds there); imported here because the figures belong to consistency's page.
+    from consistency.selectors.operations import operations_figures
+    from consistency.selectors.runs import run_latest
+
+    stats["operations"] = operations_figures(project=project, run=run_latest(project=project), as_json=True)
     return stats
 
 
