@@ -29,9 +29,9 @@ ADVERSARIAL = [
 def test_every_user_regex_runs_in_linear_time(pattern, text):
     rule = compile_rules([{"pattern": pattern, "replacement": "x", "regex": True}])
     normalize(text[:10], rule)  # warm up
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on a loaded machine don't count
     normalize(text, rule)
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 0.1
 
 
 @pytest.mark.django_db
