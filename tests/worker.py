@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,9 +76,22 @@ def celery_worker_process(transactional_db, request):
         process = _start_worker(f"--pool={pool}", "--concurrency=1", stdout=subprocess.PIPE)
         try:
             _wait_until_ready(process)
+            _drain(process)
             yield process
         finally:
             _stop([process])
+
+
+def _drain(process) -> None:
+    """Read the worker's log as it comes (into ``process.log``): a pipe nobody reads fills up at
+    64 KiB and then blocks the worker in the middle of a log line, tasks and all."""
+    process.log = []
+
+    def read() -> None:
+        for line in process.stdout:
+            process.log.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
 
 
 def _wait_until_ready(process, timeout: float = 30) -> None:

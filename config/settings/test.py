@@ -18,8 +18,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "test-media")  # the
 # storage tests start their web and worker processes with).
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 # Tests run tasks in-process by default (eager) so a service's effect is visible at
-# once; tests marked `worker` switch this off and talk to a real worker over Redis.
-CELERY_TASK_ALWAYS_EAGER = True
+# once; tests marked `worker` switch this off and talk to a real worker over Redis. The worker
+# they start (CONCORD_REAL_WORKER=1) sends its own follow-up tasks through Redis too: run
+# eagerly inside the worker, a debounce task that reschedules itself would recurse.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CONCORD_REAL_WORKER") != "1"
 
 # Static files come from the finders here; an empty STATIC_ROOT keeps WhiteNoise quiet.
 WHITENOISE_USE_FINDERS = True

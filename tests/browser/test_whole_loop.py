@@ -83,7 +83,9 @@ def test_a_project_from_creation_to_a_checked_snapshot(page, live_server, tmp_pa
     page.goto(f"{live_server.url}/projects/{project.id}/")
     page.get_by_role("link", name="Data").click()
     page.locator("#file-input").set_input_files(_files(tmp_path))
-    expect(page.locator("#item-count")).to_have_text("4", timeout=20_000)
+    # The import job's own line first: when it fails, its words are the reason.
+    expect(page.locator("#upload-status")).to_contain_text("4 created", timeout=30_000)
+    expect(page.locator("#item-count")).to_have_text("4")
     files = dict(Item.objects.filter(project=project).values_list("external_id", "original_filename"))
     cameras = dict(Item.objects.filter(project=project).values_list("original_filename", "metadata__camera"))
     assert cameras == {"a.png": "C1", "b.png": "C1", "c.png": "C2", "d.png": "C2"}
