@@ -94,7 +94,7 @@ def start_gunicorn(
         args += ["--threads", str(threads), "--worker-class", "gthread"]
     process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=stdout)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded two-core machine can take a minute to import Django 4×
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:

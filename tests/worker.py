@@ -94,7 +94,7 @@ def _drain(process) -> None:
     threading.Thread(target=read, daemon=True).start()
 
 
-def _wait_until_ready(process, timeout: float = 30) -> None:
+def _wait_until_ready(process, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     lines = []
     while time.monotonic() < deadline:
@@ -138,7 +138,7 @@ def two_celery_workers(transactional_db, tmp_path):
         ]
         try:
             for log in logs.values():
-                wait_for(lambda log=log: "ready." in log.read_text(), timeout=30)
+                wait_for(lambda log=log: "ready." in log.read_text(), timeout=90)
             yield logs
         finally:
             _stop(processes)
