@@ -24,7 +24,8 @@ from consistency.services.autorun import agreement_run_soon_on_commit
 from labeling.answers import answer_validate
 from labeling.errors import Conflict, Invalid
 from labeling.metadata import metadata_text
-from labeling.models import Annotation, Item, LabelSchemaVersion, Project
+from labeling.models import Annotation, Item, Project
+from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.audit import audit
 
 ACTIONS = ("resolve", "send_back", "lacks_information", "tag_example", "start_review")
@@ -157,11 +158,7 @@ def _apply(project: Project, item: Item, review: Review, action: str, value, act
     if action == "resolve":
         # Only classes of the current version: a class a later change removed is refused (400),
         # and the version is stored so later changes map the decision like any answer.
-        version = (
-            LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
-            .order_by("-number")
-            .first()
-        )
+        version = schema_version_latest(project=project)
         names = set(version.classes.values_list("name", flat=True))
         value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
         review.status, review.final_value, review.final_version = ReviewStatus.RESOLVED, value, version

@@ -13,7 +13,6 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from consistency.metrics.counts import value_counts
 from consistency.models import ItemResult, RunTrigger, SchemaChange
@@ -23,8 +22,8 @@ from consistency.selectors.schema import class_names, schema_version_current
 from consistency.services.autorun import agreement_run_soon_on_commit
 from consistency.services.measure.common import report_alpha, report_alpha_interval
 from labeling.errors import Conflict, Invalid
-from labeling.models import Item, LabelClass, LabelKind, LabelSchemaVersion, Project
-from labeling.services.audit import audit
+from labeling.models import Item, LabelKind, LabelSchemaVersion, Project
+from labeling.services.schema_versions import schema_version_publish
 
 OPS = ("merge", "add_class", "rename", "split", "edit_instructions", "standardize_transcripts")
 PREVIEW_BOOTSTRAP = 400
@@ -41,6 +40,7 @@ class Plan:
     transcript_rules: list | None = None
     requeue: dict = field(default_factory=dict)  # item id → extra answers wanted
     summary: str = ""
+    base_version_id: int | None = None  # the version planned against (publishing checks it)
 
 
 def _class_rows(version) -> list[dict]:
@@ -121,17 +121,18 @@ def _instructions_for(op: str, params: dict, *, applying: bool) -> str | None:
 
 def schema_change_plan(*, project: Project, op: str, params: dict, applying: bool = False) -> Plan:
     """Validate a change against the current version and describe it (nothing is written)."""
-    plan = _plan(project=project, op=op, params=params)
+    version = schema_version_current(project)
+    plan = _plan(project=project, version=version, op=op, params=params)
+    plan.base_version_id = version.id
     instructions = _instructions_for(op, params, applying=applying)
     if instructions is not None:
         plan.instructions = instructions
     return plan
 
 
-def _plan(*, project: Project, op: str, params: dict) -> Plan:
+def _plan(*, project: Project, version: LabelSchemaVersion, op: str, params: dict) -> Plan:
     if op not in OPS:
         raise Invalid(f"Unknown op {op!r}.", fields={"op": [f"One of: {', '.join(OPS)}."]})
-    version = schema_version_current(project)
     names = class_names(version)
     classes = _class_rows(version)
     categorical = project.label_kind != LabelKind.TRANSCRIPTION
@@ -295,7 +296,9 @@ def schema_change_preview(*, project: Project, plan: Plan) -> dict:
         mapped["value"] = [plan.mapping.get(v, v) if isinstance(v, str) else v for v in frame["value"]]
         mapped["needs_relabel"] = frame["needs_relabel"] | mapped["value"].isna()
         after = _categorical_agreement(mapped, new)
-        extra = {"changed_answers": int((mapped["value"] != frame["value"]).sum())}
+        # Skips have no value (None): None != None is True in pandas, and they read the same.
+        changed = (mapped["value"] != frame["value"]) & frame["value"].notna()
+        extra = {"changed_answers": int(changed.sum())}
     return {
         "before": {
             **before,
@@ -328,35 +331,17 @@ def schema_change_apply(
     if not note:
         raise Invalid("Say why (note) before changing the schema.", fields={"note": ["Required."]})
     with transaction.atomic():
-        current = (
-            LabelSchemaVersion.objects.select_for_update()
-            .filter(project=project, published_at__isnull=False)
-            .order_by("-number")
-            .first()
-        )
-        version = LabelSchemaVersion.objects.create(
+        current, version = schema_version_publish(
             project=project,
-            number=current.number + 1,
-            parent=current,
-            instructions=plan.instructions if plan.instructions is not None else current.instructions,
+            classes=plan.classes,
             mapping=plan.mapping,
+            instructions=plan.instructions,
+            transcript_rules=plan.transcript_rules,
             note=note,
-            created_by=actor,
-            published_at=timezone.now(),
-            transcript_rules=plan.transcript_rules
-            if plan.transcript_rules is not None
-            else current.transcript_rules,
-        )
-        LabelClass.objects.bulk_create(
-            LabelClass(
-                schema_version=version,
-                name=c["name"],
-                description=c["description"],
-                color=c["color"],
-                hotkey=c.get("hotkey", ""),
-                position=i,
-            )
-            for i, c in enumerate(plan.classes)
+            actor=actor,
+            action=f"schema.{op}",
+            expected_parent_id=plan.base_version_id,
+            audit_after={"classes": [c["name"] for c in plan.classes], "note": note},
         )
         by_count: dict[int, list[int]] = {}
         for item_id, extra in plan.requeue.items():
@@ -374,14 +359,6 @@ def schema_change_apply(
             after=preview["after"],
             requeued_items=len(plan.requeue),
             created_by=actor,
-        )
-        audit(
-            project=project,
-            actor=actor,
-            action=f"schema.{op}",
-            target=f"v{current.number} → v{version.number}",
-            before={"classes": class_names(current)},
-            after={"classes": [c["name"] for c in plan.classes], "note": note},
         )
         try:
             run_id = agreement_run_request(

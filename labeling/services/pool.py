@@ -8,7 +8,8 @@ from django.db.models.functions import Greatest
 from labeling.answers import answer_validate
 from labeling.errors import Invalid
 from labeling.metadata import metadata_text
-from labeling.models import Assignment, AssignmentStatus, Item, LabelSchemaVersion, Project
+from labeling.models import Assignment, AssignmentStatus, Item, Project
+from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.projects import MAX_OVERLAP
 
 
@@ -43,10 +44,7 @@ def items_set_gold(
     *, project: Project, item: Item, value, acting_user: AbstractBaseUser | None = None
 ) -> Item:
     """Mark an item as gold with its known answer (validated against the current schema)."""
-    version = LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False).order_by(
-        "-number"
-    )
-    version = version.prefetch_related("classes").first()
+    version = schema_version_latest(project=project, with_classes=True)
     names = {c.name for c in version.classes.all()}
     item.gold_value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
     item.is_gold = True
