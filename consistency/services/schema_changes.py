@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
 
 from consistency.metrics.counts import value_counts
 from consistency.models import ItemResult, RunTrigger, SchemaChange
@@ -22,7 +21,8 @@ from consistency.selectors.schema import class_names, schema_version_current
 from consistency.services.autorun import agreement_run_soon_on_commit
 from consistency.services.measure.common import report_alpha, report_alpha_interval
 from labeling.errors import Conflict, Invalid
-from labeling.models import Item, LabelKind, LabelSchemaVersion, Project
+from labeling.models import LabelKind, LabelSchemaVersion, Project
+from labeling.services.pool import items_answers_wanted_add
 from labeling.services.schema_versions import schema_version_publish
 
 OPS = ("merge", "add_class", "rename", "split", "edit_instructions", "standardize_transcripts")
@@ -343,11 +343,7 @@ def schema_change_apply(
             expected_parent_id=plan.base_version_id,
             audit_after={"classes": [c["name"] for c in plan.classes], "note": note},
         )
-        by_count: dict[int, list[int]] = {}
-        for item_id, extra in plan.requeue.items():
-            by_count.setdefault(extra, []).append(item_id)
-        for extra, item_ids in by_count.items():
-            Item.objects.filter(project=project, pk__in=item_ids).update(target=F("target") + extra)
+        items_answers_wanted_add(project=project, extra=plan.requeue)
         SchemaChange.objects.create(
             project=project,
             from_version=current,

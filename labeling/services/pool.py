@@ -1,4 +1,7 @@
-"""Managers shape the labeling pool: raise k for a selection of items, mark gold items."""
+"""Managers shape the labeling pool: raise k for a selection of items, want more answers on some
+(schema changes), mark gold items."""
+
+from collections.abc import Mapping
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -37,6 +40,17 @@ def items_set_overlap(*, project: Project, items: QuerySet[Item], target: int) -
     if not 1 <= target <= MAX_OVERLAP:
         raise Invalid(f"k must be between 1 and {MAX_OVERLAP}.", fields={"target": ["Out of range."]})
     return items.update(target=Greatest(F("slots_taken"), target))
+
+
+def items_answers_wanted_add(*, project: Project, extra: Mapping[int, int]) -> None:
+    """Want ``extra[item_id]`` more answers on each item of the project (its target grows), e.g.
+    after a split, for the answers of the split class that no longer count. One UPDATE per
+    distinct count; ids of other projects are ignored."""
+    by_count: dict[int, list[int]] = {}
+    for item_id, more in extra.items():
+        by_count.setdefault(more, []).append(item_id)
+    for more, item_ids in by_count.items():
+        Item.objects.filter(project=project, pk__in=item_ids).update(target=F("target") + more)
 
 
 @transaction.atomic
