@@ -28,6 +28,7 @@ from labeling.services.schema_versions import schema_version_publish
 OPS = ("merge", "add_class", "rename", "split", "edit_instructions", "standardize_transcripts")
 PREVIEW_BOOTSTRAP = 400
 MAX_PATTERN = 200
+MAX_SPLIT = 20  # new classes from one split
 RULE_FIELDS = ("pattern", "replacement", "regex", "case_sensitive")
 
 
@@ -203,6 +204,11 @@ def _plan(*, project: Project, version: LabelSchemaVersion, op: str, params: dic
             raise Invalid(f"No class named {old!r}.", fields={"class": ["Unknown class."]})
         if not isinstance(into, list) or len(into) < 2:
             raise Invalid("Split into at least two new classes.", fields={"into": ["Two or more names."]})
+        if len(into) > MAX_SPLIT or not all(isinstance(n, str) for n in into):
+            raise Invalid(
+                f"Split into 2 to {MAX_SPLIT} new classes, each named by a text.",
+                fields={"into": [f"Texts, at most {MAX_SPLIT}."]},
+            )
         others = [n for n in names if n != old]
         new_names = [_check_name(n, others, "into") for n in into]
         if len(set(new_names)) != len(new_names):
