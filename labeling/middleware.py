@@ -113,7 +113,8 @@ class PasswordChangeRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.session.get(SESSION_KEY) or request.path.startswith(PASSWORD_CHANGE_OPEN):
+        # The path first: reading the session costs a query where nothing else reads it.
+        if request.path.startswith(PASSWORD_CHANGE_OPEN) or not request.session.get(SESSION_KEY):
             return self.get_response(request)
         if request.path.startswith("/api/"):
             scheme = request.META.get("HTTP_AUTHORIZATION", "").split(" ", 1)[0]
