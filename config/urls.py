@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from labeling import health
 from labeling.metrics_view import metrics
-from labeling.views_auth import CappedPasswordResetView
+from labeling.views_auth import CappedPasswordResetView, PasswordChangeView
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -29,7 +29,7 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
-    path("password-change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password-change/", PasswordChangeView.as_view(), name="password_change"),
     path(
         "password-change/done/",
         auth_views.PasswordChangeDoneView.as_view(),

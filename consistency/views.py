@@ -272,17 +272,26 @@ def definitions_page(request, project_id: int):
     return render(request, "consistency/definitions.html", context)
 
 
+def _rewording_params(post, params: dict, *, current) -> dict:
+    """A merge or split brings new instructions or keeps them on purpose. The apply form shows
+    the current instructions to edit: unchanged text is no new instructions."""
+    text = post.get("instructions")
+    if text is not None and text.strip() != (current.instructions or "").strip():
+        params["instructions"] = text
+    if post.get("keep_instructions") == "on":
+        params["keep_instructions"] = True
+    return params
+
+
 def _definition_params(post, *, current) -> dict:
     op = post.get("op")
     if op == "merge":
         params = {"classes": [c for c in post.getlist("classes") if c], "into": post.get("into", "")}
-        # The apply form shows the instructions to edit: unchanged text is no new instructions.
-        text = post.get("instructions")
-        if text is not None and text.strip() != (current.instructions or "").strip():
-            params["instructions"] = text
-        if post.get("keep_instructions") == "on":
-            params["keep_instructions"] = True
-        return params
+        return _rewording_params(post, params, current=current)
+    if op == "split":
+        # Blank "into" boxes are the optional third name left empty.
+        into = [name.strip() for name in post.getlist("into") if name.strip()]
+        return _rewording_params(post, {"class": post.get("class", ""), "into": into}, current=current)
     if op == "add_class":
         return {"name": post.get("name", ""), "requeue_split": post.get("requeue_split") == "on"}
     if op == "rename":

@@ -1,4 +1,5 @@
-"""Password reset with a per-address and per-client cap on mails sent.
+"""Password reset with a per-address and per-client cap on mails sent; password change that
+also ends a one-time password.
 
 The page a user sees is the same whether a mail went out or not (no account enumeration);
 past the cap nothing is sent until the hour is over. The counts live in the shared cache
@@ -8,9 +9,12 @@ past the cap nothing is sent until the hour is over. The counts live in the shar
 import hashlib
 
 from axes.helpers import get_client_ip_address
+from django import forms
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpResponseRedirect
 
+from labeling.models.accounts import SESSION_KEY
 from labeling.services.shared_state import cap_reached
 
 RESET_MAILS_PER_HOUR = 3  # to one address
@@ -37,3 +41,32 @@ class CappedPasswordResetView(auth_views.PasswordResetView):
         if any(over):
             return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
+
+
+class NewPasswordChangeForm(PasswordChangeForm):
+    """The new password must differ from the current one: for a one-time password, the one
+    staff saw."""
+
+    def clean(self):
+        cleaned = super().clean()
+        new = cleaned.get("new_password1")
+        if new and self.user.check_password(new):
+            raise forms.ValidationError(
+                "Choose a new password, not the current one.", code="password_unchanged"
+            )
+        return cleaned
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change (old password, new twice). A session held by a one-time
+    password is sent here by ``PasswordChangeRequiredMiddleware`` until it is done."""
+
+    form_class = NewPasswordChangeForm
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "required": self.request.session.get(SESSION_KEY)}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)  # saving the user deletes its PasswordChangeRequired
+        self.request.session.pop(SESSION_KEY, None)
+        return response

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from labeling.models import LabelKind, LabelSchemaVersion, SkipReason
 from labeling.models.projects import LABELING_ROLES
 from labeling.selectors.projects import project_get_for_member
+from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.projects import RESERVED_KEYS
 
 DIGITS = "1234567890"
@@ -46,12 +47,7 @@ def class_keys(names: Sequence[str], hotkeys: Mapping[str, str] | None = None) -
 
 def _current_schema(project) -> LabelSchemaVersion | None:
     """The latest published schema version with its classes (one query each)."""
-    return (
-        LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
-        .prefetch_related("classes")
-        .order_by("-number")
-        .first()
-    )
+    return schema_version_latest(project=project, with_classes=True)
 
 
 @require_GET

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "labeling.middleware.InputGuardMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After auth: a one-time password must be changed before any other page or API call.
+    "labeling.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "labeling.middleware.ApplicationErrorPageMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into a 429 page.

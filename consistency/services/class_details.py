@@ -10,14 +10,13 @@ from collections.abc import Mapping, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.utils import timezone
 
 from consistency.models import SchemaChange
 from consistency.selectors.schema import schema_version_current
 from labeling.errors import Invalid
-from labeling.models import LabelClass, LabelSchemaVersion, Project
-from labeling.services.audit import audit
+from labeling.models import LabelSchemaVersion, Project
 from labeling.services.projects import class_hotkeys_check, class_spec
+from labeling.services.schema_versions import schema_version_publish
 
 OP = "describe_classes"
 DETAILS = ("description", "color", "hotkey")
@@ -26,6 +25,10 @@ DETAILS = ("description", "color", "hotkey")
 def class_details_plan(*, project: Project, rows: Sequence[Mapping]) -> list[dict]:
     """The changed details, one entry per changed class; 400 if ``rows`` are not the current
     classes in order (structural changes belong to schema changes)."""
+    return _plan(project, rows)[1]
+
+
+def _plan(project: Project, rows: Sequence[Mapping]) -> tuple[LabelSchemaVersion, list[dict]]:
     version = schema_version_current(project)
     current = list(version.classes.all())
     specs = [class_spec(row, position=i) for i, row in enumerate(rows)]
@@ -43,14 +46,14 @@ def class_details_plan(*, project: Project, rows: Sequence[Mapping]) -> list[dic
             changes.append({"name": spec["name"], "changes": diff, "spec": spec})
     if not changes:
         raise Invalid("Nothing changed.", fields={"classes": ["No change."]})
-    return changes
+    return version, changes
 
 
 def class_details_change(
     *, project: Project, rows: Sequence[Mapping], note: str, actor: AbstractBaseUser, dry_run: bool
 ) -> dict:
     """Preview (``dry_run``) or publish a schema version with new class details."""
-    changes = class_details_plan(project=project, rows=rows)
+    base, changes = _plan(project, rows)
     summary = "new details for " + ", ".join(c["name"] for c in changes)
     preview = {"summary": summary, "changes": changes, "changed_answers": 0, "requeued_items": 0}
     if dry_run:
@@ -59,32 +62,24 @@ def class_details_change(
     if not note:
         raise Invalid("Say why (note) before changing the schema.", fields={"note": ["Required."]})
     by_name = {c["name"]: c["spec"] for c in changes}
+    summaries = [{k: c[k] for k in ("name", "changes")} for c in changes]
     with transaction.atomic():
-        current = (
-            LabelSchemaVersion.objects.select_for_update()
-            .filter(project=project, published_at__isnull=False)
-            .order_by("-number")
-            .first()
-        )
-        version = LabelSchemaVersion.objects.create(
+        current, version = schema_version_publish(
             project=project,
-            number=current.number + 1,
-            parent=current,
-            instructions=current.instructions,
-            transcript_rules=current.transcript_rules,
+            classes=[
+                {
+                    "name": c.name,
+                    "position": c.position,
+                    **{f: by_name.get(c.name, {}).get(f, getattr(c, f)) for f in DETAILS},
+                }
+                for c in base.classes.all()
+            ],
             mapping={},
             note=note,
-            created_by=actor,
-            published_at=timezone.now(),
-        )
-        LabelClass.objects.bulk_create(
-            LabelClass(
-                schema_version=version,
-                name=c.name,
-                position=c.position,
-                **{f: by_name.get(c.name, {}).get(f, getattr(c, f)) for f in DETAILS},
-            )
-            for c in current.classes.all()
+            actor=actor,
+            action=f"schema.{OP}",
+            expected_parent_id=base.id,
+            audit_after={"changes": summaries, "note": note},
         )
         unchanged = {"alpha": None, "alpha_ci": [None, None], "note": "answers read the same"}
         SchemaChange.objects.create(
@@ -92,17 +87,10 @@ def class_details_change(
             from_version=current,
             to_version=version,
             op=OP,
-            params={"changes": [{k: c[k] for k in ("name", "changes")} for c in changes]},
+            params={"changes": summaries},
             note=note,
             before=unchanged,
             after=unchanged,
             created_by=actor,
-        )
-        audit(
-            project=project,
-            actor=actor,
-            action=f"schema.{OP}",
-            target=f"v{current.number} → v{version.number}",
-            after={"changes": [{k: c[k] for k in ("name", "changes")} for c in changes], "note": note},
         )
     return {"dry_run": False, "schema_version": version.number, **preview}

@@ -15,16 +15,18 @@ doubt them too; ``max_quality`` keeps the items scored below a threshold.
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, JSONField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from consistency.models import AgreementRun, Comment, ItemResult, Prediction, Review, ReviewStatus
+from consistency.selectors.labels import decision_mappings
 from consistency.services.autorun import agreement_run_soon_on_commit
 from labeling.answers import answer_validate
 from labeling.errors import Conflict, Invalid
 from labeling.metadata import metadata_text
-from labeling.models import Annotation, Item, LabelSchemaVersion, Project
+from labeling.models import Annotation, Item, Project
+from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.audit import audit
 
 ACTIONS = ("resolve", "send_back", "lacks_information", "tag_example", "start_review")
@@ -46,7 +48,7 @@ def disagreement_queue(
 ) -> QuerySet[ItemResult]:
     """The run's disagreeing items, most disagreeing first (or likely wrong first), with their
     review status."""
-    differs = Prediction.objects.filter(item=OuterRef("item")).exclude(value=OuterRef("consensus"))
+    differs = _predictions_differing(project=project, run=run) if model_disagrees is not None else None
     results = ItemResult.objects.filter(run=run)
     if order == "likely_wrong" or max_quality is not None:
         results = results.filter(label_quality__isnull=False)
@@ -85,6 +87,28 @@ def disagreement_queue(
     if model_disagrees is not None:
         results = results.filter(Exists(differs)) if model_disagrees else results.exclude(Exists(differs))
     return results
+
+
+def _predictions_differing(*, project: Project, run: AgreementRun) -> QuerySet[Prediction]:
+    """The item's predictions that differ from the run's consensus, each read through the
+    mappings to the run's schema version: after a merge a prediction of "deep scratch" equals
+    "scratch"; one of a class split since has no reading and differs from nothing. Class values
+    only (boxes and lists are compared as stored)."""
+    mappings = decision_mappings(project=project, version=run.schema_version)
+    renamed, unreadable = [], Q(pk__in=[])
+    for version_id, mapping in mappings.items():
+        for old, new in mapping.items():
+            # UNKNOWN_VERSION (0): predictions stored before their version was recorded.
+            stored = Q(schema_version_id=version_id or None, value=old)
+            if new is None:
+                unreadable |= stored
+            else:
+                renamed.append(When(stored, then=Value(new, output_field=JSONField())))
+    predictions = Prediction.objects.filter(item=OuterRef("item")).exclude(unreadable)
+    if not renamed:  # nothing renamed behind the run's version: the stored values are its values
+        return predictions.exclude(value=OuterRef("consensus"))
+    read = Case(*renamed, default=F("value"), output_field=JSONField())
+    return predictions.alias(read=read).exclude(read=OuterRef("consensus"))
 
 
 def _state(review: Review | None) -> dict:
@@ -157,11 +181,7 @@ def _apply(project: Project, item: Item, review: Review, action: str, value, act
     if action == "resolve":
         # Only classes of the current version: a class a later change removed is refused (400),
         # and the version is stored so later changes map the decision like any answer.
-        version = (
-            LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
-            .order_by("-number")
-            .first()
-        )
+        version = schema_version_latest(project=project)
         names = set(version.classes.values_list("name", flat=True))
         value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
         review.status, review.final_value, review.final_version = ReviewStatus.RESOLVED, value, version

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
-from django.utils import timezone
 
 from consistency.metrics.counts import value_counts
 from consistency.models import ItemResult, RunTrigger, SchemaChange
@@ -23,12 +21,14 @@ from consistency.selectors.schema import class_names, schema_version_current
 from consistency.services.autorun import agreement_run_soon_on_commit
 from consistency.services.measure.common import report_alpha, report_alpha_interval
 from labeling.errors import Conflict, Invalid
-from labeling.models import Item, LabelClass, LabelKind, LabelSchemaVersion, Project
-from labeling.services.audit import audit
+from labeling.models import LabelKind, LabelSchemaVersion, Project
+from labeling.services.pool import items_answers_wanted_add
+from labeling.services.schema_versions import schema_version_publish
 
 OPS = ("merge", "add_class", "rename", "split", "edit_instructions", "standardize_transcripts")
 PREVIEW_BOOTSTRAP = 400
 MAX_PATTERN = 200
+MAX_SPLIT = 20  # new classes from one split
 RULE_FIELDS = ("pattern", "replacement", "regex", "case_sensitive")
 
 
@@ -41,6 +41,7 @@ class Plan:
     transcript_rules: list | None = None
     requeue: dict = field(default_factory=dict)  # item id → extra answers wanted
     summary: str = ""
+    base_version_id: int | None = None  # the version planned against (publishing checks it)
 
 
 def _class_rows(version) -> list[dict]:
@@ -121,17 +122,18 @@ def _instructions_for(op: str, params: dict, *, applying: bool) -> str | None:
 
 def schema_change_plan(*, project: Project, op: str, params: dict, applying: bool = False) -> Plan:
     """Validate a change against the current version and describe it (nothing is written)."""
-    plan = _plan(project=project, op=op, params=params)
+    version = schema_version_current(project)
+    plan = _plan(project=project, version=version, op=op, params=params)
+    plan.base_version_id = version.id
     instructions = _instructions_for(op, params, applying=applying)
     if instructions is not None:
         plan.instructions = instructions
     return plan
 
 
-def _plan(*, project: Project, op: str, params: dict) -> Plan:
+def _plan(*, project: Project, version: LabelSchemaVersion, op: str, params: dict) -> Plan:
     if op not in OPS:
         raise Invalid(f"Unknown op {op!r}.", fields={"op": [f"One of: {', '.join(OPS)}."]})
-    version = schema_version_current(project)
     names = class_names(version)
     classes = _class_rows(version)
     categorical = project.label_kind != LabelKind.TRANSCRIPTION
@@ -202,6 +204,11 @@ def _plan(*, project: Project, op: str, params: dict) -> Plan:
             raise Invalid(f"No class named {old!r}.", fields={"class": ["Unknown class."]})
         if not isinstance(into, list) or len(into) < 2:
             raise Invalid("Split into at least two new classes.", fields={"into": ["Two or more names."]})
+        if len(into) > MAX_SPLIT or not all(isinstance(n, str) for n in into):
+            raise Invalid(
+                f"Split into 2 to {MAX_SPLIT} new classes, each named by a text.",
+                fields={"into": [f"Texts, at most {MAX_SPLIT}."]},
+            )
         others = [n for n in names if n != old]
         new_names = [_check_name(n, others, "into") for n in into]
         if len(set(new_names)) != len(new_names):
@@ -295,7 +302,9 @@ def schema_change_preview(*, project: Project, plan: Plan) -> dict:
         mapped["value"] = [plan.mapping.get(v, v) if isinstance(v, str) else v for v in frame["value"]]
         mapped["needs_relabel"] = frame["needs_relabel"] | mapped["value"].isna()
         after = _categorical_agreement(mapped, new)
-        extra = {"changed_answers": int((mapped["value"] != frame["value"]).sum())}
+        # Skips have no value (None): None != None is True in pandas, and they read the same.
+        changed = (mapped["value"] != frame["value"]) & frame["value"].notna()
+        extra = {"changed_answers": int(changed.sum())}
     return {
         "before": {
             **before,
@@ -328,41 +337,19 @@ def schema_change_apply(
     if not note:
         raise Invalid("Say why (note) before changing the schema.", fields={"note": ["Required."]})
     with transaction.atomic():
-        current = (
-            LabelSchemaVersion.objects.select_for_update()
-            .filter(project=project, published_at__isnull=False)
-            .order_by("-number")
-            .first()
-        )
-        version = LabelSchemaVersion.objects.create(
+        current, version = schema_version_publish(
             project=project,
-            number=current.number + 1,
-            parent=current,
-            instructions=plan.instructions if plan.instructions is not None else current.instructions,
+            classes=plan.classes,
             mapping=plan.mapping,
+            instructions=plan.instructions,
+            transcript_rules=plan.transcript_rules,
             note=note,
-            created_by=actor,
-            published_at=timezone.now(),
-            transcript_rules=plan.transcript_rules
-            if plan.transcript_rules is not None
-            else current.transcript_rules,
+            actor=actor,
+            action=f"schema.{op}",
+            expected_parent_id=plan.base_version_id,
+            audit_after={"classes": [c["name"] for c in plan.classes], "note": note},
         )
-        LabelClass.objects.bulk_create(
-            LabelClass(
-                schema_version=version,
-                name=c["name"],
-                description=c["description"],
-                color=c["color"],
-                hotkey=c.get("hotkey", ""),
-                position=i,
-            )
-            for i, c in enumerate(plan.classes)
-        )
-        by_count: dict[int, list[int]] = {}
-        for item_id, extra in plan.requeue.items():
-            by_count.setdefault(extra, []).append(item_id)
-        for extra, item_ids in by_count.items():
-            Item.objects.filter(project=project, pk__in=item_ids).update(target=F("target") + extra)
+        items_answers_wanted_add(project=project, extra=plan.requeue)
         SchemaChange.objects.create(
             project=project,
             from_version=current,
@@ -374,14 +361,6 @@ def schema_change_apply(
             after=preview["after"],
             requeued_items=len(plan.requeue),
             created_by=actor,
-        )
-        audit(
-            project=project,
-            actor=actor,
-            action=f"schema.{op}",
-            target=f"v{current.number} → v{version.number}",
-            before={"classes": class_names(current)},
-            after={"classes": [c["name"] for c in plan.classes], "note": note},
         )
         try:
             run_id = agreement_run_request(

@@ -1,3 +1,4 @@
+from labeling.models.accounts import PasswordChangeRequired
 from labeling.models.annotations import Annotation, Assignment, AssignmentStatus, PrelabelExposure
 from labeling.models.audit import AuditEvent
 from labeling.models.choices import SkipReason
@@ -32,6 +33,7 @@ __all__ = [
     "LabelerEstimate",
     "LabelerFit",
     "OverlapPolicy",
+    "PasswordChangeRequired",
     "PrelabelExposure",
     "Project",
     "ProjectMembership",

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from labeling.models.schemas import LabelSchemaVersion
+
 
 class DataType(models.TextChoices):
     AUDIO = "audio", "Audio"
@@ -151,7 +153,7 @@ class Project(models.Model):
     @property
     def schema_version(self):
         """The latest published schema version (new annotations are made against it)."""
-        return self.schema_versions.filter(published_at__isnull=False).order_by("-number").first()
+        return LabelSchemaVersion.objects.published(self).first()
 
 
 class ProjectMembership(models.Model):

@@ -3,6 +3,14 @@ from django.db import models
 from django.db.models import Q
 
 
+class LabelSchemaVersionQuerySet(models.QuerySet):
+    def published(self, project) -> "LabelSchemaVersionQuerySet":
+        """The published versions of ``project`` (a Project, its id or an ``OuterRef``), newest
+        first: ``.first()`` is the current version. The one spelling of that query (the
+        selector ``schema_version_latest`` and the project's property read it)."""
+        return self.filter(project=project, published_at__isnull=False).order_by("-number")
+
+
 class LabelSchemaVersion(models.Model):
     """One version of a project's label schema: classes and their definitions.
 
@@ -31,6 +39,8 @@ class LabelSchemaVersion(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LabelSchemaVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["project", "number"]

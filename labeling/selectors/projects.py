@@ -17,6 +17,7 @@ from labeling.models import (
     ProjectMembership,
     Role,
 )
+from labeling.selectors.schema_versions import schema_version_latest
 
 REVIEW_ROLES = (Role.REVIEWER, Role.MANAGER)
 
@@ -48,11 +49,7 @@ def project_list_for_user(
     the project: seconds at millions), and the caller's own answers counted from their submitted
     assignments (an index)."""
     role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
-    latest_version = (
-        LabelSchemaVersion.objects.filter(project=OuterRef("pk"), published_at__isnull=False)
-        .order_by("-number")
-        .values("number")[:1]
-    )
+    latest_version = LabelSchemaVersion.objects.published(OuterRef("pk")).values("number")[:1]
     if answer_counts:
         counts = {
             "item_count": _count_subquery(Item.objects.all(), project_id=project_id),
@@ -122,12 +119,7 @@ def project_detail_for_member(
         project = next(iter(project_list_for_page(user=user, project_id=project_id)), None)
     if project is None:
         raise NotFound("Project not found.")
-    project.current_schema = (
-        LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False)
-        .prefetch_related("classes")
-        .order_by("-number")
-        .first()
-    )
+    project.current_schema = schema_version_latest(project=project, with_classes=True)
     return project
 
 

@@ -11,7 +11,14 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from labeling.errors import Conflict, Invalid, NotFound, PermissionDenied
-from labeling.models import Assignment, AssignmentStatus, Project, ProjectMembership, Role
+from labeling.models import (
+    Assignment,
+    AssignmentStatus,
+    PasswordChangeRequired,
+    Project,
+    ProjectMembership,
+    Role,
+)
 from labeling.services.assignments import assignment_release
 from labeling.services.audit import audit
 from labeling.services.projects import membership_set, user_create
@@ -98,6 +105,8 @@ def member_create(
         acting_user=acting_user, username=username.strip(), password=password, email=email
     )
     membership_set(project=project, acting_user=acting_user, username=user.get_username(), role=role)
+    if password:  # staff saw it: its owner must choose their own at first login
+        PasswordChangeRequired.objects.create(user=user, set_by=acting_user)
     if role == Role.PIPELINE:
         return {"user": user, "token": token}
     return (

@@ -1,4 +1,7 @@
-"""Managers shape the labeling pool: raise k for a selection of items, mark gold items."""
+"""Managers shape the labeling pool: raise k for a selection of items, want more answers on some
+(schema changes), mark gold items."""
+
+from collections.abc import Mapping
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -8,7 +11,8 @@ from django.db.models.functions import Greatest
 from labeling.answers import answer_validate
 from labeling.errors import Invalid
 from labeling.metadata import metadata_text
-from labeling.models import Assignment, AssignmentStatus, Item, LabelSchemaVersion, Project
+from labeling.models import Assignment, AssignmentStatus, Item, Project
+from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.projects import MAX_OVERLAP
 
 
@@ -38,15 +42,23 @@ def items_set_overlap(*, project: Project, items: QuerySet[Item], target: int) -
     return items.update(target=Greatest(F("slots_taken"), target))
 
 
+def items_answers_wanted_add(*, project: Project, extra: Mapping[int, int]) -> None:
+    """Want ``extra[item_id]`` more answers on each item of the project (its target grows), e.g.
+    after a split, for the answers of the split class that no longer count. One UPDATE per
+    distinct count; ids of other projects are ignored."""
+    by_count: dict[int, list[int]] = {}
+    for item_id, more in extra.items():
+        by_count.setdefault(more, []).append(item_id)
+    for more, item_ids in by_count.items():
+        Item.objects.filter(project=project, pk__in=item_ids).update(target=F("target") + more)
+
+
 @transaction.atomic
 def items_set_gold(
     *, project: Project, item: Item, value, acting_user: AbstractBaseUser | None = None
 ) -> Item:
     """Mark an item as gold with its known answer (validated against the current schema)."""
-    version = LabelSchemaVersion.objects.filter(project=project, published_at__isnull=False).order_by(
-        "-number"
-    )
-    version = version.prefetch_related("classes").first()
+    version = schema_version_latest(project=project, with_classes=True)
     names = {c.name for c in version.classes.all()}
     item.gold_value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
     item.is_gold = True

@@ -36,11 +36,7 @@ def _published_version(version_id: int) -> tuple[int, frozenset[str]]:
 
 
 def _current_version_id() -> Subquery:
-    return Subquery(
-        LabelSchemaVersion.objects.filter(project=OuterRef("project"), published_at__isnull=False)
-        .order_by("-number")
-        .values("id")[:1]
-    )
+    return Subquery(LabelSchemaVersion.objects.published(OuterRef("project")).values("id")[:1])
 
 
 def _retake_slot(assignment: Assignment) -> None:

@@ -48,3 +48,19 @@ def login(page, live_server, username: str, password: str = "correct-horse-batte
     page.get_by_label("Password").fill(password)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{live_server.url}/")
+
+
+def first_login(page, live_server, username: str, one_time: str, new_password: str) -> None:
+    """An account staff created with a one-time password: its first login leads to the password
+    change, which its owner completes before anything else opens; then the project list."""
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(one_time)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/password-change/")
+    page.get_by_label("Current password").fill(one_time)
+    page.get_by_label("New password", exact=True).fill(new_password)
+    page.get_by_label("New password again").fill(new_password)
+    page.get_by_role("button", name="Change the password").click()
+    page.wait_for_url(f"{live_server.url}/password-change/done/")
+    page.goto(f"{live_server.url}/")

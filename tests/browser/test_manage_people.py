@@ -1,5 +1,6 @@
 """People in Chromium: staff create a labeler (password shown once), add a reviewer by e-mail,
-change a role with the select, remove someone."""
+change a role with the select, remove someone; the labeler changes the one-time password at
+first login before anything else opens."""
 
 import pytest
 from playwright.sync_api import expect
@@ -37,7 +38,29 @@ def test_manager_adds_changes_and_removes_people(page, live_server):
         "mle": "manager",
         "lab1": "reviewer",
     }
-    # the new labeler signs in with the password shown once
+    # the new labeler signs in with the password shown once, and must choose their own first
     page.get_by_role("button", name="Log out").click()
-    login(page, live_server, "lab1", password)
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").type("lab1")
+    page.get_by_label("Password").type(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server.url}/password-change/")
+    expect(page.locator("#password-required")).to_contain_text("one-time password")
+    page.goto(f"{live_server.url}/projects/{project.id}/")  # nothing else opens
+    page.wait_for_url(f"{live_server.url}/password-change/")
+    api = page.request.get(f"{live_server.url}/api/me/")  # the session's cookies
+    assert api.status == 403 and api.json()["error"]["code"] == "password_change_required"
+    page.get_by_label("Current password").type(password)
+    page.get_by_label("New password", exact=True).type(password)  # the same: refused
+    page.get_by_label("New password again").type(password)
+    page.get_by_role("button", name="Change the password").click()
+    expect(page.get_by_text("Choose a new password, not the current one.")).to_be_visible()
+    page.get_by_label("Current password").type(password)
+    page.get_by_label("New password", exact=True).type("lab1-own-pass-77")
+    page.get_by_label("New password again").type("lab1-own-pass-77")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
+    assert page.request.get(f"{live_server.url}/api/me/").status == 200
+    page.get_by_role("button", name="Log out").click()
+    login(page, live_server, "lab1", "lab1-own-pass-77")
     expect(page.get_by_role("link", name=project.name)).to_be_visible()

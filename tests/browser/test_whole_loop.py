@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from labeling.models import Item, Project
-from tests.browser.conftest import login
+from tests.browser.conftest import first_login, login
 from tests.factories import UserFactory
 from tests.labeling.imports.samples import png
 
@@ -58,7 +58,7 @@ def _add_person(page, username: str, role: str) -> str:
 
 
 def _label(page, live_server, project, username, password, files):
-    login(page, live_server, username, password)
+    first_login(page, live_server, username, password, f"{username}-own-pass-77")
     page.get_by_role("link", name=project.name).click()
     page.get_by_role("link", name="Start labeling").click()
     name = page.locator("#item-name")
@@ -100,7 +100,7 @@ def test_a_project_from_creation_to_a_checked_snapshot(page, live_server, tmp_pa
     expect(page.get_by_text(re.compile(r"Run #\d+ on schema v1, finished"))).to_be_visible()
     page.get_by_role("button", name="Log out").click()
 
-    login(page, live_server, "sme", passwords["sme"])
+    first_login(page, live_server, "sme", passwords["sme"], "sme-own-pass-77")
     page.goto(f"{live_server.url}/projects/{project.id}/")
     page.get_by_role("link", name="Review queue").click()
     expect(page.locator("tbody a")).to_have_count(3)  # b, c and d: one answer each way
