@@ -84,7 +84,13 @@ def _live_sql(ctx: LabelContext) -> str:
         ),"""
 
 
-def _rows_sql(project: Project, ctx: LabelContext, params: ExportParams) -> tuple[str, dict]:
+def _rows_sql(
+    project: Project, ctx: LabelContext, params: ExportParams, *, touched: bool = False
+) -> tuple[str, dict]:
+    """The export's rows. ``touched``: only the items whose row may differ from their run result
+    (a review, gold, an answer since the run), listed or not, each with its run consensus
+    (``run_v``) and run answer count (``run_n``): what ``exports.strata`` corrects its per-run
+    counts with."""
     maps = {str(k): v for k, v in ctx.mappings.items() if v}
     args: dict = {
         "m": ctx.method,
@@ -153,12 +159,12 @@ def _rows_sql(project: Project, ctx: LabelContext, params: ExportParams) -> tupl
                         THEN nullif({resolved}, 'null'::jsonb) END AS resolved,
                    CASE WHEN i.is_gold AND i.gold_value IS NOT NULL
                         THEN nullif({gold}, 'null'::jsonb) END AS gold,
-                   rv.resolved_by_id, rv.resolved_at
+                   rv.resolved_by_id, rv.resolved_at {_TOUCHED_COLUMNS.format(run_value=run_value) if touched else ""}
             FROM labeling_item i
             LEFT JOIN consistency_itemresult r ON r.run_id = %(run)s AND r.item_id = i.id
             LEFT JOIN live l ON l.item_id = i.id
             LEFT JOIN consistency_review rv ON rv.item_id = i.id
-            WHERE i.project_id = %(project)s
+            WHERE i.project_id = %(project)s {_TOUCHED_WHERE if touched else ""}
         ),
         b AS (
             SELECT c.*, coalesce(c.resolved, c.gold, c.consensus) AS label,
@@ -176,9 +182,18 @@ def _rows_sql(project: Project, ctx: LabelContext, params: ExportParams) -> tupl
         )
         SELECT {"md5(coalesce(b.label::text, 'null'))" if params.split else "''"} AS stratum,
                ({" AND ".join(keep)}) AS keep, b.*
-        FROM b WHERE b.listed ORDER BY b.item_id
+        FROM b {"" if touched else "WHERE b.listed"} ORDER BY b.item_id
     """
     return sql, args
+
+
+_TOUCHED_COLUMNS = """, nullif({run_value}, 'null'::jsonb)::text AS run_v, coalesce(r.n_answers, 0) AS run_n,
+                   r.item_id IS NOT NULL AS has_result"""
+# Reviews of any status, gold items, and the items answered since the run (``delta`` above).
+_TOUCHED_WHERE = """AND i.id IN (
+                SELECT item_id FROM consistency_review WHERE project_id = %(project)s
+                UNION SELECT id FROM labeling_item WHERE project_id = %(project)s AND is_gold
+                UNION SELECT item_id FROM delta)"""
 
 
 def _escape(column: str) -> str:
