@@ -135,6 +135,7 @@ def _rows_sql(
     )
     resolved = _mapped("rv.final_value", f"coalesce(rv.final_version_id, {UNKNOWN_VERSION})")
     gold = _mapped("i.gold_value", f"coalesce(i.gold_version_id, {UNKNOWN_VERSION})")
+    touched_columns = _TOUCHED_COLUMNS.format(run_value=run_value) if touched else ""
     sql = f"""
         WITH {_live_sql(ctx)}
         c AS (
@@ -159,7 +160,7 @@ def _rows_sql(
                         THEN nullif({resolved}, 'null'::jsonb) END AS resolved,
                    CASE WHEN i.is_gold AND i.gold_value IS NOT NULL
                         THEN nullif({gold}, 'null'::jsonb) END AS gold,
-                   rv.resolved_by_id, rv.resolved_at {_TOUCHED_COLUMNS.format(run_value=run_value) if touched else ""}
+                   rv.resolved_by_id, rv.resolved_at {touched_columns}
             FROM labeling_item i
             LEFT JOIN consistency_itemresult r ON r.run_id = %(run)s AND r.item_id = i.id
             LEFT JOIN live l ON l.item_id = i.id

@@ -40,7 +40,9 @@ def _ids_in_split(*, project: Project, params: ExportParams, ctx, split: str) ->
     )
 
 
-def _walk(index: strata.Strata, params: ExportParams, *, start: int, descending: bool) -> Iterator[tuple[int, str, bool]]:
+def _walk(
+    index: strata.Strata, params: ExportParams, *, start: int, descending: bool
+) -> Iterator[tuple[int, str, bool]]:
     """(item id, split, kept by the export) of every listed item from ``start`` on (ids above
     ``start``, or below it descending), in id order."""
     spec = params.split

@@ -49,7 +49,9 @@ def touched(django_user_model):
     items = list(Item.objects.filter(project=project).order_by("id"))
     assert len(items) >= 20 and any(i.is_gold for i in items)
     for item, value in ((items[3], "dent"), (items[8], "none"), (items[15], "scratch")):
-        review_act(project=project, item=item, actor=reviewer, action="resolve", expected_version=0, value=value)
+        review_act(
+            project=project, item=item, actor=reviewer, action="resolve", expected_version=0, value=value
+        )
     for item in (items[5], items[11], items[-2]):
         review_act(project=project, item=item, actor=reviewer, action="lacks_information", expected_version=0)
     # An answer changed after the run: that item's consensus is computed live.
