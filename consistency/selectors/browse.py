@@ -149,7 +149,8 @@ def browse_page(
     limit: int = PAGE,
 ) -> dict:
     """One page of rows (``limit``, ``PAGE`` by default), walking item ids upward from
-    ``after`` or downward from ``before``; ``next_after``/``prev_before`` say where the neighbouring pages start."""
+    ``after`` or downward from ``before``; ``next_after``/``prev_before`` say where the
+    neighbouring pages start."""
     run = run_latest(project=project)
     items = browse_queryset(project=project, filters=filters, run=run).only(
         "id", "external_id", "kind", "metadata", "is_gold", "target", "slots_taken"
