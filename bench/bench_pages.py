@@ -182,7 +182,13 @@ def main() -> None:
         ("Data browser, split test", f"{p}/items/?split=test"),
         ("Data browser, split test, deep page", f"{p}/items/?split=test&after={ctx['deep']}"),
         ("Data browser, search external id", f"{p}/items/?q=phone-0999"),
+        ("Data browser, search external id, no match", f"{p}/items/?q=nothing-like-this"),
         ("Export preview", f"{p}/export/?preview=1&split=train:80,dev:10,test:10"),
+        ("Export preview, no split", f"{p}/export/?preview=1"),
+        ("Data page (input quality)", f"{p}/data/"),
+        ("Agreement", f"{p}/agreement/"),
+        ("Review queue", f"{p}/review/"),
+        ("Review queue, likely wrong first", f"{p}/review/?order=likely_wrong"),
     ]
     print(f"| page ({args.items:,} items) | median ms | worst ms | queries | status |")
     print("| --- | --- | --- | --- | --- |")
