@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterator
 
 from django.db import connection, transaction
+from psycopg.adapt import Loader
 
 from consistency.exports.formats import CSV_COLUMNS
 from consistency.exports.params import BORDERLINE_NAMES, ExportParams
@@ -217,7 +218,7 @@ def _jsonl_query(params: ExportParams, rows_sql: str) -> str:
         tail = """|| ',"split":null,"status":' || to_json(s.status)::text || '}'"""
         head, where = "SELECT", "WHERE s.keep"
     else:
-        tail, head, where = "", "SELECT s.stratum, s.keep, s.status,", ""
+        tail, head, where = "", "SELECT s.stratum, s.keep, s.status::text,", ""
     return f"""
             {head}
                 '{{"agreement":' || coalesce(s.agreement::text, 'null')
@@ -280,18 +281,26 @@ def _jsonl_stream(cursor, query: str, args: dict, assigner, strata) -> Iterator[
     sends a message per row, and reading a million messages cost more than writing them)."""
     sql = cursor.cursor.mogrify(query, args)  # the values bound here, as Django binds them
     with transaction.atomic(), connection.connection.cursor(name="concord_export") as rows:
+        # Text columns as the UTF-8 bytes PostgreSQL sent: decoding 380 MB to str only to encode
+        # it again cost about a fifth of the export's time.
+        rows.adapters.register_loader("text", _RawText)
         rows.execute(sql)
         while batch := rows.fetchmany(FETCH_ROWS):
             if assigner is None:
-                yield ("\n".join(line for (line,) in batch) + "\n").encode()
+                yield b"\n".join([line for (line,) in batch]) + b"\n"
                 continue
             out = []
             for key, keep, status, payload in batch:
-                split = assigner.assign(strata[key.encode()])
+                split = assigner.assign(strata[key])
                 if keep:
-                    out.append(f'{payload},"split":"{split}","status":"{status}"}}')
+                    out.append(b'%s,"split":"%s","status":"%s"}' % (payload, split.encode(), status))
             if out:
-                yield ("\n".join(out) + "\n").encode()
+                yield b"\n".join(out) + b"\n"
+
+
+class _RawText(Loader):
+    def load(self, data) -> bytes:
+        return bytes(data)
 
 
 def _whole_rows(pieces: list[bytes]) -> tuple[list[bytes], bytes]:
