@@ -130,7 +130,7 @@ class Strata:
         out = {label: totals[-1] for label, (_, totals) in self.blocks.items()}
         for t in self.touched:
             if t.in_run:
-                out[t.run_label] -= 1
+                out[t.run_label] = out.get(t.run_label, 0) - 1
             if t.listed:
                 out[t.label] = out.get(t.label, 0) + 1
         return {label: n for label, n in out.items() if n > 0}
