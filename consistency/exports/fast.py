@@ -94,10 +94,10 @@ def _live_sql(ctx: LabelContext) -> str:
 def _rows_sql(
     project: Project, ctx: LabelContext, params: ExportParams, *, touched: bool = False
 ) -> tuple[str, dict]:
-    """The export's rows. ``touched``: only the items whose row may differ from their run result
-    (a review, gold, an answer since the run), listed or not, each with its run consensus
-    (``run_v``) and run answer count (``run_n``): what ``exports.strata`` corrects its per-run
-    counts with."""
+    """The export's rows. ``touched``: only the items of ``%(only)s`` (the caller adds it: those
+    whose row may differ from their run result, ``strata.touched_ids``), listed or not, each
+    with its run consensus (``run_v``) and run answer count (``run_n``): what
+    ``exports.strata`` corrects its per-run counts with."""
     maps = {str(k): v for k, v in ctx.mappings.items() if v}
     args: dict = {
         "m": ctx.method,
@@ -198,10 +198,9 @@ def _rows_sql(
 _TOUCHED_COLUMNS = """, nullif({run_value}, 'null'::jsonb)::text AS run_v, coalesce(r.n_answers, 0) AS run_n,
                    r.item_id IS NOT NULL AS has_result"""
 # Reviews of any status, gold items, and the items answered since the run (``delta`` above).
-_TOUCHED_WHERE = """AND i.id IN (
-                SELECT item_id FROM consistency_review WHERE project_id = %(project)s
-                UNION SELECT id FROM labeling_item WHERE project_id = %(project)s AND is_gold
-                UNION SELECT item_id FROM delta)"""
+# The ids as one sorted array (``strata.touched_ids``): the index scan then reads the items in
+# id order, about twice as fast as a join to the same ids in hash order.
+_TOUCHED_WHERE = "AND i.id = ANY(%(only)s::bigint[])"
 
 
 def _escape(column: str) -> str:

@@ -216,12 +216,28 @@ class Strata:
             return cursor.fetchall()
 
 
+def touched_ids(*, project: Project, ctx: LabelContext) -> list[int]:
+    """Items whose export row may differ from their run result, in id order: a review of any
+    status, gold, a current answer given since the run (``fast._live_sql``'s ``delta``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT item_id FROM consistency_review WHERE project_id = %(project)s
+               UNION SELECT id FROM labeling_item WHERE project_id = %(project)s AND is_gold
+               UNION SELECT a.item_id FROM labeling_annotation a JOIN labeling_item di ON di.id = a.item_id
+                     WHERE di.project_id = %(project)s AND a.is_current AND a.created_at >= %(since)s
+               ORDER BY 1""",
+            {"project": project.id, "since": ctx.since},
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def strata_read(*, project: Project, ctx: LabelContext, params: ExportParams) -> Strata:
     """The per-run counts (cached) and the touched items' rows under ``params``' filters."""
     from consistency.exports.fast import _rows_sql
 
     blocks = _run_blocks(ctx)
     sql, args = _rows_sql(project, ctx, params, touched=True)
+    args["only"] = touched_ids(project=project, ctx=ctx)
     with transaction.atomic(), connection.cursor() as cursor:
         # A few thousand touched items, each read by its key. With the default random_page_cost
         # (4, for spinning disks) the planner hashed the whole item table instead (1.8 s against
