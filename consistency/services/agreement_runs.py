@@ -86,7 +86,7 @@ def agreement_run_compute(*, run_id: int) -> AgreementRun | None:
     _publish(run, report, results)
     from consistency.tasks.exports import export_counts_warm_later
 
-    export_counts_warm_later(run.id)  # the export preview's per-label counts (exports/strata.py)
+    export_counts_warm_later(run)  # the export preview's per-label counts (exports/strata.py)
     if run.project.is_adaptive:  # new answers were measured: refresh the policy's estimates too
         from kombu.exceptions import OperationalError
 

@@ -22,11 +22,18 @@ def export_counts_warm_task(run_id: int) -> None:
         logger.exception("export counts of run %s not warmed", run_id)
 
 
-def export_counts_warm_later(run_id: int) -> None:
-    """Send the warm-up; a broker that is down only costs the first preview its speed."""
+# Below this many answers the counts take milliseconds in the first request that needs them.
+WARM_FROM_ANSWERS = 100_000
+
+
+def export_counts_warm_later(run) -> None:
+    """Send the warm-up for a large run; a broker that is down only costs the first preview
+    its speed."""
     from kombu.exceptions import OperationalError
 
+    if (run.annotation_count or 0) < WARM_FROM_ANSWERS:
+        return
     try:
-        export_counts_warm_task.delay(run_id)
+        export_counts_warm_task.delay(run.id)
     except OperationalError:
-        logger.warning("could not send the export counts warm-up of run %s", run_id)
+        logger.warning("could not send the export counts warm-up of run %s", run.id)

@@ -87,3 +87,32 @@ def test_project_page_queries_do_not_grow_with_items(client, project, staff, dja
     with django_assert_max_num_queries(len(small.captured_queries)):
         html = client.get(f"/projects/{project.id}/").content.decode()
     assert "33" in html
+
+
+@pytest.mark.parametrize(("threshold", "warmed"), [(1, True), (10**9, False)])
+def test_a_large_run_warms_its_export_counts_when_it_ends(project, monkeypatch, threshold, warmed):
+    """A run of many answers sends the per-label counts' warm-up (eager here); a small one
+    leaves them to the first request, which computes them in milliseconds."""
+    from django.core.cache import cache
+
+    from consistency.exports import strata
+    from consistency.selectors.labels import label_context
+    from consistency.tasks import exports as export_tasks
+    from labeling.models import Role
+    from tests.bulk import answers_insert, items_insert
+    from tests.factories import MembershipFactory
+    from tests.helpers import agreement_run_now
+
+    monkeypatch.setattr(export_tasks, "WARM_FROM_ANSWERS", threshold)
+    cache.clear()
+    labelers = [MembershipFactory(project=project, role=Role.LABELER).user.id for _ in range(3)]
+    items_insert(project=project, count=30)
+    answers_insert(
+        project=project, labeler_ids=labelers, classes=[c.name for c in project.schema_version.classes.all()]
+    )
+    run = agreement_run_now(project)
+    key = strata._cache_key(label_context(project=project, run=run))
+    cached = cache.get(key)
+    assert (cached is not None) == warmed
+    if warmed:
+        assert sum(totals[-1] for _, totals in cached.values()) == 30  # every answered item listed
