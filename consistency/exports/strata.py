@@ -21,6 +21,10 @@ in its block before it (a range of at most ``BLOCK`` rows of the run's results) 
 items before it the run counted under that label + the touched items before it that have that
 label now. Exact, not sampled; tests compare it with the export's rows.
 
+A run's results do not change once it has finished, so its cached part holds, except when an
+item the run measured is deleted (the admin; an import's undo only removes items no run has
+seen): the counts then include it until the next run.
+
 Applies to categorical projects on PostgreSQL whose latest run measured the current version
 (``ctx.run_usable``); otherwise every answered item is read live and callers use the export.
 """
