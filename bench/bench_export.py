@@ -15,6 +15,7 @@ after the run started (their consensus is computed live).
 """
 
 import argparse
+import os
 import sys
 import time
 import urllib.request
@@ -137,14 +138,27 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--reuse", action="store_true", help="keep the data of the previous run")
     args = parser.parse_args()
     django_setup()
-    project_id, token = setup(args.items)
+    if args.reuse:
+        from rest_framework.authtoken.models import Token
+
+        from labeling.models import Project
+
+        project_id = Project.objects.get(name="bench export").id
+        token = Token.objects.get(user__username="bench-exporter").key
+    else:
+        project_id, token = setup(args.items)
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
     server, base = start_gunicorn(workers=1)
     try:
         worker = worker_pid(server.pid)
-        print("| format | rows | time to first byte s | total s | rows/s | MB | worker RSS before → after |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
+        print(
+            "| format | rows | time to first byte s | total s | rows/s | MB | worker RSS before → after "
+            "| load (1 min) |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for fmt, split in (
             ("jsonl", ""),
             ("jsonl", "train:80,dev:10,test:10"),
@@ -158,7 +172,7 @@ def main() -> None:
             rows = lines - (1 if fmt == "csv" else 0)
             print(
                 f"| {fmt} | {rows:,} | {ttfb:.2f} | {total:.1f} | {rows / total:,.0f} | {size / 1024**2:.0f} "
-                f"| {before:.0f} → {rss_mb(worker):.0f} MB |"
+                f"| {before:.0f} → {rss_mb(worker):.0f} MB | {os.getloadavg()[0]:.1f} |"
             )
     finally:
         server.terminate()

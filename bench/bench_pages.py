@@ -95,6 +95,52 @@ def setup(items: int) -> dict:
     return {"project": project.id, "manager": manager, "labeler": labelers[0].id, "deep": last}
 
 
+def decisions(project, manager) -> None:
+    """What a project in use has after its run (once; kept with --reuse): the run started after
+    the answers, 1 % of the items resolved by a reviewer, 100 marked as lacking information,
+    the gold items' values, and 1,000 items answered again since the run (their consensus is
+    read live). These are the items the export preview and the split filter read one by one."""
+    from datetime import timedelta
+
+    from django.db import connection
+
+    from consistency.models import AgreementRun, Review
+
+    if Review.objects.filter(project=project).exists():
+        return
+    run = AgreementRun.objects.filter(project=project).latest("id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT max(created_at) FROM labeling_annotation WHERE item_id = (SELECT max(id) FROM labeling_item WHERE project_id = %s)",
+            [project.id],
+        )
+        (answered,) = cursor.fetchone()
+        # The run read every answer: it started after them, past the live margin (60 s).
+        started = answered + timedelta(minutes=2)
+        AgreementRun.objects.filter(pk=run.pk).update(started_at=started, finished_at=started)
+        cursor.execute(
+            "INSERT INTO consistency_review (project_id, item_id, status, final_value, final_version_id, "
+            "is_example, version, updated_by_id, resolved_by_id, resolved_at, updated_at) "
+            "SELECT %s, id, CASE WHEN id %% 10000 = 1 THEN 'lacks_information' ELSE 'resolved' END, "
+            "CASE WHEN id %% 10000 = 1 THEN NULL ELSE '\"dent\"'::jsonb END, %s, false, 1, %s, %s, now(), now() "
+            "FROM labeling_item WHERE project_id = %s AND (id %% 100 = 0 OR id %% 10000 = 1)",
+            [project.id, project.schema_version.id, manager.id, manager.id, project.id],
+        )
+        cursor.execute(
+            "UPDATE labeling_item SET gold_value = '\"none\"', gold_version_id = %s "
+            "WHERE project_id = %s AND is_gold",
+            [project.schema_version.id, project.id],
+        )
+        cursor.execute(
+            "UPDATE labeling_annotation SET value = '\"dent\"', created_at = now() + interval '5 minutes' "
+            "WHERE id IN (SELECT DISTINCT ON (a.item_id) a.id FROM labeling_annotation a JOIN labeling_item i ON i.id = a.item_id "
+            "WHERE i.project_id = %s AND i.id %% 1000 = 3 AND a.is_current ORDER BY a.item_id, a.id)",
+            [project.id],
+        )
+        cursor.execute("ANALYZE consistency_review; ANALYZE labeling_item")
+    print("decisions: 1 % resolved, 100 lacking information, gold values, 1,000 items answered since the run")
+
+
 def stats_job(project, manager) -> None:
     """The statistics job whose figures Operations reads at this size: run once, timed."""
     from django.utils import timezone
@@ -159,6 +205,7 @@ def main() -> None:
         }
     else:
         ctx = setup(args.items)
+    decisions(Project.objects.get(pk=ctx["project"]), ctx["manager"])
     stats_job(Project.objects.get(pk=ctx["project"]), ctx["manager"])
     client = Client()
     client.force_login(ctx["manager"])
@@ -175,14 +222,20 @@ def main() -> None:
         ("Data browser, previous page (before=)", f"{p}/items/?before={ctx['deep']}"),
         ("Data browser, status: needs answers", f"{p}/items/?status=needs_answers"),
         ("Data browser, status: gold", f"{p}/items/?status=gold"),
-        ("Data browser, status: resolved (none)", f"{p}/items/?status=resolved"),
+        ("Data browser, status: resolved", f"{p}/items/?status=resolved"),
         ("Data browser, class + agreement ≥ 0.8", f"{p}/items/?class=dent&min_agreement=0.8"),
         ("Data browser, slice camera:C2", f"{p}/items/?slice=camera:C2"),
         ("Data browser, labeler", f"{p}/items/?labeler={ctx['labeler']}"),
         ("Data browser, split test", f"{p}/items/?split=test"),
         ("Data browser, split test, deep page", f"{p}/items/?split=test&after={ctx['deep']}"),
         ("Data browser, search external id", f"{p}/items/?q=phone-0999"),
+        ("Data browser, search external id, no match", f"{p}/items/?q=nothing-like-this"),
         ("Export preview", f"{p}/export/?preview=1&split=train:80,dev:10,test:10"),
+        ("Export preview, no split", f"{p}/export/?preview=1"),
+        ("Data page (input quality)", f"{p}/data/"),
+        ("Agreement", f"{p}/agreement/"),
+        ("Review queue", f"{p}/review/"),
+        ("Review queue, likely wrong first", f"{p}/review/?order=likely_wrong"),
     ]
     print(f"| page ({args.items:,} items) | median ms | worst ms | queries | status |")
     print("| --- | --- | --- | --- | --- |")

@@ -313,6 +313,7 @@ CELERY_TASK_ROUTES = {
     "consistency.tasks.runs.agreement_run_compute_task": {"queue": "runs"},
     "consistency.tasks.fits.labeler_fit_refresh_task": {"queue": "runs"},
     "consistency.tasks.runs.snapshot_create_task": {"queue": "exports"},
+    "consistency.tasks.exports.export_counts_warm_task": {"queue": "exports"},
 }
 
 # The cache holds what every web node must share (caps, throttles, short-lived counters:

@@ -126,6 +126,11 @@ class ItemResult(models.Model):
         constraints = [models.UniqueConstraint(fields=["run", "item"], name="itemresult_unique_run_item")]
         indexes = [
             models.Index(fields=["run", "-disagreement"], name="itemresult_run_disagreement"),
+            # The review queue's order (ties first, most disagreeing next): its first page is read
+            # from here instead of sorting every result of the run (4 s at 1M items, 5 s at 2M).
+            models.Index(
+                fields=["run", "-is_tie", "-disagreement", "item"], name="itemresult_run_queue_order"
+            ),
             models.Index(fields=["run", "first_class", "second_class"], name="itemresult_run_class_pair"),
             models.Index(fields=["run", "label_quality"], name="itemresult_run_label_quality"),
         ]

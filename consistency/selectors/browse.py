@@ -141,10 +141,16 @@ def browse_queryset(*, project: Project, filters: BrowseFilters, run: AgreementR
 
 
 def browse_page(
-    *, project: Project, filters: BrowseFilters, after: int | None = None, before: int | None = None
+    *,
+    project: Project,
+    filters: BrowseFilters,
+    after: int | None = None,
+    before: int | None = None,
+    limit: int = PAGE,
 ) -> dict:
-    """One page of rows (``PAGE``), walking item ids upward from ``after`` or downward from
-    ``before``; ``next_after``/``prev_before`` say where the neighbouring pages start."""
+    """One page of rows (``limit``, ``PAGE`` by default), walking item ids upward from
+    ``after`` or downward from ``before``; ``next_after``/``prev_before`` say where the
+    neighbouring pages start."""
     run = run_latest(project=project)
     items = browse_queryset(project=project, filters=filters, run=run).only(
         "id", "external_id", "kind", "metadata", "is_gold", "target", "slots_taken"
@@ -158,18 +164,18 @@ def browse_page(
             seed=filters.seed,
             after=after,
             before=before,
-            limit=PAGE + 1,
+            limit=limit + 1,
         )
         items = items.filter(pk__in=page_ids)
     if before is not None:
-        rows = list(items.filter(pk__lt=before).order_by("-pk")[: PAGE + 1])
-        has_more_back = len(rows) > PAGE
-        rows = list(reversed(rows[:PAGE]))
+        rows = list(items.filter(pk__lt=before).order_by("-pk")[: limit + 1])
+        has_more_back = len(rows) > limit
+        rows = list(reversed(rows[:limit]))
         has_more_forward = True
     else:
-        rows = list((items.filter(pk__gt=after) if after else items).order_by("pk")[: PAGE + 1])
-        has_more_forward = len(rows) > PAGE
-        rows = rows[:PAGE]
+        rows = list((items.filter(pk__gt=after) if after else items).order_by("pk")[: limit + 1])
+        has_more_forward = len(rows) > limit
+        rows = rows[:limit]
         has_more_back = after is not None
     ids = [r.id for r in rows]
     results = (

@@ -2,28 +2,37 @@
 time.
 
 The export assigns splits over every listed item in id order, stratified by each item's current
-label (``selectors.labels``: resolution, else gold, else consensus). The page reads the export's
-own rows (``exports.rows.export_rows``) rather than a second implementation of the assignment,
-so the filter and the file cannot disagree; the cost grows with how deep the page is (a walk from
-the first item), not with what the page shows."""
+label (``selectors.labels``: resolution, else gold, else consensus): the i-th item of a stratum
+takes the i-th entry of the split sequence. On PostgreSQL with a run on the current version, a
+page starts from each label's count of items before it (``exports.strata``: the run's cached
+per-block counts, one block of its results and the touched items) and walks the run's results
+from there in keyset chunks, so a page deep in a project costs what the first page costs.
+Otherwise the page reads the export's own rows (``exports.rows.export_rows``) from the first
+item. tests/consistency/test_export_preview.py holds both equal to the export's splits."""
 
+import bisect
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from consistency.exports.params import parse_export_params
+from consistency.exports import strata
+from consistency.exports.params import ExportParams, parse_export_params
 from consistency.exports.rows import export_context, export_rows
+from consistency.exports.splits import stratum_offset, weighted_sequence
 from labeling.models import Project
 
 CHUNK = 500
+WALK = 2_000  # run results read per step of the walk
 
 
-def _ids_in_split(*, project: Project, spec: str, split: str, seed: int) -> Iterator[int]:
+def _params(spec: str, seed: int) -> ExportParams:
     query = QueryDict(mutable=True)
     query.update({"format": "jsonl", "split": spec, "seed": str(seed)})
-    params = parse_export_params(query)
-    ctx = export_context(project=project, params=params)
+    return parse_export_params(query)
+
+
+def _ids_in_split(*, project: Project, params: ExportParams, ctx, split: str) -> Iterator[int]:
     return (
         row["item_id"]
         for row in export_rows(project=project, ctx=ctx, params=params)
@@ -31,32 +40,81 @@ def _ids_in_split(*, project: Project, spec: str, split: str, seed: int) -> Iter
     )
 
 
+def _walk(
+    index: strata.Strata, params: ExportParams, *, start: int, descending: bool
+) -> Iterator[tuple[int, str, bool]]:
+    """(item id, split, kept by the export) of every listed item from ``start`` on (ids above
+    ``start``, or below it descending), in id order."""
+    spec = params.split
+    sequence = weighted_sequence(spec)
+    positions = index.all_positions_before(start if descending else start + 1)
+    offsets: dict = {}
+    touched_ids = [t.item_id for t in index.touched]
+    cursor = start
+    while True:
+        rows = index.run_rows(after=cursor, descending=descending, limit=WALK)
+        end = rows[-1][0] if len(rows) == WALK else None  # None: the run's results are exhausted
+        # The touched items in the same id range take their current row instead of the run's.
+        if descending:
+            low = bisect.bisect_left(touched_ids, end) if end is not None else 0
+            extra = index.touched[low : bisect.bisect_left(touched_ids, cursor)]
+        else:
+            high = bisect.bisect_right(touched_ids, end) if end is not None else len(touched_ids)
+            extra = index.touched[bisect.bisect_right(touched_ids, cursor) : high]
+        merged = [(i, label, True, True) for i, label in rows if i not in index.by_id]
+        merged += [(t.item_id, t.label, t.listed, t.keep) for t in extra]
+        merged.sort(reverse=descending)
+        for item_id, label, listed, keep in merged:
+            if not listed:
+                continue
+            if label not in offsets:
+                offsets[label] = stratum_offset(params.seed, strata.stratum_text(label), spec.period)
+            if descending:
+                positions[label] = positions.get(label, 0) - 1
+                position = positions[label]
+            else:
+                position = positions.get(label, 0)
+                positions[label] = position + 1
+            yield item_id, spec.names[sequence[(position + offsets[label]) % spec.period]], keep
+        if end is None:
+            return
+        cursor = end
+
+
+def _filtered(items: QuerySet, ids: list[int], descending: bool) -> list[int]:
+    order = "-pk" if descending else "pk"
+    return list(items.filter(pk__in=ids).order_by(order).values_list("pk", flat=True))
+
+
 def split_page_ids(
     *, items: QuerySet, project: Project, spec: str, split: str, seed: int, after, before, limit: int
 ) -> list[int]:
     """Up to ``limit`` ids of ``items`` in ``split``: the first after ``after`` (ascending), or
     the last before ``before`` (descending)."""
-    in_split = _ids_in_split(project=project, spec=spec, split=split, seed=seed)
-    if before is not None:
-        candidates = [i for i in in_split if i < before]
-        found: list[int] = []
-        for end in range(len(candidates), 0, -CHUNK):
-            chunk = candidates[max(0, end - CHUNK) : end]
-            found.extend(items.filter(pk__in=chunk).order_by("-pk").values_list("pk", flat=True))
-            if len(found) >= limit:
-                break
-        return found[:limit]
-    found = []
-    chunk = []
+    params = _params(spec, seed)
+    ctx = export_context(project=project, params=params)
+    if strata.applies(ctx):
+        index = strata.strata_read(project=project, ctx=ctx, params=params)
+        descending = before is not None
+        walk = _walk(index, params, start=before if descending else (after or 0), descending=descending)
+        in_split = (item_id for item_id, name, keep in walk if keep and name == split)
+    else:
+        in_split = _ids_in_split(project=project, params=params, ctx=ctx, split=split)
+        if before is not None:
+            in_split = iter(sorted((i for i in in_split if i < before), reverse=True))
+        else:
+            in_split = (i for i in in_split if i > (after or 0))
+    found: list[int] = []
+    chunk: list[int] = []
+    descending = before is not None
+    size = min(CHUNK, 2 * limit)  # the other filters are checked a chunk of candidates at a time
     for item_id in in_split:
-        if item_id <= (after or 0):
-            continue
         chunk.append(item_id)
-        if len(chunk) >= CHUNK:
-            found.extend(items.filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
+        if len(chunk) >= size:
+            found.extend(_filtered(items, chunk, descending))
             chunk = []
             if len(found) >= limit:
                 return found[:limit]
     if chunk:
-        found.extend(items.filter(pk__in=chunk).order_by("pk").values_list("pk", flat=True))
+        found.extend(_filtered(items, chunk, descending))
     return found[:limit]

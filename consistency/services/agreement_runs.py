@@ -84,6 +84,9 @@ def agreement_run_compute(*, run_id: int) -> AgreementRun | None:
         logger.exception("agreement run %s failed", run.id)
         return _fail(run, f"{type(exc).__name__}: {exc}"[:2000])
     _publish(run, report, results)
+    from consistency.tasks.exports import export_counts_warm_later
+
+    export_counts_warm_later(run)  # the export preview's per-label counts (exports/strata.py)
     if run.project.is_adaptive:  # new answers were measured: refresh the policy's estimates too
         from kombu.exceptions import OperationalError
 

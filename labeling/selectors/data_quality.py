@@ -1,17 +1,21 @@
 """Input-quality summaries for the Data page: histograms, outliers, per-column figures for
 records, and every figure cut by slice (metadata value).
 
-Large projects are summarized on a systematic sample (every n-th item by id, at most
-``SAMPLE_LIMIT`` items); the page says so.
+Large projects are summarized on a systematic sample (every n-th item id of the project's id
+range, at most ``SAMPLE_LIMIT`` items), read by primary key: a filter on ``id % n`` read every
+item of the project to find its sample (2.5 s at 2,000,000 items). The page says so.
 """
 
 import math
 
 import numpy as np
-from django.db.models import F
+from django.db import connection
+from django.db.models import Max, Min
+from django.db.models.expressions import RawSQL
 
 from labeling.imports.record_stats import RecordStats
 from labeling.models import DataType, Item, Project
+from labeling.selectors.projects import project_item_count
 
 METRICS = {
     DataType.IMAGE: [
@@ -39,7 +43,7 @@ SLICE_METRICS = {
 }
 BINS = 12
 MAX_FLAGGED = 50
-SAMPLE_LIMIT = 100_000
+SAMPLE_LIMIT = 10_000  # decoding each item's quality and metadata JSON is most of the page's time
 RECORD_SAMPLE = 20_000
 MAX_SLICE_FIELDS = 10
 MAX_SLICE_VALUES = 20
@@ -81,11 +85,19 @@ def data_quality(*, project: Project) -> dict:
     """Histograms per metric, flagged items, record columns and per-slice figures."""
     metrics = METRICS[project.data_type]
     keys = [key for key, _ in metrics]
-    total = Item.objects.filter(project=project).count()
+    total = project_item_count(project_id=project.id)
     items = Item.objects.filter(project=project)
-    step = max(1, math.ceil(total / SAMPLE_LIMIT))
-    if step > 1:
-        items = items.alias(bucket=F("id") % step).filter(bucket=0)
+    step = 1
+    if total > SAMPLE_LIMIT:
+        span = items.aggregate(low=Min("id"), high=Max("id"))
+        # Ids of one import are consecutive; where projects interleave, fewer ids hit this one.
+        step = max(1, math.ceil((span["high"] - span["low"] + 1) / SAMPLE_LIMIT))
+        ids = range(span["low"], span["high"] + 1, step)
+        if connection.vendor == "postgresql":  # the ids as one series, not 10,000 parameters
+            ids = RawSQL(
+                "SELECT generate_series(%s::bigint, %s::bigint, %s::bigint)", [ids.start, ids.stop - 1, step]
+            )
+        items = items.filter(pk__in=ids)
     is_record = project.data_type == DataType.RECORD
     fields = ["id", "external_id", "quality", "metadata"] + (["data"] if is_record else [])
     values: dict[str, list[float]] = {key: [] for key in keys}

@@ -79,6 +79,29 @@ def test_large_projects_are_summarized_on_a_sample(staff, monkeypatch):
     assert quality["is_sample"] and quality["item_count"] == 8 and quality["sampled"] == 4
 
 
+def test_the_sample_is_read_by_key_in_a_fixed_number_of_queries(
+    client, staff, monkeypatch, django_assert_max_num_queries
+):
+    """Every other item by id, read by primary key (never a filter over every item), and the
+    page's queries do not grow with the project."""
+    project = ProjectFactory(created_by=staff)
+    _image_items(project, n=10)
+    monkeypatch.setattr(data_quality_module, "SAMPLE_LIMIT", 5)
+    with django_assert_max_num_queries(4) as captured:
+        quality = data_quality(project=project)
+    brightness = next(h for h in quality["histograms"] if h["key"] == "brightness")
+    # Items 0, 2, 4, 6, 8 (brightness 10 + 40 i).
+    assert quality["sampled"] == 5 and (brightness["min"], brightness["median"], brightness["max"]) == (
+        10,
+        170,
+        330,
+    )
+    assert "generate_series" in captured.captured_queries[-1]["sql"]
+    client.force_login(staff)
+    with django_assert_max_num_queries(14):
+        assert client.get(f"/projects/{project.id}/data/").status_code == 200
+
+
 def test_reviewers_see_data_but_cannot_upload_and_labelers_get_403(client, project):
     reviewer = MembershipFactory(project=project, role=Role.REVIEWER).user
     client.force_login(reviewer)

@@ -28,6 +28,7 @@ from labeling.imports.records import (
     UnparseableFile,
 )
 from labeling.models import DataType, Item, Job, JobStatus, Project
+from labeling.selectors.projects import project_item_count_forget
 from labeling.services.items.records import (
     MAX_LISTED,
     MAX_REJECTED,
@@ -284,6 +285,7 @@ class _MediaBatch:
         """Remove what this job stored (a failed import stores nothing); the number removed."""
         ids = [item.pk for item in self.created if item.pk is not None]
         Item.objects.filter(pk__in=ids).delete()
+        project_item_count_forget(project_id=self.project.id)
         for item in self.created:
             self._delete_files(item)
         self.created.clear()

@@ -1,0 +1,39 @@
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def export_counts_warm_task(run_id: int) -> None:
+    """After a run: its per-label counts (``exports.strata``), so the first export preview,
+    split page or split export after the run does not compute them in a request. Best effort:
+    a request computes them if this did not."""
+    from consistency.exports.strata import warm
+    from consistency.models import AgreementRun
+
+    run = AgreementRun.objects.select_related("project", "schema_version").filter(pk=run_id).first()
+    if run is None:
+        return
+    try:
+        warm(project=run.project, run=run)
+    except Exception:  # never fail loudly: the counts are a cache
+        logger.exception("export counts of run %s not warmed", run_id)
+
+
+# Below this many answers the counts take milliseconds in the first request that needs them.
+WARM_FROM_ANSWERS = 100_000
+
+
+def export_counts_warm_later(run) -> None:
+    """Send the warm-up for a large run; a broker that is down only costs the first preview
+    its speed."""
+    from kombu.exceptions import OperationalError
+
+    if (run.annotation_count or 0) < WARM_FROM_ANSWERS:
+        return
+    try:
+        export_counts_warm_task.delay(run.id)
+    except OperationalError:
+        logger.warning("could not send the export counts warm-up of run %s", run.id)

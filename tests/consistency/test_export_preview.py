@@ -1,0 +1,186 @@
+"""The Export page's preview counts what the export writes: rows and class balance per split,
+read from per-label counts (``exports.strata``) rather than the stream, on a project one merge
+behind its first version with resolutions, gold, an item that lacks information and answers
+given after the run; the data browser's split filter lists the export's own split, page by
+page, from any point of the project."""
+
+import dataclasses
+import json
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.http import QueryDict
+from django.utils import timezone
+
+from consistency.exports import strata
+from consistency.exports.params import parse_export_params
+from consistency.selectors import export_preview as preview_module
+from consistency.selectors.browse import BrowseFilters, browse_page
+from consistency.services.exports import export_stream
+from consistency.services.reviews import review_act
+from consistency.services.schema_changes import schema_change_apply
+from labeling.models import Annotation, Item, Project
+from labeling.services.demo import demo_load
+from tests.helpers import agreement_run_now
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def touched(django_user_model):
+    """Phone defects after a merge and a run on v2, then decisions and an answer since."""
+    demo_load()
+    project = Project.objects.get(name="Phone defects")
+    manager = django_user_model.objects.get(username="manager")
+    reviewer = django_user_model.objects.get(username="reviewer")
+    schema_change_apply(
+        project=project,
+        op="merge",
+        params={"classes": ["deep scratch", "shallow scratch"], "into": "scratch", "keep_instructions": True},
+        note="people cannot tell them apart",
+        actor=manager,
+        dry_run=False,
+    )
+    # The answers were given an hour ago, so the run's figures hold for the untouched items.
+    Annotation.objects.filter(item__project=project).update(created_at=timezone.now() - timedelta(hours=1))
+    _run(project)
+    items = list(Item.objects.filter(project=project).order_by("id"))
+    assert len(items) >= 20 and any(i.is_gold for i in items)
+    for item, value in ((items[3], "dent"), (items[8], "none"), (items[15], "scratch")):
+        review_act(
+            project=project, item=item, actor=reviewer, action="resolve", expected_version=0, value=value
+        )
+    for item in (items[5], items[11], items[-2]):
+        review_act(project=project, item=item, actor=reviewer, action="lacks_information", expected_version=0)
+    # An answer changed after the run: that item's consensus is computed live.
+    answer = Annotation.objects.filter(item=items[6], is_current=True, skip_reason="").first()
+    Annotation.objects.filter(pk=answer.pk).update(value="dent", created_at=timezone.now())
+    cache.clear()
+    return project
+
+
+def _run(project) -> None:
+    """The run the merge asked for (or a new one), computed here."""
+    from consistency.models import AgreementRun
+    from consistency.services.agreement_runs import agreement_run_compute
+
+    pending = AgreementRun.objects.filter(project=project, status__in=["pending", "running"]).first()
+    if pending is None:
+        agreement_run_now(project)
+        return
+    AgreementRun.objects.filter(pk=pending.pk).update(schema_version=project.schema_version)
+    agreement_run_compute(run_id=pending.id)
+    pending.refresh_from_db()
+    assert pending.status == "succeeded", pending.error
+
+
+def _params(query: str):
+    return parse_export_params(QueryDict(query))
+
+
+def _export_counts(project, params, *, fast: bool) -> dict[str, Counter]:
+    _, stream = export_stream(project=project, params=dataclasses.replace(params, format="jsonl"), fast=fast)
+    counts: dict[str, Counter] = {}
+    for line in b"".join(stream).decode().splitlines():
+        row = json.loads(line)
+        label = row["label"] if row["label"] is not None else "(no consensus)"
+        counts.setdefault(row["split"] or "all", Counter())[label] += 1
+    return counts
+
+
+def _preview_counts(project, params) -> dict[str, Counter]:
+    preview = preview_module.export_preview(project=project, params=params)
+    return {s["name"]: Counter({c: n for c, n, _ in s["classes"]}) for s in preview["splits"] if s["rows"]}
+
+
+QUERIES = [
+    "",
+    "split=train:80,dev:10,test:10",
+    "split=train:50,test:50&seed=7",
+    "split=train:60,dev:20,test:20&seed=3&include=lacks_information",
+    "split=train:70,test:30&exclude=unresolved",
+    "exclude=borderline,unresolved",
+]
+
+
+def test_preview_counts_equal_the_export_rows(touched, monkeypatch):
+    """Every query, with blocks small enough to put the touched items in many blocks (each
+    position then read across them) and as large as in production. One project for all: the
+    demo takes most of the test's time."""
+
+    def streamed(**kwargs):
+        raise AssertionError("the preview streamed the export")
+
+    monkeypatch.setattr(preview_module, "_stream_counts", streamed)
+    for query in QUERIES:
+        params = _params(query)
+        expected = _export_counts(touched, params, fast=True)
+        assert expected == _export_counts(touched, params, fast=False), query
+        for block in (2, 5, 2000):
+            monkeypatch.setattr(strata, "BLOCK", block)
+            assert _preview_counts(touched, params) == expected, (query, block)
+
+
+def test_preview_reads_the_touched_items_not_the_project(touched, django_assert_max_num_queries):
+    params = _params("split=train:80,dev:10,test:10")
+    preview_module.export_preview(project=touched, params=params)  # fills the per-run counts
+    with django_assert_max_num_queries(12):
+        preview = preview_module.export_preview(project=touched, params=params)
+    listed = sum(sum(c.values()) for c in _export_counts(touched, params, fast=True).values())
+    assert preview["rows"] == listed
+
+
+def test_filters_and_a_new_decision_count_the_export_rows(touched, django_user_model):
+    """Filters on the answers' figures count the export itself; a decision moves the counts at
+    once."""
+    for query in ("min_agreement=0.6&split=train:50,test:50", "exclude=ties&split=train:50,test:50"):
+        params = _params(query)
+        assert _preview_counts(touched, params) == _export_counts(touched, params, fast=True), query
+    params = _params("split=train:50,test:50")
+    before = _preview_counts(touched, params)
+    item = Item.objects.filter(project=touched, review__isnull=True, is_gold=False).order_by("id").last()
+    reviewer = django_user_model.objects.get(username="reviewer")
+    review_act(project=touched, item=item, actor=reviewer, action="lacks_information", expected_version=0)
+    after = _preview_counts(touched, params)
+    assert sum(sum(c.values()) for c in after.values()) == sum(sum(c.values()) for c in before.values()) - 1
+    assert after == _export_counts(touched, params, fast=True)
+
+
+def _browse_ids(project, split: str, spec: str, seed: int, *, page: int) -> list[int]:
+    filters = BrowseFilters(split=split, split_spec=spec, seed=seed)
+    ids, after = [], None
+    while True:
+        result = browse_page(project=project, filters=filters, after=after, limit=page)
+        ids += [row["item"].id for row in result["rows"]]
+        after = result["next_after"]
+        if after is None:
+            return ids
+
+
+def test_browser_split_pages_list_the_export_split(touched, monkeypatch):
+    """Forwards from the start and backwards from the end, three items a page, the items of
+    each split in the export's order, never walking the export from its first row."""
+    from consistency.selectors import browse_split
+
+    def walked(**kwargs):
+        raise AssertionError("the page walked the export from the first item")
+
+    monkeypatch.setattr(browse_split, "_ids_in_split", walked)
+    for spec, seed in (("train:80,dev:10,test:10", 0), ("train:50,test:50", 5)):
+        params = _params(f"split={spec}&seed={seed}")
+        _, stream = export_stream(project=touched, params=params)
+        rows = [json.loads(line) for line in b"".join(stream).decode().splitlines()]
+        for block in (3, 2000):
+            monkeypatch.setattr(strata, "BLOCK", block)
+            for split in params.split.names:
+                expected = [r["item_id"] for r in rows if r["split"] == split]
+                assert _browse_ids(touched, split, spec, seed, page=3) == expected, (spec, block, split)
+                filters = BrowseFilters(split=split, split_spec=spec, seed=seed)
+                back, before = [], max(r["item_id"] for r in rows) + 1
+                while before is not None:
+                    result = browse_page(project=touched, filters=filters, before=before, limit=3)
+                    back = [row["item"].id for row in result["rows"]] + back
+                    before = result["prev_before"]
+                assert back == expected, (spec, block, split)
