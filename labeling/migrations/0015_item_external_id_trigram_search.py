@@ -38,6 +38,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("labeling", "0013_item_open_pool_include_target")]
+    dependencies = [("labeling", "0014_password_change_required")]
 
     operations = [migrations.RunPython(forwards, backwards)]
