@@ -1,8 +1,8 @@
 """Classes and ratings: alpha at the chosen level, kappas, AC1, confusion, consensus, HLP."""
 
 import contextlib
+import json
 import time
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -48,7 +48,7 @@ def measure_categorical(
     started = time.perf_counter()
     answered, counts_info = _base_counts(frame)
     if answered.empty:
-        return _not_enough(counts_info, "No answers yet."), iter(())
+        return _not_enough(counts_info, "No answers yet."), []
     items, counts = value_counts(answered, classes, min_labelers=1)
     measured = pairable(counts)
     counts_info |= {"items_measured": int(measured.sum()), "items_excluded": int((~measured).sum())}
@@ -341,39 +341,76 @@ def _hlp_slices(per_slice: pd.DataFrame, slices) -> dict:
     return out
 
 
-def _item_results(frame, items, counts, classes, gold, ds_result, method, quality) -> Iterator[dict]:
+def _item_results(frame, items, counts, classes, gold, ds_result, method, quality) -> pd.DataFrame:
+    """Per-item results as columns (see ``publish.RESULT_COLUMNS``), JSON columns as JSON text.
+
+    Built from whole arrays: the few distinct values (class names, confidences) are turned
+    into text once each, then gathered per item."""
     winner, share, tie = majority_from_counts(counts)
     ds_values = ds_result["value"].reindex(items).to_numpy()
-    ds_confidence = ds_result["confidence"].reindex(items).to_numpy()
-    agreement = item_pair_agreement(counts)
+    ds_confidence = ds_result["confidence"].reindex(items).to_numpy(dtype=np.float64)
+    agreement = item_pair_agreement(counts).astype(np.float64)
     first, second = top_two(counts)
-    skipped = frame[frame["skipped"]].groupby("item").size()
-    names = list(classes)
-    totals = counts.sum(axis=1)
-    quality = quality.items.reindex(items).to_numpy()
-    for i, item in enumerate(items.tolist()):
-        majority = names[winner[i]] if winner[i] >= 0 else None
-        by_method = {
-            "majority": {"value": majority, "confidence": _finite(share[i])},
-            "dawid_skene": {"value": ds_values[i], "confidence": _finite(ds_confidence[i])},
-        }
-        chosen = by_method[method]
-        is_gold = item in gold and gold[item] is not None
-        pair = _finite(agreement[i])
-        yield {
-            "item_id": item,
-            "n_answers": int(totals[i]),
-            "n_skipped": int(skipped.get(item, 0)),
+    skipped = frame.loc[frame["skipped"].to_numpy(), "item"].value_counts()
+    names = np.asarray([*classes, ""], dtype=object)  # index -1: no class
+    majority_json = _json_texts(np.where(winner >= 0, names[winner], None))
+    ds_json = _json_texts(ds_values)
+    share = share.astype(np.float64)
+    by_method = (
+        '{"majority": {"value": '
+        + majority_json
+        + ', "confidence": '
+        + _number_texts(share)
+        + '}, "dawid_skene": {"value": '
+        + ds_json
+        + ', "confidence": '
+        + _number_texts(ds_confidence)
+        + "}}"
+    )
+    if method == "majority":
+        consensus, confidence = majority_json, share
+    else:
+        consensus, confidence = ds_json, ds_confidence
+    # A gold item's label is known: nothing to doubt.
+    is_gold = pd.Index(items).isin([k for k, v in gold.items() if v is not None])
+    label_quality = np.where(is_gold, 1.0, quality.items.reindex(items).to_numpy(dtype=np.float64))
+    return pd.DataFrame(
+        {
+            "item_id": np.asarray(items, dtype=np.int64),
+            "n_answers": counts.sum(axis=1).astype(np.int64),
+            "n_skipped": skipped.reindex(items, fill_value=0).to_numpy(dtype=np.int64),
             # The answers' consensus: gold and resolutions are labels of their own (selectors.labels).
-            "consensus": chosen["value"],
+            "consensus": np.where(consensus == "null", None, consensus),
             "method": method,
-            "confidence": chosen["confidence"],
-            "agreement": pair,
-            "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
-            "is_tie": bool(tie[i]),
-            "first_class": names[first[i]] if first[i] >= 0 else "",
-            "second_class": names[second[i]] if second[i] >= 0 else "",
             "by_method": by_method,
-            # A gold item's label is known: nothing to doubt.
-            "label_quality": 1.0 if is_gold else _finite(quality[i]),
+            "confidence": confidence,
+            "agreement": agreement,
+            "disagreement": _rounded(1.0 - agreement, fill=0.0),
+            "is_tie": np.asarray(tie, dtype=bool),
+            "label_quality": label_quality,
+            "first_class": names[first],
+            "second_class": names[second],
         }
+    )
+
+
+def _json_texts(values: np.ndarray) -> np.ndarray:
+    """JSON text of each value (object array), encoding each distinct value once."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    texts = np.asarray([json.dumps(_plain(v)) for v in uniques] + ["null"], dtype=object)
+    return texts[codes]  # code -1 (None/NaN) picks the trailing "null"
+
+
+def _number_texts(values: np.ndarray) -> np.ndarray:
+    """JSON numbers as Python's repr writes them (what json.dumps gave per row), null for NaN."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    texts = np.asarray([repr(float(v)) for v in uniques] + ["null"], dtype=object)
+    return texts[codes]
+
+
+def _rounded(values: np.ndarray, *, fill: float) -> np.ndarray:
+    """``round(v, 6)`` per value, with Python's correctly rounded decimal rounding (as before),
+    computed once per distinct value; NaN becomes ``fill``."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    rounded = np.asarray([round(float(v), 6) for v in uniques] + [fill], dtype=np.float64)
+    return rounded[codes]
