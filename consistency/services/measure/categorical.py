@@ -18,7 +18,7 @@ from consistency.metrics.categorical import (
 )
 from consistency.metrics.consensus import DawidSkene, majority_from_counts, top_two
 from consistency.metrics.counts import pairable, value_counts
-from consistency.metrics.hlp import human_level_performance, leave_one_out
+from consistency.metrics.hlp import human_level_performance
 from consistency.services.measure.common import (
     _base_counts,
     _finite,
@@ -233,7 +233,7 @@ def _hlp(answered, gold: dict, slices, params, labeler_rows: list[dict]) -> dict
         n_boot=max(0, min(params.bootstrap, 1000)),
         seed=params.seed,
     )
-    by_labeler = _hlp_labelers(result.labelers, leave_one_out(answers), with_gold)
+    by_labeler = _hlp_labelers(result.labelers, result.answers, with_gold)
     rates = [r["loo_rate"] for r in by_labeler.values() if r.get("loo_rate") is not None]
     typical = float(np.median(rates)) if rates else None
     for row in labeler_rows:
