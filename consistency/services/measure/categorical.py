@@ -85,7 +85,7 @@ def measure_categorical(
         "labelers": _labelers(frame, answered, items, counts, classes),
         "slices": _slices(items, counts, slices, params, values),
         "versions": _versions(answered, classes, params, values),
-        "consensus": _consensus_summary(counts, dawid_skene, params),
+        "consensus": _consensus_summary(counts, classes, dawid_skene, params),
         "timing": {},
     }
     report["hlp"] = _hlp(answered, gold, slices, params, report["labelers"])
@@ -207,12 +207,12 @@ def _versions(answered, classes, params, values) -> list[dict]:
     return out
 
 
-def _consensus_summary(counts, dawid_skene, params) -> dict:
+def _consensus_summary(counts, classes, dawid_skene, params) -> dict:
     winner, _, tie = majority_from_counts(counts)
     ds_values = dawid_skene.result_["value"].to_numpy()
-    mv_values = np.where(
-        winner >= 0, np.asarray(dawid_skene.classes_, dtype=object)[np.maximum(winner, 0)], None
-    )
+    # ``winner`` indexes the counts' columns, the run's classes (Dawid–Skene's ``classes_``
+    # holds only the classes answered, and failed here when one had no answer).
+    mv_values = np.where(winner >= 0, np.asarray(classes, dtype=object)[np.maximum(winner, 0)], None)
     return {
         "method": params.consensus,
         "majority_ties": int(tie.sum()),
