@@ -353,24 +353,13 @@ def _item_results(frame, items, counts, classes, gold, ds_result, method, qualit
     first, second = top_two(counts)
     skipped = frame.loc[frame["skipped"].to_numpy(), "item"].value_counts()
     names = np.asarray([*classes, ""], dtype=object)  # index -1: no class
-    majority_json = _json_texts(np.where(winner >= 0, names[winner], None))
-    ds_json = _json_texts(ds_values)
+    majority = np.where(winner >= 0, names[winner], None)
     share = share.astype(np.float64)
-    by_method = (
-        '{"majority": {"value": '
-        + majority_json
-        + ', "confidence": '
-        + _number_texts(share)
-        + '}, "dawid_skene": {"value": '
-        + ds_json
-        + ', "confidence": '
-        + _number_texts(ds_confidence)
-        + "}}"
-    )
+    by_method = _by_method_texts(majority, share, ds_values, ds_confidence)
     if method == "majority":
-        consensus, confidence = majority_json, share
+        consensus, confidence = _json_categorical(majority), share
     else:
-        consensus, confidence = ds_json, ds_confidence
+        consensus, confidence = _json_categorical(ds_values), ds_confidence
     # A gold item's label is known: nothing to doubt.
     is_gold = pd.Index(items).isin([k for k, v in gold.items() if v is not None])
     label_quality = np.where(is_gold, 1.0, quality.items.reindex(items).to_numpy(dtype=np.float64))
@@ -380,7 +369,7 @@ def _item_results(frame, items, counts, classes, gold, ds_result, method, qualit
             "n_answers": counts.sum(axis=1).astype(np.int64),
             "n_skipped": skipped.reindex(items, fill_value=0).to_numpy(dtype=np.int64),
             # The answers' consensus: gold and resolutions are labels of their own (selectors.labels).
-            "consensus": np.where(consensus == "null", None, consensus),
+            "consensus": consensus,
             "method": method,
             "by_method": by_method,
             "confidence": confidence,
@@ -394,18 +383,45 @@ def _item_results(frame, items, counts, classes, gold, ds_result, method, qualit
     )
 
 
-def _json_texts(values: np.ndarray) -> np.ndarray:
-    """JSON text of each value (object array), encoding each distinct value once."""
+def _json_categorical(values: np.ndarray) -> pd.Categorical:
+    """JSON text of each value (None/NaN: missing, a SQL NULL), each distinct value encoded
+    once; categorical, so a million rows hold codes, not strings."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    texts = np.asarray([json.dumps(_plain(v)) for v in uniques] + ["null"], dtype=object)
-    return texts[codes]  # code -1 (None/NaN) picks the trailing "null"
+    return pd.Categorical.from_codes(codes, [json.dumps(_plain(v)) for v in uniques])
 
 
-def _number_texts(values: np.ndarray) -> np.ndarray:
-    """JSON numbers as Python's repr writes them (what json.dumps gave per row), null for NaN."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    texts = np.asarray([repr(float(v)) for v in uniques] + ["null"], dtype=object)
-    return texts[codes]
+def _by_method_texts(majority, share, ds_values, ds_confidence) -> pd.Categorical:
+    """``{"majority": {"value", "confidence"}, "dawid_skene": {...}}`` as JSON text per item,
+    formatted once per distinct combination (answer patterns repeat across items)."""
+    parts = [
+        pd.factorize(pd.Series(majority, dtype=object), use_na_sentinel=True),
+        pd.factorize(share, use_na_sentinel=True),
+        pd.factorize(pd.Series(ds_values, dtype=object), use_na_sentinel=True),
+        pd.factorize(ds_confidence, use_na_sentinel=True),
+    ]
+    key = np.zeros(len(share), dtype=np.int64)
+    for codes, uniques in parts:
+        radix = len(uniques) + 1
+        if key.max(initial=0) >= (1 << 62) // radix:  # would overflow: renumber densely first
+            key = pd.factorize(key)[0].astype(np.int64)
+        key = key * radix + (codes + 1)
+    _, first_row, inverse = np.unique(key, return_index=True, return_inverse=True)
+
+    def pick(part, row, number: bool):
+        codes, uniques = part
+        value = uniques[codes[row]] if codes[row] >= 0 else None
+        return _finite(value) if number else _plain(value)
+
+    texts = [
+        json.dumps(
+            {
+                "majority": {"value": pick(parts[0], r, False), "confidence": pick(parts[1], r, True)},
+                "dawid_skene": {"value": pick(parts[2], r, False), "confidence": pick(parts[3], r, True)},
+            }
+        )
+        for r in first_row.tolist()
+    ]
+    return pd.Categorical.from_codes(inverse.reshape(-1), texts)
 
 
 def _rounded(values: np.ndarray, *, fill: float) -> np.ndarray:

@@ -154,7 +154,7 @@ def _bulk_create(run_id: int, results: pd.DataFrame) -> None:
     objects = []
     for row in results.to_dict("records"):
         for name in JSON_COLUMNS:
-            row[name] = None if row[name] is None or row[name] is np.nan else json.loads(row[name])
+            row[name] = None if pd.isna(row[name]) else json.loads(row[name])
         for name in ("confidence", "agreement", "label_quality"):
             if row[name] is not None and np.isnan(row[name]):
                 row[name] = None
