@@ -84,7 +84,7 @@ def measure_categorical(
         "pairs": _labeler_pairs(answered, classes),
         "labelers": _labelers(frame, answered, items, counts, classes),
         "slices": _slices(items, counts, slices, params, values),
-        "versions": _versions(answered, classes, params, values),
+        "versions": _versions(answered, classes, params, values, counts),
         "consensus": _consensus_summary(counts, classes, dawid_skene, params),
         "timing": {},
     }
@@ -191,12 +191,13 @@ def _slice_percent_agreement(counts: np.ndarray) -> float | None:
     return _finite(np.nanmean(item_pair_agreement(counts)))
 
 
-def _versions(answered, classes, params, values) -> list[dict]:
+def _versions(answered, classes, params, values, counts) -> list[dict]:
     if "schema_version" not in answered.columns:
         return []
+    single = answered["schema_version"].nunique() == 1  # the common case: the run's counts
     out = []
     for number, group in answered.groupby("schema_version"):
-        _, sub = value_counts(group, classes, min_labelers=1)
+        sub = counts if single else value_counts(group, classes, min_labelers=1)[1]
         out.append(
             {
                 "schema_version": int(number),
