@@ -4,7 +4,8 @@ A run publishes 1M rows: inserting them into one shared table meant seven indexe
 by row plus two deferred foreign-key checks per row (55 s at 1M rows, measured). Now a run's
 rows are loaded into a table of their own, indexed once after the load and attached as the
 run's partition (``consistency.services.measure.publish``). Rows inserted any other way
-(fixtures, tests, older runs) land in the default partition. SQLite keeps a plain table.
+(fixtures, tests) land in the default partition; existing runs' rows move to partitions of their
+own. SQLite keeps a plain table.
 """
 
 import django.db.models.deletion
@@ -30,6 +31,16 @@ CREATE TABLE consistency_itemresult (
     label_quality double precision NULL
 ) PARTITION BY LIST (run_id);
 CREATE TABLE consistency_itemresult_default PARTITION OF consistency_itemresult DEFAULT;
+-- Existing runs get partitions of their own: attaching a new run scans the default partition
+-- (under an exclusive lock on it), so that one must stay small.
+DO $$
+DECLARE r bigint;
+BEGIN
+    FOR r IN SELECT DISTINCT run_id FROM consistency_itemresult_plain LOOP
+        EXECUTE 'CREATE TABLE consistency_itemresult_run_' || r
+            || ' PARTITION OF consistency_itemresult FOR VALUES IN (' || r || ')';
+    END LOOP;
+END $$;
 INSERT INTO consistency_itemresult OVERRIDING SYSTEM VALUE
     SELECT id, n_answers, n_skipped, consensus, method, by_method, confidence, agreement, disagreement,
         is_tie, first_class, second_class, item_id, run_id, label_quality
