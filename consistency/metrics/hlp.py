@@ -208,6 +208,9 @@ class HLPReport:
     project: pd.Series
     per_class: pd.DataFrame
     per_slice: pd.DataFrame
+    # The :func:`leave_one_out` table these figures come from (callers reuse it: it is the
+    # costliest step on large projects).
+    answers: pd.DataFrame | None = None
 
 
 def human_level_performance(
@@ -314,7 +317,9 @@ def human_level_performance(
         per_class[column] = per_class[column].fillna(0).astype(np.int64)
 
     per_slice = _per_slice(loo, scored, on_gold, pair_agree, _slice_frame(slices), n_boot, level, rng)
-    return HLPReport(labelers=labelers, project=project, per_class=per_class, per_slice=per_slice)
+    return HLPReport(
+        labelers=labelers, project=project, per_class=per_class, per_slice=per_slice, answers=loo
+    )
 
 
 def _item_majority(loo: pd.DataFrame) -> pd.Series:

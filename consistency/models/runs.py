@@ -88,8 +88,20 @@ class AgreementRun(models.Model):
 class ItemResult(models.Model):
     """Per item and run: consensus, its confidence, and how much the answers disagree."""
 
-    run = models.ForeignKey(AgreementRun, on_delete=models.CASCADE, related_name="item_results")
-    item = models.ForeignKey("labeling.Item", on_delete=models.CASCADE, related_name="results")
+    # On PostgreSQL the table is partitioned by run (migration 0007): a run's rows are loaded
+    # into a table of their own, indexed once and attached. Per-row foreign-key checks cost as
+    # much as the load itself at 1M rows, so the references are kept by Django (on_delete runs
+    # in the ORM either way), not by the database.
+    run = models.ForeignKey(
+        AgreementRun,
+        on_delete=models.CASCADE,
+        related_name="item_results",
+        db_constraint=False,
+        db_index=False,  # itemresult_unique_run_item starts with run
+    )
+    item = models.ForeignKey(
+        "labeling.Item", on_delete=models.CASCADE, related_name="results", db_constraint=False
+    )
     n_answers = models.PositiveSmallIntegerField(help_text="Non-skipped current answers.")
     n_skipped = models.PositiveSmallIntegerField(default=0)
     consensus = models.JSONField(null=True, blank=True, help_text="Null when there is no consensus (a tie).")

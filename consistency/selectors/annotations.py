@@ -4,8 +4,13 @@ Answers given under older schema versions are mapped to the run's version here, 
 time (annotations themselves are never rewritten).
 """
 
+import io
+import json
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+from django.db import connection
 from django.db.models.fields.json import KeyTextTransform
 
 from labeling.models import Annotation, Item, LabelSchemaVersion, PrelabelExposure, Project
@@ -77,34 +82,138 @@ def annotations_frame(*, project: Project, schema_version: LabelSchemaVersion) -
 
     Values are mapped to ``schema_version``; answers whose class no longer exists (a split
     class) come back with value None and ``needs_relabel`` True.
+
+    Read with ``COPY`` in chunks into numpy columns; each distinct (version, value) pair is
+    decoded and mapped once, so a categorical project costs a few Python objects per class,
+    not per answer (answers with the same value share one object).
     """
     mappings = version_mappings(project=project, to_version=schema_version)
     numbers = dict(LabelSchemaVersion.objects.filter(project=project).values_list("id", "number"))
-    items, labelers, values, skipped, relabel, versions = [], [], [], [], [], []
-    rows = (
-        Annotation.objects.filter(item__project=project, is_current=True)
-        .order_by()
-        .values_list("item_id", "labeler_id", "value", "skip_reason", "schema_version_id")
-        .iterator(chunk_size=CHUNK)
-    )
-    for item_id, labeler_id, value, skip_reason, version_id in rows:
-        mapping = mappings.get(version_id, {})
-        mapped = _map_value(value, mapping)
-        items.append(item_id)
-        labelers.append(labeler_id)
-        values.append(mapped)
-        skipped.append(bool(skip_reason))
-        relabel.append(value is not None and mapped is None)
-        versions.append(numbers[version_id])
+    columns = _copy_answers(project_id=project.id)
+    decoded = [json.loads(text) if text is not None else None for text in columns.texts]
+    keys = columns.keys  # version_id * n_texts + text code, factorized to a dense code per answer
+    unique_keys, inverse = np.unique(keys, return_inverse=True)
+    n_texts = max(len(columns.texts), 1)
+    mapped_values = np.empty(len(unique_keys), dtype=object)
+    relabel_of_key = np.zeros(len(unique_keys), dtype=bool)
+    number_of_key = np.zeros(len(unique_keys), dtype=np.int64)
+    for k, key in enumerate(unique_keys.tolist()):
+        version_id, code = divmod(key, n_texts)
+        value = decoded[code]
+        mapped = _map_value(value, mappings.get(version_id, {}))
+        mapped_values[k] = mapped
+        relabel_of_key[k] = value is not None and mapped is None
+        number_of_key[k] = numbers[version_id]
     return pd.DataFrame(
         {
-            "item": np.asarray(items, dtype=np.int64),
-            "labeler": np.asarray(labelers, dtype=np.int64),
-            "value": pd.Series(values, dtype=object),
-            "skipped": np.asarray(skipped, dtype=bool),
-            "needs_relabel": np.asarray(relabel, dtype=bool),
-            "schema_version": np.asarray(versions, dtype=np.int64),
+            "item": columns.items,
+            "labeler": columns.labelers,
+            "value": pd.Series(mapped_values[inverse], dtype=object),
+            "skipped": columns.skipped,
+            "needs_relabel": relabel_of_key[inverse],
+            "schema_version": number_of_key[inverse],
         }
+    )
+
+
+@dataclass
+class _AnswerColumns:
+    items: np.ndarray
+    labelers: np.ndarray
+    skipped: np.ndarray
+    keys: np.ndarray  # version id * len(texts) + index of the value's JSON text in ``texts``
+    texts: list  # distinct JSON texts of the values (None: SQL NULL)
+
+
+COPY_CHUNK_BYTES = 32 << 20
+
+
+def _orm_answers(*, project_id: int) -> _AnswerColumns:
+    rows = list(
+        Annotation.objects.filter(item__project_id=project_id, is_current=True)
+        .order_by()
+        .values_list("item_id", "labeler_id", "skip_reason", "schema_version_id", "value")
+        .iterator(chunk_size=CHUNK)
+    )
+    text_codes: dict = {}
+    codes = [text_codes.setdefault(None if v is None else json.dumps(v), len(text_codes)) for *_, v in rows]
+    texts = list(text_codes)
+    versions = np.asarray([r[3] for r in rows], dtype=np.int64)
+    return _AnswerColumns(
+        items=np.asarray([r[0] for r in rows], dtype=np.int64),
+        labelers=np.asarray([r[1] for r in rows], dtype=np.int64),
+        skipped=np.asarray([bool(r[2]) for r in rows], dtype=bool),
+        keys=versions * max(len(texts), 1) + np.asarray(codes, dtype=np.int64),
+        texts=texts,
+    )
+
+
+def _copy_answers(*, project_id: int) -> _AnswerColumns:
+    """The project's current answers through ``COPY ... TO STDOUT (FORMAT csv)``, parsed a chunk
+    at a time (bounded memory), values kept as codes into their distinct JSON texts."""
+    sql = (
+        "COPY (SELECT a.item_id, a.labeler_id, (a.skip_reason <> '')::int, a.schema_version_id, "
+        "a.value::text FROM labeling_annotation a JOIN labeling_item i ON i.id = a.item_id "
+        "WHERE i.project_id = %s AND a.is_current) TO STDOUT (FORMAT csv)"
+    )
+    parts: dict[str, list] = {"items": [], "labelers": [], "skipped": [], "versions": [], "codes": []}
+    text_codes: dict = {}
+    pending = b""
+    if connection.vendor != "postgresql":  # SQLite (`make run`): the same columns through the ORM
+        return _orm_answers(project_id=project_id)
+
+    def parse(data: bytes) -> None:
+        frame = pd.read_csv(
+            io.BytesIO(data),
+            header=None,
+            names=["item", "labeler", "skipped", "version", "value"],
+            dtype={
+                "item": np.int64,
+                "labeler": np.int64,
+                "skipped": np.int8,
+                "version": np.int64,
+                "value": object,
+            },
+            keep_default_na=False,
+            na_values={"value": [""]},
+        )
+        codes, uniques = pd.factorize(frame["value"], use_na_sentinel=True)
+        local = np.array(
+            [text_codes.setdefault(text, len(text_codes)) for text in uniques.tolist()] or [0], dtype=np.int64
+        )
+        null_code = text_codes.setdefault(None, len(text_codes)) if (codes < 0).any() else 0
+        parts["codes"].append(np.where(codes >= 0, local[np.maximum(codes, 0)], null_code))
+        parts["items"].append(frame["item"].to_numpy())
+        parts["labelers"].append(frame["labeler"].to_numpy())
+        parts["skipped"].append(frame["skipped"].to_numpy().astype(bool))
+        parts["versions"].append(frame["version"].to_numpy())
+
+    blocks: list[bytes] = []
+    size = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(sql, [project_id]) as copy:
+        for block in copy:  # COPY hands over a row or so at a time: gather, then parse in bulk
+            blocks.append(bytes(block))
+            size += len(block)
+            if size >= COPY_CHUNK_BYTES:
+                data = pending + b"".join(blocks)
+                cut = data.rindex(b"\n") + 1  # a JSON value never holds a raw newline
+                parse(data[:cut])
+                pending, blocks, size = data[cut:], [], 0
+    data = pending + b"".join(blocks)
+    if data:
+        parse(data)
+    if not parts["items"]:
+        empty = np.zeros(0, dtype=np.int64)
+        return _AnswerColumns(empty, empty, np.zeros(0, dtype=bool), empty, [])
+    texts = list(text_codes)
+    versions = np.concatenate(parts["versions"])
+    codes = np.concatenate(parts["codes"])
+    return _AnswerColumns(
+        items=np.concatenate(parts["items"]),
+        labelers=np.concatenate(parts["labelers"]),
+        skipped=np.concatenate(parts["skipped"]),
+        keys=versions * max(len(texts), 1) + codes,
+        texts=texts,
     )
 
 

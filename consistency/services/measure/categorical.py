@@ -1,8 +1,8 @@
 """Classes and ratings: alpha at the chosen level, kappas, AC1, confusion, consensus, HLP."""
 
 import contextlib
+import json
 import time
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -18,7 +18,7 @@ from consistency.metrics.categorical import (
 )
 from consistency.metrics.consensus import DawidSkene, majority_from_counts, top_two
 from consistency.metrics.counts import pairable, value_counts
-from consistency.metrics.hlp import human_level_performance, leave_one_out
+from consistency.metrics.hlp import human_level_performance
 from consistency.services.measure.common import (
     _base_counts,
     _finite,
@@ -48,7 +48,7 @@ def measure_categorical(
     started = time.perf_counter()
     answered, counts_info = _base_counts(frame)
     if answered.empty:
-        return _not_enough(counts_info, "No answers yet."), iter(())
+        return _not_enough(counts_info, "No answers yet."), []
     items, counts = value_counts(answered, classes, min_labelers=1)
     measured = pairable(counts)
     counts_info |= {"items_measured": int(measured.sum()), "items_excluded": int((~measured).sum())}
@@ -84,8 +84,8 @@ def measure_categorical(
         "pairs": _labeler_pairs(answered, classes),
         "labelers": _labelers(frame, answered, items, counts, classes),
         "slices": _slices(items, counts, slices, params, values),
-        "versions": _versions(answered, classes, params, values),
-        "consensus": _consensus_summary(counts, dawid_skene, params),
+        "versions": _versions(answered, classes, params, values, counts),
+        "consensus": _consensus_summary(counts, classes, dawid_skene, params),
         "timing": {},
     }
     report["hlp"] = _hlp(answered, gold, slices, params, report["labelers"])
@@ -191,12 +191,13 @@ def _slice_percent_agreement(counts: np.ndarray) -> float | None:
     return _finite(np.nanmean(item_pair_agreement(counts)))
 
 
-def _versions(answered, classes, params, values) -> list[dict]:
+def _versions(answered, classes, params, values, counts) -> list[dict]:
     if "schema_version" not in answered.columns:
         return []
+    single = answered["schema_version"].nunique() == 1  # the common case: the run's counts
     out = []
     for number, group in answered.groupby("schema_version"):
-        _, sub = value_counts(group, classes, min_labelers=1)
+        sub = counts if single else value_counts(group, classes, min_labelers=1)[1]
         out.append(
             {
                 "schema_version": int(number),
@@ -207,12 +208,12 @@ def _versions(answered, classes, params, values) -> list[dict]:
     return out
 
 
-def _consensus_summary(counts, dawid_skene, params) -> dict:
+def _consensus_summary(counts, classes, dawid_skene, params) -> dict:
     winner, _, tie = majority_from_counts(counts)
     ds_values = dawid_skene.result_["value"].to_numpy()
-    mv_values = np.where(
-        winner >= 0, np.asarray(dawid_skene.classes_, dtype=object)[np.maximum(winner, 0)], None
-    )
+    # ``winner`` indexes the counts' columns, the run's classes (Dawid–Skene's ``classes_``
+    # holds only the classes answered, and failed here when one had no answer).
+    mv_values = np.where(winner >= 0, np.asarray(classes, dtype=object)[np.maximum(winner, 0)], None)
     return {
         "method": params.consensus,
         "majority_ties": int(tie.sum()),
@@ -233,7 +234,7 @@ def _hlp(answered, gold: dict, slices, params, labeler_rows: list[dict]) -> dict
         n_boot=max(0, min(params.bootstrap, 1000)),
         seed=params.seed,
     )
-    by_labeler = _hlp_labelers(result.labelers, leave_one_out(answers), with_gold)
+    by_labeler = _hlp_labelers(result.labelers, result.answers, with_gold)
     rates = [r["loo_rate"] for r in by_labeler.values() if r.get("loo_rate") is not None]
     typical = float(np.median(rates)) if rates else None
     for row in labeler_rows:
@@ -341,39 +342,92 @@ def _hlp_slices(per_slice: pd.DataFrame, slices) -> dict:
     return out
 
 
-def _item_results(frame, items, counts, classes, gold, ds_result, method, quality) -> Iterator[dict]:
+def _item_results(frame, items, counts, classes, gold, ds_result, method, quality) -> pd.DataFrame:
+    """Per-item results as columns (see ``publish.RESULT_COLUMNS``), JSON columns as JSON text.
+
+    Built from whole arrays: the few distinct values (class names, confidences) are turned
+    into text once each, then gathered per item."""
     winner, share, tie = majority_from_counts(counts)
     ds_values = ds_result["value"].reindex(items).to_numpy()
-    ds_confidence = ds_result["confidence"].reindex(items).to_numpy()
-    agreement = item_pair_agreement(counts)
+    ds_confidence = ds_result["confidence"].reindex(items).to_numpy(dtype=np.float64)
+    agreement = item_pair_agreement(counts).astype(np.float64)
     first, second = top_two(counts)
-    skipped = frame[frame["skipped"]].groupby("item").size()
-    names = list(classes)
-    totals = counts.sum(axis=1)
-    quality = quality.items.reindex(items).to_numpy()
-    for i, item in enumerate(items.tolist()):
-        majority = names[winner[i]] if winner[i] >= 0 else None
-        by_method = {
-            "majority": {"value": majority, "confidence": _finite(share[i])},
-            "dawid_skene": {"value": ds_values[i], "confidence": _finite(ds_confidence[i])},
-        }
-        chosen = by_method[method]
-        is_gold = item in gold and gold[item] is not None
-        pair = _finite(agreement[i])
-        yield {
-            "item_id": item,
-            "n_answers": int(totals[i]),
-            "n_skipped": int(skipped.get(item, 0)),
+    skipped = frame.loc[frame["skipped"].to_numpy(), "item"].value_counts()
+    names = np.asarray([*classes, ""], dtype=object)  # index -1: no class
+    majority = np.where(winner >= 0, names[winner], None)
+    share = share.astype(np.float64)
+    by_method = _by_method_texts(majority, share, ds_values, ds_confidence)
+    if method == "majority":
+        consensus, confidence = _json_categorical(majority), share
+    else:
+        consensus, confidence = _json_categorical(ds_values), ds_confidence
+    # A gold item's label is known: nothing to doubt.
+    is_gold = pd.Index(items).isin([k for k, v in gold.items() if v is not None])
+    label_quality = np.where(is_gold, 1.0, quality.items.reindex(items).to_numpy(dtype=np.float64))
+    return pd.DataFrame(
+        {
+            "item_id": np.asarray(items, dtype=np.int64),
+            "n_answers": counts.sum(axis=1).astype(np.int64),
+            "n_skipped": skipped.reindex(items, fill_value=0).to_numpy(dtype=np.int64),
             # The answers' consensus: gold and resolutions are labels of their own (selectors.labels).
-            "consensus": chosen["value"],
+            "consensus": consensus,
             "method": method,
-            "confidence": chosen["confidence"],
-            "agreement": pair,
-            "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
-            "is_tie": bool(tie[i]),
-            "first_class": names[first[i]] if first[i] >= 0 else "",
-            "second_class": names[second[i]] if second[i] >= 0 else "",
             "by_method": by_method,
-            # A gold item's label is known: nothing to doubt.
-            "label_quality": 1.0 if is_gold else _finite(quality[i]),
+            "confidence": confidence,
+            "agreement": agreement,
+            "disagreement": _rounded(1.0 - agreement, fill=0.0),
+            "is_tie": np.asarray(tie, dtype=bool),
+            "label_quality": label_quality,
+            "first_class": names[first],
+            "second_class": names[second],
         }
+    )
+
+
+def _json_categorical(values: np.ndarray) -> pd.Categorical:
+    """JSON text of each value (None/NaN: missing, a SQL NULL), each distinct value encoded
+    once; categorical, so a million rows hold codes, not strings."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    return pd.Categorical.from_codes(codes, [json.dumps(_plain(v)) for v in uniques])
+
+
+def _by_method_texts(majority, share, ds_values, ds_confidence) -> pd.Categorical:
+    """``{"majority": {"value", "confidence"}, "dawid_skene": {...}}`` as JSON text per item,
+    formatted once per distinct combination (answer patterns repeat across items)."""
+    parts = [
+        pd.factorize(pd.Series(majority, dtype=object), use_na_sentinel=True),
+        pd.factorize(share, use_na_sentinel=True),
+        pd.factorize(pd.Series(ds_values, dtype=object), use_na_sentinel=True),
+        pd.factorize(ds_confidence, use_na_sentinel=True),
+    ]
+    key = np.zeros(len(share), dtype=np.int64)
+    for codes, uniques in parts:
+        radix = len(uniques) + 1
+        if key.max(initial=0) >= (1 << 62) // radix:  # would overflow: renumber densely first
+            key = pd.factorize(key)[0].astype(np.int64)
+        key = key * radix + (codes + 1)
+    _, first_row, inverse = np.unique(key, return_index=True, return_inverse=True)
+
+    def pick(part, row, number: bool):
+        codes, uniques = part
+        value = uniques[codes[row]] if codes[row] >= 0 else None
+        return _finite(value) if number else _plain(value)
+
+    texts = [
+        json.dumps(
+            {
+                "majority": {"value": pick(parts[0], r, False), "confidence": pick(parts[1], r, True)},
+                "dawid_skene": {"value": pick(parts[2], r, False), "confidence": pick(parts[3], r, True)},
+            }
+        )
+        for r in first_row.tolist()
+    ]
+    return pd.Categorical.from_codes(inverse.reshape(-1), texts)
+
+
+def _rounded(values: np.ndarray, *, fill: float) -> np.ndarray:
+    """``round(v, 6)`` per value, with Python's correctly rounded decimal rounding (as before),
+    computed once per distinct value; NaN becomes ``fill``."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    rounded = np.asarray([round(float(v), 6) for v in uniques] + [fill], dtype=np.float64)
+    return rounded[codes]

@@ -1,0 +1,162 @@
+"""Writing a run's per-item results: columns in, one table per run out.
+
+On PostgreSQL ``consistency_itemresult`` is partitioned by run (migration 0007). A run's rows
+go into a fresh table through ``COPY`` (CSV built by pandas from whole columns, no Python
+object per cell), its indexes are built once after the load (a sort each, against one
+b-tree insertion per row and index before), and the table is attached as the run's
+partition. A CHECK on ``run_id`` added before the load lets the attach skip its scan. All of
+it runs in the caller's transaction: readers see the whole run or none of it.
+"""
+
+import json
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+
+from consistency.models import ItemResult
+
+RESULT_COLUMNS = (
+    "item_id",
+    "n_answers",
+    "n_skipped",
+    "consensus",
+    "method",
+    "by_method",
+    "confidence",
+    "agreement",
+    "disagreement",
+    "is_tie",
+    "label_quality",
+    "first_class",
+    "second_class",
+)
+JSON_COLUMNS = ("consensus", "by_method")
+TEXT_COLUMNS = ("method", "first_class", "second_class")
+DEFAULTS = {"n_skipped": 0, "by_method": {}, "disagreement": 0.0, "is_tie": False}
+# The partition's indexes: the same columns as the parent's (migration 0007), so that the
+# attach adopts them instead of building its own.
+PARTITION_INDEXES = (
+    ("run_id, disagreement DESC", "disagreement"),
+    ("run_id, first_class, second_class", "class_pair"),
+    ("run_id, label_quality", "label_quality"),
+    ("item_id", "item"),
+)
+
+
+def results_frame_from_rows(rows: Iterable[dict]) -> pd.DataFrame:
+    """Per-item result dicts (the shape and transcription kinds) as a results frame: JSON
+    columns as JSON text, the rest as plain values."""
+    table = {name: [] for name in RESULT_COLUMNS}
+    for row in rows:
+        for name in RESULT_COLUMNS:
+            value = row.get(name, DEFAULTS.get(name))
+            if name in JSON_COLUMNS:
+                value = None if value is None else json.dumps(value)
+            elif name in TEXT_COLUMNS:
+                value = value or ""
+            elif hasattr(value, "item"):
+                value = value.item()
+            table[name].append(value)
+    frame = pd.DataFrame(table, columns=list(RESULT_COLUMNS))
+    for name in ("item_id", "n_answers", "n_skipped"):
+        frame[name] = frame[name].astype(np.int64)
+    for name in ("confidence", "agreement", "disagreement", "label_quality"):
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(np.float64)
+    frame["is_tie"] = frame["is_tie"].astype(bool)
+    return frame
+
+
+def results_publish(*, run_id: int, results: pd.DataFrame) -> None:
+    """Replace the run's per-item results with ``results`` (a results frame: RESULT_COLUMNS,
+    JSON columns as text). Call inside the transaction that marks the run succeeded."""
+    ItemResult.objects.filter(run_id=run_id).delete()  # a redelivered run may have left rows
+    if connection.vendor != "postgresql":
+        _bulk_create(run_id, results)
+        return
+    run_id = int(run_id)
+    table = f"consistency_itemresult_run_{run_id}"
+    columns = ", ".join(("run_id", *RESULT_COLUMNS))
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        cursor.execute(
+            f"CREATE TABLE {table} (LIKE consistency_itemresult INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"
+        )
+        cursor.execute(
+            f"ALTER TABLE {table} ALTER COLUMN id SET DEFAULT "
+            "nextval(pg_get_serial_sequence('consistency_itemresult', 'id')), "
+            f"ADD CONSTRAINT {table}_run CHECK (run_id = {run_id})"
+        )
+        with cursor.cursor.copy(
+            f"COPY {table} ({columns}) FROM STDIN "
+            "(FORMAT csv, NULL '\\N', FORCE_NOT_NULL (method, first_class, second_class))"
+        ) as copy:
+            for chunk in _csv_chunks(run_id, results):
+                copy.write(chunk)
+        cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_run_item UNIQUE (run_id, item_id)")
+        for index_columns, suffix in PARTITION_INDEXES:
+            cursor.execute(f"CREATE INDEX {table}_{suffix} ON {table} ({index_columns})")
+        cursor.execute(f"ANALYZE {table}")  # the pages' plans read these rows right away
+        cursor.execute(
+            f"ALTER TABLE consistency_itemresult ATTACH PARTITION {table} FOR VALUES IN ({run_id})"
+        )
+
+
+CSV_CHUNK_ROWS = 250_000
+
+
+def _csv_chunks(run_id: int, results: pd.DataFrame):
+    """CSV lines for COPY. Apart from the item id, a run's rows repeat a few patterns (the
+    same answers give the same consensus, confidence and agreement), so each distinct tail of
+    a row is formatted once and the lines are gathered from them."""
+    if results.empty:
+        return
+    tail_columns = [c for c in RESULT_COLUMNS if c != "item_id"]
+    key = np.zeros(len(results), dtype=np.int64)
+    columns = []  # (codes per row, field texts per code; code -1 is NULL)
+    for name in tail_columns:  # one key per distinct tail: mixed radix over the columns' codes
+        column_codes, uniques = pd.factorize(results[name], use_na_sentinel=True)
+        columns.append((column_codes.astype(np.int32), [_csv_field(v) for v in uniques]))
+        radix = len(uniques) + 1
+        if key.max(initial=0) >= (1 << 62) // radix:  # would overflow: renumber densely first
+            key = pd.factorize(key)[0].astype(np.int64)
+        key = key * radix + (column_codes + 1)
+    _, first_row, inverse = np.unique(key, return_index=True, return_inverse=True)
+    tails = np.empty(len(first_row), dtype=object)
+    for k, row in enumerate(first_row.tolist()):
+        fields = [texts[codes[row]] if codes[row] >= 0 else "\\N" for codes, texts in columns]
+        tails[k] = f",{','.join(fields)}\n"
+    item_ids = results["item_id"].to_numpy().astype(str).astype(object)
+    prefix = f"{run_id},"
+    for start in range(0, len(results), CSV_CHUNK_ROWS):
+        stop = start + CSV_CHUNK_ROWS
+        lines = item_ids[start:stop] + tails[inverse[start:stop]]
+        yield (prefix + prefix.join(lines.tolist())).encode()
+
+
+def _csv_field(value) -> str:
+    """One CSV field as COPY reads it: NULL is the unquoted \\N, strings always quoted."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "\\N"
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        return repr(float(value))  # the shortest repr, as json.dumps and psycopg wrote floats
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    text = str(value)
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _bulk_create(run_id: int, results: pd.DataFrame) -> None:
+    objects = []
+    for row in results.to_dict("records"):
+        for name in JSON_COLUMNS:
+            row[name] = None if pd.isna(row[name]) else json.loads(row[name])
+        for name in ("confidence", "agreement", "label_quality"):
+            if row[name] is not None and np.isnan(row[name]):
+                row[name] = None
+        objects.append(ItemResult(run_id=run_id, **row))
+    ItemResult.objects.bulk_create(objects, batch_size=5_000)

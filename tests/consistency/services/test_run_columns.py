@@ -1,0 +1,147 @@
+"""The run's column path (answers read with COPY into numpy, results built as arrays and
+COPYed into the run's own partition) against a plain-Python reference on random projects:
+skips, superseded answers, gold, and class names that CSV and COPY treat specially."""
+
+import random
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from consistency.models import AgreementRun, ItemResult, RunStatus
+from consistency.selectors.annotations import annotations_frame
+from consistency.services.agreement_runs import agreement_run_compute
+from labeling.models import Annotation, Assignment, Role
+from tests.factories import ItemFactory, MembershipFactory, ProjectFactory
+
+pytestmark = pytest.mark.django_db
+
+# Commas, quotes, a backslash-N (COPY's NULL marker), a newline-free unicode name.
+CLASSES = ["a,b", 'say "hi"', "\\N", "café ✓", "none"]
+
+
+def _answer(project, item, labeler, value, *, skip="", current=True, supersedes=None):
+    assignment, _ = Assignment.objects.get_or_create(
+        project=project, item=item, labeler=labeler, defaults={"status": "submitted"}
+    )
+    return Annotation.objects.create(
+        assignment=assignment,
+        item=item,
+        labeler=labeler,
+        schema_version=project.schema_version,
+        value=None if skip else value,
+        skip_reason=skip,
+        is_current=current,
+        supersedes=supersedes,
+        created_at=timezone.now(),
+    )
+
+
+def _build(seed: int, n_items: int, n_labelers: int):
+    rng = random.Random(seed)
+    project = ProjectFactory(name=f"columns {seed}", classes=CLASSES)
+    labelers = [MembershipFactory(project=project, role=Role.LABELER).user for _ in range(n_labelers)]
+    items = [ItemFactory(project=project) for _ in range(n_items)]
+    expected: dict[int, dict] = {}
+    for item in items:
+        values, skips = [], 0
+        for labeler in labelers:
+            roll = rng.random()
+            if roll < 0.2:
+                continue  # this labeler never saw the item
+            if roll < 0.3:
+                _answer(project, item, labeler, None, skip="unclear")
+                skips += 1
+                continue
+            value = rng.choice(CLASSES)
+            if rng.random() < 0.2:  # an older answer, superseded: must not count
+                old = _answer(project, item, labeler, rng.choice(CLASSES), current=False)
+                _answer(project, item, labeler, value, supersedes=old)
+            else:
+                _answer(project, item, labeler, value)
+            values.append(value)
+        expected[item.id] = {"values": values, "skips": skips}
+    gold = {item.id for item in items if rng.random() < 0.15}
+    for item in items:
+        if item.id in gold:
+            item.is_gold, item.gold_value = True, rng.choice(CLASSES)
+            item.save(update_fields=["is_gold", "gold_value"])
+    return project, expected, gold
+
+
+def _reference(values: list[str]) -> dict:
+    """An item's figures from its answers, in plain Python."""
+    counts = Counter(values)
+    ordered = sorted(counts, key=lambda c: (-counts[c], CLASSES.index(c)))
+    top = counts[ordered[0]]
+    tie = sum(1 for c in counts if counts[c] == top) > 1
+    n = len(values)
+    agreement = sum(k * (k - 1) for k in counts.values()) / (n * (n - 1)) if n >= 2 else None
+    return {
+        "n_answers": n,
+        "consensus": None if tie else ordered[0],
+        "confidence": top / n,
+        "is_tie": tie,
+        "agreement": agreement,
+        "disagreement": 0.0 if agreement is None else round(1.0 - agreement, 6),
+        "first_class": ordered[0],
+        "second_class": ordered[1] if len(ordered) > 1 else "",
+    }
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(seed=st.integers(0, 10_000), n_items=st.integers(3, 25), n_labelers=st.integers(2, 5))
+def test_run_results_equal_a_plain_python_reference(seed, n_items, n_labelers):
+    project, expected, gold = _build(seed, n_items, n_labelers)
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+    agreement_run_compute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+
+    rows = {r.item_id: r for r in ItemResult.objects.filter(run=run)}
+    answered = {item_id for item_id, e in expected.items() if e["values"]}
+    assert set(rows) == answered
+    for item_id in answered:
+        row, want = rows[item_id], _reference(expected[item_id]["values"])
+        assert row.n_skipped == expected[item_id]["skips"]
+        for name, value in want.items():
+            got = getattr(row, name)
+            assert got == (pytest.approx(value) if isinstance(value, float) else value), (name, item_id)
+        assert row.by_method["majority"] == {"value": want["consensus"], "confidence": want["confidence"]}
+        assert row.by_method["dawid_skene"]["value"] in [*CLASSES, None]  # None: its posterior ties
+        if item_id in gold:
+            assert row.label_quality == 1.0
+    assert run.report["counts"]["answers"] == sum(len(e["values"]) for e in expected.values())
+    assert run.report["counts"]["skipped_answers"] == sum(e["skips"] for e in expected.values())
+
+
+def test_run_results_live_in_the_runs_own_partition():
+    project, expected, _ = _build(7, 12, 3)
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+    agreement_run_compute(run_id=run.id)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM consistency_itemresult_run_{int(run.id)}")  # noqa: S608 (an int)
+        in_partition = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM consistency_itemresult_default WHERE run_id = %s", [run.id])
+        in_default = cursor.fetchone()[0]
+    assert in_partition == sum(1 for e in expected.values() if e["values"]) and in_default == 0
+    # A redelivered run publishes again: the partition is replaced, never doubled.
+    AgreementRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    agreement_run_compute(run_id=run.id)
+    assert ItemResult.objects.filter(run=run).count() == in_partition
+
+
+def test_answers_frame_shares_one_object_per_distinct_value():
+    """No per-answer Python objects: answers with the same value share one object."""
+    project, expected, _ = _build(3, 30, 4)
+    frame = annotations_frame(project=project, schema_version=project.schema_version)
+    answered = frame[~frame["skipped"]]
+    assert len(answered) == sum(len(e["values"]) for e in expected.values())
+    assert len({id(v) for v in answered["value"]}) <= len(CLASSES)
+    assert frame["item"].dtype.kind == "i" and frame["labeler"].dtype.kind == "i"
+    assert int(frame["skipped"].sum()) == sum(e["skips"] for e in expected.values())
+    by_item = answered.groupby("item")["value"].apply(sorted).to_dict()
+    assert by_item == {i: sorted(e["values"]) for i, e in expected.items() if e["values"]}
