@@ -88,7 +88,7 @@ class AgreementRun(models.Model):
 class ItemResult(models.Model):
     """Per item and run: consensus, its confidence, and how much the answers disagree."""
 
-    # On PostgreSQL the table is partitioned by run (migration 0007): a run's rows are loaded
+    # On PostgreSQL the table is partitioned by run (migration 0008): a run's rows are loaded
     # into a table of their own, indexed once and attached. Per-row foreign-key checks cost as
     # much as the load itself at 1M rows, so the references are kept by Django (on_delete runs
     # in the ORM either way), not by the database.

@@ -1,6 +1,6 @@
 """Writing a run's per-item results: columns in, one table per run out.
 
-On PostgreSQL ``consistency_itemresult`` is partitioned by run (migration 0007). A run's rows
+On PostgreSQL ``consistency_itemresult`` is partitioned by run (migration 0008). A run's rows
 go into a fresh table through ``COPY`` (CSV built by pandas from whole columns, no Python
 object per cell), its indexes are built once after the load (a sort each, against one
 b-tree insertion per row and index before), and the table is attached as the run's
@@ -35,10 +35,11 @@ RESULT_COLUMNS = (
 JSON_COLUMNS = ("consensus", "by_method")
 TEXT_COLUMNS = ("method", "first_class", "second_class")
 DEFAULTS = {"n_skipped": 0, "by_method": {}, "disagreement": 0.0, "is_tie": False}
-# The partition's indexes: the same columns as the parent's (migration 0007), so that the
+# The partition's indexes: the same columns as the parent's (migration 0008), so that the
 # attach adopts them instead of building its own.
 PARTITION_INDEXES = (
     ("run_id, disagreement DESC", "disagreement"),
+    ("run_id, is_tie DESC, disagreement DESC, item_id", "queue_order"),
     ("run_id, first_class, second_class", "class_pair"),
     ("run_id, label_quality", "label_quality"),
     ("item_id", "item"),

@@ -51,6 +51,8 @@ SELECT setval(pg_get_serial_sequence('consistency_itemresult', 'id'),
 ALTER TABLE consistency_itemresult
     ADD CONSTRAINT itemresult_unique_run_item UNIQUE (run_id, item_id);
 CREATE INDEX itemresult_run_disagreement ON consistency_itemresult (run_id, disagreement DESC);
+CREATE INDEX itemresult_run_queue_order
+    ON consistency_itemresult (run_id, is_tie DESC, disagreement DESC, item_id);
 CREATE INDEX itemresult_run_class_pair ON consistency_itemresult (run_id, first_class, second_class);
 CREATE INDEX itemresult_run_label_quality ON consistency_itemresult (run_id, label_quality);
 CREATE INDEX consistency_itemresult_item_id_d070d966 ON consistency_itemresult (item_id);
@@ -64,7 +66,7 @@ def partition(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("consistency", "0006_run_numbers_and_versioned_decisions"),
+        ("consistency", "0007_itemresult_review_queue_order_index"),
         ("labeling", "0013_item_open_pool_include_target"),
     ]
 
