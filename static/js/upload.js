@@ -114,3 +114,4 @@ zone.addEventListener("dragleave", () => zone.classList.remove("over"));
 zone.addEventListener("drop", (e) => { e.preventDefault(); zone.classList.remove("over"); send([...e.dataTransfer.files]); });
 zone.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); } });
 input.addEventListener("change", () => { send([...input.files]); input.value = ""; });
+zone.dataset.ready = "true"; // files chosen before this line would go unheard (tests wait for it)

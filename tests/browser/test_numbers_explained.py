@@ -140,6 +140,7 @@ def test_the_data_page_updates_after_an_import_and_links_outliers(page, live_ser
     expect(page.locator("#item-count")).to_have_text("0")
     archive = tmp_path / "phones.zip"
     archive.write_bytes(_zip_of_images())
+    expect(page.locator("#dropzone[data-ready=true]")).to_have_count(1)
     page.locator("#file-input").set_input_files(str(archive))
     # The job ends; the counts, histograms and imports list change without a reload.
     expect(page.locator("#item-count")).to_have_text("3")

@@ -57,6 +57,7 @@ def test_manager_uploads_a_csv_on_the_data_page(page, live_server, tmp_path):
     login(page, live_server, "uploader")
     page.goto(f"{live_server.url}/projects/{project.id}/data/")
     page.get_by_label("Metadata columns (slices, not shown to labelers)").fill("region")
+    expect(page.locator("#dropzone[data-ready=true]")).to_have_count(1)
     page.locator("#file-input").set_input_files(str(csv_file))
     expect(page.get_by_text("Imported: 2 created, 0 already there (of 2 rows).")).to_be_visible()
     page.reload()

@@ -82,6 +82,9 @@ def test_a_project_from_creation_to_a_checked_snapshot(page, live_server, tmp_pa
 
     page.goto(f"{live_server.url}/projects/{project.id}/")
     page.get_by_role("link", name="Data").click()
+    # The link's page loads its upload module after the click returns: files set before it
+    # listens are never sent (CI once saw an empty status line and 0 items).
+    expect(page.locator("#dropzone[data-ready=true]")).to_have_count(1)
     page.locator("#file-input").set_input_files(_files(tmp_path))
     # The import job's own line first: when it fails, its words are the reason.
     expect(page.locator("#upload-status")).to_contain_text("4 created", timeout=30_000)
