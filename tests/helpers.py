@@ -56,3 +56,27 @@ def agreement_run_now(project):
     run.refresh_from_db()
     assert run.status == "succeeded", run.error
     return run
+
+
+def phone_defects_merged():
+    """The demo's "Phone defects" with deep and shallow scratch merged into "scratch" (v2):
+    (project, manager, reviewer)."""
+    from django.contrib.auth import get_user_model
+
+    from consistency.services.schema_changes import schema_change_apply
+    from labeling.models import Project
+    from labeling.services.demo import demo_load
+
+    demo_load()
+    project = Project.objects.get(name="Phone defects")
+    users = get_user_model().objects
+    manager, reviewer = users.get(username="manager"), users.get(username="reviewer")
+    schema_change_apply(
+        project=project,
+        op="merge",
+        params={"classes": ["deep scratch", "shallow scratch"], "into": "scratch", "keep_instructions": True},
+        note="people cannot tell them apart",
+        actor=manager,
+        dry_run=False,
+    )
+    return project, manager, reviewer

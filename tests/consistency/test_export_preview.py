@@ -20,29 +20,16 @@ from consistency.selectors import export_preview as preview_module
 from consistency.selectors.browse import BrowseFilters, browse_page
 from consistency.services.exports import export_stream
 from consistency.services.reviews import review_act
-from consistency.services.schema_changes import schema_change_apply
-from labeling.models import Annotation, Item, Project
-from labeling.services.demo import demo_load
-from tests.helpers import agreement_run_now
+from labeling.models import Annotation, Item
+from tests.helpers import agreement_run_now, phone_defects_merged
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def touched(django_user_model):
+def touched():
     """Phone defects after a merge and a run on v2, then decisions and an answer since."""
-    demo_load()
-    project = Project.objects.get(name="Phone defects")
-    manager = django_user_model.objects.get(username="manager")
-    reviewer = django_user_model.objects.get(username="reviewer")
-    schema_change_apply(
-        project=project,
-        op="merge",
-        params={"classes": ["deep scratch", "shallow scratch"], "into": "scratch", "keep_instructions": True},
-        note="people cannot tell them apart",
-        actor=manager,
-        dry_run=False,
-    )
+    project, _, reviewer = phone_defects_merged()
     # The answers were given an hour ago, so the run's figures hold for the untouched items.
     Annotation.objects.filter(item__project=project).update(created_at=timezone.now() - timedelta(hours=1))
     _run(project)

@@ -10,10 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from consistency.services.reviews import review_act
-from consistency.services.schema_changes import schema_change_apply
-from labeling.models import Item, Project
-from labeling.services.demo import demo_load
-from tests.helpers import client_for
+from labeling.models import Item
+from tests.helpers import client_for, phone_defects_merged
 
 pytestmark = pytest.mark.django_db
 
@@ -25,19 +23,8 @@ def _body(response) -> bytes:
 
 
 @pytest.fixture
-def defects(django_user_model):
-    demo_load()
-    project = Project.objects.get(name="Phone defects")
-    manager = django_user_model.objects.get(username="manager")
-    reviewer = django_user_model.objects.get(username="reviewer")
-    schema_change_apply(
-        project=project,
-        op="merge",
-        params={"classes": ["deep scratch", "shallow scratch"], "into": "scratch", "keep_instructions": True},
-        note="people cannot tell them apart",
-        actor=manager,
-        dry_run=False,
-    )
+def defects():
+    project, manager, reviewer = phone_defects_merged()
     return project, manager, reviewer
 
 
