@@ -1,5 +1,7 @@
 """Manager and reviewer pages: the agreement dashboard."""
 
+from collections.abc import Mapping
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -7,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consistency.charts import heat_class, line_chart
+from consistency.report import Confusion, Pairs, report_from_json
 from consistency.selectors.labels import rows_with_labels
 from consistency.selectors.runs import run_active, run_freshness, run_history, run_latest
 from consistency.services.agreement_runs import agreement_run_request
@@ -15,7 +18,7 @@ from labeling.errors import ApplicationError
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
 
-def _pair_rows(pairs: dict) -> list[dict]:
+def _pair_rows(pairs: Pairs) -> list[dict]:
     names = pairs.get("labelers", [])
     rows = []
     for i, name in enumerate(names):
@@ -34,7 +37,7 @@ def _pair_rows(pairs: dict) -> list[dict]:
     return rows
 
 
-def _confusion_rows(confusion: dict) -> list[dict]:
+def _confusion_rows(confusion: Confusion) -> list[dict]:
     classes = confusion.get("classes", [])
     counts = confusion.get("counts", [])
     peak = max([counts[i][j] for i in range(len(classes)) for j in range(len(classes)) if i != j] or [1]) or 1
@@ -53,7 +56,7 @@ def _confusion_rows(confusion: dict) -> list[dict]:
     return rows
 
 
-def _extra_rows(extra: dict) -> list[dict]:
+def _extra_rows(extra: Mapping[str, float | None]) -> list[dict]:
     """The kind-specific figures (boxes, transcripts), each with the term that explains it."""
     rows = []
     for name, value in extra.items():
@@ -68,9 +71,9 @@ def agreement_dashboard(request, project_id: int):
     project, role = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     latest = run_latest(project=project)
     history = run_history(project=project)
-    report = (latest.report if latest else None) or {}
+    report = report_from_json(latest.report if latest else None)
     slices = []
-    for field, rows in (report.get("slices") or {}).items():
+    for field, rows in report.slices.items():
         for row in rows:
             slices.append({"field": field, **row})
     slices.sort(key=lambda r: (r.get("alpha") is None, r.get("alpha") if r.get("alpha") is not None else 0))
@@ -81,15 +84,15 @@ def agreement_dashboard(request, project_id: int):
         "freshness": run_freshness(project=project, run=latest),
         "active": run_active(project=project),
         "report": report,
-        "overall": report.get("overall") or {},
-        "counts": report.get("counts") or {},
-        "per_class": report.get("per_class") or [],
-        "pair_rows": _pair_rows(report["pairs"]) if report.get("pairs") else [],
-        "pair_names": (report.get("pairs") or {}).get("labelers", []),
-        "confusion_rows": _confusion_rows(report["confusion"]) if report.get("confusion") else [],
-        "confusion_classes": (report.get("confusion") or {}).get("classes", []),
+        "overall": report.overall,
+        "counts": report.counts,
+        "per_class": report.per_class,
+        "pair_rows": _pair_rows(report.pairs) if report.pairs else [],
+        "pair_names": report.pairs.get("labelers", []) if report.pairs else [],
+        "confusion_rows": _confusion_rows(report.confusion) if report.confusion else [],
+        "confusion_classes": report.confusion.get("classes", []) if report.confusion else [],
         "slices": slices,
-        "extra": _extra_rows((report.get("overall") or {}).get("extra") or {}),
+        "extra": _extra_rows(report.overall.get("extra") or {}),
         "chart": line_chart(history),
         "history": history,
     }
@@ -118,7 +121,7 @@ ITEMS_PAGE = 50
 def review_queue(request, project_id: int):
     """The disagreement queue: filters by class pair, slice, labeler, status, model disagreement."""
     from consistency.api.reviews import parse_queue_filters
-    from consistency.services.reviews import disagreement_queue
+    from consistency.selectors.reviews import disagreement_queue
 
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     run = run_latest(project=project)
@@ -213,7 +216,7 @@ def review_item(request, project_id: int, item_id: int):
 @login_required
 def definitions_page(request, project_id: int):
     """Label definitions: classes and instructions, suggested changes, what-if previews, history."""
-    from consistency.api.schema_changes import schema_history
+    from consistency.selectors.schema import schema_history
     from consistency.selectors.schema_suggestions import schema_suggestions
     from consistency.services.schema_changes import schema_change_apply
 
@@ -322,7 +325,7 @@ def labelers_page(request, project_id: int):
 
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     run = run_latest(project=project)
-    report = (run.report if run else None) or {}
+    report = report_from_json(run.report if run else None)
     speed = {
         row["labeler_id"]: row
         for row in Annotation.objects.filter(item__project=project, is_current=True)
@@ -333,7 +336,7 @@ def labelers_page(request, project_id: int):
 
     _, medians = answer_time_medians(project=project)
     rows = []
-    for row in report.get("labelers", []):
+    for row in report.labelers:
         stats = speed.get(row["labeler_id"], {})
         total = stats.get("total", 0)
         rows.append(
@@ -347,12 +350,12 @@ def labelers_page(request, project_id: int):
     from consistency.selectors.operations import answers_per_item
     from consistency.selectors.prelabels import prelabel_verdict
 
-    prelabels = report.get("prelabels")
+    prelabels = report.prelabels
     context = {
         "project": project,
         "run": run,
         "rows": rows,
-        "hlp": report.get("hlp") or {},
+        "hlp": report.hlp,
         "per_item": answers_per_item(project=project),
         "prelabels": prelabels,
         "prelabel_verdict": prelabel_verdict(prelabels) if prelabels else "",

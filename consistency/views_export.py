@@ -16,10 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from consistency.exports import formats
 from consistency.exports.params import EXCLUDES, FORMATS, ExportParamError, parse_export_params
+from consistency.exports.stream import export_filename, export_stream
 from consistency.models import DatasetSnapshot
 from consistency.selectors.export_preview import export_preview
 from consistency.selectors.runs import freshness_header, run_freshness
-from consistency.services.exports import export_filename, export_stream, snapshot_request
+from consistency.services.exports import snapshot_request
 from labeling.errors import ApplicationError, Invalid, NotFound
 from labeling.models import Job, JobKind, JobStatus, Role
 from labeling.selectors.projects import project_get_for_member

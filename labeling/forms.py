@@ -3,7 +3,8 @@
 from django import forms
 
 from labeling.models import ConsensusMethod, DataType, LabelKind, OverlapPolicy, Role
-from labeling.services.projects import ALARM_NAMES, DEFAULT_ALARMS, MAX_OVERLAP
+from labeling.selectors.projects import ALARM_NAMES, DEFAULT_ALARMS
+from labeling.services.projects import MAX_OVERLAP
 
 CLASS_FIELDS = ("name", "description", "color", "hotkey")
 ALARM_LABELS = {

@@ -11,9 +11,10 @@ from rest_framework.views import APIView
 
 from consistency.exports import formats
 from consistency.exports.params import ExportParamError, parse_export_params
+from consistency.exports.stream import export_filename, export_stream
 from consistency.models import DatasetSnapshot
 from consistency.selectors.runs import freshness_header, run_freshness
-from consistency.services.exports import export_filename, export_stream, snapshot_request
+from consistency.services.exports import snapshot_request
 from labeling.api.jobs import job_accepted_response
 from labeling.errors import Invalid, NotFound
 from labeling.models import Role

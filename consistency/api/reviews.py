@@ -8,9 +8,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consistency.selectors.labels import rows_with_labels
-from consistency.selectors.reviews import review_detail, review_item_get
+from consistency.selectors.reviews import disagreement_queue, review_detail, review_item_get
 from consistency.selectors.runs import run_latest
-from consistency.services.reviews import ACTIONS, comment_add, disagreement_queue, review_act
+from consistency.services.reviews import ACTIONS, comment_add, review_act
 from labeling.api.serializers import StrictInputSerializer
 from labeling.errors import Conflict, Invalid, NotFound
 from labeling.models import Item

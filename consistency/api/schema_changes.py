@@ -5,7 +5,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consistency.models import SchemaChange
+from consistency.selectors.schema import schema_history
 from consistency.selectors.schema_suggestions import schema_suggestions
 from consistency.services.schema_changes import OPS, schema_change_apply
 from labeling.errors import Invalid
@@ -71,27 +71,6 @@ class SchemaChangeApi(APIView):
         return Response(
             {"history": schema_history(project=project), "suggestions": schema_suggestions(project=project)}
         )
-
-
-def schema_history(*, project) -> list[dict]:
-    changes = SchemaChange.objects.filter(project=project).select_related(
-        "from_version", "to_version", "created_by"
-    )
-    return [
-        {
-            "op": c.op,
-            "params": c.params,
-            "note": c.note,
-            "from_version": c.from_version.number,
-            "to_version": c.to_version.number,
-            "before": c.before,
-            "after": c.after,
-            "requeued_items": c.requeued_items,
-            "by": c.created_by.username if c.created_by else None,
-            "at": c.created_at,
-        }
-        for c in changes
-    ]
 
 
 class AuditLogApi(APIView):

@@ -20,7 +20,7 @@ from consistency.exports import strata
 from consistency.exports.params import ExportParams
 from consistency.exports.rows import _is_borderline, export_context
 from consistency.exports.splits import stratum_offset, weighted_sequence
-from consistency.services.exports import export_check, export_stream
+from consistency.exports.stream import export_check, export_stream
 from labeling.models import Project
 
 MAX_CLASSES_SHOWN = 30

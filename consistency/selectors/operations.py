@@ -10,9 +10,10 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from consistency.models import AgreementRun, ItemResult, RunStatus
+from consistency.report import report_from_json
 from consistency.selectors.runs import run_history, run_latest
 from labeling.models import Annotation, Item, JobKind, JobStatus, Project
-from labeling.services.projects import DEFAULT_ALARMS
+from labeling.selectors.projects import DEFAULT_ALARMS
 
 # Up to this many answers the page aggregates them at each request (a few ms); above it, the
 # answer figures come from the last statistics job (3,000,000 answers take seconds to aggregate).
@@ -176,7 +177,7 @@ def _alarms(run, history: list[dict], skip_rate: float, thresholds: dict) -> lis
             f"Agreement dropped by {values[-2] - values[-1]:.3f} between the last two runs "
             f"(threshold {thresholds['agreement_drop']})."
         )
-    for row in (run.report or {}).get("labelers", []) if run else []:
+    for row in report_from_json(run.report if run else None).labelers:
         rate = row.get("loo_rate")
         if rate is not None and rate < thresholds["min_labeler_hlp"]:
             name = row.get("username", row["labeler_id"])

@@ -3,6 +3,7 @@ the Labelers page's sentence on them. Imported at start-up (ConsistencyConfig.re
 free of pandas and numpy, which every process would otherwise load before its first request."""
 
 from consistency.models import Prediction
+from consistency.report import Prelabels
 from consistency.selectors.schema import class_names, schema_version_current
 from labeling.answers import answer_validate
 from labeling.errors import Invalid
@@ -27,7 +28,7 @@ def prediction_suggestion(project: Project, item_id: int) -> tuple[str, object] 
         return None
 
 
-def prelabel_verdict(section: dict) -> str:
+def prelabel_verdict(section: Prelabels) -> str:
     """One sentence on the report's pre-label section: do people anchor on the model?"""
     estimate, low, high = section["difference"]["with_model"]
     held = section["held_out"]["n"]

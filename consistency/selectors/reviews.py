@@ -1,12 +1,106 @@
-"""What a reviewer sees of one item: every answer with its labeler and HLP, consensus, model
-prediction, answer history, discussion and review state."""
+"""The disagreement queue, and what a reviewer sees of one item: every answer with its labeler
+and HLP, consensus, model prediction, answer history, discussion and review state.
 
-from consistency.models import Comment, ItemResult, Prediction, Review
-from consistency.selectors.labels import item_label, label_dict
+Disagreement score (documented in the API): for categorical answers, the share of answer pairs
+that disagree on the item (1 − pairwise agreement: 0 when unanimous, 1 when every pair differs;
+ties rank high); for transcripts, 1 − the mean pairwise 1 − WER; for boxes, 1 − the mean matched
+IoU share. Items with a score above 0, or a tie, are in the queue, and so are items the adaptive
+overlap policy flagged ("people disagree after max answers").
+
+Likely wrong first (``order="likely_wrong"``): every item the run scored, lowest label quality
+first (CROWDLAB: the answers weighted by labeler quality, plus the model's probabilities when
+uploaded), unanimous ones included, since a labeler-quality-weighted vote or a confident model can
+doubt them too; ``max_quality`` keeps the items scored below a threshold.
+"""
+
+from django.db.models import Case, Exists, F, JSONField, OuterRef, Q, QuerySet, Value, When
+
+from consistency.models import AgreementRun, Comment, ItemResult, Prediction, Review, ReviewStatus
+from consistency.report import report_from_json
+from consistency.selectors.labels import decision_mappings, item_label, label_dict
 from consistency.selectors.runs import run_latest
 from labeling.errors import NotFound
+from labeling.metadata import metadata_text
 from labeling.models import Annotation, Item, Project
 from labeling.selectors.workspace import item_media_urls
+
+
+def disagreement_queue(
+    *,
+    project: Project,
+    run: AgreementRun,
+    class_pair: tuple[str, str] | None = None,
+    slice_filter: tuple[str, str] | None = None,
+    labeler_id: int | None = None,
+    status: str | None = None,
+    model_disagrees: bool | None = None,
+    order: str = "disagreement",
+    max_quality: float | None = None,
+    flag: str | None = None,
+) -> QuerySet[ItemResult]:
+    """The run's disagreeing items, most disagreeing first (or likely wrong first), with their
+    review status."""
+    differs = _predictions_differing(project=project, run=run) if model_disagrees is not None else None
+    results = ItemResult.objects.filter(run=run)
+    if order == "likely_wrong" or max_quality is not None:
+        results = results.filter(label_quality__isnull=False)
+    else:
+        in_queue = Q(disagreement__gt=0) | Q(is_tie=True) | Q(item__disagrees_after_max=True)
+        if model_disagrees:
+            # Where the model disagrees with a unanimous consensus, people may all be wrong: listed too.
+            in_queue |= Q(Exists(differs))
+        results = results.filter(in_queue)
+    results = results.select_related("item").annotate(
+        review_status=F("item__review__status"), review_version=F("item__review__version")
+    )
+    if order == "likely_wrong":
+        results = results.order_by("label_quality", "-disagreement", "item_id")
+    else:
+        results = results.order_by("-is_tie", "-disagreement", "item_id")
+    if max_quality is not None:
+        results = results.filter(label_quality__lt=max_quality)
+    if flag == "disagree_after_max":
+        results = results.filter(item__disagrees_after_max=True)
+    if class_pair:
+        a, b = class_pair
+        results = results.filter(Q(first_class=a, second_class=b) | Q(first_class=b, second_class=a))
+    if slice_filter:
+        field, value = slice_filter
+        results = results.alias(_slice=metadata_text(field, "item__metadata")).filter(_slice=value)
+    if labeler_id:
+        results = results.filter(
+            Exists(Annotation.objects.filter(item=OuterRef("item"), labeler_id=labeler_id, is_current=True))
+        )
+    if status:
+        if status == ReviewStatus.OPEN:
+            results = results.filter(Q(item__review__isnull=True) | Q(item__review__status=ReviewStatus.OPEN))
+        else:
+            results = results.filter(item__review__status=status)
+    if model_disagrees is not None:
+        results = results.filter(Exists(differs)) if model_disagrees else results.exclude(Exists(differs))
+    return results
+
+
+def _predictions_differing(*, project: Project, run: AgreementRun) -> QuerySet[Prediction]:
+    """The item's predictions that differ from the run's consensus, each read through the
+    mappings to the run's schema version: after a merge a prediction of "deep scratch" equals
+    "scratch"; one of a class split since has no reading and differs from nothing. Class values
+    only (boxes and lists are compared as stored)."""
+    mappings = decision_mappings(project=project, version=run.schema_version)
+    renamed, unreadable = [], Q(pk__in=[])
+    for version_id, mapping in mappings.items():
+        for old, new in mapping.items():
+            # UNKNOWN_VERSION (0): predictions stored before their version was recorded.
+            stored = Q(schema_version_id=version_id or None, value=old)
+            if new is None:
+                unreadable |= stored
+            else:
+                renamed.append(When(stored, then=Value(new, output_field=JSONField())))
+    predictions = Prediction.objects.filter(item=OuterRef("item")).exclude(unreadable)
+    if not renamed:  # nothing renamed behind the run's version: the stored values are its values
+        return predictions.exclude(value=OuterRef("consensus"))
+    read = Case(*renamed, default=F("value"), output_field=JSONField())
+    return predictions.alias(read=read).exclude(read=OuterRef("consensus"))
 
 
 def review_item_get(*, project: Project, item_id: int) -> Item:
@@ -18,9 +112,7 @@ def review_item_get(*, project: Project, item_id: int) -> Item:
 
 def review_detail(*, project: Project, item: Item) -> dict:
     run = run_latest(project=project)
-    hlp = {}
-    if run and run.report:
-        hlp = {row["labeler_id"]: row.get("loo_rate") for row in run.report.get("labelers", [])}
+    hlp = report_from_json(run.report if run else None).labeler_hlp()
     result = ItemResult.objects.filter(run=run, item=item).first() if run else None
     annotations = (
         Annotation.objects.filter(item=item)

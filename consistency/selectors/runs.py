@@ -1,7 +1,17 @@
 """Reads on agreement runs: the latest finished one and the history of headline figures."""
 
+from celery import current_app
+from django.conf import settings
+
 from consistency.models import AgreementRun, Review, ReviewStatus, RunStatus, SchemaChange
+from consistency.report import report_from_json
 from labeling.models import Annotation, Project
+
+
+def autorun_enabled() -> bool:
+    """Whether runs start by themselves after a quiet period (``consistency.services.autorun``):
+    never without a broker (tasks in-process) or with ``CONCORD_AUTORUN_QUIET_SECONDS`` 0."""
+    return settings.CONCORD_AUTORUN_QUIET_SECONDS > 0 and not current_app.conf.task_always_eager
 
 
 def run_latest(*, project: Project) -> AgreementRun | None:
@@ -37,8 +47,7 @@ def run_history(*, project: Project, limit: int = 50) -> list[dict]:
     )
     history = []
     for run in reversed(list(runs)):
-        overall = (run.report or {}).get("overall") or {}
-        ci = overall.get("alpha_ci") or [None, None]
+        low, high = report_from_json(run.report).alpha_ci
         history.append(
             {
                 "run_id": run.id,
@@ -47,8 +56,8 @@ def run_history(*, project: Project, limit: int = 50) -> list[dict]:
                 "note": run.schema_version.note,
                 "label": f"v{run.schema_version.number} · #{run.number}",
                 "value": run.headline_alpha,
-                "lo": ci[0],
-                "hi": ci[1],
+                "lo": low,
+                "hi": high,
                 "finished_at": run.finished_at,
             }
         )
@@ -71,8 +80,6 @@ def run_freshness(*, project: Project, run: AgreementRun | None) -> dict:
         changes = changes.filter(created_at__gte=since)
     counts = {"answers": answers.count(), "decisions": reviews.count(), "schema_changes": changes.count()}
     counts["stale"] = any(counts.values())
-    from consistency.services.autorun import autorun_enabled
-
     counts["autorun"] = autorun_enabled()
     return counts
 

@@ -5,16 +5,19 @@ import logging
 
 import pandas as pd
 from celery.exceptions import SoftTimeLimitExceeded
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from consistency.models import AgreementRun, RunStatus, RunTrigger
+from consistency.report import RunReportBuilder
 from consistency.selectors.annotations import annotations_frame, item_slices, prelabel_exposures_frame
 from consistency.selectors.labels import gold_values
 from consistency.selectors.predictions import probabilities_latest
+from consistency.selectors.runs import autorun_enabled
 from consistency.selectors.schema import schema_version_current
-from consistency.services.autorun import agreement_run_soon, autorun_enabled
+from consistency.services.autorun import agreement_run_soon
 from consistency.services.measure import RunParams, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
 from consistency.services.measure.publish import results_frame_from_rows, results_publish
@@ -120,42 +123,36 @@ def _measure(run: AgreementRun):
         transcript_rules=version.transcript_rules or [],
         probabilities=model[1] if model else None,
     )
-    if "label_quality" in report:
-        report["label_quality"]["model_version"] = model[0] if model else None
-    prelabels = measure_prelabels(
-        frame=frame,
-        exposures=prelabel_exposures_frame(project=project),
-        label_kind=project.label_kind,
-        rules=version.transcript_rules or [],
-        seed=params.seed,
+    builder = RunReportBuilder(report)
+    builder.model_version_set(model[0] if model else None)
+    builder.prelabels_set(
+        measure_prelabels(
+            frame=frame,
+            exposures=prelabel_exposures_frame(project=project),
+            label_kind=project.label_kind,
+            rules=version.transcript_rules or [],
+            seed=params.seed,
+        )
     )
-    if prelabels is not None:
-        report["prelabels"] = prelabels
-    return report, results
+    return builder, results
 
 
-def _name_labelers(report: dict) -> None:
+def _name_labelers(builder: RunReportBuilder) -> None:
     """Usernames beside labeler ids, for reviewers and managers (reports never reach labelers)."""
-    from django.contrib.auth import get_user_model
-
-    ids = {row["labeler_id"] for row in report.get("labelers", [])}
-    ids |= set((report.get("pairs") or {}).get("labeler_ids", []))
-    names = dict(get_user_model().objects.filter(pk__in=ids).values_list("id", "username"))
-    for row in report.get("labelers", []):
-        row["username"] = names.get(row["labeler_id"], str(row["labeler_id"]))
-    if report.get("pairs"):
-        report["pairs"]["labelers"] = [names.get(i, str(i)) for i in report["pairs"]["labeler_ids"]]
+    ids = builder.labeler_ids()
+    builder.usernames_set(dict(get_user_model().objects.filter(pk__in=ids).values_list("id", "username")))
 
 
-def _publish(run: AgreementRun, report: dict, results) -> None:
-    _name_labelers(report)
+def _publish(run: AgreementRun, builder: RunReportBuilder, results) -> None:
+    _name_labelers(builder)
+    report = builder.build()
     if not isinstance(results, pd.DataFrame):  # shapes and transcripts give rows
         results = results_frame_from_rows(results)
     with transaction.atomic():
         results_publish(run_id=run.id, results=results)
-        run.report = report
-        run.headline_alpha = (report.get("overall") or {}).get("alpha")
-        run.annotation_count = report.get("counts", {}).get("answers", 0)
+        run.report = report.to_json()
+        run.headline_alpha = report.alpha
+        run.annotation_count = report.answer_count
         run.status = RunStatus.SUCCEEDED
         run.progress = 100
         run.finished_at = timezone.now()

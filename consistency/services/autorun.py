@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from consistency.models import RunTrigger
+from consistency.selectors.runs import autorun_enabled
 from labeling.errors import Conflict
 from labeling.models import Project
 
@@ -32,12 +33,6 @@ def _keys(project_id: int) -> tuple[str, str]:
 
 def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)
-
-
-def autorun_enabled() -> bool:
-    from celery import current_app
-
-    return settings.CONCORD_AUTORUN_QUIET_SECONDS > 0 and not current_app.conf.task_always_eager
 
 
 def agreement_run_soon(*, project_id: int) -> None:

@@ -10,12 +10,12 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from consistency.exports import formats
-from consistency.exports.params import ExportParamError, ExportParams, parse_export_params
+from consistency.exports.params import ExportParamError, parse_export_params
 from consistency.exports.rows import export_context, export_rows
+from consistency.exports.stream import export_check, export_filename
 from consistency.models import DatasetSnapshot
-from consistency.selectors.labels import LabelContext
-from labeling.errors import Conflict, Invalid
-from labeling.models import Job, JobKind, LabelKind, LabelSchemaVersion, Project
+from labeling.errors import Conflict
+from labeling.models import Job, JobKind, LabelSchemaVersion, Project
 from labeling.services.audit import audit
 from labeling.services.jobs import ProgressFn, job_create, job_dispatch
 from labeling.storage import folder_remove, storage_check
@@ -48,35 +48,6 @@ class _QueryDict(dict):
         if value is None:
             return []
         return value if isinstance(value, list) else [value]
-
-
-def export_check(*, project: Project, params: ExportParams) -> None:
-    if params.format == "coco" and project.label_kind != LabelKind.BOXES:
-        raise Invalid("COCO export is for box projects.", fields={"format": ["coco needs label_kind boxes."]})
-
-
-def export_stream(
-    *, project: Project, params: ExportParams, fast: bool = True
-) -> tuple[LabelContext, Iterator[bytes]]:
-    """The export as a stream of bytes, never waiting for a run: decisions are read live, the
-    consensus from the latest run plus the answers since (``selectors.labels``). PostgreSQL
-    writes JSONL and CSV itself where it can."""
-    from consistency.exports.fast import fast_path_applies, fast_stream
-
-    export_check(project=project, params=params)
-    ctx = export_context(project=project, params=params)
-    if fast and fast_path_applies(project=project, params=params):
-        return ctx, fast_stream(project=project, ctx=ctx, params=params)
-    rows = export_rows(project=project, ctx=ctx, params=params)
-    return ctx, formats.write(params.format, rows, classes=list(ctx.classes), extra=params.extra_columns)
-
-
-def export_filename(
-    *, project: Project, ctx: LabelContext, params: ExportParams, split: str | None = None
-) -> str:
-    run = f"-run{ctx.run.number}" if ctx.run is not None else ""
-    base = f"concord-project{project.id}{run}-v{ctx.version.number}"
-    return f"{base}{'-' + split if split else ''}.{formats.EXTENSIONS[params.format]}"
 
 
 def lineage(*, project: Project, version: LabelSchemaVersion) -> list[dict]:

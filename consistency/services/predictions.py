@@ -13,6 +13,7 @@ from consistency.metrics.gap import gap_to_hlp
 from consistency.metrics.hlp_shapes import box_scores, transcript_scores
 from consistency.metrics.label_quality import PROBABILITY_TOLERANCE
 from consistency.models import AgreementRun, Prediction, ReviewStatus
+from consistency.report import report_from_json
 from consistency.selectors.annotations import item_slices
 from consistency.selectors.labels import label_context, project_labels
 from consistency.selectors.schema import class_names, schema_version_current
@@ -167,10 +168,11 @@ def gap_table(*, project: Project, run: AgreementRun, model_version: str, field:
         {item_id: ctx.map(value, version_id) for item_id, value, version_id in rows}, dtype=object
     )
     slices = item_slices(project=project)
-    hlp_rows = ((run.report or {}).get("hlp") or {}).get("per_slice", {}).get(field, [])
+    report = report_from_json(run.report)
+    hlp_rows = report.hlp_per_slice(field)
     hlp = pd.Series({str(r["value"]): r["rate"] for r in hlp_rows}, dtype=float)
     slice_of_item = slices[field] if field in slices.columns else pd.Series(dtype=object)
-    overall_hlp = ((run.report or {}).get("hlp") or {}).get("project", {}).get("hlp")
+    overall_hlp = report.hlp_project.get("hlp")
     if field not in slices.columns:
         slice_of_item = pd.Series("all", index=reference.index)
         hlp = pd.Series({"all": overall_hlp}, dtype=float)
@@ -193,7 +195,7 @@ def gap_table(*, project: Project, run: AgreementRun, model_version: str, field:
         "disagreeing_items": disagreeing[:200],
         "disagreeing_count": len(disagreeing),
         "overall_hlp": overall_hlp,
-        "measure": ((run.report or {}).get("hlp") or {}).get("measure") or "accuracy",
+        "measure": report.hlp.get("measure") or "accuracy",
     }
 
 

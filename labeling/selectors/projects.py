@@ -22,6 +22,10 @@ from labeling.models import (
 from labeling.selectors.schema_versions import schema_version_latest
 
 REVIEW_ROLES = (Role.REVIEWER, Role.MANAGER)
+MANAGER_ROLES = (Role.MANAGER,)
+# A project's alarms (``Project.alarms``) override these thresholds one by one.
+DEFAULT_ALARMS = {"agreement_drop": 0.05, "min_labeler_hlp": 0.6, "max_skip_rate": 0.2}
+ALARM_NAMES = tuple(DEFAULT_ALARMS)
 COUNT_CACHED_FROM = 100_000  # items: below this a plain count is cheaper than its bookkeeping
 COUNT_CACHE_SECONDS = 600
 logger = logging.getLogger(__name__)

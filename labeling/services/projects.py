@@ -20,6 +20,7 @@ from labeling.models import (
     ProjectMembership,
     Role,
 )
+from labeling.selectors.projects import ALARM_NAMES
 from labeling.services.audit import audit
 
 User = get_user_model()
@@ -42,8 +43,6 @@ MAX_OVERLAP = 50
 COLOR = re.compile(r"#[0-9a-f]{6}")
 # Single-letter shortcuts of the workspace itself; a class can't take one as its hotkey.
 RESERVED_KEYS = frozenset("sctfu?+-=[]")
-DEFAULT_ALARMS = {"agreement_drop": 0.05, "min_labeler_hlp": 0.6, "max_skip_rate": 0.2}
-ALARM_NAMES = tuple(DEFAULT_ALARMS)
 
 
 def user_can_create_projects(user: AbstractBaseUser) -> bool:

@@ -16,9 +16,9 @@ from django.utils import timezone
 
 from consistency.exports import strata
 from consistency.exports.params import parse_export_params
+from consistency.exports.stream import export_stream
 from consistency.selectors import export_preview as preview_module
 from consistency.selectors.browse import BrowseFilters, browse_page
-from consistency.services.exports import export_stream
 from consistency.services.reviews import review_act
 from labeling.models import Annotation, Item
 from tests.helpers import agreement_run_now, phone_defects_merged

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from consistency.exports.params import parse_export_params
+from consistency.exports.stream import export_stream
 from consistency.models import AgreementRun, Review, RunStatus
 from consistency.services.agreement_runs import agreement_run_compute
-from consistency.services.exports import export_stream
 from consistency.services.reviews import review_act
 from consistency.services.schema_changes import schema_change_apply
 from labeling.models import Assignment, Item, Role

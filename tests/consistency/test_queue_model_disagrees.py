@@ -3,9 +3,9 @@
 import pytest
 
 from consistency.models import AgreementRun, Prediction, RunStatus
+from consistency.selectors.reviews import disagreement_queue
 from consistency.selectors.runs import run_latest
 from consistency.services.agreement_runs import agreement_run_compute
-from consistency.services.reviews import disagreement_queue
 from consistency.services.schema_changes import schema_change_apply
 from labeling.models import Role
 from labeling.services.assignments import assignment_reserve_next

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 
 from consistency.models import ItemResult
-from consistency.services.reviews import disagreement_queue
+from consistency.selectors.reviews import disagreement_queue
 from labeling.models import Item, Job, JobKind, JobStatus
 from labeling.selectors import projects as projects_module
 from labeling.selectors.projects import project_item_count, project_item_count_forget

@@ -211,7 +211,7 @@ def test_coco_for_box_projects(staff):
 )
 def test_postgres_fast_path_gives_the_same_rows_as_the_reference_path(binary_project, staff, fmt, query):
     from consistency.exports.params import parse_export_params
-    from consistency.services.exports import export_stream
+    from consistency.exports.stream import export_stream
 
     class Query(dict):
         def getlist(self, key):

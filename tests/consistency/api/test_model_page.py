@@ -4,9 +4,9 @@ link to the queue of items where the model disagrees, and the manager's pre-labe
 import pytest
 
 from consistency.models import AgreementRun, ItemResult, Prediction
+from consistency.selectors.reviews import disagreement_queue
 from consistency.services.agreement_runs import agreement_run_compute
 from consistency.services.predictions import gap_table
-from consistency.services.reviews import disagreement_queue
 from labeling.models import Item, Role
 from labeling.services.assignments import assignment_reserve_next
 from labeling.services.submissions import annotation_submit

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from consistency.exports.params import parse_export_params
-from consistency.services.exports import export_stream
+from consistency.exports.stream import export_stream
 from tests.factories import ItemFactory, ProjectFactory, finished_run
 
 pytestmark = pytest.mark.django_db
