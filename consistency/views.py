@@ -15,7 +15,7 @@ from consistency.selectors.runs import run_active, run_freshness, run_history, r
 from consistency.services.agreement_runs import agreement_run_request
 from consistency.services.measure import RunParams
 from labeling.errors import ApplicationError
-from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
+from labeling.selectors.projects import MANAGER_ROLES, REVIEW_ROLES, project_get_for_member
 
 
 def _pair_rows(pairs: Pairs) -> list[dict]:
@@ -407,9 +407,8 @@ def model_page(request, project_id: int):
 @login_required
 def operations_page(request, project_id: int):
     from consistency.selectors.operations import operations_summary
-    from labeling.models import Role
 
-    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=MANAGER_ROLES)
     summary = operations_summary(project=project)
     return render(
         request,

@@ -11,8 +11,13 @@ from django.views.decorators.http import require_GET, require_POST
 from consistency.selectors.browse import PAGE, STATUSES, browse_filters_parse, browse_page, split_names
 from consistency.services.bulk import BULK_ACTIONS, items_bulk_act
 from labeling.errors import ApplicationError
-from labeling.models import Role
-from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member, project_members
+from labeling.selectors.projects import (
+    LABELER_ROLES,
+    MANAGER_ROLES,
+    REVIEW_ROLES,
+    project_get_for_member,
+    project_members,
+)
 
 
 def _cursor(raw: str | None) -> int | None:
@@ -24,7 +29,7 @@ def _cursor(raw: str | None) -> int | None:
 def items_page(request, project_id: int):
     project, role = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     filters = browse_filters_parse(request.GET, project=project)
-    if role != Role.MANAGER:  # `_` fields (answers generated with the data…) are for managers
+    if role not in MANAGER_ROLES:  # `_` fields (answers generated with the data…) are for managers
         filters = replace(filters, show_hidden=False)
     page = browse_page(
         project=project,
@@ -43,8 +48,8 @@ def items_page(request, project_id: int):
         "query": query.urlencode(),
         "statuses": STATUSES,
         "classes": [c.name for c in schema.classes.all()] if schema else [],
-        "labelers": [m.user for m in project_members(project=project) if m.role == Role.LABELER],
-        "is_manager": role == Role.MANAGER,
+        "labelers": [m.user for m in project_members(project=project) if m.role in LABELER_ROLES],
+        "is_manager": role in MANAGER_ROLES,
         "bulk_actions": BULK_ACTIONS,
         "split_names": split_names(filters.split_spec),
         "page_size": PAGE,
@@ -55,7 +60,7 @@ def items_page(request, project_id: int):
 @require_POST
 @login_required
 def items_bulk(request, project_id: int):
-    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=MANAGER_ROLES)
     back = reverse("items", args=[project.id]) + "?" + request.POST.get("query", "")
     try:
         ids = [int(i) for i in request.POST.getlist("item")]

@@ -9,14 +9,13 @@ from django.views.decorators.http import require_POST
 from consistency.services.class_details import class_details_change
 from labeling.errors import ApplicationError
 from labeling.forms import CLASS_FIELDS, class_rows
-from labeling.models import Role
-from labeling.selectors.projects import project_get_for_member
+from labeling.selectors.projects import MANAGER_ROLES, project_get_for_member
 
 
 @require_POST
 @login_required
 def class_details(request, project_id: int):
-    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=MANAGER_ROLES)
     rows = class_rows(request.POST)
     apply = request.POST.get("apply") == "1"
     try:

@@ -22,11 +22,10 @@ from consistency.selectors.export_preview import export_preview
 from consistency.selectors.runs import freshness_header, run_freshness
 from consistency.services.exports import snapshot_request
 from labeling.errors import ApplicationError, Invalid, NotFound
-from labeling.models import Job, JobKind, JobStatus, Role
-from labeling.selectors.projects import project_get_for_member
+from labeling.models import Job, JobKind, JobStatus
+from labeling.selectors.projects import EXPORT_ROLES, MANAGER_ROLES, project_get_for_member
 from labeling.services.audit import audit
 
-EXPORT_ROLES = (Role.MANAGER, Role.PIPELINE)
 PAGE_ONLY = ("preview",)
 SNAPSHOTS_SHOWN = 20
 
@@ -76,7 +75,7 @@ def export_page(request, project_id: int):
     )
     context = {
         "project": project,
-        "is_manager": role == Role.MANAGER,
+        "is_manager": role in MANAGER_ROLES,
         "get": request.GET,
         "query": query.urlencode(),
         "formats": FORMATS,
@@ -120,7 +119,7 @@ def export_download(request, project_id: int):
 @require_POST
 @login_required
 def snapshot_freeze(request, project_id: int):
-    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=MANAGER_ROLES)
     query = _export_query(QueryDict(request.POST.get("query", "")))
     body = {k: v if len(v) > 1 else v[0] for k, v in query.lists()}
     try:

@@ -9,8 +9,12 @@ from django.views.decorators.http import require_GET, require_POST
 from consistency.selectors.overview import projects_overview
 from labeling.errors import ApplicationError
 from labeling.forms import AlarmsForm
-from labeling.models import Role
-from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member, project_list_for_page
+from labeling.selectors.projects import (
+    MANAGER_ROLES,
+    REVIEW_ROLES,
+    project_get_for_member,
+    project_list_for_page,
+)
 from labeling.services.projects import project_update, user_can_create_projects
 
 
@@ -27,7 +31,7 @@ def project_list(request):
 @require_POST
 @login_required
 def alarms_update(request, project_id: int):
-    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=MANAGER_ROLES)
     form = AlarmsForm(request.POST)
     if not form.is_valid():
         problems = "; ".join(f"{name.replace('_', ' ')}: {' '.join(e)}" for name, e in form.errors.items())

@@ -8,15 +8,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from labeling.errors import ApplicationError
-from labeling.models import Role
-from labeling.selectors.projects import project_get_for_member
+from labeling.selectors.projects import MANAGER_ROLES, project_get_for_member
 from labeling.services.projects import project_update
 
 
 @require_POST
 @login_required
 def prelabel_settings(request, project_id: int):
-    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=MANAGER_ROLES)
     back = f"{reverse('model', args=[project.id])}#prelabels"
     try:
         held_out = float(request.POST.get("held_out_percent", "10"))

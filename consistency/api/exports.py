@@ -17,12 +17,10 @@ from consistency.selectors.runs import freshness_header, run_freshness
 from consistency.services.exports import snapshot_request
 from labeling.api.jobs import job_accepted_response
 from labeling.errors import Invalid, NotFound
-from labeling.models import Role
-from labeling.selectors.projects import project_get_for_member
+from labeling.selectors.projects import EXPORT_ROLES, MANAGER_ROLES, project_get_for_member
 from labeling.services.audit import audit
 from labeling.storage import presigned_url, uses_bucket
 
-EXPORT_ROLES = (Role.MANAGER, Role.PIPELINE)
 EXPORT_PARAMETERS = [
     OpenApiParameter("format", str, enum=list(formats.CONTENT_TYPES), description="Default jsonl."),
     OpenApiParameter("consensus", str, enum=["majority", "dawid_skene"], description="Default: the run's."),
@@ -127,7 +125,7 @@ class ProjectSnapshotsApi(APIView):
         summary="Freeze an export as an immutable snapshot (a job: 202 + Location)",
     )
     def post(self, request, project_id: int):
-        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=MANAGER_ROLES)
         query = dict(request.data) if hasattr(request.data, "keys") else {}
         if not isinstance(request.data, dict):
             raise Invalid("Send the export parameters as a JSON object.")

@@ -6,8 +6,7 @@ from rest_framework.views import APIView
 from consistency.services.predictions import predictions_upload
 from labeling.api.parsers import MultiPartParser
 from labeling.errors import Invalid
-from labeling.models import Role
-from labeling.selectors.projects import project_get_for_member
+from labeling.selectors.projects import MANAGER_ROLES, project_get_for_member
 
 
 class PredictionUploadApi(APIView):
@@ -27,7 +26,7 @@ class PredictionUploadApi(APIView):
         summary="Upload a model version's predictions (CSV/JSONL: external_id, value[, score]); managers",
     )
     def post(self, request, project_id: int):
-        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=MANAGER_ROLES)
         upload = request.FILES.get("file")
         version = str(request.data.get("model_version", "")).strip()
         if upload is None or not version:

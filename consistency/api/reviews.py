@@ -12,8 +12,8 @@ from consistency.selectors.reviews import disagreement_queue, review_detail, rev
 from consistency.selectors.runs import run_latest
 from consistency.services.reviews import ACTIONS, comment_add, review_act
 from labeling.api.serializers import StrictInputSerializer
-from labeling.errors import Conflict, Invalid, NotFound
-from labeling.models import Item
+from labeling.errors import Conflict, Invalid
+from labeling.selectors.items import item_project_id
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
 
@@ -140,10 +140,8 @@ class DisagreementQueueApi(APIView):
 
 
 def _item_for_reviewer(request, item_id: int):
-    item = Item.objects.select_related("project").filter(pk=item_id).first()
-    if item is None:
-        raise NotFound("Item not found.")
-    project, _ = project_get_for_member(project_id=item.project_id, user=request.user, roles=REVIEW_ROLES)
+    project_id = item_project_id(item_id=item_id)
+    project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     return project, review_item_get(project=project, item_id=item_id)
 
 

@@ -9,8 +9,8 @@ from consistency.selectors.schema import schema_history
 from consistency.selectors.schema_suggestions import schema_suggestions
 from consistency.services.schema_changes import OPS, schema_change_apply
 from labeling.errors import Invalid
-from labeling.models import AuditEvent, Role
-from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
+from labeling.models import AuditEvent
+from labeling.selectors.projects import MANAGER_ROLES, REVIEW_ROLES, project_get_for_member
 
 SCHEMA_CHANGE_DOC = """Change the label schema (managers). Body: `op` plus its fields, `dry_run`, `note`:
 
@@ -51,7 +51,7 @@ class SchemaChangeApi(APIView):
         summary="Preview or apply a schema change",
     )
     def post(self, request, project_id: int):
-        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=MANAGER_ROLES)
         if not isinstance(request.data, dict):
             raise Invalid("Send a JSON object.")
         data = self.InputSerializer(data=request.data)
@@ -76,7 +76,7 @@ class SchemaChangeApi(APIView):
 class AuditLogApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT, summary="The project's audit log (managers)")
     def get(self, request, project_id: int):
-        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=MANAGER_ROLES)
         events = AuditEvent.objects.filter(project=project).select_related("actor")
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(events, request, view=self)

@@ -25,8 +25,9 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
-from consistency.models import AgreementRun, ItemResult, Review, ReviewStatus, RunStatus
+from consistency.models import AgreementRun, ItemResult, Review, ReviewStatus
 from consistency.selectors.annotations import _map_value, version_mappings
+from consistency.selectors.runs import run_latest
 from labeling.models import Annotation, LabelKind, LabelSchemaVersion, Project
 
 CATEGORICAL = frozenset({LabelKind.CLASSES, LabelKind.RATING})
@@ -100,12 +101,7 @@ def label_context(
     versions = _versions(project)
     version = [v for v in versions if v.published_at is not None][-1]
     if run is None:
-        run = (
-            AgreementRun.objects.filter(project=project, status=RunStatus.SUCCEEDED)
-            .select_related("schema_version")
-            .order_by("-finished_at", "-id")
-            .first()
-        )
+        run = run_latest(project=project)
     mappings = decision_mappings(project=project, version=version, versions=versions)
     usable = run is not None and run.schema_version_id == version.id
     margin = timedelta(seconds=settings.CONCORD_LIVE_MARGIN_SECONDS)

@@ -4,10 +4,11 @@ free of pandas and numpy, which every process would otherwise load before its fi
 
 from consistency.models import Prediction
 from consistency.report import Prelabels
-from consistency.selectors.schema import class_names, schema_version_current
+from consistency.selectors.schema import class_names
 from labeling.answers import answer_validate
 from labeling.errors import Invalid
 from labeling.models import Project
+from labeling.selectors.schema_versions import schema_version_latest
 
 
 def prediction_suggestion(project: Project, item_id: int) -> tuple[str, object] | None:
@@ -21,7 +22,7 @@ def prediction_suggestion(project: Project, item_id: int) -> tuple[str, object] 
     if found is None:
         return None
     model_version, value = found
-    names = class_names(schema_version_current(project))
+    names = class_names(schema_version_latest(project=project, with_classes=True))
     try:
         return model_version, answer_validate(label_kind=project.label_kind, class_names=names, value=value)
     except Invalid:

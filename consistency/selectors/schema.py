@@ -1,13 +1,8 @@
-"""The project's current published schema version and its classes; the history of its changes."""
+"""A schema version's class names; the history of the project's schema changes. (The current
+version is ``labeling.selectors.schema_versions.schema_version_latest``.)"""
 
 from consistency.models import SchemaChange
 from labeling.models import LabelSchemaVersion, Project
-from labeling.selectors.schema_versions import schema_version_latest
-
-
-def schema_version_current(project: Project) -> LabelSchemaVersion:
-    """The newest published version, with its classes prefetched."""
-    return schema_version_latest(project=project, with_classes=True)
 
 
 def class_names(version: LabelSchemaVersion) -> list[str]:

@@ -16,13 +16,13 @@ from consistency.selectors.annotations import annotations_frame, item_slices, pr
 from consistency.selectors.labels import gold_values
 from consistency.selectors.predictions import probabilities_latest
 from consistency.selectors.runs import autorun_enabled
-from consistency.selectors.schema import schema_version_current
 from consistency.services.autorun import agreement_run_soon
 from consistency.services.measure import RunParams, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
 from consistency.services.measure.publish import results_frame_from_rows, results_publish
 from labeling.errors import Conflict
 from labeling.models import LabelSchemaVersion, Project
+from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.jobs import task_send
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def agreement_run_request(
         with transaction.atomic():
             run = AgreementRun.objects.create(
                 project=project,
-                schema_version=schema_version_current(project),
+                schema_version=schema_version_latest(project=project, with_classes=True),
                 requested_by=requested_by,
                 trigger=trigger,
                 params=params.as_dict(),

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
-from django.db.models.functions import Greatest
 
 from consistency.models import ItemResult, Review, ReviewStatus
 from consistency.selectors.runs import run_latest
 from labeling.errors import Invalid, PermissionDenied
 from labeling.models import Item, Project, ProjectMembership, Role
 from labeling.services.audit import audit
+from labeling.services.pool import items_answers_more, items_gold_as_is
 
 BULK_ACTIONS = {"gold": "Mark gold (consensus)", "review": "Send to review", "more": "Ask for more answers"}
 MAX_BULK = 500
@@ -50,8 +50,7 @@ def items_bulk_act(
             if run
             else {}
         )
-        for item_id, value in consensus.items():
-            done += Item.objects.filter(pk=item_id).update(is_gold=True, gold_value=value)
+        done = items_gold_as_is(project=project, values=consensus)
     elif action == "review":
         existing = set(Review.objects.filter(item_id__in=found).values_list("item_id", flat=True))
         Review.objects.bulk_create(
@@ -64,7 +63,7 @@ def items_bulk_act(
         )
         done = len(found)
     else:
-        done = items.update(target=Greatest(F("target"), F("slots_taken")) + extra)
+        done = items_answers_more(items=items, extra=extra)
     audit(
         project=project,
         actor=actor,

@@ -16,10 +16,11 @@ from consistency.models import AgreementRun, Prediction, ReviewStatus
 from consistency.report import report_from_json
 from consistency.selectors.annotations import item_slices
 from consistency.selectors.labels import label_context, project_labels
-from consistency.selectors.schema import class_names, schema_version_current
+from consistency.selectors.schema import class_names
 from labeling.answers import answer_validate
 from labeling.errors import Invalid
 from labeling.models import Item, Project
+from labeling.selectors.schema_versions import schema_version_latest
 from labeling.text import json_loads_checked, unsafe_text_reason
 
 PROBABILITY_PREFIX = "prob:"
@@ -102,7 +103,7 @@ def predictions_upload(
         rows = _rows(content)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, csv.Error) as exc:
         raise Invalid(f"The file cannot be read: {exc}", fields={"file": [str(exc)]}) from exc
-    version = schema_version_current(project)
+    version = schema_version_latest(project=project, with_classes=True)
     names = set(class_names(version))
     ids = dict(
         Item.objects.filter(project=project, external_id__in={r[1] for r in rows}).values_list(

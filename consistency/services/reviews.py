@@ -4,17 +4,14 @@ log."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import F
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from consistency.models import Comment, Review, ReviewStatus
 from consistency.services.autorun import agreement_run_soon_on_commit
-from labeling.answers import answer_validate
 from labeling.errors import Conflict, Invalid
 from labeling.models import Item, Project
-from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.audit import audit
+from labeling.services.pool import items_answers_more, items_set_gold
 
 ACTIONS = ("resolve", "send_back", "lacks_information", "tag_example", "start_review")
 DECISIONS = ("resolve", "lacks_information")
@@ -88,16 +85,15 @@ def review_act(
 
 def _apply(project: Project, item: Item, review: Review, action: str, value, actor) -> None:
     if action == "resolve":
-        # Only classes of the current version: a class a later change removed is refused (400),
-        # and the version is stored so later changes map the decision like any answer.
-        version = schema_version_latest(project=project)
-        names = set(version.classes.values_list("name", flat=True))
-        value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
-        review.status, review.final_value, review.final_version = ReviewStatus.RESOLVED, value, version
+        # The decision is the item's gold: only classes of the current version (a class a later
+        # change removed is refused, 400), and the version is stored so later changes map the
+        # decision like any answer.
+        item = items_set_gold(project=project, item=item, value=value, acting_user=actor)
+        review.status, review.final_value = ReviewStatus.RESOLVED, item.gold_value
+        review.final_version = item.gold_version
         review.resolved_by, review.resolved_at = actor, timezone.now()
-        Item.objects.filter(pk=item.pk).update(is_gold=True, gold_value=value, gold_version=version)
     elif action == "send_back":
-        Item.objects.filter(pk=item.pk).update(target=Greatest(F("target"), F("slots_taken")) + 1)
+        items_answers_more(items=Item.objects.filter(pk=item.pk))
         review.status = ReviewStatus.OPEN
     elif action == "lacks_information":
         review.status = ReviewStatus.LACKS_INFORMATION

@@ -17,11 +17,12 @@ from consistency.metrics.counts import value_counts
 from consistency.models import ItemResult, RunTrigger, SchemaChange
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.runs import run_latest
-from consistency.selectors.schema import class_names, schema_version_current
+from consistency.selectors.schema import class_names
 from consistency.services.autorun import agreement_run_soon_on_commit
 from consistency.services.measure.common import report_alpha, report_alpha_interval
 from labeling.errors import Conflict, Invalid
 from labeling.models import LabelKind, LabelSchemaVersion, Project
+from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.pool import items_answers_wanted_add
 from labeling.services.schema_versions import schema_version_publish
 
@@ -122,7 +123,7 @@ def _instructions_for(op: str, params: dict, *, applying: bool) -> str | None:
 
 def schema_change_plan(*, project: Project, op: str, params: dict, applying: bool = False) -> Plan:
     """Validate a change against the current version and describe it (nothing is written)."""
-    version = schema_version_current(project)
+    version = schema_version_latest(project=project, with_classes=True)
     plan = _plan(project=project, version=version, op=op, params=params)
     plan.base_version_id = version.id
     instructions = _instructions_for(op, params, applying=applying)
@@ -267,7 +268,7 @@ def _clean(number):
 
 def schema_change_preview(*, project: Project, plan: Plan) -> dict:
     """Agreement before and after on the same existing answers; items re-queued."""
-    version = schema_version_current(project)
+    version = schema_version_latest(project=project, with_classes=True)
     frame = annotations_frame(project=project, schema_version=version)
     if project.label_kind == LabelKind.TRANSCRIPTION:
         from consistency.metrics.transcripts import compile_rules, normalize, transcript_agreement

@@ -23,6 +23,8 @@ from labeling.selectors.schema_versions import schema_version_latest
 
 REVIEW_ROLES = (Role.REVIEWER, Role.MANAGER)
 MANAGER_ROLES = (Role.MANAGER,)
+LABELER_ROLES = (Role.LABELER,)
+EXPORT_ROLES = (Role.MANAGER, Role.PIPELINE)  # pipelines read exports and snapshots
 # A project's alarms (``Project.alarms``) override these thresholds one by one.
 DEFAULT_ALARMS = {"agreement_drop": 0.05, "min_labeler_hlp": 0.6, "max_skip_rate": 0.2}
 ALARM_NAMES = tuple(DEFAULT_ALARMS)

@@ -1,5 +1,5 @@
 """Managers shape the labeling pool: raise k for a selection of items, want more answers on some
-(schema changes), mark gold items."""
+(schema changes, items a reviewer sends back), mark gold items (also a reviewer's resolution)."""
 
 from collections.abc import Mapping
 
@@ -51,6 +51,22 @@ def items_answers_wanted_add(*, project: Project, extra: Mapping[int, int]) -> N
         by_count.setdefault(more, []).append(item_id)
     for more, item_ids in by_count.items():
         Item.objects.filter(project=project, pk__in=item_ids).update(target=F("target") + more)
+
+
+def items_answers_more(*, items: QuerySet[Item], extra: int = 1) -> int:
+    """Want ``extra`` more answers on each item than it has taken or was waiting for (a
+    reviewer sends an item back, a manager asks for more); returns how many items changed."""
+    return items.update(target=Greatest(F("target"), F("slots_taken")) + extra)
+
+
+def items_gold_as_is(*, project: Project, values: Mapping[int, object]) -> int:
+    """Mark the project's items ``values`` names gold with those values, as they are: values an
+    agreement run chose (its consensus), so they are not validated again and no schema version
+    is recorded with them. One UPDATE per item; returns how many items changed."""
+    done = 0
+    for item_id, value in values.items():
+        done += Item.objects.filter(project=project, pk=item_id).update(is_gold=True, gold_value=value)
+    return done
 
 
 @transaction.atomic
