@@ -23,8 +23,9 @@ from psycopg.adapt import Loader
 from consistency.exports.formats import CSV_COLUMNS
 from consistency.exports.params import BORDERLINE_NAMES, ExportParams
 from consistency.exports.splits import SplitAssigner
+from consistency.models import ItemResult, Review
 from consistency.selectors.labels import UNKNOWN_VERSION, LabelContext
-from labeling.models import LabelKind, Project
+from labeling.models import Item, LabelClass, LabelKind, Project
 
 CATEGORICAL = {LabelKind.CLASSES, LabelKind.RATING}
 FLUSH_BYTES = 1 << 20
@@ -348,16 +349,13 @@ def _csv_stream(cursor, copy_sql: str, args: dict, assigner, strata) -> Iterator
 def _strata(project: Project, ctx: LabelContext) -> dict[bytes, str]:
     """md5 of each label as PostgreSQL writes it → the stratum text the reference path uses:
     every class name any version had, and any stored decision or run consensus outside them."""
-    from consistency.models import ItemResult, Review
-    from labeling.models import Item, LabelClass
-
     values: set = {None} | set(
         LabelClass.objects.filter(schema_version__project=project).values_list("name", flat=True).distinct()
     )
     values |= set(Item.objects.filter(project=project, is_gold=True).values_list("gold_value", flat=True))
     values |= set(Review.objects.filter(project=project).values_list("final_value", flat=True))
     if ctx.run_usable:
-        from consistency.exports import strata
+        from consistency.exports import strata  # strata imports this module (its SQL)
 
         if strata.applies(ctx):
             # The run's labels from its per-label counts (cached per run, warmed when it ends):

@@ -37,8 +37,9 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from consistency.exports.fast import _rows_sql
 from consistency.exports.params import ExportParams
-from consistency.selectors.labels import LabelContext
+from consistency.selectors.labels import LabelContext, label_context
 from labeling.models import Project
 
 logger = logging.getLogger(__name__)
@@ -100,8 +101,6 @@ def run_labels(ctx: LabelContext) -> list[str | None]:
 def warm(*, project: Project, run) -> None:
     """Fill the per-run counts for the run's own method, so the first preview after a run is
     fast (call when a run has finished)."""
-    from consistency.selectors.labels import label_context
-
     ctx = label_context(project=project, run=run)
     if applies(ctx):
         _run_blocks(ctx)
@@ -237,8 +236,6 @@ def touched_ids(*, project: Project, ctx: LabelContext) -> list[int]:
 
 def strata_read(*, project: Project, ctx: LabelContext, params: ExportParams) -> Strata:
     """The per-run counts (cached) and the touched items' rows under ``params``' filters."""
-    from consistency.exports.fast import _rows_sql
-
     blocks = _run_blocks(ctx)
     sql, args = _rows_sql(project, ctx, params, touched=True)
     args["only"] = touched_ids(project=project, ctx=ctx)

@@ -28,7 +28,7 @@ from django.conf import settings
 from consistency.models import AgreementRun, ItemResult, Review, ReviewStatus
 from consistency.selectors.annotations import _map_value, version_mappings
 from consistency.selectors.runs import run_latest
-from labeling.models import Annotation, LabelKind, LabelSchemaVersion, Project
+from labeling.models import Annotation, Item, LabelKind, LabelSchemaVersion, Project
 
 CATEGORICAL = frozenset({LabelKind.CLASSES, LabelKind.RATING})
 UNKNOWN_VERSION = 0  # key of the mapping for values stored before their version was recorded
@@ -272,8 +272,6 @@ def item_label(*, project: Project, item, ctx: LabelContext | None = None) -> Cu
 
 def project_labels(*, project: Project, ctx: LabelContext | None = None, chunk: int = 5_000) -> dict:
     """Every listed item's current label (item id → CurrentLabel), read in chunks."""
-    from labeling.models import Item
-
     ctx = ctx or label_context(project=project)
     rows = (
         Item.objects.filter(project=project)

@@ -3,6 +3,7 @@ coverage, jobs, agreement over time, and alarms when a threshold is crossed."""
 
 import statistics
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
@@ -167,6 +168,16 @@ def answer_time_medians(*, project: Project, since=None) -> tuple[float | None, 
     everything = sorted(ms for values in times.values() for ms in values)
     overall = statistics.median(everything) / 1000 if everything else None
     return overall, {labeler: statistics.median(values) / 1000 for labeler, values in times.items()}
+
+
+def labeler_answer_counts(*, project: Project) -> dict[int, Any]:
+    """labeler id → ``{"labeler_id", "total", "skipped"}``: their current answers, skips included."""
+    return {
+        row["labeler_id"]: row
+        for row in Annotation.objects.filter(item__project=project, is_current=True)
+        .values("labeler_id")
+        .annotate(total=Count("pk"), skipped=Count("pk", filter=~Q(skip_reason="")))
+    }
 
 
 def _alarms(run, history: list[dict], skip_rate: float, thresholds: dict) -> list[str]:

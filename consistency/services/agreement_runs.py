@@ -8,6 +8,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from consistency.models import AgreementRun, RunStatus, RunTrigger
@@ -21,7 +22,7 @@ from consistency.services.measure import RunParams, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
 from consistency.services.measure.publish import results_frame_from_rows, results_publish
 from labeling.errors import Conflict
-from labeling.models import LabelSchemaVersion, Project
+from labeling.models import Annotation, LabelSchemaVersion, Project
 from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.jobs import task_send
 
@@ -179,10 +180,6 @@ def _fail(run: AgreementRun, message: str) -> AgreementRun:
 def agreement_runs_start_due() -> list[int]:
     """Start a run in every project whose new answers since its last run reached its
     ``auto_run_every`` (debounced: at most one run in flight per project; beat calls this)."""
-    from django.db.models import Count, OuterRef, Q, Subquery
-
-    from labeling.models import Annotation
-
     last_count = (
         AgreementRun.objects.filter(project=OuterRef("pk"))
         .order_by("-created_at")

@@ -18,7 +18,9 @@ from consistency.models import ItemResult, RunTrigger, SchemaChange
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.runs import run_latest
 from consistency.selectors.schema import class_names
+from consistency.services.agreement_runs import agreement_run_request
 from consistency.services.autorun import agreement_run_soon_on_commit
+from consistency.services.measure import RunParams
 from consistency.services.measure.common import report_alpha, report_alpha_interval
 from labeling.errors import Conflict, Invalid
 from labeling.models import LabelKind, LabelSchemaVersion, Project
@@ -327,9 +329,6 @@ def schema_change_apply(
     *, project: Project, op: str, params: dict, note: str, actor: AbstractBaseUser, dry_run: bool
 ) -> dict:
     """Preview, or publish the new version, re-queue items and start an agreement run."""
-    from consistency.services.agreement_runs import agreement_run_request
-    from consistency.services.measure import RunParams
-
     plan = schema_change_plan(project=project, op=op, params=params, applying=not dry_run)
     preview = schema_change_preview(project=project, plan=plan)
     if dry_run:

@@ -28,7 +28,7 @@ def answer_words(value) -> str:
 @register.filter
 def status_words(status) -> str:
     """A review status as people say it: "lacks information", not ``lacks_information``."""
-    from consistency.review_page import status_words as words_of
+    from consistency.views.review_page import status_words as words_of
 
     return words_of(status)
 

@@ -14,6 +14,9 @@ from labeling.models import (
     Assignment,
     AssignmentStatus,
     Item,
+    Job,
+    JobKind,
+    JobStatus,
     LabelSchemaVersion,
     Project,
     ProjectMembership,
@@ -65,8 +68,6 @@ def project_item_count(*, project_id: int) -> int:
 
 def _count_remember(project_id: int, highest: int, count: int) -> None:
     """Not while an import runs: its rows, committed later, may take ids below ``highest``."""
-    from labeling.models import Job, JobKind, JobStatus
-
     importing = Job.objects.filter(
         project_id=project_id,
         kind=JobKind.IMPORT_ITEMS,

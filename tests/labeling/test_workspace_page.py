@@ -4,7 +4,7 @@ import re
 import pytest
 
 from labeling.models import LabelClass, Role
-from labeling.views_workspace import class_keys
+from labeling.views.workspace import class_keys
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db

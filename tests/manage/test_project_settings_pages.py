@@ -5,7 +5,7 @@ import pytest
 
 from consistency.models import SchemaChange
 from labeling.models import LabelSchemaVersion, Project, Role
-from labeling.views_workspace import class_keys
+from labeling.views.workspace import class_keys
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

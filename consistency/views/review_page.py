@@ -7,12 +7,13 @@ import json
 
 from django.urls import reverse
 
+from consistency.api.reviews import parse_queue_filters
 from consistency.models import ReviewStatus
 from consistency.selectors.reviews import disagreement_queue
 from consistency.selectors.runs import run_latest
 from labeling.errors import Invalid
 from labeling.models import Item, LabelKind, Project
-from labeling.views_workspace import class_keys
+from labeling.views.workspace import class_keys
 
 # One colour per labeler on the image and in the answers table: distinct, and dark enough for
 # their names in white (contrast ≥ 4.5:1).
@@ -39,8 +40,6 @@ def status_words(status: str | None) -> str:
 
 def queue_filters(query) -> dict:
     """The queue's filters carried in the page's query string (none when they do not parse)."""
-    from consistency.api.reviews import parse_queue_filters
-
     try:
         return parse_queue_filters(query)
     except Invalid:

@@ -1,4 +1,4 @@
-"""Server-rendered pages: a project's overview (the projects list is consistency.views_overview)."""
+"""Server-rendered pages: a project's overview (the projects list is consistency.views.overview)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
