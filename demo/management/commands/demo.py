@@ -7,7 +7,7 @@ looked up by their natural keys first).
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from labeling.services.demo import DEMO_PASSWORD, demo_load
+from demo.services import DEMO_PASSWORD, demo_load
 
 
 class Command(BaseCommand):

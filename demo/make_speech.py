@@ -1,6 +1,6 @@
 """Synthesize the demo speech clips (run once by a developer; the outputs are committed).
 
-    apt-get install espeak-ng && .venv/bin/python labeling/demo/make_speech.py
+    apt-get install espeak-ng && .venv/bin/python demo/make_speech.py
 
 Each utterance from the course's speech example is spoken by espeak-ng with a voice and speed,
 optional background noise is mixed in (car: low-passed noise; cafe: band noise with babble-like

@@ -1,22 +1,35 @@
-"""Demo data from the course notes: phone defects, a speech project, and "same person?" pairs.
+"""Demo data from the course notes: phone defects (classes and boxes), a speech project, and
+"same person?" pairs, answered by simulated labelers, with a shadow model's predictions and a
+first agreement run per project.
 
 Media are generated locally (Pillow drawings, committed speech clips); nothing is downloaded.
 """
 
 import hashlib
 import io
+import random
 import uuid
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
-from labeling.models import DataType, Item, LabelKind, Project, ProjectMembership, Role
+from consistency.models import AgreementRun, Prediction
+from consistency.services.agreement_runs import agreement_run_request
+from demo.audio import speech_clips
+from demo.boxes import BOX_CLASSES, BOX_INSTRUCTIONS, box_answer
+from demo.images import demo_image_specs, phone_surface_with_box
+from demo.records import person_record_pairs
+from labeling.imports.media import process_media
+from labeling.models import Annotation, DataType, Item, LabelKind, Project, ProjectMembership, Role
+from labeling.services.assignments import assignment_reserve_next
+from labeling.services.items import RecordStats
 from labeling.services.projects import project_create
+from labeling.services.submissions import annotation_submit
 
 User = get_user_model()
 
-DEMO_PASSWORD = "concord-demo"  # noqa: S105 — printed to the user; demo accounts only
+DEMO_PASSWORD = "concord-demo"
 LABELERS = [f"labeler{i}" for i in range(1, 6)]
 # Simulated labelers who already answered, with how often they get a clear item right.
 SIMULATED = [("sim-ana", 0.95), ("sim-ben", 0.85), ("sim-chen", 0.7)]
@@ -64,8 +77,6 @@ def _project(manager, reviewer, labelers, **fields) -> Project:
 def _add_media_item(project: Project, *, external_id: str, content: bytes, suffix: str, **fields) -> bool:
     if Item.objects.filter(project=project, external_id=external_id).exists():
         return False
-    from labeling.imports.media import process_media
-
     processed = process_media(content)  # the same path as an upload: quality, thumbnail, waveform
     item = Item(
         project=project,
@@ -87,8 +98,6 @@ def _add_media_item(project: Project, *, external_id: str, content: bytes, suffi
 
 
 def _load_defects(project: Project, *, n: int = 24, gold: int = 3) -> None:
-    from labeling.demo.images import demo_image_specs, phone_surface_with_box
-
     for index, spec in enumerate(demo_image_specs(n=n, seed=0)):
         image, box = phone_surface_with_box(spec["defect"], seed=index, severity=spec.get("severity", 1.0))
         buffer = io.BytesIO()
@@ -113,8 +122,6 @@ def _load_defects(project: Project, *, n: int = 24, gold: int = 3) -> None:
 
 
 def _load_speech(project: Project) -> None:
-    from labeling.demo.audio import speech_clips
-
     for clip in speech_clips():
         path = Path(clip["path"])
         _add_media_item(
@@ -127,9 +134,6 @@ def _load_speech(project: Project) -> None:
 
 
 def _load_pairs(project: Project) -> None:
-    from labeling.demo.records import person_record_pairs
-    from labeling.services.items import RecordStats
-
     stats = RecordStats()
     existing = set(Item.objects.filter(project=project).values_list("external_id", flat=True))
     version = project.schema_version
@@ -156,12 +160,6 @@ def _simulate(project: Project, answer) -> None:
 
     ``answer(item, reliability, rng)`` returns a value; skipped if the project already has answers.
     """
-    import random
-
-    from labeling.models import Annotation
-    from labeling.services.assignments import assignment_reserve_next
-    from labeling.services.submissions import annotation_submit
-
     if Annotation.objects.filter(item__project=project).exists():
         return
     for index, (username, reliability) in enumerate(SIMULATED):
@@ -219,10 +217,6 @@ def _predictions(
     project: Project, truth_key: str, slice_key: str, weak_value: str, classes: list[str]
 ) -> None:
     """A simulated model in shadow mode: right 90% of the time, 60% on one weak slice."""
-    import random
-
-    from consistency.models import Prediction
-
     if Prediction.objects.filter(project=project).exists():
         return
     rng = random.Random(f"{project.name}:model")
@@ -246,10 +240,6 @@ def _predictions(
 def _speech_predictions(project: Project, weak_noise: str = "car") -> None:
     """A simulated speech recognizer in shadow mode: it drops or garbles a word now and then,
     much more often in car noise (the course's example of the slice to work on next)."""
-    import random
-
-    from consistency.models import Prediction
-
     if Prediction.objects.filter(project=project).exists():
         return
     rng = random.Random(f"{project.name}:model")
@@ -276,9 +266,6 @@ def _speech_predictions(project: Project, weak_noise: str = "car") -> None:
 
 
 def _start_run(project: Project, manager) -> None:
-    from consistency.models import AgreementRun
-    from consistency.services.agreement_runs import agreement_run_request
-
     if not AgreementRun.objects.filter(project=project).exists():
         agreement_run_request(project=project, requested_by=manager)
 
@@ -323,8 +310,6 @@ def demo_load() -> dict:
     )
     _load_pairs(pairs)
     _simulate(pairs, _pair_answer)
-    from labeling.demo.boxes import BOX_CLASSES, BOX_INSTRUCTIONS, box_answer
-
     boxes = _project(
         manager,
         reviewer,

@@ -6,9 +6,9 @@ import soundfile as sf
 from django.core.management import call_command
 
 from consistency.models import AgreementRun
-from labeling.demo.audio import speech_clips
-from labeling.demo.images import DEFECT_CLASSES, demo_image_specs, phone_surface_with_box
-from labeling.demo.records import person_record_pairs
+from demo.audio import speech_clips
+from demo.images import DEFECT_CLASSES, demo_image_specs, phone_surface_with_box
+from demo.records import person_record_pairs
 from labeling.models import Annotation, Item, Project
 
 
@@ -90,7 +90,7 @@ def test_demo_box_project_measures_iou_agreement_and_box_consensus(
 def test_demo_speech_answers_write_the_filler_in_both_cases():
     import random
 
-    from labeling.services.demo import _transcript_answer
+    from demo.services import _transcript_answer
 
     class Clip:
         metadata = {"_transcript": "Umm, nearest gas station"}
