@@ -2,6 +2,7 @@
 
 import json
 import time
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from consistency.services.measure.common import (
     report_alpha,
     report_alpha_interval,
     safe,
+    winner_classes,
 )
 from consistency.services.measure.hlp import hlp_section_categorical
 from consistency.services.measure.quality import label_quality_summary, run_label_quality
@@ -78,7 +80,7 @@ def measure_categorical(
         "meaning": alpha_meaning(headline),
     }
     pairs = class_confusion(counts).to_numpy()
-    report = {
+    report: dict[str, Any] = {
         "kind": "categorical",
         "counts": counts_info,
         "overall": overall,
@@ -218,7 +220,7 @@ def _consensus_summary(counts, classes, dawid_skene, params) -> dict:
     ds_values = dawid_skene.result_["value"].to_numpy()
     # ``winner`` indexes the counts' columns, the run's classes (Dawid–Skene's ``classes_``
     # holds only the classes answered, and failed here when one had no answer).
-    mv_values = np.where(winner >= 0, np.asarray(classes, dtype=object)[np.maximum(winner, 0)], None)
+    mv_values = winner_classes(winner, classes)
     return {
         "method": params.consensus,
         "majority_ties": int(tie.sum()),
@@ -240,7 +242,7 @@ def _item_results(frame, items, counts, classes, gold, ds_result, method, qualit
     first, second = top_two(counts)
     skipped = frame.loc[frame["skipped"].to_numpy(), "item"].value_counts()
     names = np.asarray([*classes, ""], dtype=object)  # index -1: no class
-    majority = np.where(winner >= 0, names[winner], None)
+    majority = winner_classes(winner, classes)
     share = share.astype(np.float64)
     by_method = _by_method_texts(majority, share, ds_values, ds_confidence)
     if method == "majority":

@@ -69,6 +69,12 @@ def safe(fn: Any, *args: Any, **kwargs: Any) -> float | None:
         return None
 
 
+def winner_classes(winner: np.ndarray, classes) -> np.ndarray:
+    """The class name of each winner index (n,), None where there is no winner (-1)."""
+    names = np.asarray(classes, dtype=object)
+    return np.where(winner >= 0, names[np.maximum(winner, 0)], np.array(None, dtype=object))
+
+
 def gold_items(gold: dict[Any, Any]) -> list[Any]:
     """The items with a gold answer (``gold`` maps item → gold value or None)."""
     return [item for item, value in gold.items() if value is not None]

@@ -8,7 +8,7 @@ import pandas as pd
 
 from consistency.metrics.categorical.consensus import majority_from_counts
 from consistency.metrics.categorical.label_quality import label_quality
-from consistency.services.measure.common import finite, gold_items
+from consistency.services.measure.common import finite, gold_items, winner_classes
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,7 @@ def run_label_quality(answered, items, counts, classes, ds_result, params, proba
         labels = ds_result["value"].reindex(items)
     else:
         winner, _, _ = majority_from_counts(counts)
-        names = np.asarray(classes, dtype=object)
-        labels = pd.Series(np.where(winner >= 0, names[np.maximum(winner, 0)], None), index=items)
+        labels = pd.Series(winner_classes(winner, classes), index=items)
     try:
         scored = label_quality(
             answered[["item", "labeler", "value"]],

@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -36,7 +37,7 @@ def measure_boxes(*, frame, classes, gold, params, slices=None):
         "items_measured": int((per_item["n"] >= 2).sum()),
         "items_excluded": int((per_item["n"] < 2).sum()),
     }
-    report = {
+    report: dict[str, Any] = {
         "kind": "boxes",
         "counts": counts_info,
         "overall": {
@@ -98,7 +99,7 @@ def measure_multi(*, frame, classes, gold, params):
     }
     if measured["items_measured"] < 2:
         return not_enough(counts_info, "Fewer than two items have two or more answers."), iter(())
-    report = {
+    report: dict[str, Any] = {
         "kind": "multi_classes",
         "counts": counts_info,
         "overall": {

@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from consistency.metrics.transcripts.agreement import transcript_agreement
 from consistency.metrics.transcripts.consensus import medoid
@@ -68,7 +69,7 @@ def measure_transcription(*, frame, slices, gold, rules, params):
                         }
                     )
             slice_rows[str(field)] = sorted(rows, key=lambda r: (r["alpha"] is None, r["alpha"] or 0))
-    report = {
+    report: dict[str, Any] = {
         "kind": "transcription",
         "counts": counts_info,
         "overall": overall,
