@@ -6,7 +6,7 @@ Replays the seven crowd sets with gold in ``tests/reference/crowd/``. Each item'
 arrive in a seeded random order and items arrive in a seeded random order, as in a live
 project; before each next answer the policy (``labeling.adaptive``: the same functions the
 submit path calls) decides whether it is requested. The labeler estimates are refitted as in
-production: Dawid–Skene (``consistency.metrics.labeler_estimates``) on the answers collected so
+production: Dawid–Skene (``consistency.metrics.categorical.labeler_estimates``) on the answers collected so
 far, once 100 answers are in and then whenever they grew by 10 % (at least 25); majority-vote
 shares before that; each labeler's matrix is shrunk towards the typical labeler
 (``labeling.adaptive.SHRINK_ANSWERS``). No gold is used by the policy; gold only scores the result.
@@ -30,8 +30,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from consistency.metrics.consensus import DawidSkene, accuracy  # noqa: E402
-from consistency.metrics.labeler_estimates import labeler_estimates  # noqa: E402
+from consistency.metrics.categorical.consensus import accuracy  # noqa: E402
+from consistency.metrics.categorical.dawid_skene import DawidSkene  # noqa: E402
+from consistency.metrics.categorical.labeler_estimates import labeler_estimates  # noqa: E402
 from labeling.adaptive import Estimates, decide, posterior  # noqa: E402
 
 CROWD = ROOT / "tests" / "reference" / "crowd"

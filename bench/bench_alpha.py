@@ -7,10 +7,10 @@ Generates items × 5 labelers × 10 classes, each answer right with probability 
 answers missing (seeded), as an annotations frame (item, labeler, value) and as the package's
 labelers × items reliability matrix. Measured, each case in its own subprocess so peaks don't mix:
 
-* ours, frame → alpha: ``consistency.metrics.counts.value_counts`` (per-item counts from the
-  answers) plus ``consistency.metrics.alpha.alpha``;
+* ours, frame → alpha: ``consistency.metrics.stats.counts.value_counts`` (per-item counts from the
+  answers) plus ``consistency.metrics.stats.alpha.alpha``;
 * ours, counts → alpha: alpha from ready counts (what an SQL ``GROUP BY item, value`` feeds);
-* ours, bootstrap: ``consistency.metrics.bootstrap.bootstrap_alpha``, 1,000 resamples;
+* ours, bootstrap: ``consistency.metrics.stats.bootstrap.bootstrap_alpha``, 1,000 resamples;
 * the `krippendorff` package (``krippendorff.alpha`` on the reliability matrix, nominal).
 
 Time is wall-clock of one run without tracing; memory is the tracemalloc peak of a second,
@@ -52,9 +52,9 @@ def annotations_frame(matrix: np.ndarray) -> pd.DataFrame:
 
 def run_case(case: str, items: int) -> dict:
     sys.path.insert(0, str(ROOT))
-    from consistency.metrics.alpha import alpha
-    from consistency.metrics.bootstrap import bootstrap_alpha
-    from consistency.metrics.counts import value_counts
+    from consistency.metrics.stats.alpha import alpha
+    from consistency.metrics.stats.bootstrap import bootstrap_alpha
+    from consistency.metrics.stats.counts import value_counts
 
     classes = list(range(CLASSES))
     matrix = reliability_matrix(items)

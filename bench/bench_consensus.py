@@ -32,13 +32,13 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from consistency.metrics.consensus import (  # noqa: E402 — after the sys.path line
-    DawidSkene,
+from consistency.metrics.categorical.consensus import (  # noqa: E402 — after the sys.path line
     MajorityVote,
     accuracy,
     majority_vote_accuracy,
 )
-from consistency.metrics.hlp import human_level_performance  # noqa: E402
+from consistency.metrics.categorical.dawid_skene import DawidSkene  # noqa: E402
+from consistency.metrics.categorical.hlp import human_level_performance  # noqa: E402
 
 CROWD = ROOT / "tests" / "reference" / "crowd"
 RENAME = {"question": "item", "worker": "labeler", "answer": "value"}

@@ -12,7 +12,7 @@ found in the top 5 % and 10 % is reported:
   label first (below 100 % when there are more wrong labels than the top holds),
 * the disagreement queue's order (1 − share of agreeing answer pairs; equal scores in a seeded
   random order),
-* CROWDLAB label quality from the answers alone (``consistency.metrics.label_quality``),
+* CROWDLAB label quality from the answers alone (``consistency.metrics.categorical.label_quality``),
 * CROWDLAB with a simulated model (right ~80 % of the time: Dirichlet probabilities with 4 extra
   pseudo-counts on the gold class, the majority answer where there is no gold; seed 0).
 
@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_adaptive import SETS, load  # noqa: E402
-from consistency.metrics.categorical import item_pair_agreement  # noqa: E402
-from consistency.metrics.counts import value_counts  # noqa: E402
-from consistency.metrics.label_quality import label_quality  # noqa: E402
+from consistency.metrics.categorical.agreement import item_pair_agreement  # noqa: E402
+from consistency.metrics.categorical.label_quality import label_quality  # noqa: E402
+from consistency.metrics.stats.counts import value_counts  # noqa: E402
 
 
 def simulated_model(answers: pd.DataFrame, truth: pd.Series, seed: int = 0) -> pd.DataFrame:

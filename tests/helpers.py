@@ -64,8 +64,8 @@ def phone_defects_merged():
     from django.contrib.auth import get_user_model
 
     from consistency.services.schema_changes import schema_change_apply
+    from demo.services import demo_load
     from labeling.models import Project
-    from labeling.services.demo import demo_load
 
     demo_load()
     project = Project.objects.get(name="Phone defects")

@@ -1,10 +1,15 @@
 """The course's "gap to HLP" table: where a model is furthest below people, weighted by how much
-data each slice has, so the team knows which slice to work on next."""
+data each slice has, so the team knows which slice to work on next.
+
+Any kind of answer: exact match by default, errors over totals for transcripts and boxes. Given
+the answers instead of HLP per slice, it computes categorical HLP
+(:func:`consistency.metrics.categorical.hlp.human_level_performance`)."""
 
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.hlp import _NONE, _slice_frame, human_level_performance
+from consistency.metrics.categorical.hlp import human_level_performance
+from consistency.metrics.frames import NO_SLICE, slice_frame
 
 
 def gap_to_hlp(
@@ -41,11 +46,13 @@ def gap_to_hlp(
     """
     if not isinstance(predictions, pd.Series) or not isinstance(reference, pd.Series):
         raise ValueError("predictions and reference must be Series indexed by item")
-    slice_frame = _slice_frame(slices)
+    tags = slice_frame(slices)
+    if tags is None:
+        raise ValueError("slices must be a Series or DataFrame indexed by item, got None")
     if hlp is None:
         if frame is None:
             raise ValueError("give hlp per slice, or the answers frame to compute it from")
-        hlp = human_level_performance(frame, slices=slice_frame, n_boot=0).per_slice["hlp"]
+        hlp = human_level_performance(frame, slices=tags, n_boot=0).per_slice["hlp"]
     scored = pd.DataFrame({"prediction": predictions, "reference": reference}).dropna()
     if scored.empty:
         raise ValueError("no item has both a prediction and a reference answer")
@@ -61,16 +68,14 @@ def gap_to_hlp(
         errors = aligned["errors"].to_numpy(dtype=np.float64)
         total = aligned["total"].to_numpy(dtype=np.float64)
     if not isinstance(hlp.index, pd.MultiIndex):
-        if slice_frame.shape[1] != 1:
+        if tags.shape[1] != 1:
             raise ValueError("with several slice fields, index hlp by (field, slice)")
-        hlp = pd.Series(
-            hlp.to_numpy(), index=pd.MultiIndex.from_product([[slice_frame.columns[0]], hlp.index])
-        )
+        hlp = pd.Series(hlp.to_numpy(), index=pd.MultiIndex.from_product([[tags.columns[0]], hlp.index]))
     parts = []
-    for field in slice_frame.columns:
-        tag = slice_frame[field].astype(object).where(slice_frame[field].notna(), _NONE)
+    for field in tags.columns:
+        tag = tags[field].astype(object).where(tags[field].notna(), NO_SLICE)
         table = pd.DataFrame(
-            {"slice": tag.reindex(scored.index).fillna(_NONE).to_numpy(), "errors": errors, "total": total}
+            {"slice": tag.reindex(scored.index).fillna(NO_SLICE).to_numpy(), "errors": errors, "total": total}
         )
         part = table.groupby("slice").agg(
             n_items=("errors", "size"), errors=("errors", "sum"), total=("total", "sum")
@@ -85,6 +90,7 @@ def gap_to_hlp(
     table["gap"] = table["hlp"] - table["model_accuracy"]
     table["share"] = table["n_items"] / table.groupby("field")["n_items"].transform("sum")
     table["potential"] = table["gap"] * table["share"]
-    return table.sort_values(
+    ordered: pd.DataFrame = table.sort_values(
         ["potential", "field", "slice"], ascending=[False, True, True], na_position="last"
     ).reset_index(drop=True)
+    return ordered

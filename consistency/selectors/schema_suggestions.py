@@ -1,8 +1,8 @@
 """What the Definitions page suggests: class pairs whose merge would raise agreement most, and
 how many items people split between classes (candidates for a "borderline" class)."""
 
-from consistency.metrics.categorical import class_confusion
-from consistency.metrics.counts import merge_counts, value_counts
+from consistency.metrics.categorical.agreement import class_confusion
+from consistency.metrics.stats.counts import merge_counts, value_counts
 from consistency.models import ItemResult
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.runs import run_latest

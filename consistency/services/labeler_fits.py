@@ -7,7 +7,7 @@ import pandas as pd
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 
-from consistency.metrics.labeler_estimates import labeler_estimates
+from consistency.metrics.categorical.labeler_estimates import labeler_estimates
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.labels import gold_values
 from consistency.selectors.schema import class_names

@@ -9,9 +9,10 @@ import pandas as pd
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from consistency.metrics.boxes.hlp import box_scores
+from consistency.metrics.categorical.label_quality import PROBABILITY_TOLERANCE
 from consistency.metrics.gap import gap_to_hlp
-from consistency.metrics.hlp_shapes import box_scores, transcript_scores
-from consistency.metrics.label_quality import PROBABILITY_TOLERANCE
+from consistency.metrics.transcripts.hlp import transcript_scores
 from consistency.models import AgreementRun, Prediction, ReviewStatus
 from consistency.report import report_from_json
 from consistency.selectors.annotations import item_slices

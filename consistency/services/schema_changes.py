@@ -13,7 +13,7 @@ import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from consistency.metrics.counts import value_counts
+from consistency.metrics.stats.counts import value_counts
 from consistency.models import ItemResult, RunTrigger, SchemaChange
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.runs import run_latest
@@ -64,7 +64,7 @@ def _check_name(name, existing: list[str], field_name: str) -> str:
 
 
 def check_rules(rules) -> list[dict]:
-    from consistency.metrics.transcripts import compile_rules
+    from consistency.metrics.transcripts.rules import compile_rules
 
     if not isinstance(rules, list) or not rules:
         raise Invalid("Give a list of rules {pattern, replacement, regex}.", fields={"rules": ["Empty."]})
@@ -273,7 +273,8 @@ def schema_change_preview(*, project: Project, plan: Plan) -> dict:
     version = schema_version_latest(project=project, with_classes=True)
     frame = annotations_frame(project=project, schema_version=version)
     if project.label_kind == LabelKind.TRANSCRIPTION:
-        from consistency.metrics.transcripts import compile_rules, normalize, transcript_agreement
+        from consistency.metrics.transcripts.agreement import normalize, transcript_agreement
+        from consistency.metrics.transcripts.rules import compile_rules
 
         answered = frame[~frame["skipped"]]
         before_rules = version.transcript_rules or []

@@ -7,9 +7,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from demo.services import DEMO_PASSWORD, demo_load
 from labeling.api.labeling import _next_payload
 from labeling.models import Item, Project
-from labeling.services.demo import DEMO_PASSWORD, demo_load
 from labeling.services.submissions import annotation_submit
 from tests.browser.conftest import login
 from tests.helpers import agreement_run_now

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from consistency.models import Prediction
 from consistency.services.schema_changes import schema_change_apply
-from labeling.demo.images import phone_surface_with_box
+from demo.images import phone_surface_with_box
 from labeling.models import Item
 from tests.browser.conftest import login
 from tests.consistency.services.test_agreement_runs import ANSWERS, label

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from consistency.models import ItemResult
 from consistency.selectors.runs import run_latest
+from demo.services import DEMO_PASSWORD, demo_load
 from labeling.models import LabelSchemaVersion, Project
-from labeling.services.demo import DEMO_PASSWORD, demo_load
 from tests.browser.conftest import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

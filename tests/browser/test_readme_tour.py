@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from demo.services import DEMO_PASSWORD, demo_load
 from labeling.models import Project
-from labeling.services.demo import DEMO_PASSWORD, demo_load
 from tests.browser.conftest import SCREENSHOTS, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from labeling.demo.images import phone_surface_with_box
+from demo.images import phone_surface_with_box
 from labeling.models import Annotation, Assignment, Item, LabelClass, LabelSchemaVersion, Role
 from labeling.services.assignments import assignment_reserve_next, leases_reclaim
 from labeling.services.submissions import annotation_submit

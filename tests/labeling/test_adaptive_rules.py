@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consistency.metrics.consensus import DawidSkene
-from consistency.metrics.labeler_estimates import labeler_estimates
+from consistency.metrics.categorical.dawid_skene import DawidSkene
+from consistency.metrics.categorical.labeler_estimates import labeler_estimates
 from labeling.adaptive import Estimates, decide, open_item_target, posterior, vote_share
 
 CROWD = Path(__file__).resolve().parents[1] / "reference" / "crowd"

@@ -1,13 +1,13 @@
 """Classes and ratings: alpha at the chosen level, kappas, AC1, confusion, consensus, HLP."""
 
-import contextlib
 import json
 import time
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.categorical import (
+from consistency.metrics.categorical.agreement import (
     class_confusion,
     cohen_kappa_pairs,
     fleiss_kappa,
@@ -16,24 +16,29 @@ from consistency.metrics.categorical import (
     per_class_agreement,
     percent_agreement,
 )
-from consistency.metrics.consensus import DawidSkene, majority_from_counts, top_two
-from consistency.metrics.counts import pairable, value_counts
-from consistency.metrics.hlp import human_level_performance
+from consistency.metrics.categorical.consensus import majority_from_counts, top_two
+from consistency.metrics.categorical.dawid_skene import DawidSkene
+from consistency.metrics.stats.alpha import Level
+from consistency.metrics.stats.counts import pairable, value_counts
 from consistency.services.measure.common import (
-    _base_counts,
-    _finite,
-    _not_enough,
-    _safe,
     alpha_meaning,
+    base_counts,
+    finite,
+    gold_items,
+    not_enough,
+    plain,
     report_alpha,
     report_alpha_interval,
+    safe,
+    winner_classes,
 )
+from consistency.services.measure.hlp import hlp_section_categorical
 from consistency.services.measure.quality import label_quality_summary, run_label_quality
 
 MIN_SLICE_ITEMS = 2
 
 
-def _values_for_level(classes: list[str], level: str) -> list[float] | None:
+def _values_for_level(classes: list[str], level: Level) -> list[float] | None:
     if level in ("nominal", "ordinal"):
         return None
     try:
@@ -46,9 +51,9 @@ def measure_categorical(
     *, frame: pd.DataFrame, classes: list[str], slices: pd.DataFrame, gold: dict, params, probabilities=None
 ):
     started = time.perf_counter()
-    answered, counts_info = _base_counts(frame)
+    answered, counts_info = base_counts(frame)
     if answered.empty:
-        return _not_enough(counts_info, "No answers yet."), []
+        return not_enough(counts_info, "No answers yet."), []
     items, counts = value_counts(answered, classes, min_labelers=1)
     measured = pairable(counts)
     counts_info |= {"items_measured": int(measured.sum()), "items_excluded": int((~measured).sum())}
@@ -59,23 +64,23 @@ def measure_categorical(
         frame, items, counts, classes, gold, dawid_skene.result_, params.consensus, quality
     )
     if measured.sum() < 2:
-        return _not_enough(counts_info, "Fewer than two items have two or more answers."), results
+        return not_enough(counts_info, "Fewer than two items have two or more answers."), results
 
     values = _values_for_level(classes, params.level)
     headline = report_alpha(counts, params.level, values)
     low, high = report_alpha_interval(counts, params.level, values, n_boot=params.bootstrap, seed=params.seed)
     overall = {
         "level": params.level,
-        "alpha": _finite(headline),
-        "alpha_ci": [_finite(low), _finite(high)],
-        "alpha_nominal": _finite(report_alpha(counts)),
-        "percent_agreement": _safe(percent_agreement, counts),
-        "fleiss_kappa": _safe(fleiss_kappa, counts),
-        "gwet_ac1": _safe(gwet_ac1, counts),
+        "alpha": finite(headline),
+        "alpha_ci": [finite(low), finite(high)],
+        "alpha_nominal": finite(report_alpha(counts)),
+        "percent_agreement": safe(percent_agreement, counts),
+        "fleiss_kappa": safe(fleiss_kappa, counts),
+        "gwet_ac1": safe(gwet_ac1, counts),
         "meaning": alpha_meaning(headline),
     }
     pairs = class_confusion(counts).to_numpy()
-    report = {
+    report: dict[str, Any] = {
         "kind": "categorical",
         "counts": counts_info,
         "overall": overall,
@@ -88,7 +93,9 @@ def measure_categorical(
         "consensus": _consensus_summary(counts, classes, dawid_skene, params),
         "timing": {},
     }
-    report["hlp"] = _hlp(answered, gold, slices, params, report["labelers"])
+    report["hlp"] = hlp_section_categorical(
+        answered=answered, gold=gold, slices=slices, params=params, labeler_rows=report["labelers"]
+    )
     report["label_quality"] = label_quality_summary(quality, report["labelers"], gold, probabilities)
     report["timing"]["seconds"] = round(time.perf_counter() - started, 3)
     return report, results
@@ -107,7 +114,7 @@ def _per_class(counts: np.ndarray, pairs: np.ndarray, classes: list[str]) -> lis
         rows.append(
             {
                 "class": name,
-                "alpha": _finite(per_class[c]),
+                "alpha": finite(per_class[c]),
                 "support": int(support[c]),
                 "most_confused_with": classes[partner] if partner is not None else None,
                 "confusions": int(off[partner]) if partner is not None else 0,
@@ -122,7 +129,7 @@ def _labeler_pairs(answered: pd.DataFrame, classes: list[str]) -> dict:
     np.fill_diagonal(shared, 0)  # the report counts items shared with *another* labeler
     return {
         "labeler_ids": [int(x) for x in kappa.index],
-        "kappa": [[_finite(v) for v in row] for row in kappa.to_numpy()],
+        "kappa": [[finite(v) for v in row] for row in kappa.to_numpy()],
         "support": shared.tolist(),
     }
 
@@ -151,7 +158,7 @@ def _labelers(frame, answered, items, counts, classes) -> list[dict]:
                 "answers": int(answers.get(labeler, 0)),
                 "skips": int(skips.get(labeler, 0)),
                 "paired_items": int(row["items"]) if row is not None else 0,
-                "agreement_with_others": _finite(row["same"] / row["others"]) if row is not None else None,
+                "agreement_with_others": finite(row["same"] / row["others"]) if row is not None else None,
             }
         )
     return out
@@ -174,7 +181,7 @@ def _slices(items, counts, slices: pd.DataFrame, params, values) -> dict:
                     "value": str(value),
                     "items": int(mask.sum()),
                     "items_measured": measured,
-                    "alpha": _safe(report_alpha, sub, params.level, values)
+                    "alpha": safe(report_alpha, sub, params.level, values)
                     if measured >= MIN_SLICE_ITEMS
                     else None,
                     "percent_agreement": _slice_percent_agreement(sub) if measured >= 1 else None,
@@ -188,7 +195,7 @@ def _slices(items, counts, slices: pd.DataFrame, params, values) -> dict:
 def _slice_percent_agreement(counts: np.ndarray) -> float | None:
     """Mean agreeing-pair share over the pairable items (percent agreement), also for a slice
     with a single pairable item, where ``percent_agreement`` refuses."""
-    return _finite(np.nanmean(item_pair_agreement(counts)))
+    return finite(np.nanmean(item_pair_agreement(counts)))
 
 
 def _versions(answered, classes, params, values, counts) -> list[dict]:
@@ -202,7 +209,7 @@ def _versions(answered, classes, params, values, counts) -> list[dict]:
             {
                 "schema_version": int(number),
                 "answers": len(group),
-                "alpha": _safe(report_alpha, sub, params.level, values),
+                "alpha": safe(report_alpha, sub, params.level, values),
             }
         )
     return out
@@ -213,133 +220,14 @@ def _consensus_summary(counts, classes, dawid_skene, params) -> dict:
     ds_values = dawid_skene.result_["value"].to_numpy()
     # ``winner`` indexes the counts' columns, the run's classes (Dawid–Skene's ``classes_``
     # holds only the classes answered, and failed here when one had no answer).
-    mv_values = np.where(winner >= 0, np.asarray(classes, dtype=object)[np.maximum(winner, 0)], None)
+    mv_values = winner_classes(winner, classes)
     return {
         "method": params.consensus,
         "majority_ties": int(tie.sum()),
         "dawid_skene_iterations": int(dawid_skene.n_iter_),
-        "methods_agree": _finite(float(np.mean(ds_values == mv_values))) if len(ds_values) else None,
+        "methods_agree": finite(float(np.mean(ds_values == mv_values))) if len(ds_values) else None,
         "class_priors": {str(k): float(v) for k, v in dawid_skene.priors_.items()},
     }
-
-
-def _hlp(answered, gold: dict, slices, params, labeler_rows: list[dict]) -> dict:
-    answers = answered[["item", "labeler", "value"]]
-    gold_series = pd.Series({k: v for k, v in gold.items() if v is not None}, dtype=object)
-    with_gold = len(gold_series) > 0
-    result = human_level_performance(
-        answers,
-        gold=gold_series if with_gold else None,
-        slices=slices if slices is not None and not slices.empty else None,
-        n_boot=max(0, min(params.bootstrap, 1000)),
-        seed=params.seed,
-    )
-    by_labeler = _hlp_labelers(result.labelers, result.answers, with_gold)
-    rates = [r["loo_rate"] for r in by_labeler.values() if r.get("loo_rate") is not None]
-    typical = float(np.median(rates)) if rates else None
-    for row in labeler_rows:
-        hlp = by_labeler.get(row["labeler_id"], {})
-        row.update(hlp)
-        # Flag labelers far below the rest: 0.15 under the median leave-one-out agreement.
-        row["flagged"] = bool(
-            typical is not None and hlp.get("loo_rate") is not None and hlp["loo_rate"] < typical - 0.15
-        )
-    project = result.project
-    return {
-        "project": {
-            "hlp": _finite(project["hlp"]),
-            "low": _finite(project["hlp_low"]),
-            "high": _finite(project["hlp_high"]),
-            "n": int(project["loo_n"]),
-            "excluded_answers": int(project["loo_ties"]) + int(project["loo_alone"]),
-            "two_random_agree": _finite(project["two_random_agree"]),
-            "gold_accuracy": _finite(project["gold_accuracy"]) if with_gold else None,
-        },
-        "per_class": [
-            {"class": _plain(name), **rates}
-            for name, rates in _hlp_rates(result.per_class, "loo_n", "loo_agreement", "loo_low", "loo_high")
-        ],
-        "per_slice": _hlp_slices(result.per_slice, slices),
-    }
-
-
-def _plain(value):
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _count(value) -> int | None:
-    """A count for the report; None where there is nothing (as the report has always said)."""
-    return int(value) if value is not None and np.isfinite(value) and value > 0 else None
-
-
-def _hlp_rates(table: pd.DataFrame, n: str, rate: str, low: str, high: str) -> list[tuple]:
-    """(index, {n, rate, low, high}) for the rows with at least one scored answer, sorted."""
-    table = table[table[n] > 0]
-    with contextlib.suppress(TypeError):  # values of mixed types that do not order stay as they are
-        table = table.sort_index()
-    return [
-        (
-            index,
-            {
-                "n": int(row[n]),
-                "rate": _finite(row[rate]),
-                "low": _finite(row[low]),
-                "high": _finite(row[high]),
-            },
-        )
-        for index, row in zip(table.index, table.to_dict("records"), strict=True)
-    ]
-
-
-def _hlp_labelers(table: pd.DataFrame, loo: pd.DataFrame, with_gold: bool) -> dict:
-    """labeler → answers, loo_n/rate/low/high, gold_n/rate/low/high (with gold) and, when any
-    answer disagrees with its reference, the labeler's most frequent confusion."""
-    out = {}
-    for labeler, row in zip(table.index, table.to_dict("records"), strict=True):
-        entry = {
-            "answers": int(row["n_answers"]),
-            "loo_n": _count(row["loo_n"]),
-            "loo_rate": _finite(row["loo_agreement"]),
-            "loo_low": _finite(row["loo_low"]),
-            "loo_high": _finite(row["loo_high"]),
-        }
-        if with_gold:
-            entry |= {
-                "gold_n": _count(row["gold_n"]),
-                "gold_rate": _finite(row["gold_accuracy"]),
-                "gold_low": _finite(row["gold_low"]),
-                "gold_high": _finite(row["gold_high"]),
-            }
-        out[_plain(labeler)] = entry
-    mismatches = loo[loo["agrees"] == 0]
-    if len(mismatches):
-        pairs = mismatches.groupby(["labeler", "reference", "value"]).size().rename("n").reset_index()
-        pairs = pairs.sort_values(["labeler", "n"], ascending=[True, False], kind="stable")
-        top = pairs.drop_duplicates("labeler").set_index("labeler")
-        for labeler, entry in out.items():
-            found = labeler in top.index
-            entry |= {
-                "confuses": top.at[labeler, "reference"] if found else None,
-                "answers_instead": top.at[labeler, "value"] if found else None,
-                "confusions": int(top.at[labeler, "n"]) if found else None,
-            }
-    return out
-
-
-def _hlp_slices(per_slice: pd.DataFrame, slices) -> dict:
-    """field → [{value, n, rate, low, high}] over the items that have a value for the field."""
-    out = {}
-    for field in per_slice.index.get_level_values("field").unique():
-        table = per_slice.xs(field, level="field")
-        if "(none)" not in set(slices[field].dropna()):
-            table = table.drop(index="(none)", errors="ignore")  # items without a value
-        rows = [
-            {"value": _plain(value), **rates}
-            for value, rates in _hlp_rates(table, "loo_n", "hlp", "hlp_low", "hlp_high")
-        ]
-        if rows:
-            out[str(field)] = rows
-    return out
 
 
 def _item_results(frame, items, counts, classes, gold, ds_result, method, quality) -> pd.DataFrame:
@@ -354,7 +242,7 @@ def _item_results(frame, items, counts, classes, gold, ds_result, method, qualit
     first, second = top_two(counts)
     skipped = frame.loc[frame["skipped"].to_numpy(), "item"].value_counts()
     names = np.asarray([*classes, ""], dtype=object)  # index -1: no class
-    majority = np.where(winner >= 0, names[winner], None)
+    majority = winner_classes(winner, classes)
     share = share.astype(np.float64)
     by_method = _by_method_texts(majority, share, ds_values, ds_confidence)
     if method == "majority":
@@ -362,7 +250,7 @@ def _item_results(frame, items, counts, classes, gold, ds_result, method, qualit
     else:
         consensus, confidence = _json_categorical(ds_values), ds_confidence
     # A gold item's label is known: nothing to doubt.
-    is_gold = pd.Index(items).isin([k for k, v in gold.items() if v is not None])
+    is_gold = pd.Index(items).isin(gold_items(gold))
     label_quality = np.where(is_gold, 1.0, quality.items.reindex(items).to_numpy(dtype=np.float64))
     return pd.DataFrame(
         {
@@ -388,7 +276,7 @@ def _json_categorical(values: np.ndarray) -> pd.Categorical:
     """JSON text of each value (None/NaN: missing, a SQL NULL), each distinct value encoded
     once; categorical, so a million rows hold codes, not strings."""
     codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    return pd.Categorical.from_codes(codes, [json.dumps(_plain(v)) for v in uniques])
+    return pd.Categorical.from_codes(codes, [json.dumps(plain(v)) for v in uniques])
 
 
 def _by_method_texts(majority, share, ds_values, ds_confidence) -> pd.Categorical:
@@ -411,7 +299,7 @@ def _by_method_texts(majority, share, ds_values, ds_confidence) -> pd.Categorica
     def pick(part, row, number: bool):
         codes, uniques = part
         value = uniques[codes[row]] if codes[row] >= 0 else None
-        return _finite(value) if number else _plain(value)
+        return finite(value) if number else plain(value)
 
     texts = [
         json.dumps(

@@ -1,22 +1,25 @@
 """Shared pieces of the measuring pipelines: parameters, the headline sentence, number hygiene."""
 
 from dataclasses import asdict, dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.alpha import alpha_from_coincidences, distance_matrix
-from consistency.metrics.bootstrap import bootstrap_alpha
-from consistency.metrics.counts import coincidences
+from consistency.metrics.stats.alpha import LEVELS as ALPHA_LEVELS
+from consistency.metrics.stats.alpha import Level, alpha_from_coincidences, distance_matrix
+from consistency.metrics.stats.bootstrap import bootstrap_alpha
+from consistency.metrics.stats.counts import coincidences
 
-LEVELS = ["nominal", "ordinal", "interval", "ratio"]
-CONSENSUS_METHODS = ["majority", "dawid_skene"]
+ConsensusMethod = Literal["majority", "dawid_skene"]
+LEVELS: list[Level] = list(ALPHA_LEVELS)
+CONSENSUS_METHODS: list[ConsensusMethod] = ["majority", "dawid_skene"]
 
 
 @dataclass(frozen=True)
 class RunParams:
-    level: str = "nominal"
-    consensus: str = "majority"
+    level: Level = "nominal"
+    consensus: ConsensusMethod = "majority"
     bootstrap: int = 1000
     seed: int = 0
 
@@ -48,18 +51,42 @@ def alpha_meaning(value: float | None) -> str:
     return "No agreement beyond chance: the labels are not measuring the same thing."
 
 
-def _finite(value) -> float | None:
+def finite(value: Any) -> float | None:
+    """``value`` as a float for a report, None when it is missing, NaN or infinite."""
     return float(value) if value is not None and np.isfinite(value) else None
 
 
-def _safe(fn, *args, **kwargs) -> float | None:
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value JSON writes (other values unchanged)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def safe(fn: Any, *args: Any, **kwargs: Any) -> float | None:
+    """``finite(fn(...))``, None when the metric refuses the data (``ValueError``)."""
     try:
-        return _finite(fn(*args, **kwargs))
+        return finite(fn(*args, **kwargs))
     except ValueError:
         return None
 
 
-def report_alpha(counts: np.ndarray, level: str = "nominal", values=None) -> float:
+def winner_classes(winner: np.ndarray, classes) -> np.ndarray:
+    """The class name of each winner index (n,), None where there is no winner (-1)."""
+    names = np.asarray(classes, dtype=object)
+    return np.where(winner >= 0, names[np.maximum(winner, 0)], np.array(None, dtype=object))
+
+
+def gold_items(gold: dict[Any, Any]) -> list[Any]:
+    """The items with a gold answer (``gold`` maps item → gold value or None)."""
+    return [item for item, value in gold.items() if value is not None]
+
+
+def gold_series(gold: dict[Any, Any]) -> pd.Series | None:
+    """Gold answers as a Series item → value (object dtype), None without any."""
+    series = pd.Series({item: gold[item] for item in gold_items(gold)}, dtype=object)
+    return series if len(series) else None
+
+
+def report_alpha(counts: np.ndarray, level: Level = "nominal", values=None) -> float:
     """Krippendorff's alpha as reports give it: 1.0 (the metrics core says NaN) when every
     pairable value is the same, and defined from two pairable values (one item with two
     answers) on; ``ValueError`` below that."""
@@ -69,7 +96,7 @@ def report_alpha(counts: np.ndarray, level: str = "nominal", values=None) -> flo
 
 
 def report_alpha_interval(
-    counts: np.ndarray, level: str = "nominal", values=None, *, n_boot: int, seed: int
+    counts: np.ndarray, level: Level = "nominal", values=None, *, n_boot: int, seed: int
 ) -> tuple[float, float]:
     """Bootstrap interval of :func:`report_alpha` (resamples without variation count as 1.0);
     (NaN, NaN) without resamples or with fewer than two pairable items."""
@@ -80,7 +107,8 @@ def report_alpha_interval(
     return result.low, result.high
 
 
-def _not_enough(counts_info: dict, why: str) -> dict:
+def not_enough(counts_info: dict, why: str) -> dict:
+    """A report that only says why there is nothing to measure yet."""
     return {
         "kind": "categorical",
         "counts": counts_info,
@@ -89,7 +117,8 @@ def _not_enough(counts_info: dict, why: str) -> dict:
     }
 
 
-def _base_counts(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+def base_counts(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The answers to measure (neither skipped nor waiting for a relabel) and the report's counts."""
     answered = frame[~frame["skipped"] & ~frame["needs_relabel"]]
     return answered, {
         "answers": len(answered),
@@ -100,7 +129,8 @@ def _base_counts(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     }
 
 
-def _simple_labelers(frame: pd.DataFrame, answered: pd.DataFrame) -> list[dict]:
+def simple_labelers(frame: pd.DataFrame, answered: pd.DataFrame) -> list[dict]:
+    """Per labeler: answers and skips, in labeler order."""
     answers = answered.groupby("labeler").size()
     skips = frame[frame["skipped"]].groupby("labeler").size()
     return [
@@ -111,22 +141,3 @@ def _simple_labelers(frame: pd.DataFrame, answered: pd.DataFrame) -> list[dict]:
         }
         for labeler in sorted(set(answers.index) | set(skips.index))
     ]
-
-
-def _table_rows(table, key: str) -> list[dict]:
-    rows = []
-    for index, row in table.iterrows():
-        rows.append(
-            {
-                key: index if not isinstance(index, np.generic) else index.item(),
-                **{
-                    c: (
-                        _finite(v)
-                        if isinstance(v, float | np.floating)
-                        else (int(v) if isinstance(v, np.integer) else v)
-                    )
-                    for c, v in row.items()
-                },
-            }
-        )
-    return rows

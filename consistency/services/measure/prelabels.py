@@ -2,15 +2,17 @@
 
 Each answer given on an item shown with the suggestion ("shown") or without it ("held_out") is
 scored against the model's answer and against the other labelers of the item, the way HLP
-scores answers of that kind; ``consistency.metrics.anchoring`` compares the two arms.
+scores answers of that kind; ``consistency.metrics.stats.anchoring`` compares the two arms.
 """
 
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.anchoring import anchoring
-from consistency.metrics.hlp import leave_one_out
-from consistency.metrics.hlp_shapes import box_scores, scores_against_others, transcript_scores
+from consistency.metrics.boxes.hlp import box_pair_scores, box_scores
+from consistency.metrics.categorical.hlp import leave_one_out
+from consistency.metrics.stats.anchoring import anchoring
+from consistency.metrics.stats.scores import answer_scores
+from consistency.metrics.transcripts.hlp import transcript_pair_scores, transcript_scores
 
 
 def _key(value) -> str:
@@ -30,12 +32,23 @@ def _against_model(kind: str, answers: pd.DataFrame, rules) -> pd.DataFrame:
     return pd.DataFrame({"errors": differ.astype(np.float64), "total": np.ones(len(answers))})
 
 
+def _judged_by_others(kind: str, answered: pd.DataFrame, rules) -> pd.DataFrame:
+    """errors and total of each answer judged by every other labeler of its item, the way HLP
+    judges it, indexed by (item, labeler); empty when no item has two labelers."""
+    frame = answered[["item", "labeler", "value"]]
+    try:
+        pairs = transcript_pair_scores(frame, rules) if kind == "transcription" else box_pair_scores(frame)
+    except ValueError:  # no item with two labelers
+        empty = pd.MultiIndex.from_arrays([[], []], names=["item", "labeler"])
+        return pd.DataFrame({"errors": [], "total": []}, index=empty)
+    return answer_scores(pairs)
+
+
 def _against_others(kind: str, answered: pd.DataFrame, answers: pd.DataFrame, rules) -> pd.DataFrame:
     """errors and total of each answer (row order) against the other labelers of its item."""
     keys = pd.MultiIndex.from_frame(answers[["item", "labeler"]])
     if kind in ("transcription", "boxes"):
-        judged = scores_against_others(answered[["item", "labeler", "value"]], kind=kind, rules=rules)
-        return judged.reindex(keys).reset_index(drop=True)
+        return _judged_by_others(kind, answered, rules).reindex(keys).reset_index(drop=True)
     frame = answered[["item", "labeler"]].assign(value=answered["value"].map(_key))
     if frame["labeler"].nunique() < 2:
         return pd.DataFrame({"errors": np.nan, "total": np.nan}, index=range(len(answers)))

@@ -10,6 +10,7 @@ it runs in the caller's transaction: readers see the whole run or none of it.
 
 import json
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,7 @@ PARTITION_INDEXES = (
 def results_frame_from_rows(rows: Iterable[dict]) -> pd.DataFrame:
     """Per-item result dicts (the shape and transcription kinds) as a results frame: JSON
     columns as JSON text, the rest as plain values."""
-    table = {name: [] for name in RESULT_COLUMNS}
+    table: dict[str, list[Any]] = {name: [] for name in RESULT_COLUMNS}
     for row in rows:
         for name in RESULT_COLUMNS:
             value = row.get(name, DEFAULTS.get(name))

@@ -1,14 +1,14 @@
 """The likely-wrong ranking in a run: CROWDLAB scores of the run's consensus per item and the
-quality of each labeler (``consistency.metrics.label_quality``)."""
+quality of each labeler (``consistency.metrics.categorical.label_quality``)."""
 
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.consensus import majority_from_counts
-from consistency.metrics.label_quality import label_quality
-from consistency.services.measure.common import _finite
+from consistency.metrics.categorical.consensus import majority_from_counts
+from consistency.metrics.categorical.label_quality import label_quality
+from consistency.services.measure.common import finite, gold_items, winner_classes
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,7 @@ def run_label_quality(answered, items, counts, classes, ds_result, params, proba
         labels = ds_result["value"].reindex(items)
     else:
         winner, _, _ = majority_from_counts(counts)
-        names = np.asarray(classes, dtype=object)
-        labels = pd.Series(np.where(winner >= 0, names[np.maximum(winner, 0)], None), index=items)
+        labels = pd.Series(winner_classes(winner, classes), index=items)
     try:
         scored = label_quality(
             answered[["item", "labeler", "value"]],
@@ -41,14 +40,13 @@ def run_label_quality(answered, items, counts, classes, ds_result, params, proba
 
 def label_quality_summary(quality: RunQuality, labeler_rows: list[dict], gold: dict, probabilities) -> dict:
     """The report's ``label_quality`` block; adds ``quality`` to each labeler row."""
-    known = [item for item, value in gold.items() if value is not None]
-    scores = quality.items.drop(index=known, errors="ignore")
+    scores = quality.items.drop(index=gold_items(gold), errors="ignore")
     for row in labeler_rows:
-        row["quality"] = _finite(quality.labelers.get(row["labeler_id"], np.nan))
+        row["quality"] = finite(quality.labelers.get(row["labeler_id"], np.nan))
     return {
         "method": "crowdlab",
         "with_model": probabilities is not None and not probabilities.empty,
-        "model_weight": _finite(quality.model_weight),
+        "model_weight": finite(quality.model_weight),
         "scored_items": int(scores.notna().sum()),
         "likely_wrong": int((scores < 0.5).sum()),
     }

@@ -2,19 +2,21 @@
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 
-from consistency.metrics.boxes import box_agreement, fuse_boxes
-from consistency.metrics.multilabel import multilabel_agreement
+from consistency.metrics.boxes.agreement import box_agreement
+from consistency.metrics.boxes.consensus import fuse_boxes
+from consistency.metrics.multilabel.agreement import multilabel_agreement
 from consistency.services.measure.common import (
-    _base_counts,
-    _finite,
-    _not_enough,
-    _simple_labelers,
     alpha_meaning,
+    base_counts,
+    finite,
+    not_enough,
+    simple_labelers,
 )
-from consistency.services.measure.shape_hlp import shape_hlp_section
+from consistency.services.measure.hlp import hlp_section_scored
 
 
 def _results_common(frame: pd.DataFrame):
@@ -23,24 +25,24 @@ def _results_common(frame: pd.DataFrame):
 
 def measure_boxes(*, frame, classes, gold, params, slices=None):
     started = time.perf_counter()
-    answered, counts_info = _base_counts(frame)
+    answered, counts_info = base_counts(frame)
     if answered.empty:
-        return _not_enough(counts_info, "No answers yet."), iter(())
+        return not_enough(counts_info, "No answers yet."), iter(())
     try:
         measured = box_agreement(answered, seed=params.seed)
     except ValueError as exc:
-        return _not_enough(counts_info, str(exc).capitalize() + "."), iter(())
+        return not_enough(counts_info, str(exc).capitalize() + "."), iter(())
     per_item = measured.pop("per_item").set_index("item")
     counts_info |= {
         "items_measured": int((per_item["n"] >= 2).sum()),
         "items_excluded": int((per_item["n"] < 2).sum()),
     }
-    report = {
+    report: dict[str, Any] = {
         "kind": "boxes",
         "counts": counts_info,
         "overall": {
             "level": "1 − IoU",
-            "alpha": _finite(measured["alpha"]) if measured["alpha"] is not None else None,
+            "alpha": finite(measured["alpha"]) if measured["alpha"] is not None else None,
             "alpha_ci": None,
             "meaning": alpha_meaning(measured["alpha"]),
             "extra": {
@@ -50,10 +52,10 @@ def measure_boxes(*, frame, classes, gold, params, slices=None):
                 "matched share of boxes": measured["match_rate"],
             },
         },
-        "labelers": _simple_labelers(frame, answered),
+        "labelers": simple_labelers(frame, answered),
         "consensus": {"method": "fused boxes"},
     }
-    report["hlp"] = shape_hlp_section(
+    report["hlp"] = hlp_section_scored(
         label_kind="boxes",
         answered=answered,
         gold=gold,
@@ -68,7 +70,7 @@ def measure_boxes(*, frame, classes, gold, params, slices=None):
     def results() -> Iterator[dict]:
         for item, boxes in answers.items():
             fused, confidence = fuse_boxes(boxes)
-            pair = _finite(per_item.loc[item, "agreement"])
+            pair = finite(per_item.loc[item, "agreement"])
             yield {
                 "item_id": int(item),
                 "n_answers": len(boxes),
@@ -87,36 +89,36 @@ def measure_boxes(*, frame, classes, gold, params, slices=None):
 
 def measure_multi(*, frame, classes, gold, params):
     started = time.perf_counter()
-    answered, counts_info = _base_counts(frame)
+    answered, counts_info = base_counts(frame)
     if answered.empty:
-        return _not_enough(counts_info, "No answers yet."), iter(())
+        return not_enough(counts_info, "No answers yet."), iter(())
     measured = multilabel_agreement(answered, classes)
     counts_info |= {
         "items_measured": measured["items_measured"],
         "items_excluded": int((measured["answers"] < 2).sum()),
     }
     if measured["items_measured"] < 2:
-        return _not_enough(counts_info, "Fewer than two items have two or more answers."), iter(())
-    report = {
+        return not_enough(counts_info, "Fewer than two items have two or more answers."), iter(())
+    report: dict[str, Any] = {
         "kind": "multi_classes",
         "counts": counts_info,
         "overall": {
             "level": "binary per class, support-weighted",
-            "alpha": _finite(measured["alpha"]),
+            "alpha": finite(measured["alpha"]),
             "alpha_ci": None,
             "meaning": alpha_meaning(measured["alpha"]),
         },
         "per_class": [
             {
                 "class": r["class"],
-                "alpha": _finite(r["alpha"]),
+                "alpha": finite(r["alpha"]),
                 "support": r["support"],
                 "most_confused_with": None,
                 "confusions": 0,
             }
             for r in measured["per_class"]
         ],
-        "labelers": _simple_labelers(frame, answered),
+        "labelers": simple_labelers(frame, answered),
         "consensus": {"method": "majority per class"},
         "timing": {"seconds": round(time.perf_counter() - started, 3)},
     }
@@ -124,7 +126,7 @@ def measure_multi(*, frame, classes, gold, params):
 
     def results() -> Iterator[dict]:
         for i, item in enumerate(measured["items"].tolist()):
-            pair = _finite(measured["item_agreement"][i])
+            pair = finite(measured["item_agreement"][i])
             value = measured["consensus"][i]
             yield {
                 "item_id": item,

@@ -2,28 +2,29 @@
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
+from consistency.metrics.transcripts.agreement import transcript_agreement
+from consistency.metrics.transcripts.consensus import medoid
 from consistency.services.measure.common import (
-    _base_counts,
-    _finite,
-    _not_enough,
-    _simple_labelers,
     alpha_meaning,
+    base_counts,
+    finite,
+    not_enough,
+    simple_labelers,
 )
-from consistency.services.measure.shape_hlp import shape_hlp_section
+from consistency.services.measure.hlp import hlp_section_scored
 
 
 def measure_transcription(*, frame, slices, gold, rules, params):
-    from consistency.metrics.transcripts import medoid, transcript_agreement
-
     started = time.perf_counter()
-    answered, counts_info = _base_counts(frame)
+    answered, counts_info = base_counts(frame)
     if answered.empty:
-        return _not_enough(counts_info, "No answers yet."), iter(())
+        return not_enough(counts_info, "No answers yet."), iter(())
     try:
         measured = transcript_agreement(answered, rules, seed=params.seed)
     except ValueError as exc:
-        return _not_enough(counts_info, str(exc).capitalize() + "."), iter(())
+        return not_enough(counts_info, str(exc).capitalize() + "."), iter(())
     per_item = measured.pop("per_item").set_index("item")
     counts_info |= {
         "items_measured": int(measured["items_measured"]),
@@ -31,7 +32,7 @@ def measure_transcription(*, frame, slices, gold, rules, params):
     }
     overall = {
         "level": "edit distance",
-        "alpha": _finite(measured["alpha"]),
+        "alpha": finite(measured["alpha"]),
         "alpha_ci": None,
         "meaning": alpha_meaning(measured["alpha"]),
         "extra": {
@@ -54,8 +55,8 @@ def measure_transcription(*, frame, slices, gold, rules, params):
                             "value": str(value),
                             "items": len(members),
                             "items_measured": m["items_measured"],
-                            "alpha": _finite(m["alpha"]),
-                            "percent_agreement": _finite(m["exact_match"]),
+                            "alpha": finite(m["alpha"]),
+                            "percent_agreement": finite(m["exact_match"]),
                         }
                     )
                 except ValueError:
@@ -68,17 +69,17 @@ def measure_transcription(*, frame, slices, gold, rules, params):
                         }
                     )
             slice_rows[str(field)] = sorted(rows, key=lambda r: (r["alpha"] is None, r["alpha"] or 0))
-    report = {
+    report: dict[str, Any] = {
         "kind": "transcription",
         "counts": counts_info,
         "overall": overall,
-        "labelers": _simple_labelers(frame, answered),
+        "labelers": simple_labelers(frame, answered),
         "slices": slice_rows,
         "rules": list(rules),
         "consensus": {"method": "medoid"},
         "timing": {"seconds": round(time.perf_counter() - started, 3)},
     }
-    report["hlp"] = shape_hlp_section(
+    report["hlp"] = hlp_section_scored(
         label_kind="transcription",
         answered=answered,
         gold=gold,
@@ -95,18 +96,18 @@ def measure_transcription(*, frame, slices, gold, rules, params):
         for item, values in texts.items():
             text, confidence = medoid([str(v) for v in values], rules)
             row = per_item.loc[item]
-            pair = _finite(row["agreement"])
+            pair = finite(row["agreement"])
             yield {
                 "item_id": int(item),
                 "n_answers": int(row["n"]),
                 "n_skipped": int(skipped.get(item, 0)),
                 "consensus": text,  # the answers' consensus; gold is a label of its own
                 "method": "medoid",
-                "confidence": _finite(confidence),
+                "confidence": finite(confidence),
                 "agreement": pair,
                 "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
                 "is_tie": False,
-                "by_method": {"medoid": {"value": text, "confidence": _finite(confidence)}},
+                "by_method": {"medoid": {"value": text, "confidence": finite(confidence)}},
             }
 
     return report, results()

@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from consistency.metrics.label_quality import label_quality
+from consistency.metrics.categorical.label_quality import label_quality
 from consistency.models import AgreementRun, ItemResult, Prediction
 from consistency.services.agreement_runs import agreement_run_compute
 from labeling.models import Annotation, Item

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from consistency.metrics.transcript_rules import compile_rules
-from consistency.metrics.transcripts import normalize, normalize_many
+from consistency.metrics.transcripts.agreement import normalize, normalize_many
+from consistency.metrics.transcripts.rules import compile_rules
 from labeling.models import LabelSchemaVersion
 from tests.consistency.services.test_agreement_runs import label
 from tests.factories import ProjectFactory

@@ -1,0 +1,1 @@
+"""Classes and ratings: agreement, consensus (majority vote, Dawid–Skene), HLP, label quality."""

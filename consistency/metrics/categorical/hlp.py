@@ -1,0 +1,337 @@
+"""Human-level performance (HLP): how well people agree with each other, and with gold.
+
+Leave-one-out agreement. Each answer is compared with the majority vote of the *other
+labelers'* answers on the same item: every answer the same labeler gave on that item is
+removed first (a labeler who rated an item three times is not their own reference). When the
+others tie the answer has no reference and is counted in ``loo_ties``; when nobody else
+answered it is counted in ``loo_alone``; both are excluded from the rates.
+
+Project HLP is the mean of the labelers' leave-one-out agreement weighted by their scored
+answers (equivalently: scored answers that agree / scored answers); ``hlp_unweighted`` is the
+plain mean over labelers. "Two random labelers agree" is, per item, the probability that two
+distinct labelers picked at random (each contributing one of their answers at random) give
+the same answer, averaged over items with at least two labelers.
+
+Intervals are seeded percentile bootstraps at ``level`` (default 95%): per labeler over the
+labeler's scored answers (binomial resampling, exact for a proportion); for the project,
+classes and slices over items (a cluster bootstrap: an item's answers move together).
+``n_boot=0`` skips them (NaN).
+
+Per class: leave-one-out rates grouped by the reference class (the others' consensus — never
+the answer's own vote), gold accuracy grouped by the gold class, two-random agreement grouped
+by the item's majority-vote class (tied items left out). Per slice: the same numbers for the
+items of each slice value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from consistency.metrics.arrays import IntArray
+from consistency.metrics.frames import NO_SLICE, Encoded, as_gold, class_counts, encode, slice_frame
+from consistency.metrics.stats.bootstrap import (
+    DEFAULT_LEVEL,
+    DEFAULT_N_BOOT,
+    binomial_interval,
+    check_bootstrap,
+    cluster_interval,
+)
+
+
+def _pairs(encoded: Encoded) -> tuple[IntArray, IntArray, IntArray]:
+    """(item, labeler) pairs: code per answer, and each pair's item and labeler code."""
+    key = encoded.item * encoded.n_labelers + encoded.labeler
+    pair_code, pair_key = pd.factorize(key, sort=True)
+    pair_key = np.asarray(pair_key, dtype=np.int64)
+    return pair_code.astype(np.int64), pair_key // encoded.n_labelers, pair_key % encoded.n_labelers
+
+
+def leave_one_out(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each answer against the majority vote of the other labelers on its item.
+
+    Parameters
+    ----------
+    frame : columns item, labeler, value (one row per answer; at least two labelers).
+
+    Returns
+    -------
+    DataFrame, one row per answer in ``frame`` order (RangeIndex): item, labeler, value,
+    ``reference`` (the others' majority, None without one), ``agrees`` (1.0 / 0.0, NaN
+    without a reference) and ``status``: "scored", "tie" (the others tie) or "alone" (no
+    other labeler answered the item).
+    """
+    encoded = encode(frame, min_labelers=2)
+    k = encoded.n_classes
+    pair_code, _, _ = _pairs(encoded)
+    per_item = encoded.counts()
+    per_pair = class_counts(pair_code, encoded.value, int(pair_code.max()) + 1, k)
+    others = per_item[encoded.item] - per_pair[pair_code]  # (n_answers, k), own answers removed
+    top = others.max(axis=1)
+    n_top = (others == top[:, None]).sum(axis=1)
+    alone = top == 0
+    tie = ~alone & (n_top > 1)
+    scored = ~alone & ~tie
+    reference = np.where(scored, others.argmax(axis=1), -1)
+    status = np.where(scored, "scored", np.where(tie, "tie", "alone"))
+    return pd.DataFrame(
+        {
+            "item": frame["item"].to_numpy(),
+            "labeler": frame["labeler"].to_numpy(),
+            "value": frame["value"].to_numpy(),
+            "reference": encoded.class_values(reference),
+            "agrees": np.where(scored, (reference == encoded.value).astype(np.float64), np.nan),
+            "status": status,
+        }
+    )
+
+
+def _item_pair_agreement(frame: pd.DataFrame) -> pd.Series:
+    """Per item: P(two distinct random labelers agree); NaN with fewer than two labelers."""
+    encoded = encode(frame)
+    k = encoded.n_classes
+    pair_code, pair_item, _ = _pairs(encoded)
+    per_pair = class_counts(pair_code, encoded.value, len(pair_item), k).astype(np.float64)
+    share = per_pair / per_pair.sum(axis=1, keepdims=True)  # each labeler's answer distribution
+    n = encoded.n_items
+    total = np.stack([np.bincount(pair_item, weights=share[:, c], minlength=n) for c in range(k)], axis=1)
+    squares = np.stack(
+        [np.bincount(pair_item, weights=share[:, c] ** 2, minlength=n) for c in range(k)], axis=1
+    )
+    n_labelers = np.bincount(pair_item, minlength=n).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        agree = np.where(
+            n_labelers >= 2, (total**2 - squares).sum(axis=1) / (n_labelers * (n_labelers - 1)), np.nan
+        )
+    return pd.Series(agree, index=pd.Index(encoded.items, name="item"), name="two_random_agree")
+
+
+def two_random_labelers_agree(frame: pd.DataFrame) -> float:
+    """Probability that two distinct random labelers of an item agree, averaged over items.
+
+    frame : columns item, labeler, value. Items with one labeler are left out; NaN when no
+    item has two labelers.
+    """
+    per_item = _item_pair_agreement(frame)
+    return float(per_item.mean()) if per_item.notna().any() else float("nan")
+
+
+def _rates_by(
+    table: pd.DataFrame, by: str, value: str, *, n_boot: int, level: float, rng: np.random.Generator
+) -> pd.DataFrame:
+    """Rate of ``value`` (0/1) per ``by`` group with an item-cluster bootstrap interval.
+
+    table : one row per scored answer with columns ``by``, item, ``value``.
+    returns : DataFrame indexed by group: n, rate, low, high.
+    """
+    per_item = table.groupby([by, "item"], sort=True)[value].agg(["sum", "count"])
+    rows = []
+    for group, part in per_item.groupby(level=0, sort=True):
+        sums, counts = part["sum"].to_numpy(dtype=np.float64), part["count"].to_numpy(dtype=np.float64)
+        low, high = cluster_interval(sums, counts, n_boot=n_boot, level=level, rng=rng)
+        rows.append((group, int(counts.sum()), sums.sum() / counts.sum(), low, high))
+    out = pd.DataFrame(rows, columns=[by, "n", "rate", "low", "high"]).set_index(by)
+    return out.astype({"n": np.int64, "rate": np.float64, "low": np.float64, "high": np.float64})
+
+
+@dataclass(frozen=True)
+class HLPReport:
+    """Result of :func:`human_level_performance`.
+
+    labelers : DataFrame indexed by labeler — n_answers, loo_n, loo_agreement, loo_low,
+        loo_high, loo_ties, loo_alone, gold_n, gold_accuracy, gold_low, gold_high.
+    project : Series — hlp, hlp_low, hlp_high, hlp_unweighted, n_labelers, n_items, loo_n,
+        loo_ties, loo_alone, two_random_agree, gold_n, gold_accuracy, gold_low, gold_high.
+    per_class : DataFrame indexed by class — loo_n, loo_agreement, loo_low, loo_high,
+        gold_n, gold_accuracy, n_items, two_random_agree.
+    per_slice : DataFrame indexed by (field, slice) — n_items, n_answers, loo_n, hlp,
+        hlp_low, hlp_high, two_random_agree, gold_n, gold_accuracy; empty without slices.
+    """
+
+    labelers: pd.DataFrame
+    project: pd.Series
+    per_class: pd.DataFrame
+    per_slice: pd.DataFrame
+    # The :func:`leave_one_out` table these figures come from (callers reuse it: it is the
+    # costliest step on large projects).
+    answers: pd.DataFrame | None = None
+
+
+def human_level_performance(
+    frame: pd.DataFrame,
+    *,
+    gold: pd.Series | None = None,
+    slices: pd.Series | pd.DataFrame | None = None,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int = 0,
+    level: float = DEFAULT_LEVEL,
+) -> HLPReport:
+    """HLP per labeler, for the project, per class and per slice (module docstring).
+
+    Parameters
+    ----------
+    frame : columns item, labeler, value (categorical answers; at least two labelers).
+    gold : Series item → known answer; gold accuracy is measured where it exists.
+    slices : Series item → slice value, or an item-indexed metadata frame (one column per
+        field). Items without a value fall in the slice "(none)".
+    n_boot : bootstrap resamples (0: no intervals); seed : makes them reproducible;
+    level : interval coverage.
+
+    Returns
+    -------
+    HLPReport
+    """
+    check_bootstrap(n_boot, level)
+    rng = np.random.default_rng(seed)
+    loo = leave_one_out(frame)
+    gold = as_gold(gold)
+    scored = loo[loo["status"] == "scored"]
+
+    # Per labeler.
+    by_labeler = loo.groupby("labeler", sort=True)
+    labelers = pd.DataFrame({"n_answers": by_labeler.size()})
+    labelers["loo_n"] = scored.groupby("labeler").size().reindex(labelers.index, fill_value=0)
+    agree_sum = scored.groupby("labeler")["agrees"].sum().reindex(labelers.index, fill_value=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        labelers["loo_agreement"] = agree_sum / labelers["loo_n"].replace(0, np.nan)
+    labelers["loo_low"], labelers["loo_high"] = binomial_interval(
+        agree_sum.to_numpy(), labelers["loo_n"].to_numpy(), n_boot=n_boot, level=level, rng=rng
+    )
+    status_counts = pd.crosstab(loo["labeler"], loo["status"]).reindex(labelers.index, fill_value=0)
+    labelers["loo_ties"] = status_counts.get("tie", 0)
+    labelers["loo_alone"] = status_counts.get("alone", 0)
+
+    on_gold = loo[loo["item"].isin(gold.index)].copy()
+    on_gold["gold"] = gold.reindex(on_gold["item"]).to_numpy(dtype=object)
+    on_gold["correct"] = (on_gold["value"].to_numpy(dtype=object) == on_gold["gold"].to_numpy()).astype(float)
+    gold_sum = on_gold.groupby("labeler")["correct"].sum().reindex(labelers.index, fill_value=0.0)
+    labelers["gold_n"] = on_gold.groupby("labeler").size().reindex(labelers.index, fill_value=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        labelers["gold_accuracy"] = gold_sum / labelers["gold_n"].replace(0, np.nan)
+    labelers["gold_low"], labelers["gold_high"] = binomial_interval(
+        gold_sum.to_numpy(), labelers["gold_n"].to_numpy(), n_boot=n_boot, level=level, rng=rng
+    )
+
+    # Project.
+    pair_agree = _item_pair_agreement(frame)
+    scored_all = scored.assign(all="all")
+    project_rates = _rates_by(scored_all, "all", "agrees", n_boot=n_boot, level=level, rng=rng)
+    gold_rates = _rates_by(on_gold.assign(all="all"), "all", "correct", n_boot=n_boot, level=level, rng=rng)
+    with_scores = labelers["loo_n"] > 0
+    project = pd.Series(
+        {
+            "hlp": project_rates["rate"].get("all", np.nan),
+            "hlp_low": project_rates["low"].get("all", np.nan),
+            "hlp_high": project_rates["high"].get("all", np.nan),
+            "hlp_unweighted": labelers.loc[with_scores, "loo_agreement"].mean()
+            if with_scores.any()
+            else np.nan,
+            "n_labelers": len(labelers),
+            "n_items": int(loo["item"].nunique()),
+            "loo_n": len(scored),
+            "loo_ties": int((loo["status"] == "tie").sum()),
+            "loo_alone": int((loo["status"] == "alone").sum()),
+            "two_random_agree": float(pair_agree.mean()) if pair_agree.notna().any() else np.nan,
+            "gold_n": len(on_gold),
+            "gold_accuracy": gold_rates["rate"].get("all", np.nan),
+            "gold_low": gold_rates["low"].get("all", np.nan),
+            "gold_high": gold_rates["high"].get("all", np.nan),
+        },
+        name="project",
+        dtype=object,
+    )
+
+    # Per class.
+    loo_by_class = _rates_by(scored, "reference", "agrees", n_boot=n_boot, level=level, rng=rng)
+    gold_by_class = _rates_by(on_gold, "gold", "correct", n_boot=0, level=level, rng=rng)
+    item_class = _item_majority(loo)
+    pairs_by_class = pair_agree.groupby(item_class.reindex(pair_agree.index)).agg(["size", "mean"])
+    per_class = pd.concat(
+        [
+            loo_by_class.rename(
+                columns={"n": "loo_n", "rate": "loo_agreement", "low": "loo_low", "high": "loo_high"}
+            ),
+            gold_by_class[["n", "rate"]].rename(columns={"n": "gold_n", "rate": "gold_accuracy"}),
+            pairs_by_class.rename(columns={"size": "n_items", "mean": "two_random_agree"}),
+        ],
+        axis=1,
+    )
+    per_class.index.name = "class"
+    for column in ("loo_n", "gold_n", "n_items"):
+        per_class[column] = per_class[column].fillna(0).astype(np.int64)
+
+    per_slice = _per_slice(loo, scored, on_gold, pair_agree, slice_frame(slices), n_boot, level, rng)
+    return HLPReport(
+        labelers=labelers, project=project, per_class=per_class, per_slice=per_slice, answers=loo
+    )
+
+
+def _item_majority(loo: pd.DataFrame) -> pd.Series:
+    """Item → majority-vote class over all answers (ties left out)."""
+    counts = loo.groupby(["item", "value"]).size().unstack(fill_value=0)
+    top = counts.max(axis=1)
+    unique = counts.eq(top, axis=0).sum(axis=1) == 1
+    return counts[unique].idxmax(axis=1)
+
+
+def _per_slice(
+    loo: pd.DataFrame,
+    scored: pd.DataFrame,
+    on_gold: pd.DataFrame,
+    pair_agree: pd.Series,
+    slices: pd.DataFrame | None,
+    n_boot: int,
+    level: float,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    columns = [
+        "n_items",
+        "n_answers",
+        "loo_n",
+        "hlp",
+        "hlp_low",
+        "hlp_high",
+        "two_random_agree",
+        "gold_n",
+        "gold_accuracy",
+    ]
+    if slices is None or slices.shape[1] == 0:
+        return pd.DataFrame(columns=columns, index=pd.MultiIndex.from_tuples([], names=["field", "slice"]))
+    if slices.index.has_duplicates:
+        raise ValueError("slices must have one row per item")
+    parts = []
+    for field in slices.columns:
+        tag = slices[field].astype(object).where(slices[field].notna(), NO_SLICE)
+
+        def tagged(table: pd.DataFrame, tag: pd.Series = tag) -> pd.Series:
+            return tag.reindex(table["item"]).fillna(NO_SLICE).to_numpy()
+
+        rates = _rates_by(
+            scored.assign(slice=tagged(scored)), "slice", "agrees", n_boot=n_boot, level=level, rng=rng
+        )
+        gold_rates = _rates_by(
+            on_gold.assign(slice=tagged(on_gold)), "slice", "correct", n_boot=0, level=level, rng=rng
+        )
+        item_tags = tag.reindex(pair_agree.index).fillna(NO_SLICE)
+        items = pd.DataFrame({"slice": item_tags.to_numpy(), "agree": pair_agree.to_numpy()})
+        answers = pd.Series(tagged(loo)).value_counts()
+        part = pd.DataFrame(
+            {
+                "n_items": items.groupby("slice").size(),
+                "n_answers": answers,
+                "loo_n": rates["n"],
+                "hlp": rates["rate"],
+                "hlp_low": rates["low"],
+                "hlp_high": rates["high"],
+                "two_random_agree": items.groupby("slice")["agree"].mean(),
+                "gold_n": gold_rates["n"],
+                "gold_accuracy": gold_rates["rate"],
+            }
+        )
+        for column in ("n_items", "n_answers", "loo_n", "gold_n"):
+            part[column] = part[column].fillna(0).astype(np.int64)
+        part.index = pd.MultiIndex.from_product([[field], part.index], names=["field", "slice"])
+        parts.append(part[columns])
+    return pd.concat(parts)

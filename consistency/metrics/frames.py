@@ -1,0 +1,211 @@
+"""Validation and integer encoding of an annotations frame.
+
+An annotations frame is a ``pandas.DataFrame`` with one row per answer and the columns
+
+* ``item``    — what was labeled (any hashable: int, str, ...),
+* ``labeler`` — who answered (any hashable),
+* ``value``   — the answer: a class for categorical tasks, a list of box dicts for boxes, a
+  list of classes for multi-class answers, a string for transcripts.
+
+Extra columns are ignored. A labeler may answer an item more than once (Dawid & Skene's observer 1
+rated every patient three times); each row is one observation.
+
+Everything in the metrics core that takes a frame goes through :func:`check_frame` (loud on bad
+input: ``ValueError``, never ``assert``), and the categorical aggregators through :func:`encode`,
+which turns the three columns into dense integer codes so the numeric work is ``np.bincount`` and
+sparse products, never a Python loop over answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from consistency.metrics.arrays import AnyArray, IntArray, ObjectArray
+
+COLUMNS = ("item", "labeler", "value")
+#: The slice value of items without one (``slices`` has no entry, or NaN).
+NO_SLICE = "(none)"
+
+
+def check_frame(frame: pd.DataFrame, *, min_labelers: int, allow_missing_values: bool = False) -> None:
+    """Raise ``ValueError`` unless ``frame`` is a usable annotations frame.
+
+    Parameters
+    ----------
+    frame : DataFrame with columns ``item``, ``labeler``, ``value`` (one row per answer); every
+        answer needs an item and a labeler.
+    min_labelers : the frame must hold answers from at least this many distinct labelers
+        (2 for anything that compares labelers with each other, 1 otherwise).
+    allow_missing_values : accept ``value`` None/NaN (an empty transcript, no box, no class, or a
+        categorical answer left for the class check to report); the aggregators never do.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"expected a pandas DataFrame of answers, got {type(frame).__name__}")
+    missing = [column for column in COLUMNS if column not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"annotations frame lacks columns: {', '.join(missing)} (needs item, labeler, value)"
+        )
+    if len(frame) == 0:
+        raise ValueError("no answers: the annotations frame is empty")
+    for column in ("item", "labeler"):
+        if frame[column].isna().any():
+            raise ValueError(f"every answer needs an {column}: column {column!r} has missing entries")
+    if not allow_missing_values and frame["value"].isna().any():
+        raise ValueError("every answer needs a value: drop skipped answers first")
+    if min_labelers == 2:
+        labelers = frame["labeler"].to_numpy()
+        # Cheaper than nunique() on millions of rows: is any labeler different from the first?
+        if not (labelers != labelers[0]).any():
+            raise ValueError(
+                f"only one labeler ({labelers[0]!r}): agreement needs answers from at least 2 labelers"
+            )
+    elif min_labelers > 2:
+        n_labelers = frame["labeler"].nunique()
+        if n_labelers < min_labelers:
+            raise ValueError(
+                f"agreement needs answers from at least {min_labelers} labelers, got {n_labelers}"
+            )
+
+
+def factorize(values: pd.Series | pd.Index | AnyArray) -> tuple[IntArray, pd.Index]:
+    """Dense codes 0..n-1 and the sorted uniques (first-seen order if the values don't sort).
+
+    Parameters
+    ----------
+    values : (n,) hashable values.
+
+    Returns
+    -------
+    (codes (n,) int64, uniques Index (n_unique,)).
+    """
+    try:
+        codes, uniques = pd.factorize(values, sort=True)
+    except TypeError:  # mixed types that cannot be ordered, e.g. 1 and "1"
+        codes, uniques = pd.factorize(values, sort=False)
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An annotations frame as integer codes.
+
+    Attributes
+    ----------
+    item, labeler, value : (n_answers,) int64 codes into ``items``, ``labelers``, ``classes``.
+    items, labelers, classes : the distinct values, sorted when they sort.
+    """
+
+    item: IntArray
+    labeler: IntArray
+    value: IntArray
+    items: pd.Index
+    labelers: pd.Index
+    classes: pd.Index
+
+    @property
+    def n_answers(self) -> int:
+        return len(self.item)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def n_labelers(self) -> int:
+        return len(self.labelers)
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    def counts(self) -> IntArray:
+        """Votes per item and class: (n_items, n_classes) int64."""
+        return class_counts(self.item, self.value, self.n_items, self.n_classes)
+
+    def class_values(self, codes: AnyArray) -> ObjectArray:
+        """Class values for ``codes`` (n,) as an object array; code -1 (no consensus) becomes None."""
+        codes = np.asarray(codes)
+        table = np.asarray(self.classes, dtype=object)
+        if len(table) == 0:
+            return np.full(len(codes), None, dtype=object)
+        out: ObjectArray = table[np.maximum(codes, 0)]
+        out[codes < 0] = None
+        return out
+
+
+def class_counts(group: IntArray, value: IntArray, n_groups: int, n_classes: int) -> IntArray:
+    """Count answers per (group, class): (n_groups, n_classes) int64, one ``np.bincount``.
+
+    group, value : (n_answers,) int codes in ``0 .. n_groups − 1`` and ``0 .. n_classes − 1``.
+    """
+    flat = group.astype(np.int64) * n_classes + value
+    counts: IntArray = np.bincount(flat, minlength=n_groups * n_classes).reshape(n_groups, n_classes)
+    return counts
+
+
+def encode(
+    frame: pd.DataFrame, *, classes: Sequence[Hashable] | None = None, min_labelers: int = 1
+) -> Encoded:
+    """Validate a categorical annotations frame and encode it to integer codes.
+
+    Parameters
+    ----------
+    frame : DataFrame with columns ``item``, ``labeler``, ``value`` (hashable values, no NaN).
+    classes : the class order to use (e.g. every class of the schema, answered or not); by
+        default the distinct answered values, sorted. A value outside ``classes`` is an error.
+    min_labelers : see :func:`check_frame`.
+
+    Returns
+    -------
+    Encoded
+    """
+    check_frame(frame, min_labelers=min_labelers)
+    item, items = factorize(frame["item"])
+    labeler, labelers = factorize(frame["labeler"])
+    try:
+        if classes is None:
+            value, class_index = factorize(frame["value"])
+        else:
+            class_index = pd.Index(classes)
+            if class_index.has_duplicates:
+                raise ValueError("classes must be distinct")
+            value = np.asarray(class_index.get_indexer(frame["value"]), dtype=np.int64)
+            if (value < 0).any():
+                unknown = pd.unique(frame["value"][value < 0])[:5]
+                raise ValueError(f"answers outside the given classes: {list(unknown)}")
+    except TypeError as error:  # unhashable answers (lists, dicts) are not categorical
+        raise ValueError(f"categorical answers must be hashable values, not {error}") from error
+    return Encoded(item, labeler, value, items, labelers, class_index)
+
+
+def as_gold(gold: pd.Series | None) -> pd.Series:
+    """Gold labels as a Series item → value with missing entries dropped (empty if None)."""
+    if gold is None:
+        return pd.Series(dtype=object)
+    if not isinstance(gold, pd.Series):
+        raise ValueError(f"gold must be a pandas Series indexed by item, got {type(gold).__name__}")
+    gold = gold.dropna()
+    if gold.index.has_duplicates:
+        raise ValueError("gold has more than one label for some items")
+    return gold
+
+
+def slice_frame(slices: pd.Series | pd.DataFrame | None) -> pd.DataFrame | None:
+    """Slices as an item-indexed frame, one column per field (a Series is one field).
+
+    A Series without a name becomes the field "slice"; None stays None.
+    """
+    if slices is None:
+        return None
+    if isinstance(slices, pd.Series):
+        name: Any = slices.name if slices.name is not None else "slice"
+        return slices.to_frame(name)
+    if isinstance(slices, pd.DataFrame):
+        return slices
+    raise ValueError(f"slices must be a Series or DataFrame indexed by item, got {type(slices).__name__}")

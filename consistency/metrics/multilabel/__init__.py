@@ -1,0 +1,1 @@
+"""Several classes per answer: per-class and Jaccard agreement, per-class majority consensus."""

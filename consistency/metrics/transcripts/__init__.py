@@ -1,0 +1,1 @@
+"""Transcripts: standardization rules, WER/CER agreement and alpha, the medoid, word-accuracy HLP."""
