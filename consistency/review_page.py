@@ -10,7 +10,7 @@ from django.urls import reverse
 from consistency.models import ReviewStatus
 from consistency.selectors.runs import run_latest
 from consistency.services.reviews import disagreement_queue
-from labeling.errors import Invalid
+from core.errors import Invalid
 from labeling.models import Item, LabelKind, Project
 from labeling.views_workspace import class_keys
 

@@ -11,7 +11,7 @@ from consistency.selectors.labels import rows_with_labels
 from consistency.selectors.runs import run_active, run_freshness, run_history, run_latest
 from consistency.services.agreement_runs import agreement_run_request
 from consistency.services.measure import RunParams
-from labeling.errors import ApplicationError
+from core.errors import ApplicationError
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
 

@@ -16,14 +16,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from consistency.exports import formats
 from consistency.exports.params import EXCLUDES, FORMATS, ExportParamError, parse_export_params
-from consistency.models import DatasetSnapshot
+from consistency.models import DatasetSnapshot, JobKind
 from consistency.selectors.export_preview import export_preview
 from consistency.selectors.runs import freshness_header, run_freshness
 from consistency.services.exports import export_filename, export_stream, snapshot_request
-from labeling.errors import ApplicationError, Invalid, NotFound
-from labeling.models import Job, JobKind, JobStatus, Role
+from core.audit.services import audit
+from core.errors import ApplicationError, Invalid, NotFound
+from core.jobs.models import Job, JobStatus
+from labeling.models import Role
 from labeling.selectors.projects import project_get_for_member
-from labeling.services.audit import audit
 
 EXPORT_ROLES = (Role.MANAGER, Role.PIPELINE)
 PAGE_ONLY = ("preview",)

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from consistency.selectors.overview import projects_overview
-from labeling.errors import ApplicationError
+from core.errors import ApplicationError
 from labeling.forms import AlarmsForm
 from labeling.models import Role
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member, project_list_for_page

@@ -2,7 +2,6 @@ from django.urls import path
 
 from labeling import (
     views,
-    views_account,
     views_data,
     views_media,
     views_people,
@@ -11,9 +10,6 @@ from labeling import (
 )
 
 urlpatterns = [
-    path("account/", views_account.account, name="account"),
-    path("account/token/", views_account.account_token_rotate, name="account-token-rotate"),
-    path("account/token/revoke/", views_account.account_token_revoke, name="account-token-revoke"),
     path("projects/new/", views_settings.project_new, name="project-new"),
     path("projects/markdown-preview/", views_settings.markdown_preview, name="markdown-preview"),
     path("projects/<int:project_id>/", views.project_detail, name="project-detail"),

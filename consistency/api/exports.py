@@ -14,11 +14,11 @@ from consistency.exports.params import ExportParamError, parse_export_params
 from consistency.models import DatasetSnapshot
 from consistency.selectors.runs import freshness_header, run_freshness
 from consistency.services.exports import export_filename, export_stream, snapshot_request
-from labeling.api.jobs import job_accepted_response
-from labeling.errors import Invalid, NotFound
+from core.audit.services import audit
+from core.errors import Invalid, NotFound
+from core.jobs.api import job_accepted_response
 from labeling.models import Role
 from labeling.selectors.projects import project_get_for_member
-from labeling.services.audit import audit
 from labeling.storage import presigned_url, uses_bucket
 
 EXPORT_ROLES = (Role.MANAGER, Role.PIPELINE)

@@ -8,8 +8,9 @@ from rest_framework.views import APIView
 from consistency.models import SchemaChange
 from consistency.selectors.schema_suggestions import schema_suggestions
 from consistency.services.schema_changes import OPS, schema_change_apply
-from labeling.errors import Invalid
-from labeling.models import AuditEvent, Role
+from core.audit.models import AuditEvent
+from core.errors import Invalid
+from labeling.models import Role
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
 SCHEMA_CHANGE_DOC = """Change the label schema (managers). Body: `op` plus its fields, `dry_run`, `note`:

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from consistency.models import AgreementRun, ItemResult, RunStatus
 from consistency.selectors.runs import run_history, run_latest
-from labeling.models import Annotation, Item, JobKind, JobStatus, Project
+from core.jobs.models import JobStatus
+from labeling.models import Annotation, Item, JobKind, Project
 from labeling.services.projects import DEFAULT_ALARMS
 
 # Up to this many answers the page aggregates them at each request (a few ms); above it, the

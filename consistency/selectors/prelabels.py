@@ -4,8 +4,8 @@ free of pandas and numpy, which every process would otherwise load before its fi
 
 from consistency.models import Prediction
 from consistency.selectors.schema import class_names, schema_version_current
+from core.errors import Invalid
 from labeling.answers import answer_validate
-from labeling.errors import Invalid
 from labeling.models import Project
 
 

@@ -4,7 +4,7 @@ prediction, answer history, discussion and review state."""
 from consistency.models import Comment, ItemResult, Prediction, Review
 from consistency.selectors.labels import item_label, label_dict
 from consistency.selectors.runs import run_latest
-from labeling.errors import NotFound
+from core.errors import NotFound
 from labeling.models import Annotation, Item, Project
 from labeling.selectors.workspace import item_media_urls
 

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from consistency.models import RunTrigger
-from labeling.errors import Conflict
+from core.errors import Conflict
 from labeling.models import Project
 
 logger = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ from django.db.models.functions import Greatest
 
 from consistency.models import ItemResult, Review, ReviewStatus
 from consistency.selectors.runs import run_latest
-from labeling.errors import Invalid, PermissionDenied
+from core.audit.services import audit
+from core.errors import Invalid, PermissionDenied
 from labeling.models import Item, Project, ProjectMembership, Role
-from labeling.services.audit import audit
 
 BULK_ACTIONS = {"gold": "Mark gold (consensus)", "review": "Send to review", "more": "Ask for more answers"}
 MAX_BULK = 500

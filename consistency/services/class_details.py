@@ -13,7 +13,7 @@ from django.db import transaction
 
 from consistency.models import SchemaChange
 from consistency.selectors.schema import schema_version_current
-from labeling.errors import Invalid
+from core.errors import Invalid
 from labeling.models import LabelSchemaVersion, Project
 from labeling.services.projects import class_hotkeys_check, class_spec
 from labeling.services.schema_versions import schema_version_publish

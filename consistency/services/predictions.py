@@ -16,10 +16,10 @@ from consistency.models import AgreementRun, Prediction, ReviewStatus
 from consistency.selectors.annotations import item_slices
 from consistency.selectors.labels import label_context, project_labels
 from consistency.selectors.schema import class_names, schema_version_current
+from core.errors import Invalid
+from core.text import json_loads_checked, unsafe_text_reason
 from labeling.answers import answer_validate
-from labeling.errors import Invalid
 from labeling.models import Item, Project
-from labeling.text import json_loads_checked, unsafe_text_reason
 
 PROBABILITY_PREFIX = "prob:"
 PROBABILITY_KINDS = {"classes", "rating"}

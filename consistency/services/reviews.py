@@ -22,12 +22,12 @@ from django.utils import timezone
 from consistency.models import AgreementRun, Comment, ItemResult, Prediction, Review, ReviewStatus
 from consistency.selectors.labels import decision_mappings
 from consistency.services.autorun import agreement_run_soon_on_commit
+from core.audit.services import audit
+from core.errors import Conflict, Invalid
 from labeling.answers import answer_validate
-from labeling.errors import Conflict, Invalid
 from labeling.metadata import metadata_text
 from labeling.models import Annotation, Item, Project
 from labeling.selectors.schema_versions import schema_version_latest
-from labeling.services.audit import audit
 
 ACTIONS = ("resolve", "send_back", "lacks_information", "tag_example", "start_review")
 DECISIONS = ("resolve", "lacks_information")

@@ -20,7 +20,7 @@ from consistency.selectors.runs import run_latest
 from consistency.selectors.schema import class_names, schema_version_current
 from consistency.services.autorun import agreement_run_soon_on_commit
 from consistency.services.measure.common import report_alpha, report_alpha_interval
-from labeling.errors import Conflict, Invalid
+from core.errors import Conflict, Invalid
 from labeling.models import LabelKind, LabelSchemaVersion, Project
 from labeling.services.pool import items_answers_wanted_add
 from labeling.services.schema_versions import schema_version_publish

@@ -9,15 +9,6 @@ def agreement_run_compute_task(run_id: int) -> None:
     agreement_run_compute(run_id=run_id)
 
 
-@shared_task(acks_late=True, soft_time_limit=1700, time_limit=1800)
-def snapshot_create_task(job_id: int) -> None:
-    """Freeze a dataset snapshot; a finished job is never run twice."""
-    from consistency.services.exports import snapshot_create
-    from labeling.services.jobs import job_execute
-
-    job_execute(job_id=job_id, runner=snapshot_create)
-
-
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
 def agreement_runs_auto_task() -> list[int]:
     """Periodic (beat): start runs where enough new answers arrived."""

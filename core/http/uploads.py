@@ -13,7 +13,7 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import QueryDict
 from django.utils.datastructures import MultiValueDict
 
-from labeling.errors import ApplicationError
+from core.errors import ApplicationError
 
 MARK = "concord_upload_too_large"
 

@@ -5,6 +5,10 @@ Hand-written rather than django-csp: one fixed policy for the whole app needs no
 configuration, and Django 5.2 has no built-in CSP yet.
 """
 
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -23,25 +27,34 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def content_security_policy() -> str:
-    """The policy, with the bucket's origin allowed for images, audio and the fetches of media
-    and waveforms when presigned URLs point there."""
-    from labeling.storage import media_origin
+# Functions giving an origin that media may load from ('' for none), registered by the apps
+# that serve media (labeling: the bucket presigned URLs point at).
+_ORIGINS: list[Callable[[], str]] = []
 
-    origin = media_origin()
-    if not origin:
+
+def csp_origin_register(origin: Callable[[], str]) -> None:
+    """Allow images, audio and fetches from the origin ``origin()`` names (AppConfig.ready())."""
+    if origin not in _ORIGINS:
+        _ORIGINS.append(origin)
+
+
+def content_security_policy() -> str:
+    """The policy, with the registered media origins (the bucket's, when presigned URLs point
+    there) allowed for images, audio and the fetches of media and waveforms."""
+    origins = " ".join(o for o in (origin() for origin in _ORIGINS) if o)
+    if not origins:
         return CONTENT_SECURITY_POLICY
     return "; ".join(
-        f"{part} {origin}" if part.split(" ")[0] in {"img-src", "media-src", "connect-src"} else part
+        f"{part} {origins}" if part.split(" ")[0] in {"img-src", "media-src", "connect-src"} else part
         for part in CONTENT_SECURITY_POLICY.split("; ")
     )
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", content_security_policy())
         response.setdefault("X-Content-Type-Options", "nosniff")

@@ -1,13 +1,15 @@
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling.api.serializers import StrictInputSerializer
-from labeling.errors import PermissionDenied
-from labeling.models import ProjectMembership
-from labeling.services.projects import user_create
-from labeling.services.tokens import api_token_created, api_token_revoke, api_token_rotate
+from core.accounts.projects import account_projects_of
+from core.accounts.services import api_token_created, api_token_revoke, api_token_rotate, user_create
+from core.api.serializers import StrictInputSerializer
+from core.errors import PermissionDenied
 
 
 class UserCreateApi(APIView):
@@ -19,7 +21,7 @@ class UserCreateApi(APIView):
         last_name = serializers.CharField(required=False, default="", max_length=150)
         can_create_projects = serializers.BooleanField(required=False, default=False)
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[dict[str, Any]]):
         id = serializers.IntegerField()
         username = serializers.CharField()
         email = serializers.CharField()
@@ -28,18 +30,23 @@ class UserCreateApi(APIView):
     @extend_schema(
         request=InputSerializer, responses={201: OutputSerializer}, summary="Create a user (admin)"
     )
-    def post(self, request):
-        if not request.user.is_staff:
+    def post(self, request: Request) -> Response:
+        if not getattr(request.user, "is_staff", False):
             raise PermissionDenied("Only administrators can create users.")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user, token = user_create(acting_user=request.user, **data.validated_data)
-        out = {"id": user.id, "username": user.username, "email": user.email, "token": token}
+        out = {
+            "id": user.pk,
+            "username": user.get_username(),
+            "email": getattr(user, "email", ""),
+            "token": token,
+        }
         return Response(self.OutputSerializer(out).data, status=201)
 
 
 class MeApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[dict[str, Any]]):
         id = serializers.IntegerField()
         username = serializers.CharField()
         email = serializers.CharField()
@@ -48,18 +55,16 @@ class MeApi(APIView):
         projects = serializers.ListField(child=serializers.DictField())
 
     @extend_schema(responses={200: OutputSerializer}, summary="Who am I: account, token and projects")
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         user = request.user
-        memberships = ProjectMembership.objects.filter(user=user).select_related("project")
         projects = [
-            {"id": m.project_id, "name": m.project.name, "role": m.role}
-            for m in memberships.order_by("project_id")
+            {"id": p.id, "name": p.name, "role": p.role} for p in account_projects_of(user=user, order="id")
         ]
         out = {
-            "id": user.id,
+            "id": user.pk,
             "username": user.get_username(),
-            "email": user.email,
-            "is_staff": user.is_staff,
+            "email": getattr(user, "email", ""),
+            "is_staff": getattr(user, "is_staff", False),
             "token_created": api_token_created(user=user),
             "projects": projects,
         }
@@ -67,7 +72,7 @@ class MeApi(APIView):
 
 
 class MeTokenApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[dict[str, str]]):
         token = serializers.CharField()
 
     @extend_schema(
@@ -75,10 +80,10 @@ class MeTokenApi(APIView):
         responses={201: OutputSerializer},
         summary="Make a new API token (the old one stops working; the key is shown only now)",
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         return Response({"token": api_token_rotate(user=request.user)}, status=201)
 
     @extend_schema(request=None, responses={204: None}, summary="Revoke your API token")
-    def delete(self, request):
+    def delete(self, request: Request) -> Response:
         api_token_revoke(user=request.user)
         return Response(status=204)

@@ -2,7 +2,7 @@
 
 Every API body goes through these (settings ``DEFAULT_PARSER_CLASSES``; views naming their own
 parsers import them from here, and a test walks the URLconf to prove it). A JSON body is
-refused with a 400 when :func:`labeling.text.json_loads_checked` refuses it: nested deeper than
+refused with a 400 when :func:`core.text.json_loads_checked` refuses it: nested deeper than
 32 levels (100,000 levels used to raise RecursionError, a 500), a NUL character or a lone UTF-16
 surrogate in any key or text (PostgreSQL stores neither), an integer beyond 64 bits (no column
 or id holds one), NaN or Infinity. Multipart and form fields get the same text check.
@@ -13,7 +13,7 @@ import codecs
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
-from labeling.text import UnsafeInput, json_loads_checked, unsafe_text_reason
+from core.text import UnsafeInput, json_loads_checked, unsafe_text_reason
 
 
 class JSONParser(parsers.JSONParser):

@@ -5,13 +5,12 @@ import logging
 import re
 
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from labeling.api.errors import error_body
-from labeling.errors import ApplicationError, database_failure
-from labeling.models.accounts import SESSION_KEY
-from labeling.text import INT_LIMIT, unsafe_text_reason
+from core.api.errors import error_body
+from core.errors import ApplicationError, database_failure
+from core.text import INT_LIMIT, unsafe_text_reason
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +65,7 @@ class InputGuardMiddleware:
     """A 400 for input no database column can hold, whatever view it is for: NUL characters
     and lone surrogates in the query string, URL ids and page form fields, and integers beyond
     64 bits (`?limit=10**30`, `/api/items/10**30/`) that PostgreSQL and SQLite refuse with an
-    error, not an answer. API bodies get the same checks in labeling.api.parsers."""
+    error, not an answer. API bodies get the same checks in core.api.parsers."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -95,34 +94,3 @@ def _bad_request(request, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("invalid", message), status=400)
     return render(request, "error.html", {"status": 400, "message": message}, status=400)
-
-
-# What a user who must change their password can still reach: the change itself, logging out,
-# and what the pages load.
-PASSWORD_CHANGE_OPEN = ("/password-change/", "/logout/", "/login/", "/static/", "/healthz", "/readyz")
-
-
-class PasswordChangeRequiredMiddleware:
-    """A session whose user got a one-time password (staff created the account on the People
-    page) reaches nothing but the password change: pages redirect there, the API answers 403
-    ``password_change_required``. Token requests are not sessions and pass (a pipeline member
-    has no password); a token header keeps DRF from falling back to the session, so it can't
-    be used to slip past this check with a bogus token."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        # The path first: reading the session costs a query where nothing else reads it.
-        if request.path.startswith(PASSWORD_CHANGE_OPEN) or not request.session.get(SESSION_KEY):
-            return self.get_response(request)
-        if request.path.startswith("/api/"):
-            scheme = request.META.get("HTTP_AUTHORIZATION", "").split(" ", 1)[0]
-            if scheme.lower() == "token":
-                return self.get_response(request)
-            message = (
-                "Your account has a one-time password: choose your own at /password-change/ "
-                "before using the API with this session."
-            )
-            return JsonResponse(error_body("password_change_required", message), status=403)
-        return redirect("password_change")

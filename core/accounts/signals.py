@@ -11,7 +11,7 @@ from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from rest_framework.authtoken.models import Token
 
-from labeling.models.accounts import SESSION_KEY, PasswordChangeRequired
+from core.accounts.models import SESSION_KEY, PasswordChangeRequired
 
 User = get_user_model()
 

@@ -14,8 +14,8 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpResponseRedirect
 
-from labeling.models.accounts import SESSION_KEY
-from labeling.services.shared_state import cap_reached
+from core.accounts.models import SESSION_KEY
+from core.shared_state import cap_reached
 
 RESET_MAILS_PER_HOUR = 3  # to one address
 RESET_REQUESTS_PER_HOUR = 20  # from one client address (an office behind one NAT asks for several)

@@ -11,7 +11,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from labeling.errors import ApplicationError, ServiceUnavailable, database_failure
+from core.errors import ApplicationError, ServiceUnavailable, database_failure
 
 logger = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "labeling_auditevent"  # moved from labeling with its table
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["project", "-created_at"], name="auditevent_project_time")]
 
