@@ -3,12 +3,21 @@
 Shape on the wire: ``{"error": {"code": ..., "message": ..., "fields": {...}}}``.
 """
 
+from typing import Any
+
 
 class ApplicationError(Exception):
     status_code = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, fields: dict | None = None, code: str | None = None, extra=None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        fields: dict[str, Any] | None = None,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
@@ -59,7 +68,7 @@ class DatabaseUnavailable(ServiceUnavailable):
     code = "database_unavailable"
     retry_after_seconds = 5
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(
             "The database connection was lost while handling this request; nothing was saved. "
             "Retry in a moment."

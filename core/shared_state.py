@@ -13,7 +13,7 @@ warning and answers at once (the client's socket timeouts are short):
 
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.core.cache import cache
 
@@ -58,7 +58,7 @@ def due_once_per(*, key: str, seconds: int) -> bool:
 def cached(*, key: str, compute: Callable[[], T], seconds: int) -> T:
     """``compute()``'s value, shared by all processes for ``seconds``."""
     try:
-        return cache.get_or_set(key, compute, seconds)
+        return cast(T, cache.get_or_set(key, compute, seconds))
     except _cache_errors():
         logger.warning("shared cache unreachable: %s computed afresh", key.split(":")[0])
         return compute()

@@ -2,6 +2,7 @@
 
 import json
 import re
+from typing import Any, NoReturn
 
 #: the largest integer PostgreSQL's bigint and SQLite's INTEGER hold.
 INT_LIMIT = 2**63 - 1
@@ -32,12 +33,12 @@ def _parse_int(literal: str) -> int:
     return number
 
 
-def _refuse_constant(name: str):
+def _refuse_constant(name: str) -> NoReturn:
     raise UnsafeInput(f"{name} is not a number Concord can store")
 
 
-def _check_depth(data) -> None:
-    stack = [(data, 1)]
+def _check_depth(data: dict[str, Any] | list[Any]) -> None:
+    stack: list[tuple[Any, int]] = [(data, 1)]
     while stack:
         value, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
@@ -46,7 +47,7 @@ def _check_depth(data) -> None:
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 
-def json_loads_checked(text: str | bytes):
+def json_loads_checked(text: str | bytes) -> Any:
     """JSON text → data, refusing with UnsafeInput (a ValueError saying why) what cannot be
     stored: nesting deeper than MAX_JSON_DEPTH (100,000 levels raised RecursionError), NUL
     characters or lone surrogates in keys and texts, integers beyond 64 bits, NaN/Infinity."""

@@ -7,12 +7,13 @@ past the cap nothing is sent until the hour is over. The counts live in the shar
 """
 
 import hashlib
+from typing import Any
 
 from axes.helpers import get_client_ip_address
 from django import forms
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordChangeForm
-from django.http import HttpResponseRedirect
+from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm
+from django.http import HttpResponse, HttpResponseRedirect
 
 from core.accounts.models import SESSION_KEY
 from core.shared_state import cap_reached
@@ -26,7 +27,7 @@ def _over_cap(key: str, cap: int) -> bool:
 
 
 class CappedPasswordResetView(auth_views.PasswordResetView):
-    def form_valid(self, form):
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
         email = form.cleaned_data["email"].strip().lower()
         address = get_client_ip_address(self.request) or ""  # as for login: TRUSTED_PROXY_COUNT
         over = [  # count both, whatever the first says
@@ -47,8 +48,8 @@ class NewPasswordChangeForm(PasswordChangeForm):
     """The new password must differ from the current one: for a one-time password, the one
     staff saw."""
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         new = cleaned.get("new_password1")
         if new and self.user.check_password(new):
             raise forms.ValidationError(
@@ -63,10 +64,10 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     form_class = NewPasswordChangeForm
 
-    def get_context_data(self, **kwargs):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return {**super().get_context_data(**kwargs), "required": self.request.session.get(SESSION_KEY)}
 
-    def form_valid(self, form):
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)  # saving the user deletes its PasswordChangeRequired
         self.request.session.pop(SESSION_KEY, None)
         return response

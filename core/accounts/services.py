@@ -5,6 +5,7 @@ A password change or reset also deletes the user's token (core.accounts.signals)
 """
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
@@ -47,20 +48,27 @@ def user_create(
     return user, token.key
 
 
+def _owner(user: AbstractBaseUser | AnonymousUser) -> Any:
+    """The user as a token's owner (typed loosely: the user model is configurable)."""
+    return user
+
+
 @transaction.atomic
 def api_token_rotate(*, user: AbstractBaseUser | AnonymousUser) -> str:
     """Replace the user's token with a new one (the old key stops working at once)."""
-    Token.objects.filter(user=user).delete()
-    return str(Token.objects.create(user=user).key)
+    Token.objects.filter(user=_owner(user)).delete()
+    return str(Token.objects.create(user=_owner(user)).key)
 
 
 def api_token_revoke(*, user: AbstractBaseUser | AnonymousUser) -> bool:
     """Delete the user's token; True when there was one."""
-    deleted, _ = Token.objects.filter(user=user).delete()
+    deleted, _ = Token.objects.filter(user=_owner(user)).delete()
     return bool(deleted)
 
 
 def api_token_created(*, user: AbstractBaseUser | AnonymousUser) -> datetime | None:
     """When the user's current token was made, or None."""
-    created: datetime | None = Token.objects.filter(user=user).values_list("created", flat=True).first()
+    created: datetime | None = (
+        Token.objects.filter(user=_owner(user)).values_list("created", flat=True).first()
+    )
     return created

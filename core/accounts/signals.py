@@ -5,10 +5,15 @@ A signal because passwords change in places Concord does not own (Django's passw
 the admin, `changepassword`): comparing the stored hash is the one place all of them meet.
 """
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in
+from django.db.models import Model
 from django.db.models.signals import pre_save
 from django.dispatch import receiver
+from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
 
 from core.accounts.models import SESSION_KEY, PasswordChangeRequired
@@ -17,7 +22,7 @@ User = get_user_model()
 
 
 @receiver(pre_save, sender=User, dispatch_uid="concord_revoke_tokens_on_password_change")
-def revoke_tokens_on_password_change(sender, instance, **kwargs):
+def revoke_tokens_on_password_change(sender: type[Model], instance: AbstractBaseUser, **kwargs: Any) -> None:
     if not instance.pk:
         return
     old = User.objects.filter(pk=instance.pk).values_list("password", flat=True).first()
@@ -27,7 +32,9 @@ def revoke_tokens_on_password_change(sender, instance, **kwargs):
 
 
 @receiver(user_logged_in, dispatch_uid="concord_password_change_required_at_login")
-def flag_one_time_password_at_login(sender, request, user, **kwargs):
+def flag_one_time_password_at_login(
+    sender: type[Model], request: HttpRequest | None, user: AbstractBaseUser, **kwargs: Any
+) -> None:
     """The session remembers that its user must change their password first (see
     ``PasswordChangeRequiredMiddleware``)."""
     if request is not None and PasswordChangeRequired.objects.filter(user_id=user.pk).exists():

@@ -1,6 +1,7 @@
 """One exception handler: every 4xx/5xx the API produces has the same JSON shape."""
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -29,11 +30,11 @@ _DRF_CODES = {
 }
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def _flatten(detail) -> list[str]:
+def _flatten(detail: Any) -> list[str]:
     if isinstance(detail, dict):
         return [f"{k}: {m}" for k, v in detail.items() for m in _flatten(v)]
     if isinstance(detail, list):
@@ -41,7 +42,7 @@ def _flatten(detail) -> list[str]:
     return [str(detail)]
 
 
-def _fields(detail) -> dict:
+def _fields(detail: Any) -> dict[str, Any]:
     if isinstance(detail, dict):
         return {
             key: (_fields(value) if isinstance(value, dict) else [str(m) for m in _flatten(value)])
@@ -50,7 +51,7 @@ def _fields(detail) -> dict:
     return {"non_field_errors": [str(m) for m in _flatten(detail)]}
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if (lost := database_failure(exc)) is not None:
         logger.warning("database connection lost during %s", context["request"].path, exc_info=exc)
         exc = lost
@@ -68,22 +69,22 @@ def exception_handler(exc, context):
             status=413,
         )
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        detail: Any = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = drf.ValidationError(detail)
     elif isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
 
-    response = drf_exception_handler(exc, context)
-    if response is None:
+    handled = drf_exception_handler(exc, context)
+    if handled is None:
         return None
     code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
     if isinstance(exc, drf.ValidationError):
         fields = _fields(exc.detail)
         message = "; ".join(_flatten(exc.detail)) or "Invalid input."
-        response.data = error_body(code, message, fields)
+        handled.data = error_body(code, message, fields)
     else:
-        detail = exc.detail if isinstance(exc, drf.APIException) else str(exc)
-        response.data = error_body(code, " ".join(_flatten(detail)))
-    return response
+        detail = exc.detail if isinstance(exc, drf.APIException) else str(exc)  # a DRF exception
+        handled.data = error_body(code, " ".join(_flatten(detail)))
+    return handled

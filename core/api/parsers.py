@@ -9,16 +9,28 @@ or id holds one), NaN or Infinity. Multipart and form fields get the same text c
 """
 
 import codecs
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING, Any
 
+from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
+from rest_framework.parsers import DataAndFiles
+
+if TYPE_CHECKING:
+    from django.http.request import _ImmutableQueryDict
 
 from core.text import UnsafeInput, json_loads_checked, unsafe_text_reason
 
 
 class JSONParser(parsers.JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):
-        encoding = parsers.get_encoding(parser_context or {})
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
+        # DRF's own helper (missing from its stubs): the request's charset, else DEFAULT_CHARSET.
+        encoding: str = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]
         try:
             text = codecs.getreader(encoding)(stream).read()
         except UnicodeDecodeError as exc:
@@ -31,7 +43,7 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"JSON parse error - {exc}") from exc
 
 
-def _check_fields(data) -> None:
+def _check_fields(data: QueryDict) -> None:
     for key, values in data.lists():
         for text in [key, *values]:
             if isinstance(text, str) and (reason := unsafe_text_reason(text)):
@@ -39,14 +51,18 @@ def _check_fields(data) -> None:
 
 
 class MultiPartParser(parsers.MultiPartParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> DataAndFiles[_ImmutableQueryDict, MultiValueDict[str, UploadedFile[bytes]]]:
         parsed = super().parse(stream, media_type, parser_context)
         _check_fields(parsed.data)
         return parsed
 
 
 class FormParser(parsers.FormParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> _ImmutableQueryDict:
         data = super().parse(stream, media_type, parser_context)
         _check_fields(data)
         return data

@@ -5,12 +5,14 @@ drf-spectacular would name them all "Input…" and mix them up, so the enclosing
 is kept.
 """
 
+from typing import Any
+
 from drf_spectacular.openapi import AutoSchema
 
 
 class ConcordAutoSchema(AutoSchema):
-    def _get_serializer_name(self, serializer, direction, bypass_extensions=False):
-        name = super()._get_serializer_name(serializer, direction, bypass_extensions)
+    def _get_serializer_name(self, serializer: Any, direction: str, bypass_extensions: bool = False) -> str:
+        name: str = super()._get_serializer_name(serializer, direction, bypass_extensions)
         qualname = type(serializer).__qualname__
         if "." in qualname and not getattr(serializer, "_spectacular_annotation", {}).get("component_name"):
             base = type(serializer).__name__

@@ -1,12 +1,14 @@
 """Serializer helpers shared by the API modules."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 
-class StrictInputSerializer(serializers.Serializer):
+class StrictInputSerializer(serializers.Serializer[Any]):
     """Refuses fields it does not declare, so `role`, `is_staff` & co. can't be smuggled in."""
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:

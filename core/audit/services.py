@@ -19,9 +19,12 @@ def audit(
     outcome: str = "ok",
 ) -> AuditEvent:
     """Record an event of ``project`` (a ``labeling.Project``)."""
+    # Typed loosely: core can't name labeling's Project (nor the configured user model).
+    owner: Any = project
+    who: Any = actor
     return AuditEvent.objects.create(
-        project=project,
-        actor=actor,
+        project=owner,
+        actor=who,
         action=action,
         target=target,
         before=before,

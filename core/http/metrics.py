@@ -3,16 +3,17 @@
 import hmac
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 from django_prometheus.exports import ExportToDjangoView
 
 
 @require_GET
-def metrics(request):
+def metrics(request: HttpRequest) -> HttpResponse:
     token = settings.METRICS_TOKEN
     header = request.headers.get("Authorization", "")
     by_token = bool(token) and hmac.compare_digest(header, f"Bearer {token}")
     if not (by_token or (request.user.is_authenticated and request.user.is_staff)):
         return HttpResponse("Not found.", status=404, content_type="text/plain")
-    return ExportToDjangoView(request)
+    response: HttpResponse = ExportToDjangoView(request)
+    return response

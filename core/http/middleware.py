@@ -3,8 +3,10 @@ and a database connection lost mid-request a 503 page (nothing was saved; retry)
 
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
@@ -13,16 +15,17 @@ from core.errors import ApplicationError, database_failure
 from core.text import INT_LIMIT, unsafe_text_reason
 
 logger = logging.getLogger(__name__)
+GetResponse = Callable[[HttpRequest], HttpResponse]
 
 
 class ApplicationErrorPageMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if request.path.startswith("/api/"):
             return None
         if (lost := database_failure(exception)) is not None:
@@ -46,7 +49,7 @@ class ApplicationErrorPageMiddleware:
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 
 
-def _unsafe_value(name: str, value) -> str | None:
+def _unsafe_value(name: str, value: object) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool) and not -INT_LIMIT <= value <= INT_LIMIT:
         return f"{name} is beyond 64-bit integers."
     if not isinstance(value, str):
@@ -67,17 +70,23 @@ class InputGuardMiddleware:
     64 bits (`?limit=10**30`, `/api/items/10**30/`) that PostgreSQL and SQLite refuse with an
     error, not an answer. API bodies get the same checks in core.api.parsers."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         for name, values in request.GET.lists():
             for value in [name, *values]:
                 if reason := _unsafe_value(f"The query parameter {name[:40]!r}", value):
                     return _bad_request(request, reason)
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
         for name, value in view_kwargs.items():
             if reason := _unsafe_value(f"The URL's {name}", value):
                 return _bad_request(request, reason)
@@ -90,7 +99,7 @@ class InputGuardMiddleware:
         return None
 
 
-def _bad_request(request, message: str) -> HttpResponse:
+def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(error_body("invalid", message), status=400)
     return render(request, "error.html", {"status": 400, "message": message}, status=400)

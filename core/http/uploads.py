@@ -8,10 +8,14 @@ body without a length as soon as it passes the limit. It marks the request; the 
 then answer 413 (``upload_too_large``).
 """
 
+from typing import IO
+
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
+from rest_framework.request import Request
 
 from core.errors import ApplicationError
 
@@ -22,20 +26,20 @@ def upload_limit() -> int:
     return settings.CONCORD_MAX_UPLOAD_BYTES
 
 
-def upload_too_large(request) -> bool:
+def upload_too_large(request: HttpRequest | Request) -> bool:
     """True when the handler refused this request's body (``request`` may be DRF's or Django's)."""
     django_request = getattr(request, "_request", request)
     return bool(getattr(django_request, MARK, False))
 
 
-def content_length(request) -> int:
+def content_length(request: HttpRequest | Request) -> int:
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return 0
 
 
-def upload_guard(request) -> None:
+def upload_guard(request: HttpRequest | Request) -> None:
     """413 when the body is over the limit: by its Content-Length before anything is read, or
     as the handler found while reading. Call it before and after touching ``request.FILES``."""
     if content_length(request) > upload_limit() or upload_too_large(request):
@@ -46,7 +50,7 @@ def upload_guard(request) -> None:
 
 
 class LimitedUploadHandler(FileUploadHandler):
-    def __init__(self, request=None):
+    def __init__(self, request: HttpRequest | None = None) -> None:
         super().__init__(request)
         self.received = 0
 
@@ -54,18 +58,25 @@ class LimitedUploadHandler(FileUploadHandler):
         if self.request is not None:
             setattr(self.request, MARK, True)
 
-    def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
+    def handle_raw_input(
+        self,
+        input_data: IO[bytes],
+        META: dict[str, str],
+        content_length: int,
+        boundary: str,
+        encoding: str | None = None,
+    ) -> tuple[QueryDict, MultiValueDict[str, UploadedFile[bytes]]] | None:
         if content_length and content_length > upload_limit():
             self._refuse()
             return QueryDict(encoding=encoding), MultiValueDict()  # nothing is read
         return None
 
-    def receive_data_chunk(self, raw_data, start):
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.received += len(raw_data)
         if self.received > upload_limit():
             self._refuse()
             raise StopUpload(connection_reset=True)
         return raw_data
 
-    def file_complete(self, file_size):
+    def file_complete(self, file_size: int) -> UploadedFile[bytes] | None:
         return None

@@ -47,7 +47,10 @@ def job_create(
 ) -> Job:
     if job_kind_get(kind) is None:
         raise Invalid(f"Unknown job kind {kind!r}.")
-    return Job.objects.create(kind=kind, project=project, created_by=created_by, params=params or {})
+    # Typed loosely: core can't name labeling's Project (nor the configured user model).
+    owner: Any = project
+    creator: Any = created_by
+    return Job.objects.create(kind=kind, project=owner, created_by=creator, params=params or {})
 
 
 def task_send(
@@ -60,7 +63,7 @@ def task_send(
     """Publish ``task(arg)`` now. Broker down: ``on_broker_down`` records the failure and the
     caller gets a 503 (never a fake "accepted", never a silent run in the request)."""
     try:
-        task.apply_async(args=[arg], retry=True, retry_policy=PUBLISH_RETRY_POLICY, **(options or {}))
+        task.apply_async(args=(arg,), retry=True, retry_policy=PUBLISH_RETRY_POLICY, **(options or {}))
     except BrokerError as exc:
         on_broker_down(BROKER_DOWN)
         raise ServiceUnavailable("The task queue is unreachable right now; retry in a moment.") from exc
