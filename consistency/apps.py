@@ -11,7 +11,6 @@ class ConsistencyConfig(AppConfig):
         # only once the app registry is ready.
         from consistency.models import AgreementRun, JobKind
         from consistency.selectors.prelabels import prediction_suggestion
-        from consistency.services.exports import snapshot_create
         from core.jobs.lifecycle import lifecycle_register
         from core.jobs.registry import jobs_register
         from labeling.models import Role
@@ -23,7 +22,7 @@ class ConsistencyConfig(AppConfig):
         jobs_register(
             kind=JobKind.SNAPSHOT,
             label=JobKind.SNAPSHOT.label,
-            runner=snapshot_create,
+            runner="consistency.services.exports.snapshot_create",
             can_read=job_readable_by(Role.MANAGER),
             queue="exports",
             soft_time_limit=1700,

@@ -14,22 +14,19 @@ class LabelingConfig(AppConfig):
         from core.jobs.registry import jobs_register
         from labeling.models import JobKind, Role
         from labeling.selectors.projects import account_projects, job_readable_by
-        from labeling.services.annotation_import import annotations_import_run
-        from labeling.services.items import items_import_run
-        from labeling.services.stats import project_stats_compute
         from labeling.storage import media_origin
 
         jobs_register(
             kind=JobKind.PROJECT_STATS,
             label=JobKind.PROJECT_STATS.label,
-            runner=project_stats_compute,
+            runner="labeling.services.stats.project_stats_compute",
             can_read=job_readable_by(Role.REVIEWER, Role.MANAGER),
             soft_time_limit=300,
             time_limit=330,
         )
         for kind, runner in [
-            (JobKind.IMPORT_ITEMS, items_import_run),
-            (JobKind.IMPORT_ANNOTATIONS, annotations_import_run),
+            (JobKind.IMPORT_ITEMS, "labeling.services.items.items_import_run"),
+            (JobKind.IMPORT_ANNOTATIONS, "labeling.services.annotation_import.annotations_import_run"),
         ]:
             jobs_register(
                 kind=kind,

@@ -43,3 +43,11 @@ def test_each_job_kind_is_routed_to_its_queue(kind, queue, monkeypatch):
 
 def test_a_worker_without_queue_options_consumes_every_queue():
     assert {q.name for q in app.amqp.queues.values()} == {"concord", "imports", "runs", "exports"}
+
+
+def test_every_registered_job_runner_imports():
+    """Runners are registered by dotted path (start-up stays light); each one must resolve."""
+    from core.jobs.registry import job_kinds, job_runner
+
+    for spec in job_kinds():
+        assert spec.runner is None or callable(job_runner(spec)), spec.kind

@@ -8,6 +8,8 @@ surrogate in any key or text (PostgreSQL stores neither), an integer beyond 64 b
 or id holds one), NaN or Infinity. Multipart and form fields get the same text check.
 """
 
+from __future__ import annotations
+
 import codecs
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any

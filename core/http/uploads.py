@@ -8,6 +8,8 @@ body without a length as soon as it passes the limit. It marks the request; the 
 then answer 413 (``upload_too_large``).
 """
 
+from __future__ import annotations
+
 from typing import IO
 
 from django.conf import settings

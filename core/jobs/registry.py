@@ -1,8 +1,9 @@
 """Job kinds, registered by the apps that run them.
 
-Each app registers its kinds in its ``AppConfig.ready()``: the runner that does the work, the
-queue its jobs go to (so deployments size workers per kind) and the time limits of one run, and
-who may read a project's job of that kind. One Celery task (:func:`core.jobs.tasks.job_run`)
+Each app registers its kinds in its ``AppConfig.ready()``: the runner that does the work (its
+dotted path, imported when a job of the kind first runs: web processes start without loading
+the runners' pandas and numpy), the queue its jobs go to (so deployments size workers per
+kind), the time limits of one run, and who may read a project's job of that kind. One Celery task (:func:`core.jobs.tasks.job_run`)
 runs every kind: it finds the runner here by the job's kind. Services dispatch jobs without
 importing any tasks module.
 """
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from celery import Task
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
     from core.jobs.models import Job
@@ -27,7 +29,7 @@ ReaderCheck = Callable[[AbstractBaseUser | AnonymousUser, "Job"], bool]
 class JobKindSpec:
     kind: str
     label: str
-    runner: Runner | None  # None: a kind no worker runs (rows made elsewhere)
+    runner: str | None  # dotted path of a Runner; None: a kind no worker runs (rows made elsewhere)
     queue: str
     soft_time_limit: int
     time_limit: int
@@ -42,7 +44,7 @@ def jobs_register(
     *,
     kind: str,
     label: str,
-    runner: Runner | None,
+    runner: str | None,
     can_read: ReaderCheck,
     queue: str = "concord",
     soft_time_limit: int = 1700,
@@ -68,6 +70,14 @@ def job_kind_get(kind: str) -> JobKindSpec | None:
 
 def job_kinds() -> list[JobKindSpec]:
     return list(_KINDS.values())
+
+
+def job_runner(spec: JobKindSpec) -> Runner | None:
+    """The kind's runner, imported on first use."""
+    if spec.runner is None:
+        return None
+    runner: Runner = import_string(spec.runner)
+    return runner
 
 
 def job_kind_label(kind: str) -> str:

@@ -27,7 +27,7 @@ from core.jobs.lifecycle import (
     lifecycle_succeed,
 )
 from core.jobs.models import Job, JobStatus
-from core.jobs.registry import ProgressFn, Runner, job_kind_get, job_task
+from core.jobs.registry import ProgressFn, Runner, job_kind_get, job_runner, job_task
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def job_execute(*, job_id: int, runner: Runner | None = None) -> Job | None:
         return job
     if runner is None:
         spec = job_kind_get(job.kind)
-        runner = spec.runner if spec else None
+        runner = job_runner(spec) if spec else None
     if runner is None:
         job.result = None
         return lifecycle_fail(job, error=f"No runner is registered for jobs of kind {job.kind!r}.")
