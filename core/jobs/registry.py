@@ -3,9 +3,9 @@
 Each app registers its kinds in its ``AppConfig.ready()``: the runner that does the work (its
 dotted path, imported when a job of the kind first runs: web processes start without loading
 the runners' pandas and numpy), the queue its jobs go to (so deployments size workers per
-kind), the time limits of one run, and who may read a project's job of that kind. One Celery task (:func:`core.jobs.tasks.job_run`)
-runs every kind: it finds the runner here by the job's kind. Services dispatch jobs without
-importing any tasks module.
+kind), the time limits of one run, and who may read a project's job of that kind. One Celery
+task (:func:`core.jobs.tasks.job_run`) runs every kind: it finds the runner here by the job's
+kind. Services dispatch jobs without importing any tasks module.
 """
 
 from collections.abc import Callable
