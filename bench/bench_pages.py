@@ -145,7 +145,8 @@ def stats_job(project, manager) -> None:
     """The statistics job whose figures Operations reads at this size: run once, timed."""
     from django.utils import timezone
 
-    from labeling.models import Job, JobKind, JobStatus
+    from core.jobs.models import Job, JobStatus
+    from labeling.models import JobKind
     from labeling.services.stats import project_stats_compute
 
     jobs = project.jobs.filter(kind=JobKind.PROJECT_STATS, status=JobStatus.SUCCEEDED)

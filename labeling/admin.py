@@ -4,7 +4,6 @@ from labeling.models import (
     Annotation,
     Assignment,
     Item,
-    Job,
     LabelClass,
     LabelSchemaVersion,
     Project,
@@ -88,10 +87,3 @@ class AnnotationAdmin(admin.ModelAdmin):
     list_display = ["id", "item", "labeler", "schema_version", "is_current", "time_spent_ms", "created_at"]
     list_filter = ["is_current", "source"]
     raw_id_fields = ["assignment", "item", "labeler", "schema_version", "supersedes"]
-
-
-@admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "project", "status", "progress", "attempts", "created_at", "finished_at"]
-    list_filter = ["kind", "status"]
-    raw_id_fields = ["project", "created_by"]

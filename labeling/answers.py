@@ -8,7 +8,7 @@ image (boxes), or a string (transcription).
 import math
 from collections.abc import Collection
 
-from labeling.errors import Invalid
+from core.errors import Invalid
 from labeling.models import LabelKind
 
 MAX_BOXES = 500

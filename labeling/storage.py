@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage, storages
 
-from labeling.errors import ServiceUnavailable
+from core.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,8 @@
 from django.urls import path
 
-from labeling import views_account
 from labeling.views import data, media, people, projects, settings, workspace
 
 urlpatterns = [
-    path("account/", views_account.account, name="account"),
-    path("account/token/", views_account.account_token_rotate, name="account-token-rotate"),
-    path("account/token/revoke/", views_account.account_token_revoke, name="account-token-revoke"),
     path("projects/new/", settings.project_new, name="project-new"),
     path("projects/markdown-preview/", settings.markdown_preview, name="markdown-preview"),
     path("projects/<int:project_id>/", projects.project_detail, name="project-detail"),

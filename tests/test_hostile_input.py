@@ -188,7 +188,7 @@ def test_every_api_view_parses_bodies_with_the_checking_parsers():
     from django.urls import get_resolver
     from rest_framework.views import APIView
 
-    from labeling.api import parsers
+    from core.api import parsers
 
     def walk(patterns):
         for pattern in patterns:

@@ -15,7 +15,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from consistency.models import AgreementRun, DatasetSnapshot, ItemResult
-from labeling.models import Job, Role
+from core.jobs.models import Job
+from labeling.models import Role
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
 from tests.helpers import client_for
 

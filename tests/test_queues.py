@@ -3,24 +3,51 @@
 import pytest
 
 from config.celery import app
+from core.jobs.models import Job
+from core.jobs.registry import job_kind_get, job_task
+from core.jobs.services import job_send
 
 
 @pytest.mark.parametrize(
     ("task", "queue"),
     [
-        ("labeling.tasks.imports.items_import_task", "imports"),
-        ("labeling.tasks.imports.annotations_import_task", "imports"),
         ("consistency.tasks.runs.agreement_run_compute_task", "runs"),
         ("consistency.tasks.fits.labeler_fit_refresh_task", "runs"),
-        ("consistency.tasks.runs.snapshot_create_task", "exports"),
         ("labeling.tasks.leases.leases_reclaim_task", "concord"),
-        ("labeling.tasks.stats.project_stats_refresh_task", "concord"),
     ],
 )
-def test_each_job_kind_is_routed_to_its_queue(task, queue):
+def test_each_task_is_routed_to_its_queue(task, queue):
     app.loader.import_default_modules()
     assert app.amqp.router.route({}, task)["queue"].name == queue
 
 
+@pytest.mark.parametrize(
+    ("kind", "queue"),
+    [
+        ("import_items", "imports"),
+        ("import_annotations", "imports"),
+        ("snapshot", "exports"),
+        ("project_stats", "concord"),
+    ],
+)
+def test_each_job_kind_is_routed_to_its_queue(kind, queue, monkeypatch):
+    """Every job runs through core's one task; the message carries its kind's queue and time
+    limits, and the router keeps that queue."""
+    sent = {}
+    monkeypatch.setattr(job_task(), "apply_async", lambda **options: sent.update(options))
+    job_send(job=Job(id=1, kind=kind))
+    assert app.amqp.router.route(dict(sent), job_task().name)["queue"].name == queue
+    spec = job_kind_get(kind)
+    assert (sent["soft_time_limit"], sent["time_limit"]) == (spec.soft_time_limit, spec.time_limit)
+
+
 def test_a_worker_without_queue_options_consumes_every_queue():
     assert {q.name for q in app.amqp.queues.values()} == {"concord", "imports", "runs", "exports"}
+
+
+def test_every_registered_job_runner_imports():
+    """Runners are registered by dotted path (start-up stays light); each one must resolve."""
+    from core.jobs.registry import job_kinds, job_runner
+
+    for spec in job_kinds():
+        assert spec.runner is None or callable(job_runner(spec)), spec.kind

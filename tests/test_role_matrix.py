@@ -17,7 +17,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from consistency.models import AgreementRun, DatasetSnapshot, ItemResult
-from labeling.models import Annotation, Assignment, Job, Role
+from core.jobs.models import Job
+from labeling.models import Annotation, Assignment, Role
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
 
 ROLES = ("anonymous", "outsider", "labeler", "pipeline", "reviewer", "manager")
@@ -75,7 +76,7 @@ ROUTES: dict[str, dict[str, dict[str, str]]] = {
     "api-users": {"POST": everyone("403", anonymous="login")},
     "api-me": {"GET": SIGNED_IN},
     "api-me-token": {"POST": SIGNED_IN, "DELETE": SIGNED_IN},
-    # A statistics job: read by those who may start one now (labeling/api/jobs.py JOB_READERS).
+    # A statistics job: read by those who may start one now (core/jobs/api.py JOB_READERS).
     "api-job": {"GET": {**members(*REVIEW), "labeler": "404", "pipeline": "404"}},
     "api-agreement-runs": {"GET": members(*REVIEW), "POST": members(*REVIEW)},
     "api-agreement-run": {"GET": members(*REVIEW)},

@@ -60,7 +60,7 @@ def test_requests_carry_an_id_into_logs(client):
     import json as jsonlib
     import logging
 
-    from labeling.logs import JsonFormatter, request_id
+    from core.http.logs import JsonFormatter, request_id
 
     response = client.get("/healthz", HTTP_X_REQUEST_ID="abc-123")
     assert response["X-Request-ID"] == "abc-123"

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "labeling",
     "consistency",
     "demo",
@@ -61,22 +62,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "labeling.logs.RequestIdMiddleware",
-    "labeling.timing.ServerTimingMiddleware",
-    "labeling.security.SecurityHeadersMiddleware",
+    "core.http.logs.RequestIdMiddleware",
+    "core.http.timing.ServerTimingMiddleware",
+    "core.http.security.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     # After CSRF (which reads page forms first anyway): refuses NUL, lone surrogates, 10**30.
-    "labeling.middleware.InputGuardMiddleware",
+    "core.http.middleware.InputGuardMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After auth: a one-time password must be changed before any other page or API call.
-    "labeling.middleware.PasswordChangeRequiredMiddleware",
+    "core.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "labeling.middleware.ApplicationErrorPageMiddleware",
+    "core.http.middleware.ApplicationErrorPageMiddleware",
     # Last, as django-axes asks: it turns locked-out logins into a 429 page.
     "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -233,7 +234,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 CONCORD_MAX_UPLOAD_BYTES = env_int("CONCORD_MAX_UPLOAD_BYTES", 2 * 1024**3)
 # The cap above holds before the body is read: a multipart body over it is never stored.
 FILE_UPLOAD_HANDLERS = [
-    "labeling.imports.uploads.LimitedUploadHandler",
+    "core.http.uploads.LimitedUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
@@ -255,16 +256,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    # Ours: depth, NUL, surrogates and 64-bit checks on every body (labeling/api/parsers.py).
+    # Ours: depth, NUL, surrogates and 64-bit checks on every body (core/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "labeling.api.parsers.JSONParser",
-        "labeling.api.parsers.MultiPartParser",
-        "labeling.api.parsers.FormParser",
+        "core.api.parsers.JSONParser",
+        "core.api.parsers.MultiPartParser",
+        "core.api.parsers.FormParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "labeling.api.schema.ConcordAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.ConcordAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "labeling.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # `format` is an export parameter (jsonl, csv, …), not a renderer switch.
     "URL_FORMAT_OVERRIDE": None,
@@ -309,16 +310,17 @@ CELERY_TASK_DEFAULT_QUEUE = "concord"
 # (`celery worker -Q runs --concurrency=1` on a big machine, `-Q imports,exports` elsewhere).
 # A worker started without -Q consumes all four (docker-compose, `make worker`, the tests).
 CELERY_TASK_QUEUES = [Queue(name) for name in ("concord", "imports", "runs", "exports")]
+# Jobs (imports, statistics, snapshots) all run through core.jobs.tasks.job_run: each message
+# names its kind's queue, as the kind's app registered it (core/jobs/registry.py): imports to
+# "imports", snapshots to "exports", statistics to "concord".
 CELERY_TASK_ROUTES = {
-    "labeling.tasks.imports.*": {"queue": "imports"},
     "consistency.tasks.runs.agreement_run_compute_task": {"queue": "runs"},
     "consistency.tasks.fits.labeler_fit_refresh_task": {"queue": "runs"},
-    "consistency.tasks.runs.snapshot_create_task": {"queue": "exports"},
     "consistency.tasks.exports.export_counts_warm_task": {"queue": "exports"},
 }
 
 # The cache holds what every web node must share (caps, throttles, short-lived counters:
-# labeling/services/shared_state.py): Redis whenever REDIS_URL is set, so any number of
+# core/shared_state.py): Redis whenever REDIS_URL is set, so any number of
 # gunicorn instances agree; process memory only for `make run`. Short socket timeouts: with
 # Redis down a request answers at once (each use says which safe way it fails).
 CACHE_URL = os.environ.get("CACHE_URL") or REDIS_URL
@@ -340,7 +342,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "labeling.logs.JsonFormatter"},
+        "json": {"()": "core.http.logs.JsonFormatter"},
     },
     # LOG_FORMAT=json (the default in production) writes one JSON object per line.
     "handlers": {
@@ -356,7 +358,7 @@ LEASE_RECLAIM_EVERY_SECONDS = env_int("LEASE_RECLAIM_EVERY_SECONDS", 5)
 CELERY_BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "labeling.tasks.leases.leases_reclaim_task", "schedule": 60.0},
     "start-due-agreement-runs": {"task": "consistency.tasks.runs.agreement_runs_auto_task", "schedule": 60.0},
-    "reap-stuck-work": {"task": "labeling.tasks.reaper.stuck_work_reap_task", "schedule": 300.0},
+    "reap-stuck-work": {"task": "core.jobs.tasks.stuck_work_reap_task", "schedule": 300.0},
     "refit-adaptive-labeler-estimates": {
         "task": "consistency.tasks.fits.labeler_fits_due_task",
         "schedule": 60.0,

@@ -15,10 +15,10 @@ from consistency.exports.stream import export_filename, export_stream
 from consistency.models import DatasetSnapshot
 from consistency.selectors.runs import freshness_header, run_freshness
 from consistency.services.exports import snapshot_request
-from labeling.api.jobs import job_accepted_response
-from labeling.errors import Invalid, NotFound
+from core.audit.services import audit
+from core.errors import Invalid, NotFound
+from core.jobs.api import job_accepted_response
 from labeling.selectors.projects import EXPORT_ROLES, MANAGER_ROLES, project_get_for_member
-from labeling.services.audit import audit
 from labeling.storage import presigned_url, uses_bucket
 
 EXPORT_PARAMETERS = [

@@ -4,8 +4,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consistency.services.predictions import predictions_upload
-from labeling.api.parsers import MultiPartParser
-from labeling.errors import Invalid
+from core.api.parsers import MultiPartParser
+from core.errors import Invalid
 from labeling.selectors.projects import MANAGER_ROLES, project_get_for_member
 
 

@@ -11,8 +11,8 @@ from consistency.selectors.labels import rows_with_labels
 from consistency.selectors.reviews import disagreement_queue, review_detail, review_item_get
 from consistency.selectors.runs import run_latest
 from consistency.services.reviews import ACTIONS, comment_add, review_act
-from labeling.api.serializers import StrictInputSerializer
-from labeling.errors import Conflict, Invalid
+from core.api.serializers import StrictInputSerializer
+from core.errors import Conflict, Invalid
 from labeling.selectors.items import item_project_id
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 

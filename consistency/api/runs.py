@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from consistency.models import AgreementRun
 from consistency.services.agreement_runs import agreement_run_request
 from consistency.services.measure import CONSENSUS_METHODS, LEVELS, RunParams
-from labeling.api.serializers import StrictInputSerializer
-from labeling.errors import NotFound
+from core.api.serializers import StrictInputSerializer
+from core.errors import NotFound
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
 

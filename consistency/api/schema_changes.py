@@ -8,8 +8,8 @@ from rest_framework.views import APIView
 from consistency.selectors.schema import schema_history
 from consistency.selectors.schema_suggestions import schema_suggestions
 from consistency.services.schema_changes import OPS, schema_change_apply
-from labeling.errors import Invalid
-from labeling.models import AuditEvent
+from core.audit.models import AuditEvent
+from core.errors import Invalid
 from labeling.selectors.projects import MANAGER_ROLES, REVIEW_ROLES, project_get_for_member
 
 SCHEMA_CHANGE_DOC = """Change the label schema (managers). Body: `op` plus its fields, `dry_run`, `note`:

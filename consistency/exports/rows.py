@@ -13,7 +13,7 @@ from consistency.exports.splits import SplitAssigner
 from consistency.models import AgreementRun, ReviewStatus, RunStatus
 from consistency.selectors.annotations import _map_value
 from consistency.selectors.labels import LabelContext, item_labels, label_context
-from labeling.errors import Conflict
+from core.errors import Conflict
 from labeling.models import Annotation, Item, Project
 
 CHUNK = 5_000

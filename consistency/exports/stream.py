@@ -8,7 +8,7 @@ from consistency.exports.fast import fast_path_applies, fast_stream
 from consistency.exports.params import ExportParams
 from consistency.exports.rows import export_context, export_rows
 from consistency.selectors.labels import LabelContext
-from labeling.errors import Invalid
+from core.errors import Invalid
 from labeling.models import LabelKind, Project
 
 

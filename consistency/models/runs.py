@@ -2,9 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from labeling.models.jobs import JobStatus
+from core.jobs.lifecycle import JobStatus, Lifecycle
 
-# Runs go through the same states as background jobs.
+# Runs follow the one lifecycle of background work (core.jobs.lifecycle): the same states.
 RunStatus = JobStatus
 
 
@@ -25,7 +25,7 @@ class AgreementRunManager(models.Manager):
         return super().create(**kwargs)
 
 
-class AgreementRun(models.Model):
+class AgreementRun(Lifecycle):
     """One agreement computation over a project, pinned to a schema version.
 
     Its parameters and results are stored with it, so history never reads differently
@@ -40,7 +40,6 @@ class AgreementRun(models.Model):
         related_name="agreement_runs",
         help_text="Answers given under older versions are mapped to this one before measuring.",
     )
-    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.PENDING)
     trigger = models.CharField(max_length=16, choices=RunTrigger.choices, default=RunTrigger.MANUAL)
     params = models.JSONField(
         default=dict, blank=True, help_text="Level, consensus method, bootstrap size, seed…"
@@ -48,15 +47,9 @@ class AgreementRun(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    progress = models.PositiveSmallIntegerField(default=0)
-    attempts = models.PositiveSmallIntegerField(default=0)
     report = models.JSONField(null=True, blank=True, help_text="Every figure of the run (see the API docs).")
     headline_alpha = models.FloatField(null=True, blank=True)
     annotation_count = models.PositiveIntegerField(default=0, help_text="Current answers read by the run.")
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = AgreementRunManager()
 
@@ -77,12 +70,6 @@ class AgreementRun(models.Model):
 
     def __str__(self) -> str:
         return f"run #{self.number} of project {self.project_id} ({self.status})"
-
-    @property
-    def duration_seconds(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
 
 class ItemResult(models.Model):

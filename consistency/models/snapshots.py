@@ -2,6 +2,14 @@ from django.conf import settings
 from django.db import models
 
 
+class JobKind(models.TextChoices):
+    """Consistency's background job kinds (registered with core's job runner in
+    ``consistency.apps``)."""
+
+    EXPORT = "export", "Export"
+    SNAPSHOT = "snapshot", "Dataset snapshot"
+
+
 class DatasetSnapshot(models.Model):
     """An immutable export: files in storage with their hashes, and the lineage behind them.
 
@@ -13,7 +21,7 @@ class DatasetSnapshot(models.Model):
     schema_version = models.ForeignKey(
         "labeling.LabelSchemaVersion", on_delete=models.PROTECT, related_name="+"
     )
-    job = models.OneToOneField("labeling.Job", on_delete=models.PROTECT, related_name="snapshot")
+    job = models.OneToOneField("core.Job", on_delete=models.PROTECT, related_name="snapshot")
     params = models.JSONField(help_text="The export parameters that produced it.")
     files = models.JSONField(help_text="Per split (or 'all'): storage path, sha256, rows, bytes.")
     content_hash = models.CharField(

@@ -13,7 +13,8 @@ from django.utils import timezone
 from consistency.models import AgreementRun, ItemResult, RunStatus
 from consistency.report import report_from_json
 from consistency.selectors.runs import run_history, run_latest
-from labeling.models import Annotation, Item, JobKind, JobStatus, Project
+from core.jobs.models import JobStatus
+from labeling.models import Annotation, Item, JobKind, Project
 from labeling.selectors.projects import DEFAULT_ALARMS
 
 # Up to this many answers the page aggregates them at each request (a few ms); above it, the

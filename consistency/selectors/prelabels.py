@@ -5,8 +5,8 @@ free of pandas and numpy, which every process would otherwise load before its fi
 from consistency.models import Prediction
 from consistency.report import Prelabels
 from consistency.selectors.schema import class_names
+from core.errors import Invalid
 from labeling.answers import answer_validate
-from labeling.errors import Invalid
 from labeling.models import Project
 from labeling.selectors.schema_versions import schema_version_latest
 

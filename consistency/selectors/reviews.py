@@ -19,7 +19,7 @@ from consistency.models import AgreementRun, Comment, ItemResult, Prediction, Re
 from consistency.report import report_from_json
 from consistency.selectors.labels import decision_mappings, item_label, label_dict
 from consistency.selectors.runs import run_latest
-from labeling.errors import NotFound
+from core.errors import NotFound
 from labeling.metadata import metadata_text
 from labeling.models import Annotation, Item, Project
 from labeling.selectors.workspace import item_media_urls

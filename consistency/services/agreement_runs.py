@@ -4,12 +4,10 @@ and publish its results atomically."""
 import logging
 
 import pandas as pd
-from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
-from django.utils import timezone
 
 from consistency.models import AgreementRun, RunStatus, RunTrigger
 from consistency.report import RunReportBuilder
@@ -21,10 +19,17 @@ from consistency.services.autorun import agreement_run_soon
 from consistency.services.measure import RunParams, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
 from consistency.services.measure.publish import results_frame_from_rows, results_publish
-from labeling.errors import Conflict
+from core.errors import Conflict
+from core.jobs.lifecycle import (
+    lifecycle_fail,
+    lifecycle_fail_unsent,
+    lifecycle_guard,
+    lifecycle_start,
+    lifecycle_succeed,
+)
+from core.jobs.services import task_send
 from labeling.models import Annotation, LabelSchemaVersion, Project
 from labeling.selectors.schema_versions import schema_version_latest
-from labeling.services.jobs import task_send
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +68,7 @@ def _send(run: AgreementRun) -> None:
     from consistency.tasks import agreement_run_compute_task
 
     def mark_failed(message: str) -> None:
-        AgreementRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, error=message, finished_at=timezone.now()
-        )
+        lifecycle_fail_unsent(model=AgreementRun, pk=run.pk, error=message)
 
     task_send(task=agreement_run_compute_task, arg=run.id, on_broker_down=mark_failed)
 
@@ -73,21 +76,18 @@ def _send(run: AgreementRun) -> None:
 def agreement_run_compute(*, run_id: int) -> AgreementRun | None:
     """Run the computation once. A redelivered run (its worker died) starts over; results
     of a run are written in one transaction together with its SUCCEEDED status."""
-    with transaction.atomic():
-        run = AgreementRun.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
-            return run
-        run.status = RunStatus.RUNNING
-        run.started_at = timezone.now()
-        run.attempts += 1
-        run.save(update_fields=["status", "started_at", "attempts"])
-    try:
-        report, results = _measure(run)
-    except SoftTimeLimitExceeded:
-        return _fail(run, "The run took longer than its time limit and was stopped.")
-    except Exception as exc:  # a run must end FAILED with its reason, never stay "running"
-        logger.exception("agreement run %s failed", run.id)
-        return _fail(run, f"{type(exc).__name__}: {exc}"[:2000])
+    run = lifecycle_start(model=AgreementRun, pk=run_id)
+    if run is None or run.status != RunStatus.RUNNING:
+        return run
+    started = run
+    measured, error = lifecycle_guard(
+        lambda: _measure(started),
+        timeout_error="The run took longer than its time limit and was stopped.",
+        name=f"agreement run {run.id}",
+    )
+    if measured is None:
+        return lifecycle_fail(run, error=error)
+    report, results = measured
     _publish(run, report, results)
     from consistency.tasks.exports import export_counts_warm_later
 
@@ -154,27 +154,7 @@ def _publish(run: AgreementRun, builder: RunReportBuilder, results) -> None:
         run.report = report.to_json()
         run.headline_alpha = report.alpha
         run.annotation_count = report.answer_count
-        run.status = RunStatus.SUCCEEDED
-        run.progress = 100
-        run.finished_at = timezone.now()
-        run.save(
-            update_fields=[
-                "report",
-                "headline_alpha",
-                "annotation_count",
-                "status",
-                "progress",
-                "finished_at",
-            ]
-        )
-
-
-def _fail(run: AgreementRun, message: str) -> AgreementRun:
-    run.status = RunStatus.FAILED
-    run.error = message
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "error", "finished_at"])
-    return run
+        lifecycle_succeed(run, fields=("report", "headline_alpha", "annotation_count"))
 
 
 def agreement_runs_start_due() -> list[int]:

@@ -21,7 +21,7 @@ from django.db import transaction
 
 from consistency.models import RunTrigger
 from consistency.selectors.runs import autorun_enabled
-from labeling.errors import Conflict
+from core.errors import Conflict
 from labeling.models import Project
 
 logger = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from django.db.models import F
 
 from consistency.models import ItemResult, Review, ReviewStatus
 from consistency.selectors.runs import run_latest
-from labeling.errors import Invalid, PermissionDenied
+from core.audit.services import audit
+from core.errors import Invalid, PermissionDenied
 from labeling.models import Item, Project, ProjectMembership, Role
-from labeling.services.audit import audit
 from labeling.services.pool import items_answers_more, items_gold_as_is
 
 BULK_ACTIONS = {"gold": "Mark gold (consensus)", "review": "Send to review", "more": "Ask for more answers"}

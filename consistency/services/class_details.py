@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from consistency.models import SchemaChange
-from labeling.errors import Invalid
+from core.errors import Invalid
 from labeling.models import LabelSchemaVersion, Project
 from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.projects import class_hotkeys_check, class_spec

@@ -13,11 +13,12 @@ from consistency.exports import formats
 from consistency.exports.params import ExportParamError, parse_export_params
 from consistency.exports.rows import export_context, export_rows
 from consistency.exports.stream import export_check, export_filename
-from consistency.models import DatasetSnapshot
-from labeling.errors import Conflict
-from labeling.models import Job, JobKind, LabelSchemaVersion, Project
-from labeling.services.audit import audit
-from labeling.services.jobs import ProgressFn, job_create, job_dispatch
+from consistency.models import DatasetSnapshot, JobKind
+from core.audit.services import audit
+from core.errors import Conflict
+from core.jobs.models import Job
+from core.jobs.services import ProgressFn, job_create, job_dispatch
+from labeling.models import LabelSchemaVersion, Project
 from labeling.storage import folder_remove, storage_check
 
 REPEATABLE = ("slice", "exclude", "include")
@@ -74,7 +75,6 @@ def lineage(*, project: Project, version: LabelSchemaVersion) -> list[dict]:
 
 def snapshot_request(*, project: Project, requested_by: AbstractBaseUser, query: dict) -> Job:
     """Validate now (400 before anything is queued), freeze in a worker."""
-    from consistency.tasks import snapshot_create_task
 
     query = snapshot_query_clean(query)
     params = parse_export_params(_QueryDict(query))
@@ -85,7 +85,7 @@ def snapshot_request(*, project: Project, requested_by: AbstractBaseUser, query:
     with transaction.atomic():
         job = job_create(kind=JobKind.SNAPSHOT, project=project, created_by=requested_by, params=query)
         audit(project=project, actor=requested_by, action="snapshot", target=f"job {job.id}", after=query)
-        job_dispatch(job=job, task=snapshot_create_task)
+        job_dispatch(job=job)
     return job
 
 

@@ -18,11 +18,11 @@ from consistency.report import report_from_json
 from consistency.selectors.annotations import item_slices
 from consistency.selectors.labels import label_context, project_labels
 from consistency.selectors.schema import class_names
+from core.errors import Invalid
+from core.text import json_loads_checked, unsafe_text_reason
 from labeling.answers import answer_validate
-from labeling.errors import Invalid
 from labeling.models import Item, Project
 from labeling.selectors.schema_versions import schema_version_latest
-from labeling.text import json_loads_checked, unsafe_text_reason
 
 PROBABILITY_PREFIX = "prob:"
 PROBABILITY_KINDS = {"classes", "rating"}

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from consistency.models import Comment, Review, ReviewStatus
 from consistency.services.autorun import agreement_run_soon_on_commit
-from labeling.errors import Conflict, Invalid
+from core.audit.services import audit
+from core.errors import Conflict, Invalid
 from labeling.models import Item, Project
-from labeling.services.audit import audit
 from labeling.services.pool import items_answers_more, items_set_gold
 
 ACTIONS = ("resolve", "send_back", "lacks_information", "tag_example", "start_review")

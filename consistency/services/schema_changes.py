@@ -22,7 +22,7 @@ from consistency.services.agreement_runs import agreement_run_request
 from consistency.services.autorun import agreement_run_soon_on_commit
 from consistency.services.measure import RunParams
 from consistency.services.measure.common import report_alpha, report_alpha_interval
-from labeling.errors import Conflict, Invalid
+from core.errors import Conflict, Invalid
 from labeling.models import LabelKind, LabelSchemaVersion, Project
 from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.pool import items_answers_wanted_add

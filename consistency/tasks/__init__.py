@@ -6,7 +6,6 @@ from consistency.tasks.runs import (
     agreement_run_compute_task,
     agreement_run_debounced_task,
     agreement_runs_auto_task,
-    snapshot_create_task,
 )
 
 __all__ = [
@@ -16,5 +15,4 @@ __all__ = [
     "export_counts_warm_task",
     "labeler_fit_refresh_task",
     "labeler_fits_due_task",
-    "snapshot_create_task",
 ]

@@ -1,6 +1,10 @@
 import logging
 
 from celery import shared_task
+from kombu.exceptions import OperationalError
+
+from consistency.exports.strata import warm
+from consistency.models import AgreementRun
 
 logger = logging.getLogger(__name__)
 
@@ -10,9 +14,6 @@ def export_counts_warm_task(run_id: int) -> None:
     """After a run: its per-label counts (``exports.strata``), so the first export preview,
     split page or split export after the run does not compute them in a request. Best effort:
     a request computes them if this did not."""
-    from consistency.exports.strata import warm
-    from consistency.models import AgreementRun
-
     run = AgreementRun.objects.select_related("project", "schema_version").filter(pk=run_id).first()
     if run is None:
         return
@@ -26,11 +27,9 @@ def export_counts_warm_task(run_id: int) -> None:
 WARM_FROM_ANSWERS = 100_000
 
 
-def export_counts_warm_later(run) -> None:
+def export_counts_warm_later(run: AgreementRun) -> None:
     """Send the warm-up for a large run; a broker that is down only costs the first preview
     its speed."""
-    from kombu.exceptions import OperationalError
-
     if (run.annotation_count or 0) < WARM_FROM_ANSWERS:
         return
     try:

@@ -1,34 +1,22 @@
 from celery import shared_task
 
+from consistency.services.agreement_runs import agreement_run_compute, agreement_runs_start_due
+from consistency.services.autorun import agreement_run_debounced
+
 
 @shared_task(acks_late=True, soft_time_limit=1700, time_limit=1800)
 def agreement_run_compute_task(run_id: int) -> None:
     """Compute one agreement run; does nothing unless the run is pending or was cut off mid-way."""
-    from consistency.services.agreement_runs import agreement_run_compute
-
     agreement_run_compute(run_id=run_id)
-
-
-@shared_task(acks_late=True, soft_time_limit=1700, time_limit=1800)
-def snapshot_create_task(job_id: int) -> None:
-    """Freeze a dataset snapshot; a finished job is never run twice."""
-    from consistency.services.exports import snapshot_create
-    from labeling.services.jobs import job_execute
-
-    job_execute(job_id=job_id, runner=snapshot_create)
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
 def agreement_runs_auto_task() -> list[int]:
     """Periodic (beat): start runs where enough new answers arrived."""
-    from consistency.services.agreement_runs import agreement_runs_start_due
-
     return agreement_runs_start_due()
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def agreement_run_debounced_task(project_id: int) -> None:
     """Start the project's automatic run once it has been quiet (see services.autorun)."""
-    from consistency.services.autorun import agreement_run_debounced
-
     agreement_run_debounced(project_id=project_id)

@@ -13,7 +13,7 @@ from consistency.selectors.operations import operations_summary
 from consistency.selectors.runs import run_active, run_freshness, run_history, run_latest
 from consistency.services.agreement_runs import agreement_run_request
 from consistency.services.measure import RunParams
-from labeling.errors import ApplicationError
+from core.errors import ApplicationError
 from labeling.selectors.projects import MANAGER_ROLES, REVIEW_ROLES, project_get_for_member
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from consistency.selectors.browse import PAGE, STATUSES, browse_filters_parse, browse_page, split_names
 from consistency.services.bulk import BULK_ACTIONS, items_bulk_act
-from labeling.errors import ApplicationError
+from core.errors import ApplicationError
 from labeling.selectors.projects import (
     LABELER_ROLES,
     MANAGER_ROLES,

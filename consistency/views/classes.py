@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from consistency.services.class_details import class_details_change
-from labeling.errors import ApplicationError
+from core.errors import ApplicationError
 from labeling.forms import CLASS_FIELDS, class_rows
 from labeling.selectors.projects import MANAGER_ROLES, project_get_for_member
 

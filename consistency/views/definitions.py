@@ -11,7 +11,7 @@ from consistency.selectors.runs import run_history
 from consistency.selectors.schema import schema_history
 from consistency.selectors.schema_suggestions import schema_suggestions
 from consistency.services.schema_changes import schema_change_apply
-from labeling.errors import ApplicationError
+from core.errors import ApplicationError
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
 

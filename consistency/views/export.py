@@ -17,14 +17,14 @@ from django.views.decorators.http import require_GET, require_POST
 from consistency.exports import formats
 from consistency.exports.params import EXCLUDES, FORMATS, ExportParamError, parse_export_params
 from consistency.exports.stream import export_filename, export_stream
-from consistency.models import DatasetSnapshot
+from consistency.models import DatasetSnapshot, JobKind
 from consistency.selectors.export_preview import export_preview
 from consistency.selectors.runs import freshness_header, run_freshness
 from consistency.services.exports import snapshot_request
-from labeling.errors import ApplicationError, Invalid, NotFound
-from labeling.models import Job, JobKind, JobStatus
+from core.audit.services import audit
+from core.errors import ApplicationError, Invalid, NotFound
+from core.jobs.models import Job, JobStatus
 from labeling.selectors.projects import EXPORT_ROLES, MANAGER_ROLES, project_get_for_member
-from labeling.services.audit import audit
 
 PAGE_ONLY = ("preview",)
 SNAPSHOTS_SHOWN = 20

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from consistency.selectors.overview import projects_overview
-from labeling.errors import ApplicationError
+from core.errors import ApplicationError
 from labeling.forms import AlarmsForm
 from labeling.selectors.projects import (
     MANAGER_ROLES,

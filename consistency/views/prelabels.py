@@ -7,7 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from labeling.errors import ApplicationError
+from core.errors import ApplicationError
 from labeling.selectors.projects import MANAGER_ROLES, project_get_for_member
 from labeling.services.projects import project_update
 

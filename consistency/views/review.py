@@ -19,7 +19,7 @@ from consistency.views.review_page import (
     review_value,
     status_words,
 )
-from labeling.errors import ApplicationError
+from core.errors import ApplicationError
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
 ITEMS_PAGE = 50

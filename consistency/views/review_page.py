@@ -11,7 +11,7 @@ from consistency.api.reviews import parse_queue_filters
 from consistency.models import ReviewStatus
 from consistency.selectors.reviews import disagreement_queue
 from consistency.selectors.runs import run_latest
-from labeling.errors import Invalid
+from core.errors import Invalid
 from labeling.models import Item, LabelKind, Project
 from labeling.views.workspace import class_keys
 

@@ -5,10 +5,10 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling.api.jobs import JobOut, job_accepted_response
-from labeling.api.parsers import MultiPartParser
-from labeling.errors import Invalid
-from labeling.imports.uploads import upload_guard
+from core.api.parsers import MultiPartParser
+from core.errors import Invalid
+from core.http.uploads import upload_guard
+from core.jobs.api import JobOut, job_accepted_response
 from labeling.models import Role
 from labeling.selectors.projects import project_get_for_member
 from labeling.services.annotation_import import (

@@ -6,10 +6,10 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling.api.jobs import JobOut, job_accepted_response
-from labeling.api.parsers import JSONParser, MultiPartParser
-from labeling.errors import Invalid
-from labeling.imports.uploads import content_length, upload_guard
+from core.api.parsers import JSONParser, MultiPartParser
+from core.errors import Invalid
+from core.http.uploads import content_length, upload_guard
+from core.jobs.api import JobOut, job_accepted_response
 from labeling.models import Role
 from labeling.selectors.items import item_list
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member

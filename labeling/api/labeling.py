@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling.api.serializers import StrictInputSerializer
+from core.api.serializers import StrictInputSerializer
 from labeling.models import Project, SkipReason
 from labeling.models.projects import LABELING_ROLES
 from labeling.selectors.projects import project_get_for_member

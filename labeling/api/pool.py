@@ -6,8 +6,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling.api.serializers import StrictInputSerializer
-from labeling.errors import NotFound
+from core.api.serializers import StrictInputSerializer
+from core.errors import NotFound
 from labeling.models import Item
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 from labeling.services.pool import items_select, items_set_gold, items_set_overlap, items_unset_gold

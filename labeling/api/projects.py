@@ -6,7 +6,8 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labeling.api.serializers import StrictInputSerializer
+from core.api.serializers import StrictInputSerializer
+from core.jobs.api import JobOut, job_accepted_response
 from labeling.models import ConsensusMethod, DataType, LabelKind, OverlapPolicy, Role
 from labeling.selectors.projects import (
     REVIEW_ROLES,
@@ -16,6 +17,7 @@ from labeling.selectors.projects import (
     project_members,
 )
 from labeling.services.projects import MAX_OVERLAP, membership_set, project_create, project_update
+from labeling.services.stats import project_stats_refresh_request
 
 
 class LabelClassOut(serializers.Serializer):
@@ -162,3 +164,11 @@ class ProjectMembersApi(APIView):
         data.is_valid(raise_exception=True)
         membership, created = membership_set(project=project, acting_user=request.user, **data.validated_data)
         return Response(MembershipOut(membership).data, status=201 if created else 200)
+
+
+class ProjectStatsRefreshApi(APIView):
+    @extend_schema(request=None, responses={202: JobOut}, summary="Recompute project statistics (a job)")
+    def post(self, request, project_id: int):
+        project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
+        job = project_stats_refresh_request(project=project, requested_by=request.user)
+        return job_accepted_response(request, job)

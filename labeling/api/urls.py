@@ -2,11 +2,14 @@ from django.urls import path
 
 from labeling.api.annotation_import import AnnotationImportApi
 from labeling.api.items import ProjectItemsApi
-from labeling.api.jobs import JobDetailApi, ProjectStatsRefreshApi
 from labeling.api.labeling import AnnotationSubmitApi, LabelerProgressApi, MyAnswerApi, NextItemApi
 from labeling.api.pool import ItemGoldApi, ItemsOverlapApi
-from labeling.api.projects import ProjectDetailApi, ProjectListCreateApi, ProjectMembersApi
-from labeling.api.users import MeApi, MeTokenApi, UserCreateApi
+from labeling.api.projects import (
+    ProjectDetailApi,
+    ProjectListCreateApi,
+    ProjectMembersApi,
+    ProjectStatsRefreshApi,
+)
 
 urlpatterns = [
     path("projects/", ProjectListCreateApi.as_view(), name="api-projects"),
@@ -27,8 +30,4 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/items/overlap/", ItemsOverlapApi.as_view(), name="api-items-overlap"),
     path("projects/<int:project_id>/items/<int:item_id>/gold/", ItemGoldApi.as_view(), name="api-item-gold"),
-    path("users/", UserCreateApi.as_view(), name="api-users"),
-    path("me/", MeApi.as_view(), name="api-me"),
-    path("me/token/", MeTokenApi.as_view(), name="api-me-token"),
-    path("jobs/<int:job_id>/", JobDetailApi.as_view(), name="api-job"),
 ]

@@ -23,7 +23,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from labeling.text import unsafe_text_reason
+from core.text import unsafe_text_reason
 
 MAX_FIELD_CHARS = 100_000
 MAX_ID_CHARS = 255

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from labeling.errors import NotFound
+from core.errors import NotFound
 from labeling.models import Item, Project
 
 LIST_FIELDS = ("id", "external_id", "kind", "data", "metadata", "quality", "target", "is_gold", "created_at")

@@ -3,20 +3,21 @@
 import logging
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.cache import cache
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from labeling.errors import NotFound, PermissionDenied
+from core.accounts.projects import AccountProject, Order
+from core.errors import NotFound, PermissionDenied
+from core.jobs.models import Job, JobStatus
+from core.jobs.registry import ReaderCheck
 from labeling.models import (
     Annotation,
     Assignment,
     AssignmentStatus,
     Item,
-    Job,
     JobKind,
-    JobStatus,
     LabelSchemaVersion,
     Project,
     ProjectMembership,
@@ -34,6 +35,26 @@ ALARM_NAMES = tuple(DEFAULT_ALARMS)
 COUNT_CACHED_FROM = 100_000  # items: below this a plain count is cheaper than its bookkeeping
 COUNT_CACHE_SECONDS = 600
 logger = logging.getLogger(__name__)
+
+
+def job_readable_by(*roles: str) -> ReaderCheck:
+    """Who may read a project's job of a kind now: members whose current role may start that
+    kind. Checked on every read, so someone demoted or removed after starting a job (an import's
+    report, a snapshot's files) no longer reads it, creator or not."""
+
+    def can_read(user: AbstractBaseUser | AnonymousUser, job: Job) -> bool:
+        return ProjectMembership.objects.filter(project_id=job.project_id, user=user, role__in=roles).exists()
+
+    return can_read
+
+
+def account_projects(user: AbstractBaseUser | AnonymousUser, order: Order) -> list[AccountProject]:
+    """The user's projects and roles, for the account page (by name) and ``/api/me/`` (by id)."""
+    memberships = ProjectMembership.objects.filter(user=user).select_related("project")
+    return [
+        AccountProject(id=m.project_id, name=m.project.name, role=m.role, role_label=m.get_role_display())
+        for m in memberships.order_by("project__name" if order == "name" else "project_id")
+    ]
 
 
 def _count_key(project_id: int) -> str:

@@ -7,9 +7,9 @@ from django.db.models import Count, F, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from labeling.errors import NotFound
+from core.errors import NotFound
+from core.shared_state import cached
 from labeling.models import Annotation, Assignment, AssignmentStatus, Item, Project
-from labeling.services.shared_state import cached
 
 
 def item_media_urls(item: Item) -> dict:

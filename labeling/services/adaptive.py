@@ -16,8 +16,9 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
+from core.audit.services import audit
+from core.errors import Invalid
 from labeling.adaptive import Decision, Estimates, decide, posterior
-from labeling.errors import Invalid
 from labeling.models import (
     Annotation,
     Item,
@@ -28,7 +29,6 @@ from labeling.models import (
     OverlapPolicy,
     Project,
 )
-from labeling.services.audit import audit
 
 # A fit is used once it read this many answers; before that the majority-vote share decides.
 MIN_FIT_ANSWERS = 100

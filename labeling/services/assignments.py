@@ -16,7 +16,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from labeling.errors import PermissionDenied
+from core.errors import PermissionDenied
+from core.shared_state import due_once_per
 from labeling.models import (
     Assignment,
     AssignmentStatus,
@@ -26,7 +27,6 @@ from labeling.models import (
 )
 from labeling.models.projects import LABELING_ROLES
 from labeling.selection import gold_is_due, lease_expiry, lease_is_live
-from labeling.services.shared_state import due_once_per
 
 RECLAIM_BATCH = 500
 

@@ -10,19 +10,13 @@ from django.db import transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from labeling.errors import Conflict, Invalid, NotFound, PermissionDenied
-from labeling.models import (
-    Assignment,
-    AssignmentStatus,
-    PasswordChangeRequired,
-    Project,
-    ProjectMembership,
-    Role,
-)
+from core.accounts.models import PasswordChangeRequired
+from core.accounts.services import api_token_rotate, user_create
+from core.audit.services import audit
+from core.errors import Conflict, Invalid, NotFound, PermissionDenied
+from labeling.models import Assignment, AssignmentStatus, Project, ProjectMembership, Role
 from labeling.services.assignments import assignment_release
-from labeling.services.audit import audit
-from labeling.services.projects import membership_set, user_create
-from labeling.services.tokens import api_token_rotate
+from labeling.services.projects import membership_set
 
 User = get_user_model()
 

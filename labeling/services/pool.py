@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Greatest
 
+from core.errors import Invalid
 from labeling.answers import answer_validate
-from labeling.errors import Invalid
 from labeling.metadata import metadata_text
 from labeling.models import Assignment, AssignmentStatus, Item, Project
 from labeling.selectors.schema_versions import schema_version_latest

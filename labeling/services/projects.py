@@ -7,9 +7,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from labeling.errors import Conflict, Invalid, PermissionDenied
+from core.audit.services import audit
+from core.errors import Conflict, Invalid, PermissionDenied
 from labeling.models import (
     ConsensusMethod,
     DataType,
@@ -21,7 +21,6 @@ from labeling.models import (
     Role,
 )
 from labeling.selectors.projects import ALARM_NAMES
-from labeling.services.audit import audit
 
 User = get_user_model()
 
@@ -214,38 +213,6 @@ def membership_set(*, project: Project, acting_user: AbstractBaseUser, username:
         after={"role": role},
     )
     return membership, False
-
-
-@transaction.atomic
-def user_create(
-    *,
-    acting_user: AbstractBaseUser,
-    username: str,
-    password: str | None = None,
-    email: str = "",
-    first_name: str = "",
-    last_name: str = "",
-    can_create_projects: bool = False,
-) -> tuple:
-    """Create an account (staff only) and return ``(user, token_key)``."""
-    if not (acting_user.is_authenticated and acting_user.is_staff):
-        raise PermissionDenied("Only administrators can create users.")
-    if User.objects.filter(username__iexact=username).exists():
-        raise Conflict(f"The username {username!r} is taken.", fields={"username": ["Taken."]})
-    user = User(username=username, email=email, first_name=first_name, last_name=last_name)
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()  # API-only account (a pipeline): token auth only
-    user.save()
-    if can_create_projects:
-        from django.contrib.auth.models import Permission
-
-        user.user_permissions.add(
-            Permission.objects.get(codename="add_project", content_type__app_label="labeling")
-        )
-    token = Token.objects.create(user=user)
-    return user, token.key
 
 
 @transaction.atomic

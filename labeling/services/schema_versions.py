@@ -13,9 +13,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from labeling.errors import Conflict
+from core.audit.services import audit
+from core.errors import Conflict
 from labeling.models import LabelClass, LabelSchemaVersion, Project
-from labeling.services.audit import audit
 
 CLASS_FIELDS = ("description", "color", "hotkey")
 DEFAULT_COLOR = "#868e96"

@@ -4,18 +4,17 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count
 from django.db.models.fields.json import KeyTextTransform
 
-from labeling.models import Annotation, Item, Job, JobKind, Project
+from core.jobs.models import Job
+from core.jobs.services import ProgressFn, job_create, job_dispatch
+from labeling.models import Annotation, Item, JobKind, Project
 from labeling.selectors.projects import project_stats
-from labeling.services.jobs import ProgressFn, job_create, job_dispatch
 
 MAX_SLICE_VALUES = 50
 
 
 def project_stats_refresh_request(*, project: Project, requested_by: AbstractBaseUser) -> Job:
-    from labeling.tasks import project_stats_refresh_task
-
     job = job_create(kind=JobKind.PROJECT_STATS, project=project, created_by=requested_by)
-    job_dispatch(job=job, task=project_stats_refresh_task)
+    job_dispatch(job=job)
     return job
 
 

@@ -12,8 +12,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
+from core.errors import Conflict, Invalid, NotFound
 from labeling.answers import answer_validate
-from labeling.errors import Conflict, Invalid, NotFound
 from labeling.models import (
     Annotation,
     Assignment,

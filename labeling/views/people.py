@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from labeling.errors import ApplicationError
+from core.errors import ApplicationError
 from labeling.forms import MemberForm, NewUserForm
 from labeling.models import Role
 from labeling.selectors.projects import project_get_for_member, project_members

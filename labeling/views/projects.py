@@ -5,8 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from labeling.errors import ApplicationError
-from labeling.models import JobKind, JobStatus, Role
+from core.errors import ApplicationError
+from core.jobs.models import JobStatus
+from labeling.models import JobKind, Role
 from labeling.selectors.projects import (
     REVIEW_ROLES,
     project_detail_for_member,

@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from labeling.errors import ApplicationError, PermissionDenied
+from core.errors import ApplicationError, PermissionDenied
 from labeling.forms import ALARM_LABELS, NewProjectForm, SettingsForm, class_rows
 from labeling.markdown import render_markdown
 from labeling.models import LabelKind, Role

@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consistency.selectors import operations
-from labeling.models import Job, JobKind, JobStatus
+from core.jobs.models import Job, JobStatus
+from labeling.models import JobKind
 from labeling.services.stats import project_stats_compute
 from tests.consistency.services.test_agreement_runs import ANSWERS, label
 from tests.factories import finished_run

@@ -1,7 +1,7 @@
 import pytest
 
+from core.errors import Invalid
 from labeling.answers import MAX_BOXES, answer_validate
-from labeling.errors import Invalid
 
 CLASSES = {"deep scratch", "shallow scratch", "dent", "none"}
 

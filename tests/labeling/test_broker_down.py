@@ -13,7 +13,8 @@ import redis
 from rest_framework.authtoken.models import Token
 
 from bench._setup import free_port, start_gunicorn
-from labeling.models import Job, Role
+from core.jobs.models import Job
+from labeling.models import Role
 from tests.factories import ItemFactory, MembershipFactory
 from tests.helpers import http_json
 from tests.worker import live_database_url, wait_for

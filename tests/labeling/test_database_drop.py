@@ -17,7 +17,8 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from consistency.models import AgreementRun, SchemaChange
-from labeling.models import AuditEvent, Item, LabelSchemaVersion
+from core.audit.models import AuditEvent
+from labeling.models import Item, LabelSchemaVersion
 from tests.consistency.services.test_agreement_runs import ANSWERS, label
 from tests.helpers import http_call
 from tests.worker import live_database_url

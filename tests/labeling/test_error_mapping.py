@@ -3,7 +3,7 @@
 import pytest
 from django.db import InterfaceError, OperationalError
 
-from labeling.errors import DatabaseUnavailable, database_failure
+from core.errors import DatabaseUnavailable, database_failure
 
 pytestmark = pytest.mark.django_db
 

@@ -101,11 +101,11 @@ def test_password_reset_caps_are_shared_by_every_process_when_redis_is_set(setti
 
     from django.core.cache import cache
 
-    from labeling.views_auth import _over_cap
+    from core.accounts.passwords import _over_cap
 
     key = f"password-reset:email:test-{uuid.uuid4().hex}"
     code = (
-        "import django; django.setup(); from labeling.views_auth import _over_cap; "
+        "import django; django.setup(); from core.accounts.passwords import _over_cap; "
         f"print([_over_cap({key!r}, 3) for _ in range(3)])"
     )
     env = {

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import requests
 
-from labeling.models import DataType, Item, Job, Role
+from core.jobs.models import Job
+from labeling.models import DataType, Item, Role
 from labeling.storage import presigned_url
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from tests.helpers import client_for, error_code
@@ -102,7 +103,7 @@ def test_audio_from_the_bucket_answers_range_requests(staff, bucket, django_capt
 
 
 def test_the_page_policy_allows_the_bucket_for_media_only(staff, bucket, client):
-    from labeling.security import content_security_policy
+    from core.http.security import content_security_policy
 
     policy = dict(part.split(" ", 1) for part in content_security_policy().split("; "))
     endpoint = bucket.env["AWS_S3_ENDPOINT_URL"]
@@ -194,7 +195,7 @@ def test_snapshot_file_is_written_to_the_bucket_and_downloaded_by_presigned_url(
 
 def test_presigned_urls_can_name_the_bucket_as_browsers_reach_it(bucket, settings):
     """docker-compose: the app talks to http://minio:9000, browsers to http://localhost:9000."""
-    from labeling.security import content_security_policy
+    from core.http.security import content_security_policy
 
     settings.CONCORD_MEDIA_ENDPOINT_URL = "http://media.example.test:9000"
     url = presigned_url("items/x.png", content_type="image/png")

@@ -6,7 +6,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from labeling.models import Assignment, PasswordChangeRequired
+from core.accounts.models import PasswordChangeRequired
+from labeling.models import Assignment
 from tests.factories import ItemFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from labeling.models import Job
-from labeling.services.jobs import job_execute
+from core.jobs.models import Job
+from core.jobs.services import job_execute
 from labeling.services.stats import project_stats_compute, project_stats_refresh_request
 from tests.bulk import items_insert
 

@@ -5,8 +5,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from consistency.models import AgreementRun
-from labeling.models import Job
-from labeling.services.reaper import stuck_work_reap
+from core.jobs.models import Job
+from core.jobs.reaper import stuck_work_reap
 from tests.helpers import client_for
 
 pytestmark = pytest.mark.django_db

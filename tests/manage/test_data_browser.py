@@ -6,7 +6,8 @@ import pytest
 from consistency.exports.params import parse_export_params
 from consistency.exports.rows import export_context, export_rows
 from consistency.models import Review, ReviewStatus
-from labeling.models import AuditEvent, Item, Role
+from core.audit.models import AuditEvent
+from labeling.models import Item, Role
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, finished_run
 
 pytestmark = pytest.mark.django_db

@@ -70,7 +70,7 @@ def test_only_managers_change_alarms(client, project, role):
 
 
 def test_api_refuses_alarms_out_of_range_from_the_service(project, staff):
-    from labeling.errors import Invalid
+    from core.errors import Invalid
     from labeling.services.projects import project_update
 
     with pytest.raises(Invalid, match="must be a number from 0 to 1"):

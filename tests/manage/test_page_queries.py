@@ -7,7 +7,8 @@ from django.db import connection, transaction
 
 from consistency.models import ItemResult
 from consistency.selectors.reviews import disagreement_queue
-from labeling.models import Item, Job, JobKind, JobStatus
+from core.jobs.models import Job, JobStatus
+from labeling.models import Item, JobKind
 from labeling.selectors import projects as projects_module
 from labeling.selectors.projects import project_item_count, project_item_count_forget
 from tests.factories import ItemFactory, finished_run

@@ -5,7 +5,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
-from labeling.models import Assignment, AssignmentStatus, AuditEvent, ProjectMembership, Role
+from core.audit.models import AuditEvent
+from labeling.models import Assignment, AssignmentStatus, ProjectMembership, Role
 from labeling.services.assignments import assignment_reserve_next
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory, UserFactory
 

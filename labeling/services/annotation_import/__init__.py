@@ -31,13 +31,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from labeling.errors import Invalid
+from core.errors import Invalid
+from core.jobs.models import Job
+from core.jobs.services import ProgressFn, job_create, job_dispatch
 from labeling.imports.records import UnparseableFile
-from labeling.models import (
-    Job,
-    JobKind,
-    Project,
-)
+from labeling.models import JobKind, Project
 from labeling.services.annotation_import.reading import _read, _Report
 from labeling.services.annotation_import.writing import (
     _chunks,
@@ -47,7 +45,6 @@ from labeling.services.annotation_import.writing import (
     _write_chunk,
 )
 from labeling.services.items import ImportRefused, import_files_remove
-from labeling.services.jobs import ProgressFn, job_create, job_dispatch
 from labeling.storage import storage_guard
 
 
@@ -87,7 +84,6 @@ def annotations_import(*, project: Project, source, filename: str = "") -> dict:
 
 def annotations_import_start(*, project: Project, upload, requested_by: AbstractBaseUser) -> Job:
     """A large file of labels: store it in a per-job folder and import it in a job."""
-    from labeling.tasks import annotations_import_task
 
     folder = f"imports/{uuid.uuid4().hex}"
     with storage_guard():
@@ -101,7 +97,7 @@ def annotations_import_start(*, project: Project, upload, requested_by: Abstract
                 created_by=requested_by,
                 params={"files": stored, "folder": folder},
             )
-            job_dispatch(job=job, task=annotations_import_task)
+            job_dispatch(job=job)
     except Exception:
         import_files_remove(folder, stored)
         raise

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from core.text import UnsafeInput, json_loads_checked, unsafe_text_reason
 from labeling.imports.labelstudio import (
     NotAnAnswer,
     answer_from_results,
@@ -20,7 +21,6 @@ from labeling.models import (
     LabelKind,
     Project,
 )
-from labeling.text import UnsafeInput, json_loads_checked, unsafe_text_reason
 
 MAX_REPORTED = 200
 STRUCTURED_KINDS = (LabelKind.MULTI_CLASSES, LabelKind.BOXES)

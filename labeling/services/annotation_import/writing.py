@@ -8,8 +8,8 @@ from django.contrib.auth.hashers import make_password
 from django.db.models import F
 from django.db.models.functions import Greatest
 
+from core.errors import Invalid
 from labeling.answers import answer_validate
-from labeling.errors import Invalid
 from labeling.models import (
     Annotation,
     Assignment,

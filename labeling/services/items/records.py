@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection, transaction
 
-from labeling.errors import Invalid
+from core.errors import Invalid
 from labeling.imports.record_stats import RecordStats
 from labeling.imports.records import (
     ParsedRow,

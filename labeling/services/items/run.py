@@ -15,7 +15,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 
-from labeling.errors import Invalid
+from core.errors import Invalid
+from core.jobs.models import Job, JobStatus
+from core.jobs.services import ProgressFn
 from labeling.imports.archive import archive_verify, media_entries, open_archive, sidecar
 from labeling.imports.media import (
     RejectedMedia,
@@ -27,7 +29,7 @@ from labeling.imports.media import (
 from labeling.imports.records import (
     UnparseableFile,
 )
-from labeling.models import DataType, Item, Job, JobStatus, Project
+from labeling.models import DataType, Item, Project
 from labeling.selectors.projects import project_item_count_forget
 from labeling.services.items.records import (
     MAX_LISTED,
@@ -38,7 +40,6 @@ from labeling.services.items.records import (
     items_import_records,
 )
 from labeling.services.items.start import import_files_remove
-from labeling.services.jobs import ProgressFn
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from labeling.errors import Invalid
+from core.errors import Invalid
+from core.jobs.models import Job
+from core.jobs.services import job_create, job_dispatch
 from labeling.imports.archive import archive_check
 from labeling.imports.media import sanitize_filename, sniff
 from labeling.imports.records import (
@@ -19,9 +21,8 @@ from labeling.imports.records import (
     header_check,
     record_kind,
 )
-from labeling.models import DataType, Job, JobKind, Project
+from labeling.models import DataType, JobKind, Project
 from labeling.services.items.records import SIDECAR_KEYS
-from labeling.services.jobs import job_create, job_dispatch
 from labeling.storage import StorageUnavailable, folder_remove, storage_guard
 
 
@@ -111,7 +112,6 @@ def items_import_start(
     their whole directory: unsafe entries are refused here with a 400, before anything is
     stored). ``body`` is a large JSON body, imported like a ``.json`` file.
     """
-    from labeling.tasks import items_import_task
 
     files = []
     if project.data_type == DataType.RECORD:
@@ -150,7 +150,7 @@ def items_import_start(
                 created_by=requested_by,
                 params={"files": stored, "folder": folder, "metadata_columns": sorted(metadata_columns)},
             )
-            job_dispatch(job=job, task=items_import_task)
+            job_dispatch(job=job)
     except Exception:
         import_files_remove(folder, stored)  # the job never started (broker down…): leave nothing behind
         raise

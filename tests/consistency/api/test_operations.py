@@ -44,8 +44,8 @@ def test_unknown_alarm_names_are_refused(project, staff):
 
 
 def test_work_whose_worker_vanished_shows_as_failed_on_the_operations_page(client, project, staff, settings):
-    from labeling.models import Job
-    from labeling.services.reaper import stuck_work_reap
+    from core.jobs.models import Job
+    from core.jobs.reaper import stuck_work_reap
 
     long_ago = timezone.now() - timezone.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 600)
     job = Job.objects.create(kind="export", project=project, status="running", started_at=long_ago)

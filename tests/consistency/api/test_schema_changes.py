@@ -2,7 +2,8 @@ import pytest
 
 from consistency.models import AgreementRun, SchemaChange
 from consistency.services.agreement_runs import agreement_run_compute
-from labeling.models import Annotation, AuditEvent, LabelSchemaVersion, Role
+from core.audit.models import AuditEvent
+from labeling.models import Annotation, LabelSchemaVersion, Role
 from tests.consistency.services.test_agreement_runs import ANSWERS, label
 from tests.factories import MembershipFactory, ProjectFactory
 from tests.helpers import client_for

@@ -2,7 +2,7 @@ import pytest
 
 from consistency.models import AgreementRun, ItemResult, RunStatus
 from consistency.services.agreement_runs import agreement_run_compute, agreement_run_request
-from labeling.errors import Conflict
+from core.errors import Conflict
 from labeling.models import Role
 from labeling.services.assignments import assignment_reserve_next
 from labeling.services.submissions import annotation_submit

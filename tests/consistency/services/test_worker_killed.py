@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings
 
 from consistency.models import AgreementRun, DatasetSnapshot, ItemResult
-from labeling.models import Item, Job, Role
+from core.jobs.models import Job
+from labeling.models import Item, Role
 from tests.bulk import answers_insert, finished_run_insert, items_insert
 from tests.factories import MembershipFactory, ProjectFactory
 from tests.helpers import client_for

@@ -11,8 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from core.jobs.models import Job
 from labeling.imports.records import ParseReport, parse_csv
-from labeling.models import Item, Job, Role
+from labeling.models import Item, Role
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from tests.helpers import client_for, error_code
 from tests.labeling.imports.samples import clip, jpeg, named, png, zip_of
@@ -235,7 +236,7 @@ def test_oversize_upload_is_413_and_nothing_is_stored(records, images, staff, se
 def test_the_upload_handler_stops_reading_a_body_without_length(rf, settings):
     from django.core.files.uploadhandler import StopUpload
 
-    from labeling.imports.uploads import LimitedUploadHandler, upload_too_large
+    from core.http.uploads import LimitedUploadHandler, upload_too_large
 
     settings.CONCORD_MAX_UPLOAD_BYTES = 10
     request = rf.post("/")

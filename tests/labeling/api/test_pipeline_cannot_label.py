@@ -4,7 +4,7 @@ would enter the next agreement run as a labeler's)."""
 import pytest
 from django.test import Client
 
-from labeling.errors import PermissionDenied
+from core.errors import PermissionDenied
 from labeling.models import Annotation, Assignment, AssignmentStatus, ProjectMembership, Role
 from labeling.services.assignments import assignment_reserve_next
 from labeling.services.submissions import annotation_submit

@@ -6,7 +6,8 @@ import io
 import numpy as np
 import pytest
 
-from labeling.models import DataType, Item, Job
+from core.jobs.models import Job
+from labeling.models import DataType, Item
 from tests.factories import ProjectFactory
 from tests.helpers import client_for
 from tests.labeling.imports.samples import jpeg, named, zip_of

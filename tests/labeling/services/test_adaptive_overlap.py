@@ -9,8 +9,9 @@ from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
+from core.audit.models import AuditEvent
 from labeling.adaptive import SHRINK_ANSWERS
-from labeling.models import Annotation, AuditEvent, Item, LabelerFit, Project, Role
+from labeling.models import Annotation, Item, LabelerFit, Project, Role
 from labeling.services.adaptive import labeler_fit_store
 from labeling.services.assignments import assignment_reserve_next
 from labeling.services.submissions import annotation_submit

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections
 from django.db.models import Count
 
-from labeling.errors import Conflict
+from core.errors import Conflict
 from labeling.models import Annotation, Assignment, Item, Role
 from labeling.services.assignments import assignment_reserve_next
 from labeling.services.submissions import annotation_submit

@@ -4,7 +4,7 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from labeling.errors import Conflict, Invalid, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from labeling.models import Annotation, Assignment, AssignmentStatus, Item, Role
 from labeling.selection import PoolItem, pick_from_pool
 from labeling.services.assignments import assignment_reserve_next, leases_reclaim

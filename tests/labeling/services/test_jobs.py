@@ -1,8 +1,9 @@
 import pytest
 
-from labeling.errors import ServiceUnavailable
-from labeling.models import Job, JobKind, JobStatus
-from labeling.services.jobs import job_create, job_execute, job_send
+from core.errors import ServiceUnavailable
+from core.jobs.models import Job, JobStatus
+from core.jobs.services import job_create, job_execute, job_send
+from labeling.models import JobKind
 from labeling.services.stats import project_stats_compute
 from tests.factories import ItemFactory
 from tests.helpers import client_for
@@ -59,12 +60,12 @@ def test_failing_runner_ends_in_failed_job_with_the_error(project, staff):
 def test_broker_down_gives_503_and_a_failed_job_never_a_fake_accept(project, staff):
     from celery import Celery
 
-    from labeling.tasks import project_stats_refresh_task
+    from core.jobs.tasks import job_run
 
     dead = Celery("dead", broker="redis://127.0.0.1:1/0", set_as_current=False)
     dead.conf.broker_connection_timeout = 0.5
 
-    @dead.task(name=project_stats_refresh_task.name)
+    @dead.task(name=job_run.name)
     def dead_task(job_id):
         return None
 

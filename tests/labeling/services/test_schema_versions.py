@@ -2,8 +2,9 @@
 
 import pytest
 
-from labeling.errors import Conflict
-from labeling.models import AuditEvent, LabelSchemaVersion
+from core.audit.models import AuditEvent
+from core.errors import Conflict
+from labeling.models import LabelSchemaVersion
 from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.schema_versions import schema_version_publish
 

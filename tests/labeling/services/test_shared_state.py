@@ -5,7 +5,7 @@ import time
 import pytest
 from django.core import mail
 
-from labeling.services.shared_state import cached, cap_reached, due_once_per
+from core.shared_state import cached, cap_reached, due_once_per
 from tests.objectstore import free_port
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from labeling.models import Item, Job
+from core.jobs.models import Job
+from labeling.models import Item
 from tests.helpers import client_for
 from tests.worker import celery_worker_process, wait_for, worker_child_pid  # noqa: F401 — fixture
 

@@ -1,0 +1,1 @@
+"""Accounts: login, passwords, the account page, API tokens and the users API."""
