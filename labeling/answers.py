@@ -5,8 +5,11 @@ Answers are stored as JSON: a class name (classes, rating), a list of names
 image (boxes), or a string (transcription).
 """
 
+import json
 import math
 from collections.abc import Collection
+
+from django.http import QueryDict
 
 from core.errors import Invalid
 from labeling.models import LabelKind
@@ -75,3 +78,24 @@ def answer_validate(*, label_kind: str, class_names: Collection[str], value):
     if len(text) > MAX_TRANSCRIPT_CHARS:
         raise _invalid(f"A transcript is at most {MAX_TRANSCRIPT_CHARS} characters.")
     return text
+
+
+def answer_choice_mode(label_kind: str) -> str:
+    """How the workspace and the review page let a person answer: one class, several, or boxes
+    (transcripts have their own text field; "single" covers classes and ratings)."""
+    return {LabelKind.MULTI_CLASSES: "multi", LabelKind.BOXES: "box"}.get(LabelKind(label_kind), "single")
+
+
+def answer_from_form(*, label_kind: str, post: QueryDict) -> object:
+    """The answer a page form posted, before validation: a list of classes (multi), boxes
+    (JSON in one field), or one string (a class, a rating or a transcript); None when empty."""
+    kind = LabelKind(label_kind)
+    if kind == LabelKind.MULTI_CLASSES:
+        return [v for v in post.getlist("value") if v]
+    raw = post.get("value", "")
+    if kind == LabelKind.BOXES:
+        try:
+            return json.loads(raw or "[]")
+        except json.JSONDecodeError as exc:
+            raise Invalid("The boxes could not be read.", fields={"value": [str(exc)]}) from exc
+    return raw or None

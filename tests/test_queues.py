@@ -51,3 +51,47 @@ def test_every_registered_job_runner_imports():
 
     for spec in job_kinds():
         assert spec.runner is None or callable(job_runner(spec)), spec.kind
+
+
+def _named_tasks() -> set[str]:
+    """Every task a service names (services name tasks; importing them would close a circle)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    names = set()
+    for path in [*root.glob("*/services/**/*.py"), *root.glob("core/**/*.py")]:
+        names |= set(
+            re.findall(
+                r'"((?:core|labeling|consistency)\.tasks\.[\w.]+|core\.jobs\.tasks\.\w+)"', path.read_text()
+            )
+        )
+    return names
+
+
+def test_every_task_a_service_names_is_a_celery_task():
+    from celery import Task
+
+    from core.jobs.services import task_named
+
+    names = _named_tasks()
+    assert {
+        "consistency.tasks.runs.agreement_run_compute_task",
+        "consistency.tasks.runs.agreement_run_debounced_task",
+        "consistency.tasks.fits.labeler_fit_refresh_task",
+        "consistency.tasks.exports.export_counts_warm_task",
+    } <= names
+    for name in names:
+        task = task_named(name)
+        assert isinstance(task, Task) and task.name == name, name
+
+
+def test_a_name_that_is_not_a_task_is_refused():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core.jobs.services import task_named
+
+    with pytest.raises(ImproperlyConfigured):
+        task_named("core.jobs.services.job_send")
+    with pytest.raises(ImportError):
+        task_named("consistency.tasks.runs.no_such_task")

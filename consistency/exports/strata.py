@@ -13,7 +13,7 @@ the split of any item from its position in its stratum. Both are read here from 
   of a run).
 * **the touched items**, read live: items with a review (of any status), gold items and items
   answered since the run. Only their rows can differ from their run result; they are read
-  through the export's own row query (``fast._rows_sql(touched=True)``), so their labels,
+  through the export's own row query (``sql.rows_sql(touched=True)``), so their labels,
   statuses and filters are the export's.
 
 An item's position = the run's items of its label in the blocks before its block (cache) + those
@@ -37,8 +37,8 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from consistency.exports.fast import _rows_sql
 from consistency.exports.params import ExportParams
+from consistency.exports.sql import rows_sql
 from consistency.selectors.labels import LabelContext, label_context
 from labeling.models import Project
 
@@ -51,7 +51,7 @@ RUN_VALUE = (
     "WHEN r.by_method ? %(m)s THEN r.by_method -> %(m)s -> 'value' "
     "WHEN r.method = 'gold' THEN NULL ELSE r.consensus END"
 )
-# The run's listed items: an answer, or a consensus (``fast._rows_sql``'s ``listed``).
+# The run's listed items: an answer, or a consensus (``sql.rows_sql``'s ``listed``).
 _LISTED = "(r.n_answers > 0 OR nullif(" + RUN_VALUE + ", 'null'::jsonb) IS NOT NULL)"
 _KEY = "nullif(" + RUN_VALUE + ", 'null'::jsonb)::text"
 
@@ -221,7 +221,7 @@ class Strata:
 
 def touched_ids(*, project: Project, ctx: LabelContext) -> list[int]:
     """Items whose export row may differ from their run result, in id order: a review of any
-    status, gold, a current answer given since the run (``fast._live_sql``'s ``delta``)."""
+    status, gold, a current answer given since the run (``sql._live_sql``'s ``delta``)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT item_id FROM consistency_review WHERE project_id = %(project)s
@@ -237,7 +237,7 @@ def touched_ids(*, project: Project, ctx: LabelContext) -> list[int]:
 def strata_read(*, project: Project, ctx: LabelContext, params: ExportParams) -> Strata:
     """The per-run counts (cached) and the touched items' rows under ``params``' filters."""
     blocks = _run_blocks(ctx)
-    sql, args = _rows_sql(project, ctx, params, touched=True)
+    sql, args = rows_sql(project, ctx, params, touched=True)
     args["only"] = touched_ids(project=project, ctx=ctx)
     with transaction.atomic(), connection.cursor() as cursor:
         # A few thousand touched items, each read by its key. With the default random_page_cost

@@ -223,3 +223,9 @@ def answers_per_item(*, project: Project) -> dict:
         if project.is_adaptive
         else 0,
     }
+
+
+def operations_figures_latest(project: Project) -> dict:
+    """The Operations page's figures against the latest run, as JSON: the statistics job's
+    "operations" section (registered in ConsistencyConfig.ready())."""
+    return operations_figures(project=project, run=run_latest(project=project), as_json=True)

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
+from kombu.exceptions import OperationalError
 
 from consistency.models import AgreementRun, RunStatus, RunTrigger
 from consistency.report import RunReportBuilder
@@ -15,7 +16,8 @@ from consistency.selectors.annotations import annotations_frame, item_slices, pr
 from consistency.selectors.labels import gold_values
 from consistency.selectors.predictions import probabilities_latest
 from consistency.selectors.runs import autorun_enabled
-from consistency.services.autorun import agreement_run_soon
+from consistency.services.autorun import agreement_run_soon, autorun_claim, autorun_forget
+from consistency.services.labeler_fits import FIT_REFRESH_TASK
 from consistency.services.measure import RunParams, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
 from consistency.services.measure.publish import results_frame_from_rows, results_publish
@@ -27,11 +29,15 @@ from core.jobs.lifecycle import (
     lifecycle_start,
     lifecycle_succeed,
 )
-from core.jobs.services import task_send
+from core.jobs.services import task_named, task_send
 from labeling.models import Annotation, LabelSchemaVersion, Project
 from labeling.selectors.schema_versions import schema_version_latest
 
 logger = logging.getLogger(__name__)
+
+# Named, not imported: the tasks modules import these services (docs/architecture.md).
+COMPUTE_TASK = "consistency.tasks.runs.agreement_run_compute_task"
+EXPORT_COUNTS_WARM_TASK = "consistency.tasks.exports.export_counts_warm_task"
 
 
 def agreement_run_request(
@@ -65,12 +71,10 @@ def agreement_run_request(
 
 
 def _send(run: AgreementRun) -> None:
-    from consistency.tasks import agreement_run_compute_task
-
     def mark_failed(message: str) -> None:
         lifecycle_fail_unsent(model=AgreementRun, pk=run.pk, error=message)
 
-    task_send(task=agreement_run_compute_task, arg=run.id, on_broker_down=mark_failed)
+    task_send(task=task_named(COMPUTE_TASK), arg=run.id, on_broker_down=mark_failed)
 
 
 def agreement_run_compute(*, run_id: int) -> AgreementRun | None:
@@ -89,19 +93,50 @@ def agreement_run_compute(*, run_id: int) -> AgreementRun | None:
         return lifecycle_fail(run, error=error)
     report, results = measured
     _publish(run, report, results)
-    from consistency.tasks.exports import export_counts_warm_later
-
-    export_counts_warm_later(run)  # the export preview's per-label counts (exports/strata.py)
+    _export_counts_warm_later(run)  # the export preview's per-label counts (exports/strata.py)
     if run.project.is_adaptive:  # new answers were measured: refresh the policy's estimates too
-        from kombu.exceptions import OperationalError
-
-        from consistency.tasks.fits import labeler_fit_refresh_task
-
         try:
-            labeler_fit_refresh_task.delay(run.project_id)
+            task_named(FIT_REFRESH_TASK).delay(run.project_id)
         except OperationalError:  # beat refits within a minute once the broker is back
             logger.warning("could not send the labeler refit of project %s", run.project_id)
     return run
+
+
+# Below this many answers the counts take milliseconds in the first request that needs them.
+WARM_FROM_ANSWERS = 100_000
+
+
+def _export_counts_warm_later(run: AgreementRun) -> None:
+    """Send the warm-up for a large run; a broker that is down only costs the first preview
+    its speed."""
+    if (run.annotation_count or 0) < WARM_FROM_ANSWERS:
+        return
+    try:
+        task_named(EXPORT_COUNTS_WARM_TASK).delay(run.id)
+    except OperationalError:
+        logger.warning("could not send the export counts warm-up of run %s", run.id)
+
+
+def agreement_run_debounced(*, project_id: int) -> int | None:
+    """The debounce task (services.autorun): once the project has been quiet, start one run
+    (its id)."""
+    if not autorun_claim(project_id=project_id):
+        return None
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        autorun_forget(project_id=project_id)
+        return None
+    try:
+        run = agreement_run_request(
+            project=project,
+            requested_by=None,
+            trigger=RunTrigger.AUTO,
+            params=RunParams(consensus=project.consensus_method),
+        )
+    except Conflict:  # a run is in flight: look again once it may have landed
+        agreement_run_soon(project_id=project_id)
+        return None
+    return run.id
 
 
 def _measure(run: AgreementRun):

@@ -19,12 +19,13 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from consistency.models import RunTrigger
 from consistency.selectors.runs import autorun_enabled
-from core.errors import Conflict
-from labeling.models import Project
+from core.jobs.services import task_named
 
 logger = logging.getLogger(__name__)
+
+# Named, not imported: the tasks modules import the services (docs/architecture.md).
+DEBOUNCE_TASK = "consistency.tasks.runs.agreement_run_debounced_task"
 
 
 def _keys(project_id: int) -> tuple[str, str]:
@@ -39,15 +40,13 @@ def agreement_run_soon(*, project_id: int) -> None:
     """Ask for a run once the project is quiet; call after the change commits."""
     if not autorun_enabled():
         return
-    from consistency.tasks import agreement_run_debounced_task
-
     quiet = settings.CONCORD_AUTORUN_QUIET_SECONDS
     due_key, queued_key = _keys(project_id)
     try:
         client = _redis()
         client.set(due_key, time.time() + quiet, ex=quiet * 10 + 3600)
         if client.set(queued_key, 1, nx=True, ex=quiet * 10 + 3600):
-            agreement_run_debounced_task.apply_async(args=[project_id], countdown=quiet)
+            task_named(DEBOUNCE_TASK).apply_async(args=[project_id], countdown=quiet)
     except (redis.RedisError, OSError):
         # The change itself is stored; the pages say the figures are behind until a run.
         logger.warning("could not schedule the automatic run of project %s", project_id)
@@ -57,31 +56,19 @@ def agreement_run_soon_on_commit(*, project_id: int) -> None:
     transaction.on_commit(lambda: agreement_run_soon(project_id=project_id))
 
 
-def agreement_run_debounced(*, project_id: int) -> int | None:
-    """The debounce task: wait for the rest of the quiet period, then start one run (its id)."""
-    from consistency.services.agreement_runs import agreement_run_request
-    from consistency.services.measure import RunParams
-    from consistency.tasks import agreement_run_debounced_task
-
+def autorun_claim(*, project_id: int) -> bool:
+    """The debounce task's first step: True when the quiet period is over (from here on, a new
+    change queues a new debounce task); otherwise the task is sent again for the rest of it."""
     due_key, queued_key = _keys(project_id)
     client = _redis()
     left = float(client.get(due_key) or 0) - time.time()
     if left > 0.05:
-        agreement_run_debounced_task.apply_async(args=[project_id], countdown=left)
-        return None
-    project = Project.objects.filter(pk=project_id).first()
-    if project is None:
-        client.delete(queued_key, due_key)
-        return None
-    client.delete(queued_key)  # from here on, a new change queues a new debounce task
-    try:
-        run = agreement_run_request(
-            project=project,
-            requested_by=None,
-            trigger=RunTrigger.AUTO,
-            params=RunParams(consensus=project.consensus_method),
-        )
-    except Conflict:  # a run is in flight: look again once it may have landed
-        agreement_run_soon(project_id=project_id)
-        return None
-    return run.id
+        task_named(DEBOUNCE_TASK).apply_async(args=[project_id], countdown=left)
+        return False
+    client.delete(queued_key)
+    return True
+
+
+def autorun_forget(*, project_id: int) -> None:
+    """The project is gone: nothing left to debounce."""
+    _redis().delete(*_keys(project_id))

@@ -11,11 +11,15 @@ from consistency.metrics.categorical.labeler_estimates import labeler_estimates
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.labels import gold_values
 from consistency.selectors.schema import class_names
+from core.jobs.services import task_named
 from labeling.models import Annotation, LabelerFit, OverlapPolicy, Project
 from labeling.selectors.schema_versions import schema_version_latest
 from labeling.services.adaptive import ADAPTIVE_KINDS, labeler_fit_store
 
 logger = logging.getLogger(__name__)
+
+# Named, not imported: the tasks module imports this service (docs/architecture.md).
+FIT_REFRESH_TASK = "consistency.tasks.fits.labeler_fit_refresh_task"
 # Refit when the answers grew by this share since the last fit (and by at least REFIT_MIN).
 REFIT_GROWTH = 0.1
 REFIT_MIN = 25
@@ -69,9 +73,8 @@ def labeler_fits_due() -> list[int]:
 
 def labeler_fits_request_due() -> list[int]:
     """Beat: send a refit of every due project to the workers (after commit)."""
-    from consistency.tasks.fits import labeler_fit_refresh_task
-
+    refresh = task_named(FIT_REFRESH_TASK)
     due = labeler_fits_due()
     for project_id in due:
-        transaction.on_commit(lambda pid=project_id: labeler_fit_refresh_task.delay(pid))
+        transaction.on_commit(lambda pid=project_id: refresh.delay(pid))
     return due

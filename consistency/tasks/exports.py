@@ -1,7 +1,6 @@
 import logging
 
 from celery import shared_task
-from kombu.exceptions import OperationalError
 
 from consistency.exports.strata import warm
 from consistency.models import AgreementRun
@@ -21,18 +20,3 @@ def export_counts_warm_task(run_id: int) -> None:
         warm(project=run.project, run=run)
     except Exception:  # never fail loudly: the counts are a cache
         logger.exception("export counts of run %s not warmed", run_id)
-
-
-# Below this many answers the counts take milliseconds in the first request that needs them.
-WARM_FROM_ANSWERS = 100_000
-
-
-def export_counts_warm_later(run: AgreementRun) -> None:
-    """Send the warm-up for a large run; a broker that is down only costs the first preview
-    its speed."""
-    if (run.annotation_count or 0) < WARM_FROM_ANSWERS:
-        return
-    try:
-        export_counts_warm_task.delay(run.id)
-    except OperationalError:
-        logger.warning("could not send the export counts warm-up of run %s", run.id)

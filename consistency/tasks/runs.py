@@ -1,7 +1,10 @@
 from celery import shared_task
 
-from consistency.services.agreement_runs import agreement_run_compute, agreement_runs_start_due
-from consistency.services.autorun import agreement_run_debounced
+from consistency.services.agreement_runs import (
+    agreement_run_compute,
+    agreement_run_debounced,
+    agreement_runs_start_due,
+)
 
 
 @shared_task(acks_late=True, soft_time_limit=1700, time_limit=1800)

@@ -3,7 +3,9 @@ labeling workspace's renderers need to draw the item and every answer, the answe
 (the consensus, or the resolution), the queue around the item, status words, and the final
 answer read back from the form."""
 
-import json
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
 
@@ -12,8 +14,11 @@ from consistency.models import ReviewStatus
 from consistency.selectors.reviews import disagreement_queue
 from consistency.selectors.runs import run_latest
 from core.errors import Invalid
-from labeling.models import Item, LabelKind, Project
+from labeling.answers import answer_choice_mode, answer_from_form
 from labeling.views.workspace import class_keys
+
+if TYPE_CHECKING:  # annotations only: the page reads labeling through its selectors
+    from labeling.models import Item, Project
 
 # One colour per labeler on the image and in the answers table: distinct, and dark enough for
 # their names in white (contrast ≥ 4.5:1).
@@ -84,7 +89,7 @@ def review_page_config(*, project: Project, item: Item, detail: dict, classes: l
     return {
         "dataType": project.data_type,
         "labelKind": kind,
-        "choiceMode": {LabelKind.MULTI_CLASSES: "multi", LabelKind.BOXES: "box"}.get(kind, "single"),
+        "choiceMode": answer_choice_mode(kind),
         "classes": [{"name": c.name, "color": c.color, "key": keys[c.name]} for c in classes],
         "item": {
             k: detail["item"][k]
@@ -102,13 +107,4 @@ def review_page_config(*, project: Project, item: Item, detail: dict, classes: l
 
 def review_value(*, project: Project, post) -> object:
     """The final answer from the form: a class, a list of classes (multi), boxes (JSON) or a transcript."""
-    kind = project.label_kind
-    if kind == LabelKind.MULTI_CLASSES:
-        return [v for v in post.getlist("value") if v]
-    raw = post.get("value", "")
-    if kind == LabelKind.BOXES:
-        try:
-            return json.loads(raw or "[]")
-        except json.JSONDecodeError as exc:
-            raise Invalid("The boxes could not be read.", fields={"value": [str(exc)]}) from exc
-    return raw or None
+    return answer_from_form(label_kind=project.label_kind, post=post)

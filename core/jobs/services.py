@@ -8,13 +8,16 @@ Every kind runs through one task (:func:`core.jobs.tasks.job_run`), sent to the 
 the time limits its app registered (:mod:`core.jobs.registry`).
 """
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
 
 from celery import Task
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
+from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError as BrokerError
 
 from core.errors import Invalid, ServiceUnavailable
@@ -122,3 +125,14 @@ def job_execute(*, job_id: int, runner: Runner | None = None) -> Job | None:
         return lifecycle_fail(job, error=error, fields=("result",))
     job.error = ""
     return lifecycle_succeed(job, fields=("result", "error"))
+
+
+@functools.cache
+def task_named(path: str) -> "Task[..., Any]":
+    """The Celery task at a dotted path, imported on first use. Services name the tasks they
+    send instead of importing the tasks modules, which import those services (the same reason
+    the job registry holds runners' paths); tests/test_queues.py resolves every name."""
+    task = import_string(path)
+    if not isinstance(task, Task):
+        raise ImproperlyConfigured(f"{path} is not a Celery task")
+    return task

@@ -1,5 +1,8 @@
 """The project statistics refresh: a small real job that later jobs are modelled on."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count
 from django.db.models.fields.json import KeyTextTransform
@@ -10,6 +13,17 @@ from labeling.models import Annotation, Item, JobKind, Project
 from labeling.selectors.projects import project_stats
 
 MAX_SLICE_VALUES = 50
+
+# Sections other apps add to the statistics job's result: name -> a callable taking the project.
+# consistency adds "operations" (its Operations page reads it on large projects, where
+# aggregating every answer per request takes seconds). Registered from AppConfig.ready(),
+# so labeling never imports the apps built on it.
+StatsSection = Callable[[Project], dict[str, Any]]
+_SECTIONS: dict[str, StatsSection] = {}
+
+
+def stats_section_register(*, name: str, build: StatsSection) -> None:
+    _SECTIONS[name] = build
 
 
 def project_stats_refresh_request(*, project: Project, requested_by: AbstractBaseUser) -> Job:
@@ -32,12 +46,8 @@ def project_stats_compute(job: Job, progress: ProgressFn) -> dict:
     progress(70)
     stats["slices"] = _slice_counts(project)
     progress(85)
-    # The Operations page reads these on large projects (aggregating every answer per request
-    # takes seconds there); imported here because the figures belong to consistency's page.
-    from consistency.selectors.operations import operations_figures
-    from consistency.selectors.runs import run_latest
-
-    stats["operations"] = operations_figures(project=project, run=run_latest(project=project), as_json=True)
+    for name, build in _SECTIONS.items():
+        stats[name] = build(project)
     return stats
 
 

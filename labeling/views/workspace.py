@@ -13,7 +13,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from labeling.models import LabelKind, LabelSchemaVersion, SkipReason
+from labeling.answers import answer_choice_mode
+from labeling.models import LabelSchemaVersion, SkipReason
 from labeling.models.projects import LABELING_ROLES
 from labeling.selectors.projects import project_get_for_member
 from labeling.selectors.schema_versions import schema_version_latest
@@ -67,7 +68,7 @@ def workspace(request, project_id: int):
         "projectId": project.id,
         "dataType": project.data_type,
         "labelKind": kind,
-        "choiceMode": {LabelKind.MULTI_CLASSES: "multi", LabelKind.BOXES: "box"}.get(kind, "single"),
+        "choiceMode": answer_choice_mode(kind),
         "classes": classes,
         "skipReasons": [{"value": v, "label": label} for v, label in SkipReason.choices],
         "transcriptRules": (schema.transcript_rules or []) if schema else [],

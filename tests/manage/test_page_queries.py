@@ -102,13 +102,13 @@ def test_a_large_run_warms_its_export_counts_when_it_ends(project, monkeypatch, 
 
     from consistency.exports import strata
     from consistency.selectors.labels import label_context
-    from consistency.tasks import exports as export_tasks
+    from consistency.services import agreement_runs
     from labeling.models import Role
     from tests.bulk import answers_insert, items_insert
     from tests.factories import MembershipFactory
     from tests.helpers import agreement_run_now
 
-    monkeypatch.setattr(export_tasks, "WARM_FROM_ANSWERS", threshold)
+    monkeypatch.setattr(agreement_runs, "WARM_FROM_ANSWERS", threshold)
     cache.clear()
     labelers = [MembershipFactory(project=project, role=Role.LABELER).user.id for _ in range(3)]
     items_insert(project=project, count=30)
