@@ -86,3 +86,80 @@ def test_relative_links_in_the_docs_lead_to_files(document):
         and not (ROOT / document).parent.joinpath(target).exists()
     ]
     assert missing == [], f"{document} links to files that are not in the repository: {missing}"
+
+
+APP_PACKAGES = ("config", "core", "labeling", "consistency", "demo")
+
+
+def _python_files(*roots: str) -> list[Path]:
+    return sorted(
+        path
+        for root in roots
+        for path in (ROOT / root).rglob("*.py")
+        if "migrations" not in path.parts and ".venv" not in path.parts
+    )
+
+
+def test_no_hand_written_module_over_400_lines():
+    long = {
+        path.relative_to(ROOT).as_posix(): n
+        for path in _python_files(*APP_PACKAGES, "bench", "tests")
+        if (n := len(path.read_text().splitlines())) > 400
+    }
+    assert long == {}, f"split these modules along a seam: {long}"
+
+
+def _unexplained_local_imports(path: Path, first_party: tuple[str, ...]) -> list[int]:
+    """Lines of function-local imports of first-party modules with no comment saying why: on the
+    import itself, or on the line above the run of imports it belongs to."""
+    import ast
+
+    lines = path.read_text().splitlines()
+    tree = ast.parse("\n".join(lines))
+    import_lines = {
+        line
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+    }
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for statement in ast.walk(node):
+            if isinstance(statement, ast.ImportFrom) and statement.level == 0 and statement.module:
+                modules = [statement.module]
+            elif isinstance(statement, ast.Import):
+                modules = [alias.name for alias in statement.names]
+            else:
+                continue
+            if not any(m.split(".")[0] in first_party for m in modules):
+                continue
+            above = statement.lineno - 1  # 1-based number of the line above
+            while above >= 1 and (above in import_lines or not lines[above - 1].strip()):
+                above -= 1
+            explained = "#" in lines[statement.lineno - 1] or (
+                above >= 1 and lines[above - 1].strip().startswith("#")
+            )
+            if not explained:
+                found.append(statement.lineno)
+    return found
+
+
+def test_function_local_imports_of_the_project_say_why():
+    unexplained = {
+        path.relative_to(ROOT).as_posix(): lines
+        for path in _python_files(*APP_PACKAGES)
+        if (lines := _unexplained_local_imports(path, APP_PACKAGES))
+    }
+    assert unexplained == {}, f"import at module level, or say why not in a comment: {unexplained}"
+
+
+def test_the_local_import_check_sees_an_unexplained_import(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "def f():\n    from core import errors\n    return errors\n\n\n"
+        "def g():\n    # the app registry is not ready at import time\n    from core import errors\n"
+        "    from labeling import models\n    return errors, models\n"
+    )
+    assert _unexplained_local_imports(module, APP_PACKAGES) == [2]
