@@ -18,7 +18,7 @@ from consistency.selectors.predictions import probabilities_latest
 from consistency.selectors.runs import autorun_enabled
 from consistency.services.autorun import agreement_run_soon, autorun_claim, autorun_forget
 from consistency.services.labeler_fits import FIT_REFRESH_TASK
-from consistency.services.measure import RunParams, measure_project
+from consistency.services.measure import RunParams, consensus_method, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
 from consistency.services.measure.publish import results_frame_from_rows, results_publish
 from core.errors import Conflict
@@ -131,7 +131,7 @@ def agreement_run_debounced(*, project_id: int) -> int | None:
             project=project,
             requested_by=None,
             trigger=RunTrigger.AUTO,
-            params=RunParams(consensus=project.consensus_method),
+            params=RunParams(consensus=consensus_method(project.consensus_method)),
         )
     except Conflict:  # a run is in flight: look again once it may have landed
         agreement_run_soon(project_id=project_id)
@@ -219,7 +219,7 @@ def agreement_runs_start_due() -> list[int]:
                     project=project,
                     requested_by=None,
                     trigger=RunTrigger.AUTO,
-                    params=RunParams(consensus=project.consensus_method),
+                    params=RunParams(consensus=consensus_method(project.consensus_method)),
                 )
             except Conflict:
                 continue

@@ -2,7 +2,7 @@
 back for more labels, mark that x lacks the information, tag as an example; comments; the audit
 log."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ def review_act(
     *,
     project: Project,
     item: Item,
-    actor: AbstractBaseUser,
+    actor: User,
     action: str,
     expected_version: int,
     value=None,
@@ -83,7 +83,7 @@ def review_act(
     )
 
 
-def _apply(project: Project, item: Item, review: Review, action: str, value, actor) -> None:
+def _apply(project: Project, item: Item, review: Review, action: str, value: object, actor: User) -> None:
     if action == "resolve":
         # The decision is the item's gold: only classes of the current version (a class a later
         # change removed is refused, 400), and the version is stored so later changes map the
@@ -103,7 +103,7 @@ def _apply(project: Project, item: Item, review: Review, action: str, value, act
         review.status = ReviewStatus.IN_REVIEW
 
 
-def comment_add(*, item: Item, author: AbstractBaseUser, text: str) -> Comment:
+def comment_add(*, item: Item, author: User, text: str) -> Comment:
     text = (text or "").strip()
     if not text:
         raise Invalid("A comment needs text.", fields={"text": ["Empty."]})

@@ -12,7 +12,7 @@ from consistency.report import Confusion, Pairs, report_from_json
 from consistency.selectors.operations import operations_summary
 from consistency.selectors.runs import run_active, run_freshness, run_history, run_latest
 from consistency.services.agreement_runs import agreement_run_request
-from consistency.services.measure import RunParams
+from consistency.services.measure import RunParams, consensus_method
 from core.errors import ApplicationError
 from labeling.selectors.projects import MANAGER_ROLES, REVIEW_ROLES, project_get_for_member
 
@@ -104,7 +104,9 @@ def agreement_run_start(request, project_id: int):
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     try:
         run = agreement_run_request(
-            project=project, requested_by=request.user, params=RunParams(consensus=project.consensus_method)
+            project=project,
+            requested_by=request.user,
+            params=RunParams(consensus=consensus_method(project.consensus_method)),
         )
         messages.success(request, f"Agreement run #{run.number} started.")
     except ApplicationError as exc:

@@ -1,7 +1,7 @@
 """Shared pieces of the measuring pipelines: parameters, the headline sentence, number hygiene."""
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,10 +10,18 @@ from consistency.metrics.stats.alpha import LEVELS as ALPHA_LEVELS
 from consistency.metrics.stats.alpha import Level, alpha_from_coincidences, distance_matrix
 from consistency.metrics.stats.bootstrap import bootstrap_alpha
 from consistency.metrics.stats.counts import coincidences
+from consistency.report import ConsensusMethod
 
-ConsensusMethod = Literal["majority", "dawid_skene"]
 LEVELS: list[Level] = list(ALPHA_LEVELS)
 CONSENSUS_METHODS: list[ConsensusMethod] = ["majority", "dawid_skene"]
+
+
+def consensus_method(name: str) -> ConsensusMethod:
+    """A stored method name (``Project.consensus_method``) as one of ``CONSENSUS_METHODS``."""
+    for method in CONSENSUS_METHODS:
+        if method == name:
+            return method
+    raise ValueError(f"unknown consensus method {name!r}")
 
 
 @dataclass(frozen=True)
