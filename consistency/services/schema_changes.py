@@ -14,6 +14,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from consistency.metrics.stats.counts import value_counts
+from consistency.metrics.transcripts.agreement import normalize, transcript_agreement
+from consistency.metrics.transcripts.rules import compile_rules
 from consistency.models import ItemResult, RunTrigger, SchemaChange
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.runs import run_latest
@@ -64,8 +66,6 @@ def _check_name(name, existing: list[str], field_name: str) -> str:
 
 
 def check_rules(rules) -> list[dict]:
-    from consistency.metrics.transcripts.rules import compile_rules
-
     if not isinstance(rules, list) or not rules:
         raise Invalid("Give a list of rules {pattern, replacement, regex}.", fields={"rules": ["Empty."]})
     clean = []
@@ -275,9 +275,6 @@ def schema_change_preview(*, project: Project, plan: Plan) -> dict:
     assert version is not None  # project_create publishes version 1 with the project
     frame = annotations_frame(project=project, schema_version=version)
     if project.label_kind == LabelKind.TRANSCRIPTION:
-        from consistency.metrics.transcripts.agreement import normalize, transcript_agreement
-        from consistency.metrics.transcripts.rules import compile_rules
-
         answered = frame[~frame["skipped"]]
         before_rules = version.transcript_rules or []
         after_rules = plan.transcript_rules if plan.transcript_rules is not None else before_rules

@@ -1,6 +1,6 @@
 """The reviewer's item page, beyond :func:`consistency.selectors.reviews.review_detail`: what the
 labeling workspace's renderers need to draw the item and every answer, the answer to start from
-(the consensus, or the resolution), the queue around the item, status words, and the final
+(the consensus, or the resolution), the queue around the item, and the final
 answer read back from the form."""
 
 from __future__ import annotations
@@ -24,23 +24,12 @@ if TYPE_CHECKING:  # annotations only: the page reads labeling through its selec
 # their names in white (contrast ≥ 4.5:1).
 LABELER_COLORS = ("#1864ab", "#c92a2a", "#2b8a3e", "#862e9c", "#a63c06", "#0b7285", "#5f3dc4", "#a61e4d")
 
-STATUS_WORDS: dict[str, str] = {
-    ReviewStatus.OPEN: "open",
-    ReviewStatus.IN_REVIEW: "in review",
-    ReviewStatus.RESOLVED: "resolved",
-    ReviewStatus.LACKS_INFORMATION: "lacks information",
-}
-
 ACTION_DONE = {
     "resolve": "resolved (now gold)",
     "send_back": "sent back for one more label",
     "lacks_information": "marked: lacks information",
     "tag_example": "example tag changed",
 }
-
-
-def status_words(status: str | None) -> str:
-    return STATUS_WORDS.get(status or ReviewStatus.OPEN, str(status).replace("_", " "))
 
 
 def queue_filters(query) -> QueueFilters:
