@@ -22,7 +22,6 @@ from consistency.selectors.runs import run_latest
 from consistency.selectors.schema import class_names
 from consistency.services.agreement_runs import agreement_run_request
 from consistency.services.autorun import agreement_run_soon_on_commit
-from consistency.services.measure import RunParams, consensus_method
 from consistency.services.measure.common import report_alpha, report_alpha_interval
 from core.errors import Conflict, Invalid
 from labeling.models import LabelKind, LabelSchemaVersion, Project
@@ -364,10 +363,7 @@ def schema_change_apply(
         )
         try:
             run_id = agreement_run_request(
-                project=project,
-                requested_by=actor,
-                trigger=RunTrigger.SCHEMA_CHANGE,
-                params=RunParams(consensus=consensus_method(project.consensus_method)),
+                project=project, requested_by=actor, trigger=RunTrigger.SCHEMA_CHANGE
             ).id
         except Conflict:
             run_id = None  # a run is in flight: the next one, once it lands, measures the new version
