@@ -1,7 +1,10 @@
 """What each figure means, in a sentence, and its scale: shown on hover or focus next to the
-figure, with a link to its section of docs/agreement.md (served at /help/agreement/)."""
+figure, with a link to its section of docs/agreement.md (served at /help/agreement/). And a
+review's status in people's words."""
 
 from dataclasses import dataclass
+
+from consistency.models import ReviewStatus
 
 
 @dataclass(frozen=True)
@@ -80,3 +83,16 @@ TERMS = {
         "anchoring",
     ),
 }
+
+
+STATUS_WORDS: dict[str, str] = {
+    ReviewStatus.OPEN: "open",
+    ReviewStatus.IN_REVIEW: "in review",
+    ReviewStatus.RESOLVED: "resolved",
+    ReviewStatus.LACKS_INFORMATION: "lacks information",
+}
+
+
+def status_words(status: str | None) -> str:
+    """A review status as people say it: "lacks information", not ``lacks_information``."""
+    return STATUS_WORDS.get(status or ReviewStatus.OPEN, str(status).replace("_", " "))

@@ -168,10 +168,10 @@ class SnapshotDownloadApi(APIView):
         content_type = formats.CONTENT_TYPES.get(fmt, "application/octet-stream")
         if uses_bucket():  # the bucket serves the bytes; the link expires (AWS_QUERYSTRING_EXPIRE)
             url = presigned_url(entry["path"], content_type=content_type, attachment=entry["filename"])
-            response = HttpResponseRedirect(url)
-            response["X-Content-SHA256"] = entry["sha256"]
-            response["Cache-Control"] = "private, no-store"
-            return response
+            redirect = HttpResponseRedirect(url)
+            redirect["X-Content-SHA256"] = entry["sha256"]
+            redirect["Cache-Control"] = "private, no-store"
+            return redirect
         response = FileResponse(
             default_storage.open(entry["path"], "rb"),
             as_attachment=True,

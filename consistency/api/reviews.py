@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consistency.selectors.labels import rows_with_labels
-from consistency.selectors.reviews import disagreement_queue, review_detail, review_item_get
+from consistency.selectors.reviews import QueueFilters, disagreement_queue, review_detail, review_item_get
 from consistency.selectors.runs import run_latest
 from consistency.services.reviews import ACTIONS, comment_add, review_act
 from core.api.serializers import StrictInputSerializer
@@ -21,7 +21,9 @@ class QueueRowOut(serializers.Serializer):
     item = serializers.IntegerField(source="item_id")
     external_id = serializers.CharField(source="item.external_id")
     disagreement = serializers.FloatField(help_text="From the latest run.")
-    label = serializers.JSONField(
+    # Declared fields are taken off the class by DRF's serializer metaclass: the stubs read this
+    # as Field.label (a caption).
+    label = serializers.JSONField(  # type: ignore[assignment]
         source="current.label", allow_null=True, help_text="The current label (what an export trains on)."
     )
     label_source = serializers.CharField(source="current.label_source", allow_null=True)
@@ -47,8 +49,8 @@ class QueueRowOut(serializers.Serializer):
         return row.review_status or "open"
 
 
-def parse_queue_filters(query) -> dict:
-    filters = {}
+def parse_queue_filters(query) -> QueueFilters:
+    filters: QueueFilters = {}
     a, b = query.get("a"), query.get("b")
     if bool(a) != bool(b):
         raise Invalid("Give both classes of the pair: a and b.", fields={"a": ["Needs b too."]})
@@ -79,8 +81,8 @@ ORDERS = ("disagreement", "likely_wrong")
 FLAGS = ("disagree_after_max",)
 
 
-def _likely_wrong_filters(query) -> dict:
-    filters = {}
+def _likely_wrong_filters(query) -> QueueFilters:
+    filters: QueueFilters = {}
     if query.get("order"):
         if query["order"] not in ORDERS:
             raise Invalid("Unknown order.", fields={"order": [", ".join(ORDERS)]})

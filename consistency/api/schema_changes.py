@@ -80,6 +80,7 @@ class AuditLogApi(APIView):
         events = AuditEvent.objects.filter(project=project).select_related("actor")
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(events, request, view=self)
+        assert page is not None  # PAGE_SIZE is set: LimitOffsetPagination always pages
         rows = [
             {
                 "action": e.action,

@@ -237,7 +237,7 @@ def coco(rows: Iterable[dict], *, classes: list[str]) -> Iterator[bytes]:
     category_ids = {name: i + 1 for i, name in enumerate(classes)}
     yield b'{"info":{"description":"Concord consensus export"},"categories":'
     yield _dumps([{"id": i, "name": n} for n, i in category_ids.items()]).encode()
-    annotations = []
+    annotations: list[dict] = []
     yield b',"images":['
     first = True
     for row in rows:

@@ -60,8 +60,14 @@ def applies(ctx: LabelContext) -> bool:
     return connection.vendor == "postgresql" and ctx.categorical and ctx.run_usable
 
 
+def _run_id(ctx: LabelContext) -> int:
+    """The measured run's id: these counts are read only for a usable run (``applies``)."""
+    assert ctx.run is not None, "strata read without a run"
+    return ctx.run.id
+
+
 def _cache_key(ctx: LabelContext) -> str:
-    return f"strata:v1:{ctx.run.id}:{ctx.method}:{BLOCK}"
+    return f"strata:v1:{_run_id(ctx)}:{ctx.method}:{BLOCK}"
 
 
 def _run_blocks(ctx: LabelContext) -> dict[str | None, tuple[list[int], list[int]]]:
@@ -79,7 +85,7 @@ def _run_blocks(ctx: LabelContext) -> dict[str | None, tuple[list[int], list[int
         cursor.execute(
             f"SELECT {_KEY}, r.item_id / %(b)s, count(*) FROM consistency_itemresult r "
             f"WHERE r.run_id = %(run)s AND {_LISTED} GROUP BY 1, 2 ORDER BY 1, 2",
-            {"run": ctx.run.id, "m": ctx.method, "b": BLOCK},
+            {"run": _run_id(ctx), "m": ctx.method, "b": BLOCK},
         )
         out: dict[str | None, tuple[list[int], list[int]]] = {}
         for label, block, n in cursor.fetchall():
@@ -166,7 +172,7 @@ class Strata:
                           AND {_LISTED} AND {_KEY} IS NOT DISTINCT FROM x.label)
                     FROM unnest(%(ids)s::bigint[], %(los)s::bigint[], %(labels)s::text[]) x(id, lo, label)""",
                 {
-                    "run": self.ctx.run.id,
+                    "run": _run_id(self.ctx),
                     "m": self.ctx.method,
                     "ids": ids,
                     "los": [i // BLOCK * BLOCK for i in ids],
@@ -199,7 +205,7 @@ class Strata:
             cursor.execute(
                 f"SELECT {_KEY}, count(*) FROM consistency_itemresult r WHERE r.run_id = %(run)s "
                 f"AND r.item_id >= %(lo)s AND r.item_id < %(id)s AND {_LISTED} GROUP BY 1",
-                {"run": self.ctx.run.id, "m": self.ctx.method, "lo": block * BLOCK, "id": item_id},
+                {"run": _run_id(self.ctx), "m": self.ctx.method, "lo": block * BLOCK, "id": item_id},
             )
             for label, n in cursor.fetchall():
                 out[label] = out.get(label, 0) + n
@@ -214,7 +220,7 @@ class Strata:
             cursor.execute(
                 f"SELECT r.item_id, {_KEY} FROM consistency_itemresult r WHERE r.run_id = %(run)s "
                 f"AND r.item_id {op} %(after)s AND {_LISTED} ORDER BY r.item_id {order} LIMIT %(limit)s",
-                {"run": self.ctx.run.id, "m": self.ctx.method, "after": after, "limit": limit},
+                {"run": _run_id(self.ctx), "m": self.ctx.method, "after": after, "limit": limit},
             )
             return cursor.fetchall()
 

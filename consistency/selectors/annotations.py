@@ -28,15 +28,15 @@ def version_mappings(
     """
     if versions is None:
         versions = list(LabelSchemaVersion.objects.filter(project=project))
-    versions = {v.id: v for v in versions}
+    by_id = {v.id: v for v in versions}
     result: dict[int, dict] = {to_version.id: {}}
     # Walk each version up to the target, composing mappings top-down.
-    for version in versions.values():
+    for version in by_id.values():
         chain = []
-        current = versions.get(to_version.id)
+        current = by_id.get(to_version.id)
         while current is not None and current.id != version.id:
             chain.append(current.mapping or {})
-            current = versions.get(current.parent_id)
+            current = by_id.get(current.parent_id) if current.parent_id is not None else None
         if current is None:
             continue  # not an ancestor of the target (a sibling branch): no mapping
         result[version.id] = _compose(list(reversed(chain)))
@@ -219,18 +219,18 @@ def _copy_answers(*, project_id: int) -> _AnswerColumns:
 
 def item_slices(*, project: Project, max_fields: int = 20) -> pd.DataFrame:
     """Item metadata as a frame indexed by item id, one column per metadata field (as text)."""
-    keys = set()
+    found: set[str] = set()
     for metadata in (
         Item.objects.filter(project=project).exclude(metadata={}).values_list("metadata", flat=True)[:1000]
     ):
         if isinstance(metadata, dict):
             # Keys starting with "_" are private (e.g. generated truth in the demo), not slices.
-            keys |= {
+            found |= {
                 k
                 for k, v in metadata.items()
                 if isinstance(v, str | int | float | bool) and not k.startswith("_")
             }
-    keys = sorted(keys)[:max_fields]
+    keys = sorted(found)[:max_fields]
     if not keys:
         return pd.DataFrame(index=pd.Index([], name="item", dtype=np.int64))
     annotations = {f"m{i}": KeyTextTransform(key, "metadata") for i, key in enumerate(keys)}

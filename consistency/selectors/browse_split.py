@@ -46,6 +46,7 @@ def _walk(
     """(item id, split, kept by the export) of every listed item from ``start`` on (ids above
     ``start``, or below it descending), in id order."""
     spec = params.split
+    assert spec is not None  # _params always asks for a split
     sequence = weighted_sequence(spec)
     positions = index.all_positions_before(start if descending else start + 1)
     offsets: dict = {}
@@ -93,6 +94,7 @@ def split_page_ids(
     the last before ``before`` (descending)."""
     params = _params(spec, seed)
     ctx = export_context(project=project, params=params)
+    in_split: Iterator[int]
     if strata.applies(ctx):
         index = strata.strata_read(project=project, ctx=ctx, params=params)
         descending = before is not None

@@ -22,6 +22,7 @@ run, mapped to the current version.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 
@@ -113,7 +114,7 @@ def label_context(
         method=method or (run.params.get("consensus") if run else None) or project.consensus_method,
         run=run,
         run_usable=usable,
-        since=(run.started_at or run.created_at) - margin if usable else None,
+        since=(run.started_at or run.created_at) - margin if run is not None and usable else None,
     )
 
 
@@ -194,14 +195,16 @@ def _results(ctx: LabelContext, item_ids: list[int]) -> dict[int, tuple]:
 
 
 def _from_run(ctx: LabelContext, result: tuple) -> tuple:
+    assert ctx.run is not None  # results are the run's (``_results``)
     consensus, method, by_method, confidence, agreement, n_answers, is_tie, _ = result
-    chosen = (by_method or {}).get(ctx.method)
+    methods: dict[str, dict[str, Any]] = by_method or {}
+    chosen = methods.get(ctx.method)
     if method == ctx.method:
         pass  # the run's own consensus
     elif chosen is not None:
         consensus, confidence, method = chosen.get("value"), chosen.get("confidence"), ctx.method
     elif method == "gold":  # runs from before this module stored gold in place of the consensus
-        method, chosen = next(iter((by_method or {}).items()), (ctx.method, {}))
+        method, chosen = next(iter(methods.items()), (ctx.method, {}))
         consensus, confidence = chosen.get("value"), chosen.get("confidence")
     consensus = _map_value(consensus, ctx.mappings.get(ctx.run.schema_version_id, {}))
     return consensus, method, confidence, agreement, n_answers, is_tie

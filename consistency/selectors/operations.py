@@ -120,6 +120,7 @@ def _kept_figures(project: Project) -> dict:
         per_item = {"policy": project.overlap_policy, "k": project.overlap, "items_done": 0, "mean": None}
         per_item |= {"distribution": [], "saved": 0, "saved_share": None, "flagged": 0}
         return {"job": None, "figures": {**_EMPTY_FIGURES, "per_item": per_item}}
+    assert job.result is not None  # result__has_key above
     figures = dict(job.result["operations"])
     figures["per_hour"] = [
         {"hour": datetime.fromisoformat(row["hour"]), "n": row["n"]} for row in figures["per_hour"]

@@ -24,6 +24,7 @@ def probabilities_latest(*, project: Project, classes: list[str]) -> tuple[str, 
     rows = Prediction.objects.filter(project=project, model_version=latest, probabilities__isnull=False)
     known = set(classes)
     current = schema_version_latest(project=project, with_classes=True)
+    assert current is not None  # project_create publishes version 1 with the project
     mappings = (
         decision_mappings(project=project, version=current) if list(classes) == class_names(current) else {}
     )
@@ -34,6 +35,7 @@ def probabilities_latest(*, project: Project, classes: list[str]) -> tuple[str, 
         # Probabilities of an older version read under the current one: merged classes add up,
         # a split class's share has nowhere to go and the row is left out.
         mapping = mappings.get(version_id or UNKNOWN_VERSION, {})
+        assert probabilities is not None  # probabilities__isnull=False
         mapped: dict = {}
         for name, p in probabilities.items():
             new = mapping.get(name, name)

@@ -22,7 +22,9 @@ def prediction_suggestion(project: Project, item_id: int) -> tuple[str, object] 
     if found is None:
         return None
     model_version, value = found
-    names = class_names(schema_version_latest(project=project, with_classes=True))
+    version = schema_version_latest(project=project, with_classes=True)
+    assert version is not None  # project_create publishes version 1 with the project
+    names = class_names(version)
     try:
         return model_version, answer_validate(label_kind=project.label_kind, class_names=names, value=value)
     except Invalid:

@@ -13,6 +13,8 @@ uploaded), unanimous ones included, since a labeler-quality-weighted vote or a c
 doubt them too; ``max_quality`` keeps the items scored below a threshold.
 """
 
+from typing import TypedDict
+
 from django.db.models import Case, Exists, F, JSONField, OuterRef, Q, QuerySet, Value, When
 
 from consistency.models import AgreementRun, Comment, ItemResult, Prediction, Review, ReviewStatus
@@ -23,6 +25,19 @@ from core.errors import NotFound
 from labeling.metadata import metadata_text
 from labeling.models import Annotation, Item, Project
 from labeling.selectors.workspace import item_media_urls
+
+
+class QueueFilters(TypedDict, total=False):
+    """``disagreement_queue``'s filters, as a page's or the API's query string gives them."""
+
+    class_pair: tuple[str, str]
+    slice_filter: tuple[str, str]
+    labeler_id: int
+    status: str
+    model_disagrees: bool
+    order: str
+    max_quality: float
+    flag: str
 
 
 def disagreement_queue(
@@ -46,7 +61,7 @@ def disagreement_queue(
         results = results.filter(label_quality__isnull=False)
     else:
         in_queue = Q(disagreement__gt=0) | Q(is_tie=True) | Q(item__disagrees_after_max=True)
-        if model_disagrees:
+        if model_disagrees and differs is not None:
             # Where the model disagrees with a unanimous consensus, people may all be wrong: listed too.
             in_queue |= Q(Exists(differs))
         results = results.filter(in_queue)
@@ -76,7 +91,7 @@ def disagreement_queue(
             results = results.filter(Q(item__review__isnull=True) | Q(item__review__status=ReviewStatus.OPEN))
         else:
             results = results.filter(item__review__status=status)
-    if model_disagrees is not None:
+    if differs is not None:  # model_disagrees given
         results = results.filter(Exists(differs)) if model_disagrees else results.exclude(Exists(differs))
     return results
 
@@ -119,7 +134,8 @@ def review_detail(*, project: Project, item: Item) -> dict:
         .select_related("labeler", "schema_version")
         .order_by("labeler__username", "created_at")
     )
-    answers, history = [], []
+    answers: list[dict] = []
+    history: list[dict] = []
     for a in annotations:
         row = {
             "labeler": a.labeler.username,

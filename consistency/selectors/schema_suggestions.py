@@ -1,6 +1,8 @@
 """What the Definitions page suggests: class pairs whose merge would raise agreement most, and
 how many items people split between classes (candidates for a "borderline" class)."""
 
+from typing import TypedDict
+
 from consistency.metrics.categorical.agreement import class_confusion
 from consistency.metrics.stats.counts import merge_counts, value_counts
 from consistency.models import ItemResult
@@ -12,11 +14,20 @@ from labeling.models import LabelKind, Project
 from labeling.selectors.schema_versions import schema_version_latest
 
 
+class MergeSuggestion(TypedDict):
+    classes: list[str]
+    into: str
+    confusions: int
+    alpha_before: float
+    alpha_after: float
+    gain: float
+
+
 def merged_name(a: str, b: str) -> str:
     """A name for two merged classes: their shared last words ("deep scratch" + "shallow
     scratch" → "scratch"), else "a or b"."""
     wa, wb = a.split(), b.split()
-    shared = []
+    shared: list[str] = []
     while wa and wb and wa[-1] == wb[-1]:
         shared.insert(0, wa.pop())
         wb.pop()
@@ -27,12 +38,13 @@ def schema_suggestions(*, project: Project, limit: int = 5) -> dict:
     """Merge candidates (class pairs whose merge raises alpha, most first; never one that lowers
     it) and borderline candidates."""
     version = schema_version_latest(project=project, with_classes=True)
+    assert version is not None  # project_create publishes version 1 with the project
     if project.label_kind == LabelKind.TRANSCRIPTION:
         return {"merges": [], "split_items": 0}
     names = class_names(version)
     frame = annotations_frame(project=project, schema_version=version)
     answered = frame[~frame["skipped"] & ~frame["needs_relabel"] & frame["value"].isin(names)]
-    merges = []
+    merges: list[MergeSuggestion] = []
     if not answered.empty:
         _, counts = value_counts(answered, names, min_labelers=1)
         try:

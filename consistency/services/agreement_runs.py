@@ -18,7 +18,7 @@ from consistency.selectors.predictions import probabilities_latest
 from consistency.selectors.runs import autorun_enabled
 from consistency.services.autorun import agreement_run_soon, autorun_claim, autorun_forget
 from consistency.services.labeler_fits import FIT_REFRESH_TASK
-from consistency.services.measure import RunParams, measure_project
+from consistency.services.measure import RunParams, consensus_method, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
 from consistency.services.measure.publish import results_frame_from_rows, results_publish
 from core.errors import Conflict
@@ -47,8 +47,9 @@ def agreement_run_request(
     params: RunParams | None = None,
     trigger: str = RunTrigger.MANUAL,
 ) -> AgreementRun:
-    """Create a pending run and send it to a worker after commit. 409 if one is in flight."""
-    params = params or RunParams()
+    """Create a pending run and send it to a worker after commit. 409 if one is in flight.
+    Without ``params``: the defaults, with the project's consensus method."""
+    params = params or RunParams(consensus=consensus_method(project.consensus_method))
     try:
         with transaction.atomic():
             run = AgreementRun.objects.create(
@@ -127,12 +128,7 @@ def agreement_run_debounced(*, project_id: int) -> int | None:
         autorun_forget(project_id=project_id)
         return None
     try:
-        run = agreement_run_request(
-            project=project,
-            requested_by=None,
-            trigger=RunTrigger.AUTO,
-            params=RunParams(consensus=project.consensus_method),
-        )
+        run = agreement_run_request(project=project, requested_by=None, trigger=RunTrigger.AUTO)
     except Conflict:  # a run is in flight: look again once it may have landed
         agreement_run_soon(project_id=project_id)
         return None
@@ -215,12 +211,7 @@ def agreement_runs_start_due() -> list[int]:
                 agreement_run_soon(project_id=project.id)
                 continue
             try:
-                run = agreement_run_request(
-                    project=project,
-                    requested_by=None,
-                    trigger=RunTrigger.AUTO,
-                    params=RunParams(consensus=project.consensus_method),
-                )
+                run = agreement_run_request(project=project, requested_by=None, trigger=RunTrigger.AUTO)
             except Conflict:
                 continue
             started.append(run.id)

@@ -14,6 +14,7 @@ say how many answers and decisions are newer than the run, and "Run agreement no
 
 import logging
 import time
+from typing import cast
 
 import redis
 from django.conf import settings
@@ -46,7 +47,7 @@ def agreement_run_soon(*, project_id: int) -> None:
         client = _redis()
         client.set(due_key, time.time() + quiet, ex=quiet * 10 + 3600)
         if client.set(queued_key, 1, nx=True, ex=quiet * 10 + 3600):
-            task_named(DEBOUNCE_TASK).apply_async(args=[project_id], countdown=quiet)
+            task_named(DEBOUNCE_TASK).apply_async(args=(project_id,), countdown=quiet)
     except (redis.RedisError, OSError):
         # The change itself is stored; the pages say the figures are behind until a run.
         logger.warning("could not schedule the automatic run of project %s", project_id)
@@ -61,9 +62,11 @@ def autorun_claim(*, project_id: int) -> bool:
     change queues a new debounce task); otherwise the task is sent again for the rest of it."""
     due_key, queued_key = _keys(project_id)
     client = _redis()
-    left = float(client.get(due_key) or 0) - time.time()
+    # redis-py types a synchronous client's replies as ``Awaitable | Any`` (one stub for both).
+    due = cast(bytes | None, client.get(due_key))
+    left = float(due or 0) - time.time()
     if left > 0.05:
-        task_named(DEBOUNCE_TASK).apply_async(args=[project_id], countdown=left)
+        task_named(DEBOUNCE_TASK).apply_async(args=(project_id,), countdown=left)
         return False
     client.delete(queued_key)
     return True

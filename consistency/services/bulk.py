@@ -4,7 +4,7 @@ action over the chosen items of the project, audited once."""
 
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 
@@ -22,7 +22,7 @@ MAX_EXTRA = 10
 
 @transaction.atomic
 def items_bulk_act(
-    *, project: Project, actor: AbstractBaseUser, item_ids: Sequence[int], action: str, extra: int = 1
+    *, project: Project, actor: User, item_ids: Sequence[int], action: str, extra: int = 1
 ) -> dict:
     """Returns ``{"done": n, "skipped": n}``; items of other projects are never touched."""
     if not ProjectMembership.objects.filter(project=project, user=actor, role=Role.MANAGER).exists():

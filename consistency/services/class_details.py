@@ -8,7 +8,7 @@ go through ``schema_changes`` with its what-if preview.
 
 from collections.abc import Mapping, Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from consistency.models import SchemaChange
@@ -30,6 +30,7 @@ def class_details_plan(*, project: Project, rows: Sequence[Mapping]) -> list[dic
 
 def _plan(project: Project, rows: Sequence[Mapping]) -> tuple[LabelSchemaVersion, list[dict]]:
     version = schema_version_latest(project=project, with_classes=True)
+    assert version is not None  # project_create publishes version 1 with the project
     current = list(version.classes.all())
     specs = [class_spec(row, position=i) for i, row in enumerate(rows)]
     if [s["name"] for s in specs] != [c.name for c in current]:
@@ -50,7 +51,7 @@ def _plan(project: Project, rows: Sequence[Mapping]) -> tuple[LabelSchemaVersion
 
 
 def class_details_change(
-    *, project: Project, rows: Sequence[Mapping], note: str, actor: AbstractBaseUser, dry_run: bool
+    *, project: Project, rows: Sequence[Mapping], note: str, actor: User, dry_run: bool
 ) -> dict:
     """Preview (``dry_run``) or publish a schema version with new class details."""
     base, changes = _plan(project, rows)

@@ -3,6 +3,7 @@
 import hashlib
 import json
 from collections.abc import Iterator
+from typing import TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import File
@@ -22,6 +23,16 @@ from labeling.models import LabelSchemaVersion, Project
 from labeling.storage import folder_remove, storage_check
 
 REPEATABLE = ("slice", "exclude", "include")
+
+
+class SnapshotFile(TypedDict):
+    """One file of a snapshot (``DatasetSnapshot.files``, per split or "all")."""
+
+    path: str
+    filename: str
+    sha256: str
+    rows: int
+    bytes: int
 
 
 def snapshot_query_clean(query: dict) -> dict:
@@ -69,7 +80,7 @@ def lineage(*, project: Project, version: LabelSchemaVersion) -> list[dict]:
                 "published_at": current.published_at.isoformat() if current.published_at else None,
             }
         )
-        current = versions.get(current.parent_id)
+        current = versions.get(current.parent_id) if current.parent_id is not None else None
     return list(reversed(chain))
 
 
@@ -134,6 +145,7 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
         }
     _files_of_earlier_attempt_remove(job_id=job.id)
     project = job.project
+    assert project is not None  # snapshot_request creates the job with its project
     params = parse_export_params(_QueryDict(job.params))
     ctx = export_context(project=project, params=params)
     run = ctx.run
@@ -141,7 +153,7 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
         raise Conflict("A snapshot records its agreement run: start one first.")
     classes = list(ctx.classes)
     splits = list(params.split.names) if params.split else [None]
-    files = {}
+    files: dict[str, SnapshotFile] = {}
     total = 0
     for index, split in enumerate(splits):
         rows = export_rows(project=project, ctx=ctx, params=params)
@@ -162,6 +174,7 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
         }
         total += counted.count
         progress(int(90 * (index + 1) / len(splits)))
+    assert run.finished_at is not None  # the export reads succeeded runs only
     content_hash = hashlib.sha256("".join(files[k]["sha256"] for k in files).encode()).hexdigest()
     manifest = {
         "project": {"id": project.id, "name": project.name, "label_kind": project.label_kind},

@@ -2,6 +2,9 @@
 beat when enough new answers arrived since the last fit. The submit path only reads them."""
 
 import logging
+from collections.abc import Hashable, Mapping
+from functools import partial
+from typing import SupportsInt, TypeVar, cast
 
 import pandas as pd
 from django.db import transaction
@@ -32,6 +35,7 @@ def labeler_fit_refresh(*, project_id: int) -> LabelerFit | None:
     if project is None or project.label_kind not in ADAPTIVE_KINDS:
         return None
     version = schema_version_latest(project=project, with_classes=True)
+    assert version is not None  # project_create publishes version 1 with the project
     frame = annotations_frame(project=project, schema_version=version)
     names = class_names(version)
     answered = frame[~frame["skipped"] & ~frame["needs_relabel"] & frame["value"].isin(names)]
@@ -43,13 +47,21 @@ def labeler_fit_refresh(*, project_id: int) -> LabelerFit | None:
     return labeler_fit_store(
         project=project,
         schema_version=version,
-        classes=estimates.classes,
-        priors=estimates.priors,
-        confusion=estimates.confusion,
-        answers=estimates.answers,
-        typical=estimates.typical,
+        classes=[str(name) for name in estimates.classes],  # the schema's names, given as classes
+        priors=estimates.priors.tolist(),
+        confusion={labeler: matrix.tolist() for labeler, matrix in _by_user_id(estimates.confusion).items()},
+        answers=_by_user_id(estimates.answers),
+        typical=estimates.typical.tolist(),
         gold_items=estimates.gold_items,
     )
+
+
+T = TypeVar("T")
+
+
+def _by_user_id(by_labeler: Mapping[Hashable, T]) -> dict[int, T]:
+    """The metrics core keys labelers by any hashable; annotations_frame's labelers are user ids."""
+    return {int(cast(SupportsInt, labeler)): value for labeler, value in by_labeler.items()}
 
 
 def labeler_fits_due() -> list[int]:
@@ -76,5 +88,5 @@ def labeler_fits_request_due() -> list[int]:
     refresh = task_named(FIT_REFRESH_TASK)
     due = labeler_fits_due()
     for project_id in due:
-        transaction.on_commit(lambda pid=project_id: refresh.delay(pid))
+        transaction.on_commit(partial(refresh.delay, project_id))
     return due

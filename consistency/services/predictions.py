@@ -6,7 +6,7 @@ import json
 import math
 
 import pandas as pd
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from consistency.metrics.boxes.hlp import box_scores
@@ -71,7 +71,9 @@ def _rows(content: bytes) -> list[tuple[int, str, object, float | None, object]]
     return rows
 
 
-def _check_probabilities(probabilities, names: set[str], kind: str) -> tuple[dict | None, str]:
+def _check_probabilities(
+    probabilities: object, names: set[str], kind: str
+) -> tuple[dict[str, float] | None, str]:
     """(probabilities as floats, "") or (None, what is wrong with them)."""
     if probabilities is None:
         return None, ""
@@ -95,9 +97,7 @@ def _check_probabilities(probabilities, names: set[str], kind: str) -> tuple[dic
 
 
 @transaction.atomic
-def predictions_upload(
-    *, project: Project, content: bytes, model_version: str, uploaded_by: AbstractBaseUser
-) -> dict:
+def predictions_upload(*, project: Project, content: bytes, model_version: str, uploaded_by: User) -> dict:
     """All or nothing; re-uploading a model version replaces its predictions. Rows with bad
     values or probabilities (unknown classes, not summing to 1) are listed in a 400."""
     try:
@@ -105,6 +105,7 @@ def predictions_upload(
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, csv.Error) as exc:
         raise Invalid(f"The file cannot be read: {exc}", fields={"file": [str(exc)]}) from exc
     version = schema_version_latest(project=project, with_classes=True)
+    assert version is not None  # project_create publishes version 1 with the project
     names = set(class_names(version))
     ids = dict(
         Item.objects.filter(project=project, external_id__in={r[1] for r in rows}).values_list(
@@ -121,7 +122,7 @@ def predictions_upload(
             unknown.append(external_id)
             continue
         if value is None and probabilities:
-            value = max(probabilities, key=probabilities.get)  # the model's top class
+            value = max(probabilities, key=probabilities.__getitem__)  # the model's top class
         try:
             value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
         except Invalid as exc:

@@ -2,7 +2,9 @@
 back for more labels, mark that x lacks the information, tag as an example; comments; the audit
 log."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from functools import partial
+
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,7 +34,7 @@ def review_act(
     *,
     project: Project,
     item: Item,
-    actor: AbstractBaseUser,
+    actor: User,
     action: str,
     expected_version: int,
     value=None,
@@ -44,6 +46,9 @@ def review_act(
     """
     if action not in ACTIONS:
         raise Invalid(f"Unknown action {action!r}.", fields={"action": [f"One of: {', '.join(ACTIONS)}."]})
+    audit_attempt = partial(
+        audit, project=project, actor=actor, action=f"review.{action}", target=f"item {item.external_id}"
+    )
     with transaction.atomic():
         # An item nobody reviewed yet is at version 0; its row is made only by an action that
         # applies (a refused attempt at another version writes nothing but its audit event).
@@ -58,32 +63,18 @@ def review_act(
             review.version += 1
             review.updated_by = actor
             review.save()
-            audit(
-                project=project,
-                actor=actor,
-                action=f"review.{action}",
-                target=f"item {item.external_id}",
-                before=before,
-                after=_state(review),
-            )
+            audit_attempt(before=before, after=_state(review))
             if action in DECISIONS:  # the figures catch up on their own (labels already have it)
                 agreement_run_soon_on_commit(project_id=project.id)
             return review
-    audit(
-        project=project,
-        actor=actor,
-        action=f"review.{action}",
-        target=f"item {item.external_id}",
-        before=before,
-        after={"attempted_value": value, "expected_version": expected_version},
-        outcome="conflict",
-    )
+    attempted = {"attempted_value": value, "expected_version": expected_version}
+    audit_attempt(before=before, after=attempted, outcome="conflict")
     raise Conflict(
         "Someone else acted on this item first; here is its current state.", extra={"current": before}
     )
 
 
-def _apply(project: Project, item: Item, review: Review, action: str, value, actor) -> None:
+def _apply(project: Project, item: Item, review: Review, action: str, value: object, actor: User) -> None:
     if action == "resolve":
         # The decision is the item's gold: only classes of the current version (a class a later
         # change removed is refused, 400), and the version is stored so later changes map the
@@ -103,7 +94,7 @@ def _apply(project: Project, item: Item, review: Review, action: str, value, act
         review.status = ReviewStatus.IN_REVIEW
 
 
-def comment_add(*, item: Item, author: AbstractBaseUser, text: str) -> Comment:
+def comment_add(*, item: Item, author: User, text: str) -> Comment:
     text = (text or "").strip()
     if not text:
         raise Invalid("A comment needs text.", fields={"text": ["Empty."]})

@@ -10,17 +10,18 @@ re-queued; nothing is written.
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from consistency.metrics.stats.counts import value_counts
+from consistency.metrics.transcripts.agreement import normalize, transcript_agreement
+from consistency.metrics.transcripts.rules import compile_rules
 from consistency.models import ItemResult, RunTrigger, SchemaChange
 from consistency.selectors.annotations import annotations_frame
 from consistency.selectors.runs import run_latest
 from consistency.selectors.schema import class_names
 from consistency.services.agreement_runs import agreement_run_request
 from consistency.services.autorun import agreement_run_soon_on_commit
-from consistency.services.measure import RunParams
 from consistency.services.measure.common import report_alpha, report_alpha_interval
 from core.errors import Conflict, Invalid
 from labeling.models import LabelKind, LabelSchemaVersion, Project
@@ -64,8 +65,6 @@ def _check_name(name, existing: list[str], field_name: str) -> str:
 
 
 def check_rules(rules) -> list[dict]:
-    from consistency.metrics.transcripts.rules import compile_rules
-
     if not isinstance(rules, list) or not rules:
         raise Invalid("Give a list of rules {pattern, replacement, regex}.", fields={"rules": ["Empty."]})
     clean = []
@@ -126,6 +125,7 @@ def _instructions_for(op: str, params: dict, *, applying: bool) -> str | None:
 def schema_change_plan(*, project: Project, op: str, params: dict, applying: bool = False) -> Plan:
     """Validate a change against the current version and describe it (nothing is written)."""
     version = schema_version_latest(project=project, with_classes=True)
+    assert version is not None  # project_create publishes version 1 with the project
     plan = _plan(project=project, version=version, op=op, params=params)
     plan.base_version_id = version.id
     instructions = _instructions_for(op, params, applying=applying)
@@ -202,18 +202,18 @@ def _plan(*, project: Project, version: LabelSchemaVersion, op: str, params: dic
         return Plan(op, renamed, {old: new}, summary=f"rename {old} → {new}")
     if op == "split":
         old = params.get("class")
-        into = params.get("into")
+        parts = params.get("into")
         if old not in names:
             raise Invalid(f"No class named {old!r}.", fields={"class": ["Unknown class."]})
-        if not isinstance(into, list) or len(into) < 2:
+        if not isinstance(parts, list) or len(parts) < 2:
             raise Invalid("Split into at least two new classes.", fields={"into": ["Two or more names."]})
-        if len(into) > MAX_SPLIT or not all(isinstance(n, str) for n in into):
+        if len(parts) > MAX_SPLIT or not all(isinstance(n, str) for n in parts):
             raise Invalid(
                 f"Split into 2 to {MAX_SPLIT} new classes, each named by a text.",
                 fields={"into": [f"Texts, at most {MAX_SPLIT}."]},
             )
         others = [n for n in names if n != old]
-        new_names = [_check_name(n, others, "into") for n in into]
+        new_names = [_check_name(n, others, "into") for n in parts]
         if len(set(new_names)) != len(new_names):
             raise Invalid("The new classes must differ.", fields={"into": ["Duplicates."]})
         position = names.index(old)
@@ -271,11 +271,9 @@ def _clean(number):
 def schema_change_preview(*, project: Project, plan: Plan) -> dict:
     """Agreement before and after on the same existing answers; items re-queued."""
     version = schema_version_latest(project=project, with_classes=True)
+    assert version is not None  # project_create publishes version 1 with the project
     frame = annotations_frame(project=project, schema_version=version)
     if project.label_kind == LabelKind.TRANSCRIPTION:
-        from consistency.metrics.transcripts.agreement import normalize, transcript_agreement
-        from consistency.metrics.transcripts.rules import compile_rules
-
         answered = frame[~frame["skipped"]]
         before_rules = version.transcript_rules or []
         after_rules = plan.transcript_rules if plan.transcript_rules is not None else before_rules
@@ -327,7 +325,7 @@ def schema_change_preview(*, project: Project, plan: Plan) -> dict:
 
 
 def schema_change_apply(
-    *, project: Project, op: str, params: dict, note: str, actor: AbstractBaseUser, dry_run: bool
+    *, project: Project, op: str, params: dict, note: str, actor: User, dry_run: bool
 ) -> dict:
     """Preview, or publish the new version, re-queue items and start an agreement run."""
     plan = schema_change_plan(project=project, op=op, params=params, applying=not dry_run)
@@ -365,10 +363,7 @@ def schema_change_apply(
         )
         try:
             run_id = agreement_run_request(
-                project=project,
-                requested_by=actor,
-                trigger=RunTrigger.SCHEMA_CHANGE,
-                params=RunParams(consensus=project.consensus_method),
+                project=project, requested_by=actor, trigger=RunTrigger.SCHEMA_CHANGE
             ).id
         except Conflict:
             run_id = None  # a run is in flight: the next one, once it lands, measures the new version

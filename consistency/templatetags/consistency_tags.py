@@ -1,6 +1,10 @@
 """Template filters for reviewers' and managers' pages: answers and codes in people's words."""
 
 from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+
+from consistency import explanations
 
 register = template.Library()
 
@@ -28,21 +32,14 @@ def answer_words(value) -> str:
 @register.filter
 def status_words(status) -> str:
     """A review status as people say it: "lacks information", not ``lacks_information``."""
-    from consistency.views.review_page import status_words as words_of
-
-    return words_of(status)
+    return explanations.status_words(status)
 
 
 @register.simple_tag(takes_context=True)
 def term(context, key: str, label: str = ""):
     """A figure's name with its explanation on hover or focus and a link to its section of the
     docs. Each use gets its own tooltip id (a page may name a figure twice)."""
-    from django.urls import reverse
-    from django.utils.html import format_html
-
-    from consistency.explanations import TERMS
-
-    found = TERMS[key]
+    found = explanations.TERMS[key]
     count = context.render_context.setdefault("term_count", [0])
     count[0] += 1
     tip = f"tip-{key.replace('_', '-')}-{count[0]}"
@@ -62,6 +59,4 @@ def term(context, key: str, label: str = ""):
 @register.simple_tag
 def scale(key: str) -> str:
     """The scale a figure is read on (the verdict line under it)."""
-    from consistency.explanations import TERMS
-
-    return TERMS[key].scale
+    return explanations.TERMS[key].scale

@@ -12,7 +12,6 @@ from consistency.report import Confusion, Pairs, report_from_json
 from consistency.selectors.operations import operations_summary
 from consistency.selectors.runs import run_active, run_freshness, run_history, run_latest
 from consistency.services.agreement_runs import agreement_run_request
-from consistency.services.measure import RunParams
 from core.errors import ApplicationError
 from labeling.selectors.projects import MANAGER_ROLES, REVIEW_ROLES, project_get_for_member
 
@@ -103,9 +102,7 @@ def agreement_dashboard(request, project_id: int):
 def agreement_run_start(request, project_id: int):
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=REVIEW_ROLES)
     try:
-        run = agreement_run_request(
-            project=project, requested_by=request.user, params=RunParams(consensus=project.consensus_method)
-        )
+        run = agreement_run_request(project=project, requested_by=request.user)
         messages.success(request, f"Agreement run #{run.number} started.")
     except ApplicationError as exc:
         messages.error(request, exc.message)

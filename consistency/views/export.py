@@ -131,6 +131,7 @@ def snapshot_freeze(request, project_id: int):
     else:
         job.refresh_from_db()
         if job.status == JobStatus.SUCCEEDED:
+            assert job.result is not None  # a succeeded job stores its runner's result
             messages.success(request, f"Snapshot frozen: {job.result.get('row_count')} rows.")
         elif job.status == JobStatus.FAILED:
             messages.error(request, f"The snapshot failed: {job.error}")

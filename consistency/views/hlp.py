@@ -6,13 +6,18 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from consistency.models import Prediction
-from consistency.report import report_from_json
+from consistency.report import LabelerRow, report_from_json
 from consistency.selectors.annotations import item_slices
 from consistency.selectors.operations import answer_time_medians, answers_per_item, labeler_answer_counts
 from consistency.selectors.prelabels import prelabel_verdict
 from consistency.selectors.runs import run_freshness, run_latest
 from consistency.services.predictions import gap_table
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
+
+
+class LabelerPageRow(LabelerRow, total=False):
+    skip_rate: float | None
+    median_seconds: float | None
 
 
 @require_GET
@@ -24,7 +29,7 @@ def labelers_page(request, project_id: int):
     report = report_from_json(run.report if run else None)
     speed = labeler_answer_counts(project=project)
     _, medians = answer_time_medians(project=project)
-    rows = []
+    rows: list[LabelerPageRow] = []
     for row in report.labelers:
         stats = speed.get(row["labeler_id"], {})
         total = stats.get("total", 0)

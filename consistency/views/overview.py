@@ -1,6 +1,8 @@
 """The projects list with each project's progress, agreement and open disagreements, and the
 Operations page's alarm thresholds form."""
 
+from typing import TYPE_CHECKING, TypedDict, cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -17,11 +19,20 @@ from labeling.selectors.projects import (
 )
 from labeling.services.projects import project_update, user_can_create_projects
 
+if TYPE_CHECKING:  # django-stubs-ext is a dev dependency; the cast below names it as a string
+    from django_stubs_ext import WithAnnotations
+
+    from labeling.models import Project
+
+
+class _Role(TypedDict):
+    my_role: str  # annotated by project_list_for_page (the caller's membership role)
+
 
 @require_GET
 @login_required
 def project_list(request):
-    projects = project_list_for_page(user=request.user)
+    projects = cast("list[WithAnnotations[Project, _Role]]", project_list_for_page(user=request.user))
     overview = projects_overview(projects=[p for p in projects if p.my_role in REVIEW_ROLES])
     rows = [{"project": p, "overview": overview.get(p.id)} for p in projects]
     context = {"projects": projects, "rows": rows, "can_create": user_can_create_projects(request.user)}
@@ -34,7 +45,9 @@ def alarms_update(request, project_id: int):
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=MANAGER_ROLES)
     form = AlarmsForm(request.POST)
     if not form.is_valid():
-        problems = "; ".join(f"{name.replace('_', ' ')}: {' '.join(e)}" for name, e in form.errors.items())
+        problems = "; ".join(
+            f"{name.replace('_', ' ')}: {' '.join(str(m) for m in e)}" for name, e in form.errors.items()
+        )
         messages.error(request, f"Alarms not saved: {problems}")
         return redirect("operations", project_id=project.id)
     try:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from consistency.api.reviews import parse_queue_filters
+from consistency.explanations import status_words
 from consistency.selectors.labels import rows_with_labels
 from consistency.selectors.reviews import disagreement_queue, review_detail, review_item_get
 from consistency.selectors.runs import run_freshness, run_latest
@@ -17,7 +18,6 @@ from consistency.views.review_page import (
     queue_neighbours,
     review_page_config,
     review_value,
-    status_words,
 )
 from core.errors import ApplicationError
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member

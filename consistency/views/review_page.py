@@ -1,6 +1,6 @@
 """The reviewer's item page, beyond :func:`consistency.selectors.reviews.review_detail`: what the
 labeling workspace's renderers need to draw the item and every answer, the answer to start from
-(the consensus, or the resolution), the queue around the item, status words, and the final
+(the consensus, or the resolution), the queue around the item, and the final
 answer read back from the form."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from consistency.api.reviews import parse_queue_filters
 from consistency.models import ReviewStatus
-from consistency.selectors.reviews import disagreement_queue
+from consistency.selectors.reviews import QueueFilters, disagreement_queue
 from consistency.selectors.runs import run_latest
 from core.errors import Invalid
 from labeling.answers import answer_choice_mode, answer_from_form
@@ -24,13 +24,6 @@ if TYPE_CHECKING:  # annotations only: the page reads labeling through its selec
 # their names in white (contrast ≥ 4.5:1).
 LABELER_COLORS = ("#1864ab", "#c92a2a", "#2b8a3e", "#862e9c", "#a63c06", "#0b7285", "#5f3dc4", "#a61e4d")
 
-STATUS_WORDS = {
-    ReviewStatus.OPEN: "open",
-    ReviewStatus.IN_REVIEW: "in review",
-    ReviewStatus.RESOLVED: "resolved",
-    ReviewStatus.LACKS_INFORMATION: "lacks information",
-}
-
 ACTION_DONE = {
     "resolve": "resolved (now gold)",
     "send_back": "sent back for one more label",
@@ -39,11 +32,7 @@ ACTION_DONE = {
 }
 
 
-def status_words(status: str | None) -> str:
-    return STATUS_WORDS.get(status or ReviewStatus.OPEN, str(status).replace("_", " "))
-
-
-def queue_filters(query) -> dict:
+def queue_filters(query) -> QueueFilters:
     """The queue's filters carried in the page's query string (none when they do not parse)."""
     try:
         return parse_queue_filters(query)
@@ -52,7 +41,7 @@ def queue_filters(query) -> dict:
 
 
 def queue_neighbours(
-    *, project: Project, item_id: int, filters: dict, limit: int = 500
+    *, project: Project, item_id: int, filters: QueueFilters, limit: int = 500
 ) -> tuple[int | None, int | None]:
     """The items before and after this one in the latest run's (filtered) disagreement queue;
     when the item has left it (resolved under a status filter), the queue's first item is next."""
@@ -71,7 +60,7 @@ def queue_neighbours(
 def review_page_config(*, project: Project, item: Item, detail: dict, classes: list) -> dict:
     """The page's JSON configuration for ``static/js/review/`` (json_script: data, not script)."""
     keys = class_keys([c.name for c in classes], {c.name: c.hotkey for c in classes})
-    colors = {}
+    colors: dict[str, str] = {}  # labeler's username → colour
     answers = []
     for answer in detail["answers"]:
         color = colors.setdefault(answer["labeler"], LABELER_COLORS[len(colors) % len(LABELER_COLORS)])

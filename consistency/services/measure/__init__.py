@@ -2,13 +2,13 @@
 core. The report's shape is documented in docs/agreement.md."""
 
 from consistency.services.measure.categorical import measure_categorical
-from consistency.services.measure.common import CONSENSUS_METHODS, LEVELS, RunParams
+from consistency.services.measure.common import CONSENSUS_METHODS, LEVELS, RunParams, consensus_method
 from consistency.services.measure.shapes import measure_boxes, measure_multi
 from consistency.services.measure.transcription import measure_transcription
 
 CATEGORICAL_KINDS = {"classes", "rating"}
 
-__all__ = ["CONSENSUS_METHODS", "LEVELS", "RunParams", "measure_project"]
+__all__ = ["CONSENSUS_METHODS", "LEVELS", "RunParams", "consensus_method", "measure_project"]
 
 
 def measure_project(

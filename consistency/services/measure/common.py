@@ -1,7 +1,7 @@
 """Shared pieces of the measuring pipelines: parameters, the headline sentence, number hygiene."""
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,10 +10,18 @@ from consistency.metrics.stats.alpha import LEVELS as ALPHA_LEVELS
 from consistency.metrics.stats.alpha import Level, alpha_from_coincidences, distance_matrix
 from consistency.metrics.stats.bootstrap import bootstrap_alpha
 from consistency.metrics.stats.counts import coincidences
+from consistency.report import ConsensusMethod
 
-ConsensusMethod = Literal["majority", "dawid_skene"]
 LEVELS: list[Level] = list(ALPHA_LEVELS)
 CONSENSUS_METHODS: list[ConsensusMethod] = ["majority", "dawid_skene"]
+
+
+def consensus_method(name: str) -> ConsensusMethod:
+    """A stored method name (``Project.consensus_method``) as one of ``CONSENSUS_METHODS``."""
+    for method in CONSENSUS_METHODS:
+        if method == name:
+            return method
+    raise ValueError(f"unknown consensus method {name!r}")
 
 
 @dataclass(frozen=True)
@@ -141,3 +149,34 @@ def simple_labelers(frame: pd.DataFrame, answered: pd.DataFrame) -> list[dict]:
         }
         for labeler in sorted(set(answers.index) | set(skips.index))
     ]
+
+
+def skips_per_item(frame: pd.DataFrame) -> pd.Series:
+    """Skipped answers per item (items without one are absent)."""
+    return frame[frame["skipped"]].groupby("item").size()
+
+
+def shape_result(
+    *,
+    item_id: int,
+    n_answers: int,
+    n_skipped: int,
+    consensus: Any,
+    method: str,
+    confidence: float | None,
+    agreement: float | None,
+) -> dict[str, Any]:
+    """One item's result fields for boxes, multi-classes and transcripts: the answers' consensus
+    by the kind's one method (gold is a label of its own), never a tie."""
+    return {
+        "item_id": item_id,
+        "n_answers": n_answers,
+        "n_skipped": n_skipped,
+        "consensus": consensus,
+        "method": method,
+        "confidence": confidence,
+        "agreement": agreement,
+        "disagreement": 0.0 if agreement is None else round(1.0 - agreement, 6),
+        "is_tie": False,
+        "by_method": {method: {"value": consensus, "confidence": confidence}},
+    }

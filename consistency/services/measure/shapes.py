@@ -4,8 +4,6 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import pandas as pd
-
 from consistency.metrics.boxes.agreement import box_agreement
 from consistency.metrics.boxes.consensus import fuse_boxes
 from consistency.metrics.multilabel.agreement import multilabel_agreement
@@ -14,13 +12,11 @@ from consistency.services.measure.common import (
     base_counts,
     finite,
     not_enough,
+    shape_result,
     simple_labelers,
+    skips_per_item,
 )
 from consistency.services.measure.hlp import hlp_section_scored
-
-
-def _results_common(frame: pd.DataFrame):
-    return frame[frame["skipped"]].groupby("item").size()
 
 
 def measure_boxes(*, frame, classes, gold, params, slices=None):
@@ -64,25 +60,21 @@ def measure_boxes(*, frame, classes, gold, params, slices=None):
         labeler_rows=report["labelers"],
     )
     report["timing"] = {"seconds": round(time.perf_counter() - started, 3)}
-    skipped = _results_common(frame)
+    skipped = skips_per_item(frame)
     answers = answered.groupby("item")["value"].apply(list)
 
     def results() -> Iterator[dict]:
         for item, boxes in answers.items():
             fused, confidence = fuse_boxes(boxes)
-            pair = finite(per_item.loc[item, "agreement"])
-            yield {
-                "item_id": int(item),
-                "n_answers": len(boxes),
-                "n_skipped": int(skipped.get(item, 0)),
-                "consensus": fused,  # the answers' consensus; gold is a label of its own
-                "method": "fused",
-                "confidence": confidence,
-                "agreement": pair,
-                "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
-                "is_tie": False,
-                "by_method": {"fused": {"value": fused, "confidence": confidence}},
-            }
+            yield shape_result(
+                item_id=int(item),
+                n_answers=len(boxes),
+                n_skipped=int(skipped.get(item, 0)),
+                consensus=fused,
+                method="fused",
+                confidence=confidence,
+                agreement=finite(per_item.loc[item, "agreement"]),
+            )
 
     return report, results()
 
@@ -122,23 +114,19 @@ def measure_multi(*, frame, classes, gold, params):
         "consensus": {"method": "majority per class"},
         "timing": {"seconds": round(time.perf_counter() - started, 3)},
     }
-    skipped = _results_common(frame)
+    skipped = skips_per_item(frame)
 
     def results() -> Iterator[dict]:
         for i, item in enumerate(measured["items"].tolist()):
             pair = finite(measured["item_agreement"][i])
-            value = measured["consensus"][i]
-            yield {
-                "item_id": item,
-                "n_answers": int(measured["answers"][i]),
-                "n_skipped": int(skipped.get(item, 0)),
-                "consensus": value,  # the answers' consensus; gold is a label of its own
-                "method": "majority",
-                "confidence": pair,
-                "agreement": pair,
-                "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
-                "is_tie": False,
-                "by_method": {"majority": {"value": value, "confidence": pair}},
-            }
+            yield shape_result(
+                item_id=item,
+                n_answers=int(measured["answers"][i]),
+                n_skipped=int(skipped.get(item, 0)),
+                consensus=measured["consensus"][i],
+                method="majority",
+                confidence=pair,
+                agreement=pair,
+            )
 
     return report, results()

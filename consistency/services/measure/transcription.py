@@ -11,7 +11,9 @@ from consistency.services.measure.common import (
     base_counts,
     finite,
     not_enough,
+    shape_result,
     simple_labelers,
+    skips_per_item,
 )
 from consistency.services.measure.hlp import hlp_section_scored
 
@@ -89,25 +91,21 @@ def measure_transcription(*, frame, slices, gold, rules, params):
         labeler_rows=report["labelers"],
     )
     report["timing"] = {"seconds": round(time.perf_counter() - started, 3)}
-    skipped = frame[frame["skipped"]].groupby("item").size()
+    skipped = skips_per_item(frame)
     texts = answered.groupby("item")["value"].apply(list)
 
     def results() -> Iterator[dict]:
         for item, values in texts.items():
             text, confidence = medoid([str(v) for v in values], rules)
             row = per_item.loc[item]
-            pair = finite(row["agreement"])
-            yield {
-                "item_id": int(item),
-                "n_answers": int(row["n"]),
-                "n_skipped": int(skipped.get(item, 0)),
-                "consensus": text,  # the answers' consensus; gold is a label of its own
-                "method": "medoid",
-                "confidence": finite(confidence),
-                "agreement": pair,
-                "disagreement": 0.0 if pair is None else round(1.0 - pair, 6),
-                "is_tie": False,
-                "by_method": {"medoid": {"value": text, "confidence": finite(confidence)}},
-            }
+            yield shape_result(
+                item_id=int(item),
+                n_answers=int(row["n"]),
+                n_skipped=int(skipped.get(item, 0)),
+                consensus=text,
+                method="medoid",
+                confidence=finite(confidence),
+                agreement=finite(row["agreement"]),
+            )
 
     return report, results()
