@@ -9,7 +9,7 @@ schema changes and class details) decide what the new version holds; this module
 
 from collections.abc import Mapping, Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ def schema_version_publish(
     classes: Sequence[Mapping],
     mapping: Mapping[str, str | None],
     note: str,
-    actor: AbstractBaseUser,
+    actor: User,
     action: str,
     instructions: str | None = None,
     transcript_rules: list | None = None,

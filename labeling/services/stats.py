@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count
 from django.db.models.fields.json import KeyTextTransform
 
@@ -26,7 +26,7 @@ def stats_section_register(*, name: str, build: StatsSection) -> None:
     _SECTIONS[name] = build
 
 
-def project_stats_refresh_request(*, project: Project, requested_by: AbstractBaseUser) -> Job:
+def project_stats_refresh_request(*, project: Project, requested_by: User) -> Job:
     job = job_create(kind=JobKind.PROJECT_STATS, project=project, created_by=requested_by)
     job_dispatch(job=job)
     return job

@@ -27,7 +27,7 @@
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db import transaction
 
@@ -82,7 +82,7 @@ def annotations_import(*, project: Project, source, filename: str = "") -> dict:
     return report.as_dict()
 
 
-def annotations_import_start(*, project: Project, upload, requested_by: AbstractBaseUser) -> Job:
+def annotations_import_start(*, project: Project, upload, requested_by: User) -> Job:
     """A large file of labels: store it in a per-job folder and import it in a job."""
 
     folder = f"imports/{uuid.uuid4().hex}"

@@ -18,6 +18,7 @@ from labeling.imports.records import (
     parse_jsonl,
     parse_parquet,
 )
+from labeling.imports.tabular import csv_batches, csv_layout, read_header, table_to_copy_csv
 from labeling.models import DataType, Item, Project
 
 BATCH = 5_000
@@ -202,8 +203,6 @@ def _insert_csv_arrow(
     Every cell goes into a text column of a temporary table through ``COPY``; one
     ``INSERT … SELECT jsonb_build_object(…) … ON CONFLICT DO NOTHING`` makes the items.
     """
-    from labeling.imports.tabular import csv_batches, csv_layout, read_header, table_to_copy_csv
-
     layout = csv_layout(read_header(file.source), metadata_columns)
     data_cols = {name: f"c{i}" for i, name in enumerate(layout.data_columns)}
     meta_cols = {name: f"m{i}" for i, name in enumerate(layout.metadata_columns)}
