@@ -14,7 +14,7 @@ from labeling.models import Annotation, Assignment, AssignmentStatus, Item, Proj
 
 def item_media_urls(item: Item) -> dict:
     """URLs of the item's media variants, served by the app with safe headers."""
-    urls = {}
+    urls: dict[str, str | None] = {}
     for variant, field in (("media", item.media), ("thumbnail", item.thumbnail), ("waveform", item.waveform)):
         if not field:
             urls[f"{variant}_url"] = None

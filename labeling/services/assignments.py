@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.expressions import NegatedExpression
 from django.utils import timezone
 
 from core.errors import PermissionDenied
@@ -51,7 +52,7 @@ def _reserve(project: Project, labeler, item: Item, now: datetime, *, counts_slo
     )
 
 
-def _new_to_labeler(labeler) -> Exists:
+def _new_to_labeler(labeler: User) -> NegatedExpression:
     return ~Exists(Assignment.objects.filter(item=OuterRef("pk"), labeler=labeler))
 
 

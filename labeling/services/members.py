@@ -2,6 +2,7 @@
 member, create an account with a project role (staff), and give a pipeline account its token."""
 
 import secrets
+from typing import cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -95,9 +96,10 @@ def member_create(
     if how not in ("password", "invite"):
         raise Invalid("Choose a password or an invite link.", fields={"how": ["password or invite."]})
     password = secrets.token_urlsafe(12) if how == "password" and role != Role.PIPELINE else None
-    user, token = user_create(
+    created, token = user_create(
         acting_user=acting_user, username=username.strip(), password=password, email=email
     )
+    user = cast(User, created)  # user_create makes the configured user model (get_user_model())
     membership_set(project=project, acting_user=acting_user, username=user.get_username(), role=role)
     if password:  # staff saw it: its owner must choose their own at first login
         PasswordChangeRequired.objects.create(user=user, set_by=acting_user)

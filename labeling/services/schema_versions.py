@@ -50,6 +50,8 @@ def schema_version_publish(
     """
     # The lock serializes publishers of one project: the next number is taken once.
     parent = LabelSchemaVersion.objects.select_for_update().published(project).first()
+    if parent is None:  # project_create publishes version 1: only a broken project has none
+        raise LabelSchemaVersion.DoesNotExist(f"Project {project.pk} has no published schema version.")
     if expected_parent_id is not None and parent.id != expected_parent_id:
         raise Conflict(
             f"The schema changed meanwhile (now v{parent.number}); preview the change again.",

@@ -10,7 +10,7 @@ from django.db.models.fields.json import KeyTextTransform
 from core.jobs.models import Job
 from core.jobs.services import ProgressFn, job_create, job_dispatch
 from labeling.models import Annotation, Item, JobKind, Project
-from labeling.selectors.projects import project_stats
+from labeling.selectors.projects import job_project, project_stats
 
 MAX_SLICE_VALUES = 50
 
@@ -34,7 +34,7 @@ def project_stats_refresh_request(*, project: Project, requested_by: User) -> Jo
 
 def project_stats_compute(job: Job, progress: ProgressFn) -> dict:
     """Progress overall, per labeler and per value of every metadata field (aggregated in SQL)."""
-    project = job.project
+    project = job_project(job=job)
     stats = project_stats(project=project)
     progress(40)
     stats["per_labeler"] = list(

@@ -2,8 +2,10 @@
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import IO, Any
 
 from django.conf import settings
+from django.core.files import File
 from django.db import connection, transaction
 
 from core.errors import Invalid
@@ -29,11 +31,12 @@ SIDECAR_KEYS = ("file", "filename", "file_name")
 
 @dataclass
 class RecordFile:
-    """One record source of an import: a binary stream (csv, jsonl, parquet, json) or rows."""
+    """One record source of an import: a binary stream (csv, jsonl, parquet, json) or, for the
+    kind ``rows``, the rows themselves (a request body's JSON list)."""
 
     name: str
     kind: str
-    source: object
+    source: IO[bytes] | File | list[Any]
     size: int = 0
 
 

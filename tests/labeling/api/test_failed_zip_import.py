@@ -61,7 +61,7 @@ def test_a_failure_after_some_batches_removes_what_the_job_stored(
     images, staff, media_root, django_capture_on_commit_callbacks, monkeypatch
 ):
     from labeling.imports import media
-    from labeling.services.items import run
+    from labeling.services.items import media_batch
 
     real, calls = media.process_media, []
 
@@ -71,7 +71,7 @@ def test_a_failure_after_some_batches_removes_what_the_job_stored(
             raise RuntimeError("disk full")
         return real(content)
 
-    monkeypatch.setattr(run, "process_media", fails_on_the_twelfth)
+    monkeypatch.setattr(media_batch, "process_media", fails_on_the_twelfth)
     archive = _zip_with_a_lying_entry(good=14, bad_index=None)
     upload = ("photos.zip", archive)
     job = _job_upload(client_for(staff), images, django_capture_on_commit_callbacks, upload)
