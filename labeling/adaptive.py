@@ -109,7 +109,7 @@ def posterior(
     """
     if estimates is None:
         return vote_share(value for _, value in answers)
-    index = {name: i for i, name in enumerate(estimates.classes)}
+    index: dict[object, int] = {name: i for i, name in enumerate(estimates.classes)}
     log_post = estimates.log_priors.copy()
     for labeler, value in answers:
         column = index.get(value)

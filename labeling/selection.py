@@ -5,6 +5,7 @@ The SQL in ``labeling.services.assignments`` implements ``pool_order_key`` with 
 ``item_open_pool`` index; the tests check both agree.
 """
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,7 +36,9 @@ def pool_order_key(item: PoolItem) -> tuple[int, int]:
     return (-item.slots_taken, item.id)
 
 
-def pick_from_pool(items: list[PoolItem], *, already_assigned: set[int], locked: set[int] = frozenset()):
+def pick_from_pool(
+    items: list[PoolItem], *, already_assigned: set[int], locked: AbstractSet[int] = frozenset()
+):
     """The item the pool serves next, or None: open, not gold, new to this labeler, not locked."""
     candidates = [
         item

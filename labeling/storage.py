@@ -11,12 +11,16 @@ import functools
 import logging
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage, storages
 
 from core.errors import ServiceUnavailable
+
+if TYPE_CHECKING:  # django-storages has no type information: its S3Storage is Any to mypy
+    from storages.backends.s3 import S3Storage
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +35,26 @@ class StorageUnavailable(ServiceUnavailable):
         super().__init__(message)
 
 
+# The AWS_* settings are merged from config.settings.storage at start-up (the S3 names only
+# with a bucket), so they are read by name here, where the type checker can't see them.
+def bucket_name() -> str:
+    """The bucket the files live in ('' on the local disk)."""
+    return str(getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""))
+
+
+def _url_seconds() -> int:
+    """How long a presigned URL lives (bucket only)."""
+    return int(settings.AWS_QUERYSTRING_EXPIRE)  # type: ignore[misc]  # merged at start-up, see above
+
+
+def _bucket_storage(storage: object) -> "S3Storage":
+    """The storage as django-storages' S3 backend, which it is when ``uses_bucket()``."""
+    return cast("S3Storage", storage)
+
+
 def uses_bucket() -> bool:
     """True when files live in a bucket and browsers fetch them by presigned URL."""
-    return bool(getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""))
+    return bool(bucket_name())
 
 
 def _storage_errors() -> tuple[type[BaseException], ...]:
@@ -64,7 +85,7 @@ def storage_check() -> None:
     if not uses_bucket():
         return
     with storage_guard():
-        default_storage.connection.meta.client.head_bucket(Bucket=settings.AWS_STORAGE_BUCKET_NAME)
+        _bucket_storage(default_storage).connection.meta.client.head_bucket(Bucket=bucket_name())
 
 
 def presigned_url(name: str, *, content_type: str, attachment: str | None = None) -> str:
@@ -79,18 +100,18 @@ def presigned_url(name: str, *, content_type: str, attachment: str | None = None
         parameters["ResponseContentDisposition"] = f'attachment; filename="{attachment}"'
     public = getattr(settings, "CONCORD_MEDIA_ENDPOINT_URL", "")
     if not public:
-        return default_storage.url(name, parameters=parameters, expire=settings.AWS_QUERYSTRING_EXPIRE)
+        return _bucket_storage(default_storage).url(name, parameters=parameters, expire=_url_seconds())
     return _signer(public).generate_presigned_url(
         "get_object",
-        Params={"Bucket": settings.AWS_STORAGE_BUCKET_NAME, "Key": name, **parameters},
-        ExpiresIn=settings.AWS_QUERYSTRING_EXPIRE,
+        Params={"Bucket": bucket_name(), "Key": name, **parameters},
+        ExpiresIn=_url_seconds(),
     )
 
 
 @functools.lru_cache(maxsize=4)
 def _signer(endpoint: str):
     """An S3 client for the browsers' address of the bucket, used only to sign URLs."""
-    storage = storages["default"]
+    storage = _bucket_storage(storages["default"])
     session = storage._create_session()
     return session.client(
         "s3", endpoint_url=endpoint, region_name=storage.region_name, config=storage.client_config
@@ -110,7 +131,7 @@ def media_origin() -> str:
         parts = urlsplit(endpoint)
         return f"{parts.scheme}://{parts.netloc}"
     region = getattr(settings, "AWS_S3_REGION_NAME", None) or "us-east-1"
-    return f"https://{settings.AWS_STORAGE_BUCKET_NAME}.s3.{region}.amazonaws.com"
+    return f"https://{bucket_name()}.s3.{region}.amazonaws.com"
 
 
 def folder_remove(prefix: str) -> None:
@@ -136,8 +157,8 @@ def bucket_prepare(*, origins: list[str], versioning: bool = True) -> None:
     waveform URL is allowed after the app's redirect (the signature is the credential)."""
     from botocore.exceptions import ClientError
 
-    client = default_storage.connection.meta.client
-    bucket = settings.AWS_STORAGE_BUCKET_NAME
+    client = _bucket_storage(default_storage).connection.meta.client
+    bucket = bucket_name()
     try:
         client.head_bucket(Bucket=bucket)
     except ClientError:

@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -337,7 +338,7 @@ CACHES = {
     )
 }
 
-LOGGING = {
+LOGGING: dict[str, Any] = {  # dictConfig; production.py sets the console formatter
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

@@ -62,7 +62,9 @@ class ItemOut(serializers.Serializer):
     id = serializers.IntegerField()
     external_id = serializers.CharField()
     kind = serializers.CharField()
-    data = serializers.JSONField()
+    # A field named like Serializer.data: DRF's metaclass moves declared fields off the class,
+    # which the stubs can't express.
+    data = serializers.JSONField()  # type: ignore[assignment]
     metadata = serializers.JSONField()
     quality = serializers.JSONField()
     target = serializers.IntegerField(help_text="k for this item.")

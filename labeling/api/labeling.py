@@ -27,7 +27,9 @@ class NextItemOut(serializers.Serializer):
     id = serializers.IntegerField()
     external_id = serializers.CharField()
     kind = serializers.CharField()
-    data = serializers.JSONField()
+    # A field named like Serializer.data: DRF's metaclass moves declared fields off the class,
+    # which the stubs can't express.
+    data = serializers.JSONField()  # type: ignore[assignment]
     media_url = serializers.CharField(allow_null=True)
     thumbnail_url = serializers.CharField(allow_null=True)
     waveform_url = serializers.CharField(allow_null=True)

@@ -105,7 +105,7 @@ def process_image(content: bytes) -> ProcessedMedia:
                 if fmt in ("JPEG", "MPO"):
                     image.draft("RGB", (METRIC_SIDE, METRIC_SIDE))  # decode at 1/2, 1/4 or 1/8 scale
                 image.load()
-                image = ImageOps.exif_transpose(image)
+                upright = ImageOps.exif_transpose(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise RejectedMedia("the image would decode to too many pixels (decompression bomb)") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -114,27 +114,28 @@ def process_image(content: bytes) -> ProcessedMedia:
         raise RejectedMedia(f"the image is corrupt or truncated ({exc})") from exc
     if orientation in (5, 6, 7, 8):
         width, height = height, width
-    gray_image = image.convert("L")
+    gray_image = upright.convert("L")
     if max(gray_image.size) > METRIC_SIDE:
         gray_image.thumbnail((METRIC_SIDE, METRIC_SIDE), Image.Resampling.BILINEAR)
     gray = np.asarray(gray_image, dtype=np.float32)
     laplacian = gray[1:-1, 1:-1] * -4 + gray[:-2, 1:-1] + gray[2:, 1:-1] + gray[1:-1, :-2] + gray[1:-1, 2:]
-    quality = {
+    figures = {
         "width": width,
         "height": height,
         "brightness": round(float(gray.mean(dtype=np.float64)), 2),
         "contrast": round(float(gray.std(dtype=np.float64)), 2),
         "blur": round(float(laplacian.var(dtype=np.float64)) if laplacian.size else 0.0, 2),
     }
-    quality["flags"] = _flags(
+    flags = _flags(
         (
-            ("almost black", quality["brightness"] < 25),
-            ("almost white", quality["brightness"] > 235),
-            ("low contrast", quality["contrast"] < 8),
-            ("blurry", quality["blur"] < 20),
+            ("almost black", figures["brightness"] < 25),
+            ("almost white", figures["brightness"] > 235),
+            ("low contrast", figures["contrast"] < 8),
+            ("blurry", figures["blur"] < 20),
         )
     )
-    thumb = image.convert("RGB")
+    quality = {**figures, "flags": flags}
+    thumb = upright.convert("RGB")
     thumb.thumbnail(THUMBNAIL)
     buffer = io.BytesIO()
     thumb.save(buffer, "JPEG", quality=82)
@@ -198,7 +199,7 @@ class _AudioAnalysis:
         else:
             leading = trailing = duration
         rms = math.sqrt(self.sum_squares / self.samples)
-        quality = {
+        figures = {
             "duration": round(duration, 3),
             "sample_rate": self.rate,
             "channels": channels,
@@ -209,15 +210,16 @@ class _AudioAnalysis:
             "trailing_silence": round(min(trailing, duration), 3),
         }
         # The course's "how to normalize volume?": the gain that brings the RMS to -20 dBFS.
-        quality["gain_to_normalize_db"] = round(TARGET_RMS_DBFS - quality["rms_dbfs"], 2)
-        silent = (quality["leading_silence"] + quality["trailing_silence"]) / duration if duration else 1
-        quality["flags"] = _flags(
+        figures["gain_to_normalize_db"] = round(TARGET_RMS_DBFS - figures["rms_dbfs"], 2)
+        silent = (figures["leading_silence"] + figures["trailing_silence"]) / duration if duration else 1
+        flags = _flags(
             (
                 ("mostly silence", silent > 0.8 or not loud.any()),
-                ("clipping", quality["clipping_ratio"] > 0.001),
-                ("very quiet", quality["rms_dbfs"] < -40),
+                ("clipping", figures["clipping_ratio"] > 0.001),
+                ("very quiet", figures["rms_dbfs"] < -40),
             )
         )
+        quality = {**figures, "flags": flags}
         peaks = self.peaks[: max(1, math.ceil(self.samples / self.peak_size))]
         top = float(peaks.max()) or 1.0
         waveform = {

@@ -95,7 +95,7 @@ class RecordStats:
         out = {}
         for c in columns:
             n_distinct = len(self.distinct.get(c, ()))
-            entry = {
+            entry: dict[str, int | str | float] = {
                 "missing": self.missing.get(c, 0),
                 "distinct": n_distinct if n_distinct <= self.MAX_DISTINCT else f">{self.MAX_DISTINCT}",
             }

@@ -20,8 +20,9 @@ import json
 import math
 import re
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import BinaryIO, TypeVar
 
 from core.text import unsafe_text_reason
 
@@ -101,21 +102,26 @@ class UnparseableFile(ValueError):
     """The file cannot be read at all (not the format it claims, wrong encoding…)."""
 
 
-class QuoteCounter:
+class QuoteCounter(io.BufferedIOBase):
     """A read-only file wrapper counting double quotes: an odd total means a quoted cell that
-    never closes, which CSV readers otherwise silently turn into one giant cell."""
+    never closes, which CSV readers otherwise silently turn into one giant cell. Closing it
+    leaves ``raw`` open."""
 
-    def __init__(self, raw):
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
         self.raw = raw
         self.quotes = 0
-        self.closed = False
 
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.raw.read(size)
+    @property
+    def name(self) -> str:
+        return getattr(self.raw, "name", "")
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = self.raw.read(-1 if size is None else size)
         self.quotes += chunk.count(b'"')
         return chunk
 
-    def read1(self, size: int = -1) -> bytes:
+    def read1(self, size: int | None = -1) -> bytes:
         return self.read(size)
 
     def readable(self) -> bool:
@@ -126,9 +132,6 @@ class QuoteCounter:
 
     def writable(self) -> bool:
         return False
-
-    def close(self) -> None:
-        self.closed = True
 
     def check(self) -> None:
         if self.quotes % 2:
@@ -252,7 +255,10 @@ def make_row(line: int, raw, metadata_columns: frozenset | set, report: ParseRep
     return ParsedRow(line, external_id, data, metadata, data_json, metadata_json)
 
 
-def header_check(header: list[str] | None) -> list[str]:
+_Header = TypeVar("_Header", bound=Sequence[str])
+
+
+def header_check(header: _Header | None) -> _Header:
     if not header or len(set(header)) != len(header) or any(not h.strip() for h in header):
         raise UnparseableFile("the CSV needs a header row with unique, non-empty column names")
     if any(h.startswith(("left.", "right.")) for h in header) and any(h in PAIR_SIDES for h in header):
@@ -268,8 +274,8 @@ def parse_csv(stream, metadata_columns: frozenset | set, report: ParseReport) ->
     text = io.TextIOWrapper(counter, encoding="utf-8-sig", newline="")
     try:
         reader = csv.DictReader(text)
-        header_check(reader.fieldnames)
-        data_columns = [h for h in reader.fieldnames if h not in ID_COLUMNS and h not in metadata_columns]
+        fieldnames = header_check(reader.fieldnames)
+        data_columns = [h for h in fieldnames if h not in ID_COLUMNS and h not in metadata_columns]
         if not data_columns:
             raise UnparseableFile("the file has no columns to label besides ids and metadata")
         for line, raw in enumerate(reader, start=2):

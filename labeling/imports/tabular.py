@@ -64,8 +64,8 @@ def csv_layout(header: list[str], metadata_columns: frozenset | set) -> CsvLayou
     return CsvLayout(header, data, [h for h in header if h in metadata_columns and h not in ID_COLUMNS])
 
 
-def _any_mask(masks: list, n: int):
-    out = pa.array(np.zeros(n, dtype=bool))
+def _any_mask(masks: list, n: int) -> pa.Array:
+    out: pa.Array = pa.array(np.zeros(n, dtype=bool))
     for mask in masks:
         out = pc.or_(out, mask)
     return out
@@ -169,7 +169,7 @@ def _clean(batch, layout: CsvLayout, report: ParseReport, stats: RecordStats, li
         return None
     has_id_column = any(c in layout.header for c in ID_COLUMNS)
     ids = _ids(batch, layout, report)
-    checks: list[tuple[str, object]] = []
+    checks: list[tuple[str, pa.Array]] = []
     data_and_meta = [batch.column(c) for c in layout.data_columns + layout.metadata_columns]
     too_long = _any_mask([pc.greater(pc.utf8_length(c), MAX_FIELD_CHARS) for c in data_and_meta], n)
     checks.append((f"a field is longer than {MAX_FIELD_CHARS:,} characters", too_long))
@@ -185,9 +185,9 @@ def _clean(batch, layout: CsvLayout, report: ParseReport, stats: RecordStats, li
     bad_np = bad.to_numpy(zero_copy_only=False)
     if bad_np.any():
         masks = [(reason, mask.to_numpy(zero_copy_only=False)) for reason, mask in checks]
-        for index in np.flatnonzero(bad_np):
-            reason = next(r for r, m in masks if m[index])
-            report.error(lines.line(int(index)), reason)
+        for flagged in np.flatnonzero(bad_np):
+            reason = next(r for r, m in masks if m[flagged])
+            report.error(lines.line(int(flagged)), reason)
     keep = []
     first_time = report.first_time
     for index, external_id in enumerate(ids.to_pylist()):

@@ -1,8 +1,13 @@
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from labeling.models.schemas import LabelSchemaVersion
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 
 class DataType(models.TextChoices):
@@ -41,8 +46,8 @@ class Role(models.TextChoices):
 LABELING_ROLES = (Role.LABELER, Role.REVIEWER, Role.MANAGER)
 
 
-class ProjectQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "ProjectQuerySet":
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def visible_to(self, user: "AbstractBaseUser | AnonymousUser") -> "ProjectQuerySet":
         """Projects the user is a member of; nothing for anonymous users."""
         if not user.is_authenticated:
             return self.none()

@@ -17,7 +17,7 @@ from labeling.imports.record_stats import RecordStats
 from labeling.models import DataType, Item, Project
 from labeling.selectors.projects import project_item_count
 
-METRICS = {
+METRICS: dict[str, list[tuple[str, str]]] = {
     DataType.IMAGE: [
         ("width", "Width (px)"),
         ("height", "Height (px)"),
@@ -36,7 +36,7 @@ METRICS = {
     DataType.RECORD: [("missing", "Missing fields per record"), ("fields", "Fields per record")],
 }
 # The figures shown per slice value (medians), besides the item count and the flagged share.
-SLICE_METRICS = {
+SLICE_METRICS: dict[str, list[str]] = {
     DataType.IMAGE: ["brightness", "contrast", "blur"],
     DataType.AUDIO: ["duration", "rms_dbfs", "leading_silence", "trailing_silence"],
     DataType.RECORD: ["missing"],
@@ -92,16 +92,20 @@ def data_quality(*, project: Project) -> dict:
         span = items.aggregate(low=Min("id"), high=Max("id"))
         # Ids of one import are consecutive; where projects interleave, fewer ids hit this one.
         step = max(1, math.ceil((span["high"] - span["low"] + 1) / SAMPLE_LIMIT))
-        ids = range(span["low"], span["high"] + 1, step)
+        ids: range | RawSQL = range(span["low"], span["high"] + 1, step)
         if connection.vendor == "postgresql":  # the ids as one series, not 10,000 parameters
             ids = RawSQL(
-                "SELECT generate_series(%s::bigint, %s::bigint, %s::bigint)", [ids.start, ids.stop - 1, step]
+                "SELECT generate_series(%s::bigint, %s::bigint, %s::bigint)",
+                [span["low"], span["high"], step],
             )
         items = items.filter(pk__in=ids)
     is_record = project.data_type == DataType.RECORD
     fields = ["id", "external_id", "quality", "metadata"] + (["data"] if is_record else [])
     values: dict[str, list[float]] = {key: [] for key in keys}
-    flagged, flag_counts, item_flagged, metadata_rows = [], {}, [], []
+    flagged: list[dict[str, object]] = []
+    flag_counts: dict[str, int] = {}
+    item_flagged: list[bool] = []
+    metadata_rows: list[dict] = []
     columns = RecordStats()
     for n, row in enumerate(items.values_list(*fields).iterator(chunk_size=5000)):
         item_id, external_id, quality, metadata = row[:4]

@@ -2,8 +2,9 @@
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeAlias, TypedDict, cast
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.core.cache import cache
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -25,6 +26,31 @@ from labeling.models import (
 )
 from labeling.selectors.schema_versions import schema_version_latest
 
+if TYPE_CHECKING:  # django-stubs-ext is a development dependency
+    from django_stubs_ext import WithAnnotations
+
+
+class ProjectListing(TypedDict):
+    """What ``project_list_for_user`` adds to each project (``item_count``: annotated, or set
+    by ``project_list_for_page``; ``annotation_count`` is None on pages)."""
+
+    my_role: str | None
+    schema_version_number: int | None
+    member_count: int
+    item_count: int
+    annotation_count: int | None
+    my_annotation_count: int
+
+
+class ProjectDetail(ProjectListing):
+    """``project_detail_for_member`` adds the current schema version, its classes prefetched."""
+
+    current_schema: LabelSchemaVersion | None
+
+
+ListedProject: TypeAlias = "WithAnnotations[Project, ProjectListing]"
+DetailedProject: TypeAlias = "WithAnnotations[Project, ProjectDetail]"
+
 REVIEW_ROLES = (Role.REVIEWER, Role.MANAGER)
 MANAGER_ROLES = (Role.MANAGER,)
 LABELER_ROLES = (Role.LABELER,)
@@ -43,14 +69,29 @@ def job_readable_by(*roles: str) -> ReaderCheck:
     report, a snapshot's files) no longer reads it, creator or not."""
 
     def can_read(user: AbstractBaseUser | AnonymousUser, job: Job) -> bool:
-        return ProjectMembership.objects.filter(project_id=job.project_id, user=user, role__in=roles).exists()
+        if job.project_id is None or not user.is_authenticated:  # a member reads a project's job
+            return False
+        return ProjectMembership.objects.filter(
+            project_id=job.project_id, user_id=user.pk, role__in=roles
+        ).exists()
 
     return can_read
 
 
+def job_project(*, job: Job) -> Project:
+    """The project a project's job runs for (imports, statistics: created with one). A
+    ``ValueError`` if the job has none: it was created for another purpose."""
+    project = job.project
+    if project is None:
+        raise ValueError(f"{job} belongs to no project")
+    return project
+
+
 def account_projects(user: AbstractBaseUser | AnonymousUser, order: Order) -> list[AccountProject]:
     """The user's projects and roles, for the account page (by name) and ``/api/me/`` (by id)."""
-    memberships = ProjectMembership.objects.filter(user=user).select_related("project")
+    if not user.is_authenticated:  # both pages are for signed-in users
+        return []
+    memberships = ProjectMembership.objects.filter(user_id=user.pk).select_related("project")
     return [
         AccountProject(id=m.project_id, name=m.project.name, role=m.role, role_label=m.get_role_display())
         for m in memberships.order_by("project__name" if order == "name" else "project_id")
@@ -77,13 +118,14 @@ def project_item_count(*, project_id: int) -> int:
     if cached is not None:
         highest, count = cached
         added = items.filter(pk__gt=highest).aggregate(n=Count("pk"), top=Max("pk"))
-        if added["n"]:
+        if added["n"]:  # then there is a highest id among them
             _count_remember(project_id, added["top"], count + added["n"])
         return count + added["n"]
     count = items.count()
     if count >= COUNT_CACHED_FROM:
         highest = items.order_by("-pk").values_list("pk", flat=True).first()
-        _count_remember(project_id, highest, count)
+        if highest is not None:  # None only if every item went between the count and this read
+            _count_remember(project_id, highest, count)
     return count
 
 
@@ -112,7 +154,7 @@ def project_item_count_forget(*, project_id: int) -> None:
 
 def _count_subquery(
     queryset: QuerySet, outer_field: str = "project", project_id: int | None = None
-) -> Subquery:
+) -> Coalesce:
     """Rows of ``queryset`` per project. With ``project_id`` the subquery names the project
     itself instead of the outer row: PostgreSQL then plans it with that project's statistics
     (an index walk over its own items) rather than a generic plan that scans every project's
@@ -128,8 +170,8 @@ def _count_subquery(
 
 
 def project_list_for_user(
-    *, user: AbstractBaseUser, project_id: int | None = None, answer_counts: bool = True
-) -> QuerySet[Project]:
+    *, user: User, project_id: int | None = None, answer_counts: bool = True
+) -> "QuerySet[ListedProject]":
     """The user's projects (or the one ``project_id``) with their role, schema version number and
     counts, in one query.
 
@@ -138,6 +180,7 @@ def project_list_for_user(
     assignments (an index)."""
     role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     latest_version = LabelSchemaVersion.objects.published(OuterRef("pk")).values("number")[:1]
+    counts: dict[str, Coalesce | Value]
     if answer_counts:
         counts = {
             "item_count": _count_subquery(Item.objects.all(), project_id=project_id),
@@ -154,7 +197,7 @@ def project_list_for_user(
             "annotation_count": Value(None, IntegerField()),
             "my_annotation_count": _count_subquery(mine, project_id=project_id),
         }
-    return (
+    listed = (
         Project.objects.visible_to(user)
         .annotate(
             my_role=Subquery(role),
@@ -165,9 +208,11 @@ def project_list_for_user(
         .filter(**({"pk": project_id} if project_id is not None else {}))
         .order_by("-created_at", "-id")
     )
+    # The counts' names are keys of a dict here, which the type checker can't follow.
+    return cast("QuerySet[ListedProject]", listed)
 
 
-def project_list_for_page(*, user: AbstractBaseUser, project_id: int | None = None) -> list[Project]:
+def project_list_for_page(*, user: User, project_id: int | None = None) -> list[ListedProject]:
     """The user's projects (or one) for pages: no count of everyone's answers, and the items
     counted per project with a plain count (PostgreSQL answers it from the project index, in
     parallel; as a correlated subquery it reads the whole table)."""
@@ -178,7 +223,7 @@ def project_list_for_page(*, user: AbstractBaseUser, project_id: int | None = No
 
 
 def project_get_for_member(
-    *, project_id: int, user: AbstractBaseUser, roles: Sequence[str] | None = None
+    *, project_id: int, user: User, roles: Sequence[str] | None = None
 ) -> tuple[Project, str]:
     """The project and the caller's role.
 
@@ -187,7 +232,7 @@ def project_get_for_member(
     """
     membership = (
         ProjectMembership.objects.select_related("project")
-        .filter(project_id=project_id, user_id=getattr(user, "id", None))
+        .filter(project_id=project_id, user_id=user.pk)
         .first()
     )
     if membership is None:
@@ -197,9 +242,7 @@ def project_get_for_member(
     return membership.project, membership.role
 
 
-def project_detail_for_member(
-    *, project_id: int, user: AbstractBaseUser, answer_counts: bool = True
-) -> Project:
+def project_detail_for_member(*, project_id: int, user: User, answer_counts: bool = True) -> DetailedProject:
     """One project with the list annotations, its current schema version and classes prefetched."""
     if answer_counts:
         project = project_list_for_user(user=user, project_id=project_id).first()
@@ -207,8 +250,9 @@ def project_detail_for_member(
         project = next(iter(project_list_for_page(user=user, project_id=project_id)), None)
     if project is None:
         raise NotFound("Project not found.")
-    project.current_schema = schema_version_latest(project=project, with_classes=True)
-    return project
+    detail = cast("DetailedProject", project)  # a listed project, given its schema next
+    detail.current_schema = schema_version_latest(project=project, with_classes=True)
+    return detail
 
 
 def project_stats(*, project: Project) -> dict:

@@ -11,3 +11,14 @@ def schema_version_latest(*, project: Project | int, with_classes: bool = False)
     if with_classes:
         versions = versions.prefetch_related("classes")
     return versions.first()
+
+
+def schema_version_current(*, project: Project | int, with_classes: bool = False) -> LabelSchemaVersion:
+    """``schema_version_latest`` for callers that hold a created project, which always has a
+    published version (``project_create`` publishes version 1 in its transaction): the same one
+    query, and ``LabelSchemaVersion.DoesNotExist`` instead of None if that invariant is broken."""
+    version = schema_version_latest(project=project, with_classes=with_classes)
+    if version is None:
+        project_id = project if isinstance(project, int) else project.pk
+        raise LabelSchemaVersion.DoesNotExist(f"Project {project_id} has no published schema version.")
+    return version

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, F, Q, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -14,7 +14,7 @@ from labeling.models import Annotation, Assignment, AssignmentStatus, Item, Proj
 
 def item_media_urls(item: Item) -> dict:
     """URLs of the item's media variants, served by the app with safe headers."""
-    urls = {}
+    urls: dict[str, str | None] = {}
     for variant, field in (("media", item.media), ("thumbnail", item.thumbnail), ("waveform", item.waveform)):
         if not field:
             urls[f"{variant}_url"] = None
@@ -50,7 +50,7 @@ def assignment_payload(assignment: Assignment) -> dict:
     }
 
 
-def labeler_answer_get(*, item_id: int, labeler: AbstractBaseUser) -> Annotation:
+def labeler_answer_get(*, item_id: int, labeler: User) -> Annotation:
     """The labeler's current answer (or skip) on an item they answered, with the item, so they
     can go back to it and change it; NotFound for anything else (not theirs, not answered, or no
     longer a member of the project)."""
@@ -84,7 +84,7 @@ def _open_slots(project: Project) -> int:
     )
 
 
-def labeler_progress(*, project: Project, labeler: AbstractBaseUser) -> dict:
+def labeler_progress(*, project: Project, labeler: User) -> dict:
     """Answered and skipped today and in total by this labeler, and open slots left in the project.
 
     A skip is not "done": it leaves the item for others, so it is counted apart.

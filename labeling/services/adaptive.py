@@ -10,7 +10,7 @@ switched to adaptive gets its first fit within a minute).
 
 from collections.abc import Mapping, Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Greatest, Least
@@ -121,7 +121,7 @@ def _policy(project: Project) -> dict:
     return {field: getattr(project, field) for field in (*POLICY_FIELDS, "overlap")}
 
 
-def policy_apply(*, project: Project, before: dict, acting_user: AbstractBaseUser | None) -> int:
+def policy_apply(*, project: Project, before: dict, acting_user: User | None) -> int:
     """Carry a policy change over to the project's open items (in the pool: slots left) and
     audit it. Items that are done, gold or flagged keep their target. Returns items updated.
 

@@ -11,9 +11,10 @@ for each other and never get the same last slot. On SQLite writes are serialized
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.expressions import NegatedExpression
 from django.utils import timezone
 
 from core.errors import PermissionDenied
@@ -51,7 +52,7 @@ def _reserve(project: Project, labeler, item: Item, now: datetime, *, counts_slo
     )
 
 
-def _new_to_labeler(labeler) -> Exists:
+def _new_to_labeler(labeler: User) -> NegatedExpression:
     return ~Exists(Assignment.objects.filter(item=OuterRef("pk"), labeler=labeler))
 
 
@@ -186,7 +187,7 @@ def _reserve_from_pool_sql(project: Project, labeler, now: datetime) -> Assignme
 
 
 def assignment_reserve_next(
-    *, project: Project, labeler: AbstractBaseUser, known_free: bool = False
+    *, project: Project, labeler: User, known_free: bool = False
 ) -> Assignment | None:
     """The labeler's next item, reserved with a lease; their live reservation if they have one.
 
@@ -222,7 +223,7 @@ def assignment_reserve_next(
         return _reservation(project, labeler)
 
 
-def labeler_check_role(*, project_id: int, labeler: AbstractBaseUser) -> None:
+def labeler_check_role(*, project_id: int, labeler: User) -> None:
     """Only members with a labeling role reserve items (a pipeline token may not label)."""
     member = ProjectMembership.objects.filter(project_id=project_id, user_id=labeler.pk)
     if not member.filter(role__in=LABELING_ROLES).exists():

@@ -2,9 +2,10 @@
 member, create an account with a project role (staff), and give a pipeline account its token."""
 
 import secrets
+from typing import cast
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
 from django.utils.encoding import force_bytes
@@ -18,20 +19,20 @@ from labeling.models import Assignment, AssignmentStatus, Project, ProjectMember
 from labeling.services.assignments import assignment_release
 from labeling.services.projects import membership_set
 
-User = get_user_model()
+UserModel = get_user_model()  # the configured user model, for queries
 
 
-def _require_manager(project: Project, user: AbstractBaseUser) -> None:
+def _require_manager(project: Project, user: User) -> None:
     if not ProjectMembership.objects.filter(project=project, user=user, role=Role.MANAGER).exists():
         raise PermissionDenied("Only the project's managers can change its members.")
 
 
-def user_find(*, who: str) -> AbstractBaseUser:
+def user_find(*, who: str) -> User:
     """The active user whose username is ``who``, else whose e-mail is (case-insensitive)."""
     who = (who or "").strip()
-    user = User.objects.filter(username=who, is_active=True).first()
+    user = UserModel.objects.filter(username=who, is_active=True).first()
     if user is None and "@" in who:
-        matches = list(User.objects.filter(email__iexact=who, is_active=True)[:2])
+        matches = list(UserModel.objects.filter(email__iexact=who, is_active=True)[:2])
         if len(matches) > 1:
             raise Invalid(f"Several accounts use {who}; give the username.", fields={"who": ["Ambiguous."]})
         user = matches[0] if matches else None
@@ -42,14 +43,14 @@ def user_find(*, who: str) -> AbstractBaseUser:
     return user
 
 
-def member_add(*, project: Project, acting_user: AbstractBaseUser, who: str, role: str) -> tuple:
+def member_add(*, project: Project, acting_user: User, who: str, role: str) -> tuple:
     """Add (or change the role of) the user named by username or e-mail."""
     user = user_find(who=who)
     return membership_set(project=project, acting_user=acting_user, username=user.get_username(), role=role)
 
 
 @transaction.atomic
-def membership_remove(*, project: Project, acting_user: AbstractBaseUser, username: str) -> None:
+def membership_remove(*, project: Project, acting_user: User, username: str) -> None:
     """Take a member out of the project. Their answers stay (they were given); their live
     reservations go back to the pool. The last manager can't be removed."""
     _require_manager(project, acting_user)
@@ -75,7 +76,7 @@ def membership_remove(*, project: Project, acting_user: AbstractBaseUser, userna
     )
 
 
-def invite_path(*, user: AbstractBaseUser) -> str:
+def invite_path(*, user: User) -> str:
     """A link that lets the user set their password once (Django's password-reset token: it
     stops working when the password is set, or after PASSWORD_RESET_TIMEOUT)."""
     from django.urls import reverse
@@ -86,7 +87,7 @@ def invite_path(*, user: AbstractBaseUser) -> str:
 
 @transaction.atomic
 def member_create(
-    *, project: Project, acting_user: AbstractBaseUser, username: str, email: str, role: str, how: str
+    *, project: Project, acting_user: User, username: str, email: str, role: str, how: str
 ) -> dict:
     """Staff create an account and add it to the project. ``how``: ``password`` (a random
     password, returned to be shown once) or ``invite`` (a set-your-password link). A pipeline
@@ -95,9 +96,10 @@ def member_create(
     if how not in ("password", "invite"):
         raise Invalid("Choose a password or an invite link.", fields={"how": ["password or invite."]})
     password = secrets.token_urlsafe(12) if how == "password" and role != Role.PIPELINE else None
-    user, token = user_create(
+    created, token = user_create(
         acting_user=acting_user, username=username.strip(), password=password, email=email
     )
+    user = cast(User, created)  # user_create makes the configured user model (get_user_model())
     membership_set(project=project, acting_user=acting_user, username=user.get_username(), role=role)
     if password:  # staff saw it: its owner must choose their own at first login
         PasswordChangeRequired.objects.create(user=user, set_by=acting_user)
@@ -110,7 +112,7 @@ def member_create(
     )
 
 
-def pipeline_token_issue(*, project: Project, acting_user: AbstractBaseUser, username: str) -> str:
+def pipeline_token_issue(*, project: Project, acting_user: User, username: str) -> str:
     """A new API token for a pipeline account of the project (the old one stops working).
 
     Only for accounts without a password whose every membership is in a project the acting

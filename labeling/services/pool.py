@@ -3,7 +3,7 @@
 
 from collections.abc import Mapping
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.db.models.functions import Greatest
@@ -12,7 +12,7 @@ from core.errors import Invalid
 from labeling.answers import answer_validate
 from labeling.metadata import metadata_text
 from labeling.models import Assignment, AssignmentStatus, Item, Project
-from labeling.selectors.schema_versions import schema_version_latest
+from labeling.selectors.schema_versions import schema_version_current
 from labeling.services.projects import MAX_OVERLAP
 
 
@@ -70,11 +70,9 @@ def items_gold_as_is(*, project: Project, values: Mapping[int, object]) -> int:
 
 
 @transaction.atomic
-def items_set_gold(
-    *, project: Project, item: Item, value, acting_user: AbstractBaseUser | None = None
-) -> Item:
+def items_set_gold(*, project: Project, item: Item, value, acting_user: User | None = None) -> Item:
     """Mark an item as gold with its known answer (validated against the current schema)."""
-    version = schema_version_latest(project=project, with_classes=True)
+    version = schema_version_current(project=project, with_classes=True)
     names = {c.name for c in version.classes.all()}
     item.gold_value = answer_validate(label_kind=project.label_kind, class_names=names, value=value)
     item.is_gold = True

@@ -4,8 +4,10 @@ import re
 from collections.abc import Mapping, Sequence
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from core.audit.services import audit
@@ -13,6 +15,7 @@ from core.errors import Conflict, Invalid, PermissionDenied
 from labeling.models import (
     ConsensusMethod,
     DataType,
+    Item,
     LabelClass,
     LabelKind,
     LabelSchemaVersion,
@@ -21,8 +24,9 @@ from labeling.models import (
     Role,
 )
 from labeling.selectors.projects import ALARM_NAMES
+from labeling.services.adaptive import POLICY_FIELDS, policy_apply, policy_snapshot, policy_validate
 
-User = get_user_model()
+UserModel = get_user_model()  # the configured user model, for queries
 
 # Which answer shapes make sense for which data.
 ALLOWED_LABEL_KINDS = {
@@ -44,7 +48,7 @@ COLOR = re.compile(r"#[0-9a-f]{6}")
 RESERVED_KEYS = frozenset("sctfu?+-=[]")
 
 
-def user_can_create_projects(user: AbstractBaseUser) -> bool:
+def user_can_create_projects(user: User) -> bool:
     return bool(user.is_authenticated and (user.is_staff or user.has_perm("labeling.add_project")))
 
 
@@ -109,7 +113,7 @@ def class_hotkeys_check(specs: Sequence[Mapping]) -> None:
 @transaction.atomic
 def project_create(
     *,
-    created_by: AbstractBaseUser,
+    created_by: User,
     name: str,
     data_type: str,
     label_kind: str,
@@ -123,8 +127,6 @@ def project_create(
 
     ``policy``: overlap_policy, min_answers, max_answers, target_confidence (adaptive overlap).
     """
-    from labeling.services.adaptive import POLICY_FIELDS, policy_validate
-
     if not user_can_create_projects(created_by):
         raise PermissionDenied("Only staff or users allowed to create projects can create one.")
     if label_kind not in ALLOWED_LABEL_KINDS[DataType(data_type)]:
@@ -171,7 +173,7 @@ def _manager_count(project: Project) -> int:
 
 
 @transaction.atomic
-def membership_set(*, project: Project, acting_user: AbstractBaseUser, username: str, role: str) -> tuple:
+def membership_set(*, project: Project, acting_user: User, username: str, role: str) -> tuple:
     """Add a user to the project with a role, or change their role. Managers only.
 
     Returns ``(membership, created)``.
@@ -179,7 +181,7 @@ def membership_set(*, project: Project, acting_user: AbstractBaseUser, username:
     acting = ProjectMembership.objects.filter(project=project, user=acting_user).first()
     if acting is None or acting.role != Role.MANAGER:
         raise PermissionDenied("Only the project's managers can add members or change roles.")
-    user = User.objects.filter(username=username, is_active=True).first()
+    user = UserModel.objects.filter(username=username, is_active=True).first()
     if user is None:
         raise Invalid(f"No active user named {username!r}.", fields={"username": ["Unknown user."]})
     # Lock the project's memberships so two managers can't demote each other to zero managers.
@@ -216,16 +218,10 @@ def membership_set(*, project: Project, acting_user: AbstractBaseUser, username:
 
 
 @transaction.atomic
-def project_update(*, project: Project, acting_user: AbstractBaseUser, **changes) -> Project:
+def project_update(*, project: Project, acting_user: User, **changes) -> Project:
     """Managers change settings. A new overlap k applies to every item still at the old k
     (items whose k was set by hand keep theirs), never below the answers already taken. A change
     of the overlap policy applies to open items only and is audited (``services.adaptive``)."""
-    from django.db.models import F
-    from django.db.models.functions import Greatest
-
-    from labeling.models import Item
-    from labeling.services.adaptive import POLICY_FIELDS, policy_apply, policy_snapshot, policy_validate
-
     membership = ProjectMembership.objects.filter(project=project, user=acting_user).first()
     if membership is None or membership.role != Role.MANAGER:
         raise PermissionDenied("Only the project's managers can change its settings.")

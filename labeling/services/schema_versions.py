@@ -9,7 +9,7 @@ schema changes and class details) decide what the new version holds; this module
 
 from collections.abc import Mapping, Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ def schema_version_publish(
     classes: Sequence[Mapping],
     mapping: Mapping[str, str | None],
     note: str,
-    actor: AbstractBaseUser,
+    actor: User,
     action: str,
     instructions: str | None = None,
     transcript_rules: list | None = None,
@@ -50,6 +50,8 @@ def schema_version_publish(
     """
     # The lock serializes publishers of one project: the next number is taken once.
     parent = LabelSchemaVersion.objects.select_for_update().published(project).first()
+    if parent is None:  # project_create publishes version 1: only a broken project has none
+        raise LabelSchemaVersion.DoesNotExist(f"Project {project.pk} has no published schema version.")
     if expected_parent_id is not None and parent.id != expected_parent_id:
         raise Conflict(
             f"The schema changed meanwhile (now v{parent.number}); preview the change again.",

@@ -3,14 +3,14 @@
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count
 from django.db.models.fields.json import KeyTextTransform
 
 from core.jobs.models import Job
 from core.jobs.services import ProgressFn, job_create, job_dispatch
 from labeling.models import Annotation, Item, JobKind, Project
-from labeling.selectors.projects import project_stats
+from labeling.selectors.projects import job_project, project_stats
 
 MAX_SLICE_VALUES = 50
 
@@ -26,7 +26,7 @@ def stats_section_register(*, name: str, build: StatsSection) -> None:
     _SECTIONS[name] = build
 
 
-def project_stats_refresh_request(*, project: Project, requested_by: AbstractBaseUser) -> Job:
+def project_stats_refresh_request(*, project: Project, requested_by: User) -> Job:
     job = job_create(kind=JobKind.PROJECT_STATS, project=project, created_by=requested_by)
     job_dispatch(job=job)
     return job
@@ -34,7 +34,7 @@ def project_stats_refresh_request(*, project: Project, requested_by: AbstractBas
 
 def project_stats_compute(job: Job, progress: ProgressFn) -> dict:
     """Progress overall, per labeler and per value of every metadata field (aggregated in SQL)."""
-    project = job.project
+    project = job_project(job=job)
     stats = project_stats(project=project)
     progress(40)
     stats["per_labeler"] = list(

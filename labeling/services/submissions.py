@@ -5,9 +5,11 @@ answer supersedes the current one and keeps it as history. On PostgreSQL the loc
 answer are single SQL statements (the hot path of the labeling loop).
 """
 
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import NoReturn
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
@@ -24,6 +26,7 @@ from labeling.models import (
     SkipReason,
 )
 from labeling.models.projects import LABELING_ROLES
+from labeling.services.adaptive import item_target_decide
 from labeling.services.assignments import labeler_check_role
 
 
@@ -39,11 +42,21 @@ def _current_version_id() -> Subquery:
     return Subquery(LabelSchemaVersion.objects.published(OuterRef("project")).values("id")[:1])
 
 
-def _retake_slot(assignment: Assignment) -> None:
+@dataclass(frozen=True, slots=True)
+class _Locked:
+    """The caller's assignment, locked, with what the answer needs: the project's current
+    schema version and whether the item is gold."""
+
+    assignment: Assignment
+    version_id: int
+    item_is_gold: bool
+
+
+def _retake_slot(locked: _Locked) -> None:
     """An expired reservation answered late: take a slot again if one is still free."""
-    if assignment.item_is_gold:
+    if locked.item_is_gold:
         return
-    taken = Item.objects.filter(pk=assignment.item_id, slots_taken__lt=F("target")).update(
+    taken = Item.objects.filter(pk=locked.assignment.item_id, slots_taken__lt=F("target")).update(
         slots_taken=F("slots_taken") + 1
     )
     if not taken:
@@ -68,9 +81,9 @@ FOR UPDATE OF a
 """
 
 
-def _lock_assignment(*, item_id: int, labeler) -> Assignment | None:
+def _lock_assignment(*, item_id: int, labeler: User) -> _Locked | None:
     if connection.vendor != "postgresql":  # SQLite (make run): same rows through the ORM
-        return (
+        found = (
             Assignment.objects.select_for_update(of=("self",))
             .select_related("project")
             .filter(
@@ -82,6 +95,7 @@ def _lock_assignment(*, item_id: int, labeler) -> Assignment | None:
             .annotate(version_id=_current_version_id(), item_is_gold=F("item__is_gold"))
             .first()
         )
+        return None if found is None else _Locked(found, found.version_id, found.item_is_gold)
     with connection.cursor() as cursor:
         cursor.execute(_LOCK_SQL, {"item": item_id, "labeler": labeler.id, "roles": list(LABELING_ROLES)})
         row = cursor.fetchone()
@@ -98,10 +112,8 @@ def _lock_assignment(*, item_id: int, labeler) -> Assignment | None:
         created_at=created,
         updated_at=updated,
     )
-    assignment.item_is_gold = is_gold
-    assignment.version_id = version_id
     assignment.project = Project.objects.get(pk=project_id)
-    return assignment
+    return _Locked(assignment, version_id, is_gold)
 
 
 # A first answer on PostgreSQL: the annotation and the assignment's new status in one statement.
@@ -173,7 +185,7 @@ def submission_authorize(*, item_id: int, labeler) -> None:
     labeler_check_role(project_id=project_id, labeler=labeler)
 
 
-def _refuse_without_assignment(*, item_id: int, labeler) -> None:
+def _refuse_without_assignment(*, item_id: int, labeler) -> NoReturn:
     """No lockable assignment: 403 for a member whose role does not label (e.g. demoted to
     pipeline with an old reservation); 404 otherwise, as for an item that does not exist."""
     submission_authorize(item_id=item_id, labeler=labeler)
@@ -183,7 +195,7 @@ def _refuse_without_assignment(*, item_id: int, labeler) -> None:
 def annotation_submit(
     *,
     item_id: int,
-    labeler: AbstractBaseUser,
+    labeler: User,
     value=None,
     skip_reason: str = "",
     comment: str = "",
@@ -233,14 +245,15 @@ def _submit(
     *, item_id: int, labeler, value, skip_reason: str, comment: str, time_spent_ms: int, idempotency_key: str
 ) -> tuple[Annotation, bool]:
     now = timezone.now()
-    assignment = _lock_assignment(item_id=item_id, labeler=labeler)
+    locked = _lock_assignment(item_id=item_id, labeler=labeler)
     # After the lock: a request with the same key that held it first has committed by now.
     replay = _replay(labeler=labeler, idempotency_key=idempotency_key, item_id=item_id)
     if replay is not None:
         return replay, False
-    if assignment is None:
+    if locked is None:
         _refuse_without_assignment(item_id=item_id, labeler=labeler)
-    version_number, class_names = _published_version(assignment.version_id)
+    assignment = locked.assignment
+    version_number, class_names = _published_version(locked.version_id)
     if skip_reason:
         value = None
     else:
@@ -254,10 +267,10 @@ def _submit(
     if current is not None and current.value == value and current.skip_reason == skip_reason:
         return current, False
     if assignment.status == AssignmentStatus.EXPIRED:
-        _retake_slot(assignment)
+        _retake_slot(locked)
     status = AssignmentStatus.SKIPPED if skip_reason else AssignmentStatus.SUBMITTED
     version = LabelSchemaVersion(
-        id=assignment.version_id, number=version_number, project_id=assignment.project_id
+        id=locked.version_id, number=version_number, project_id=assignment.project_id
     )
     if current is None and connection.vendor == "postgresql":
         annotation = _first_answer_sql(
@@ -272,7 +285,7 @@ def _submit(
             time_spent_ms=time_spent_ms,
             idempotency_key=idempotency_key,
         )
-        _after_answer(assignment)
+        _after_answer(locked)
         return annotation, True
     if current is not None:
         current.is_current = False
@@ -282,7 +295,7 @@ def _submit(
         item_id=item_id,
         labeler=labeler,
         schema_version=LabelSchemaVersion(
-            id=assignment.version_id, number=version_number, project_id=assignment.project_id
+            id=locked.version_id, number=version_number, project_id=assignment.project_id
         ),
         value=value,
         skip_reason=skip_reason,
@@ -295,15 +308,14 @@ def _submit(
     assignment.lease_expires_at = None
     assignment.updated_at = now
     assignment.save(update_fields=["status", "lease_expires_at", "updated_at"])
-    _after_answer(assignment)
+    _after_answer(locked)
     return annotation, True
 
 
-def _after_answer(assignment: Assignment) -> None:
+def _after_answer(locked: _Locked) -> None:
     """Adaptive overlap: the item's target follows its answers (bounded work: this item only)."""
-    if assignment.project.is_adaptive and not assignment.item_is_gold:
-        from labeling.services.adaptive import item_target_decide
-
+    assignment = locked.assignment
+    if assignment.project.is_adaptive and not locked.item_is_gold:
         item_target_decide(
-            project=assignment.project, item_id=assignment.item_id, version_id=assignment.version_id
+            project=assignment.project, item_id=assignment.item_id, version_id=locked.version_id
         )

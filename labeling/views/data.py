@@ -8,7 +8,7 @@ from labeling.models import DataType, JobKind, Role
 from labeling.selectors.data_quality import data_quality
 from labeling.selectors.projects import REVIEW_ROLES, project_get_for_member
 
-ACCEPT = {
+ACCEPT: dict[str, str] = {
     DataType.RECORD: ".csv,.jsonl,.ndjson,.json,.parquet",
     DataType.IMAGE: "image/jpeg,image/png,image/webp,.zip,.csv",
     DataType.AUDIO: "audio/*,.wav,.flac,.ogg,.mp3,.zip,.csv",

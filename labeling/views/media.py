@@ -103,9 +103,10 @@ def item_media(request, item_id: int, variant: str):
     try:
         wanted = _byte_range(request.headers.get("Range", ""), size)
     except ValueError:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
+        refused = HttpResponse(status=416)
+        refused["Content-Range"] = f"bytes */{size}"
+        return refused
+    response: StreamingHttpResponse  # a FileResponse is one too
     if wanted is None:
         response = FileResponse(field.open("rb"), content_type=content_type or "application/octet-stream")
     else:

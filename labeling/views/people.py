@@ -92,7 +92,7 @@ def people_create(request, project_id: int):
     project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=(Role.MANAGER,))
     form = NewUserForm(request.POST, prefix="new")
     if not form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        problems = "; ".join(f"{name}: {' '.join(map(str, errors))}" for name, errors in form.errors.items())
         messages.error(request, f"Check the new account: {problems}")
         return redirect("project-people", project_id=project.id)
     try:

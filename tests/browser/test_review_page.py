@@ -11,7 +11,7 @@ from labeling.models import Item, Role
 from labeling.services.assignments import assignment_reserve_next
 from labeling.services.submissions import annotation_submit
 from tests.browser.conftest import login
-from tests.browser.test_workspace import SCRATCH, _media_item, _pair, _phone_png, _speech_wav
+from tests.browser.workspace_helpers import SCRATCH, media_item, phone_png, record_pair, speech_wav
 from tests.consistency.services.test_agreement_runs import ANSWERS, label
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from tests.helpers import agreement_run_now
@@ -93,7 +93,7 @@ def test_record_pairs_are_shown_with_their_differences(page, live_server):
     project = ProjectFactory(name="Same person?", data_type="record", classes=["1", "0", "borderline"])
     items = [
         Item.objects.create(
-            project=project, kind="record", external_id=f"pair-{i}", data=_pair(*names), target=3
+            project=project, kind="record", external_id=f"pair-{i}", data=record_pair(*names), target=3
         )
         for i, names in enumerate([("Robert Smith", "Bob Smith"), ("Ann Lee", "Anna Lee")])
     ]
@@ -108,8 +108,8 @@ def test_record_pairs_are_shown_with_their_differences(page, live_server):
 
 def test_boxes_are_drawn_per_labeler_and_the_final_boxes_start_from_the_consensus(page, live_server):
     project = ProjectFactory(name="Boxes", label_kind="boxes", classes=["scratch", "dent"])
-    png, dent = _phone_png()
-    item = _media_item(project, "phone-041", png, ".png")
+    png, dent = phone_png()
+    item = media_item(project, "phone-041", png, ".png")
     scratch = {**SCRATCH, "class": "scratch"}
     shifted = {**SCRATCH, "x": SCRATCH["x"] + 6, "class": "scratch"}
     answers = [
@@ -142,7 +142,7 @@ def test_boxes_are_drawn_per_labeler_and_the_final_boxes_start_from_the_consensu
 
 def test_audio_has_the_player_and_the_transcript_starts_from_the_medoid(page, live_server):
     project = ProjectFactory(name="Speech", data_type="audio", label_kind="transcription", classes=[])
-    item = _media_item(project, "clip-0301", _speech_wav(seed=7), ".wav")
+    item = media_item(project, "clip-0301", speech_wav(seed=7), ".wav")
     _answer(project, [item], [["call mom now", "call mom now", "call tom now"]])
     agreement_run_now(project)
     _open(page, live_server, project, item)

@@ -1,125 +1,37 @@
 """A labeler labels each data type in real Chromium, with the keyboard where shortcuts exist,
 and the answers stored in the database are checked."""
 
-import io
 import json
 from datetime import timedelta
 
-import numpy as np
 import pytest
-import soundfile as sf
-from django.core.files.base import ContentFile
 from django.utils import timezone
-from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
-from demo.images import phone_surface_with_box
-from labeling.models import Annotation, Assignment, Item, LabelClass, LabelSchemaVersion, Role
+from labeling.models import Annotation, Assignment, Item, LabelSchemaVersion
 from labeling.services.assignments import assignment_reserve_next, leases_reclaim
 from labeling.services.submissions import annotation_submit
-from tests.browser.conftest import SCREENSHOTS, login
-from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.workspace_helpers import (
+    IMAGE_SIZE,
+    SCRATCH,
+    add_labeler,
+    describe_classes,
+    failing_on_javascript_errors,
+    media_item,
+    open_workspace,
+    phone_png,
+    record_pair,
+    speech_wav,
+)
+from tests.factories import ProjectFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-IMAGE_SIZE = (640, 480)
-SCRATCH = {"x": 250, "y": 300, "w": 140, "h": 40}
 
 
 @pytest.fixture
 def page(page):
-    """The page, failing the test on any JavaScript error (HTTP errors are the tests' business)."""
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    page.on(
-        "console",
-        lambda msg: (
-            errors.append(f"console: {msg.text}")
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource")  # tested answers
-            else None
-        ),
-    )
-    yield page
-    assert not errors, errors
-
-
-def _phone_png() -> tuple[bytes, dict]:
-    """A phone back with a dent (its box returned) and a scratch drawn at SCRATCH."""
-    image, dent = phone_surface_with_box("dent", seed=3, size=IMAGE_SIZE)
-    draw = ImageDraw.Draw(image)
-    s = SCRATCH
-    draw.line(
-        [(s["x"] + 5, s["y"] + s["h"] - 5), (s["x"] + s["w"] - 5, s["y"] + 5)], fill=(235, 235, 240), width=3
-    )
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue(), dent
-
-
-def _speech_wav(seconds=3.0, rate=16_000, seed=0) -> bytes:
-    """Voice-like audio: a buzzing fundamental with harmonics, shaped into syllables."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * rate)) / rate
-    pitch = 140 + 25 * np.sin(2 * np.pi * 0.7 * t)
-    phase = 2 * np.pi * np.cumsum(pitch) / rate
-    voice = sum(np.sin(k * phase) / k for k in range(1, 8))
-    envelope = np.zeros_like(t)
-    start = 0.15
-    while start < seconds - 0.3:
-        length = rng.uniform(0.15, 0.35)
-        mask = (t >= start) & (t < start + length)
-        envelope[mask] = np.sin(np.pi * (t[mask] - start) / length) * rng.uniform(0.5, 1.0)
-        start += length + rng.uniform(0.03, 0.25)
-    signal = 0.25 * voice * envelope + 0.003 * rng.standard_normal(len(t))
-    buffer = io.BytesIO()
-    sf.write(buffer, signal.astype(np.float32), rate, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
-
-
-def _thumbnail(png: bytes) -> bytes:
-    image = Image.open(io.BytesIO(png)).convert("RGB")
-    image.thumbnail((160, 160))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
-
-
-def _waveform(wav: bytes, buckets: int = 800) -> bytes:
-    """Peaks as an import stores them: {"peaks": [0..1], "duration": s, "sample_rate": n}."""
-    samples, rate = sf.read(io.BytesIO(wav))
-    peaks = np.abs(samples[: len(samples) // buckets * buckets]).reshape(buckets, -1).max(axis=1)
-    payload = {
-        "peaks": (peaks / peaks.max()).round(3).tolist(),
-        "duration": len(samples) / rate,
-        "sample_rate": rate,
-    }
-    return json.dumps(payload).encode()
-
-
-def _media_item(project, external_id, content, suffix, *, precompute=True):
-    """An item with its media, and the thumbnail or waveform an import makes, in storage."""
-    item = Item(project=project, kind=project.data_type, external_id=external_id, target=project.overlap)
-    item.media.save(f"test/{external_id}{suffix}", ContentFile(content), save=False)
-    if precompute and project.data_type == "image":
-        item.thumbnail.save(f"test/{external_id}.jpg", ContentFile(_thumbnail(content)), save=False)
-    if precompute and project.data_type == "audio":
-        item.waveform.save(f"test/{external_id}.json", ContentFile(_waveform(content)), save=False)
-    item.save()
-    return item
-
-
-def _labeler(project, username):
-    return MembershipFactory(project=project, role=Role.LABELER, user=UserFactory(username=username)).user
-
-
-def _describe(project, descriptions: dict):
-    for name, text in descriptions.items():
-        LabelClass.objects.filter(schema_version__project=project, name=name).update(description=text)
-
-
-def _open_workspace(page, live_server, project, username):
-    login(page, live_server, username)
-    page.goto(f"{live_server.url}/projects/{project.id}/label/")
+    yield from failing_on_javascript_errors(page)
 
 
 def test_label_an_image_with_two_boxes(page, live_server):
@@ -130,11 +42,13 @@ def test_label_an_image_with_two_boxes(page, live_server):
         instructions="Draw one box around **each** visible defect, tight to its edges.\n\n"
         "- A scratch is a line; a dent is a rounded, shaded spot.\n- Ignore the camera lens.",
     )
-    _describe(project, {"scratch": "A thin line, light or dark.", "dent": "A rounded, shaded deformation."})
-    png, dent = _phone_png()
-    item = _media_item(project, "phone-017", png, ".png")
-    labeler = _labeler(project, "boxer")
-    _open_workspace(page, live_server, project, "boxer")
+    describe_classes(
+        project, {"scratch": "A thin line, light or dark.", "dent": "A rounded, shaded deformation."}
+    )
+    png, dent = phone_png()
+    item = media_item(project, "phone-017", png, ".png")
+    labeler = add_labeler(project, "boxer")
+    open_workspace(page, live_server, project, "boxer")
 
     expect(page.locator("#item-name")).to_have_text("phone-017")
     layer = page.locator("#box-layer")
@@ -220,10 +134,10 @@ def test_transcribe_audio_clips(page, live_server):
         ]
     )
     # One clip with the waveform computed at import, one without: drawn from the decoded audio.
-    first = _media_item(project, "clip-0001", _speech_wav(seed=1), ".wav")
-    second = _media_item(project, "clip-0002", _speech_wav(seed=2), ".wav", precompute=False)
-    labeler = _labeler(project, "typist")
-    _open_workspace(page, live_server, project, "typist")
+    first = media_item(project, "clip-0001", speech_wav(seed=1), ".wav")
+    second = media_item(project, "clip-0002", speech_wav(seed=2), ".wav", precompute=False)
+    labeler = add_labeler(project, "typist")
+    open_workspace(page, live_server, project, "typist")
 
     expect(page.locator("#item-name")).to_have_text("clip-0001")
     transcript = page.get_by_role("textbox", name="Transcript")
@@ -269,17 +183,6 @@ def test_transcribe_audio_clips(page, live_server):
     assert all(a.time_spent_ms > 0 and a.skip_reason == "" for a in answers.values())
 
 
-def _pair(name_left, name_right, **same):
-    base = {
-        "email": "rsmith@example.com",
-        "phone": "+1-555-0142",
-        "birth_date": "1984-03-09",
-        "city": "Austin",
-    }
-    base.update(same)
-    return {"left": {"name": name_left, **base}, "right": {"name": name_right, **base, "city": "Round Rock"}}
-
-
 def test_answer_record_pairs_with_keys_and_skip_one(page, live_server):
     project = ProjectFactory(
         name="Same person?",
@@ -290,15 +193,15 @@ def test_answer_record_pairs_with_keys_and_skip_one(page, live_server):
         "- **0**: two different people, even if the names match.\n"
         "- **borderline**: you cannot tell.",
     )
-    _describe(project, {"1": "Same person.", "0": "Different people.", "borderline": "Cannot tell."})
+    describe_classes(project, {"1": "Same person.", "0": "Different people.", "borderline": "Cannot tell."})
     for i, names in enumerate(
         [("Robert Smith", "Bob Smith"), ("Robert Smith", "Roberta Smith"), ("R. Smith", "")]
     ):
         Item.objects.create(
-            project=project, kind="record", external_id=f"pair-{i + 1}", data=_pair(*names), target=3
+            project=project, kind="record", external_id=f"pair-{i + 1}", data=record_pair(*names), target=3
         )
-    labeler = _labeler(project, "matcher")
-    _open_workspace(page, live_server, project, "matcher")
+    labeler = add_labeler(project, "matcher")
+    open_workspace(page, live_server, project, "matcher")
 
     expect(page.locator("#item-name")).to_have_text("pair-1")
     expect(page.locator("tr[data-differs='true']")).to_have_count(2)  # name and city differ
@@ -345,8 +248,8 @@ def test_answer_record_pairs_with_keys_and_skip_one(page, live_server):
 def test_a_lost_response_is_retried_and_stored_once(page, live_server):
     project = ProjectFactory(name="Retry", data_type="record", classes=["1", "0"])
     Item.objects.create(project=project, kind="record", external_id="r-1", data={"a": 1}, target=3)
-    labeler = _labeler(project, "flaky")
-    _open_workspace(page, live_server, project, "flaky")
+    labeler = add_labeler(project, "flaky")
+    open_workspace(page, live_server, project, "flaky")
     expect(page.locator("#item-name")).to_have_text("r-1")
     keys = []
 
@@ -370,15 +273,15 @@ def test_a_conflict_moves_on_and_errors_show_inline(page, live_server):
     project = ProjectFactory(name="Conflicts", data_type="record", classes=["1", "0"])
     for name in ("c-1", "c-2"):
         Item.objects.create(project=project, kind="record", external_id=name, data={"a": name}, target=1)
-    late = _labeler(project, "late")
-    _open_workspace(page, live_server, project, "late")
+    late = add_labeler(project, "late")
+    open_workspace(page, live_server, project, "late")
     expect(page.locator("#item-name")).to_have_text("c-1")
     page.keyboard.press("Enter")  # nothing chosen yet: said inline, nothing sent
     expect(page.get_by_role("alert")).to_contain_text("Choose a class first")
     # The lease runs out, and another labeler takes and answers the only slot of c-1.
     Assignment.objects.filter(labeler=late).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     leases_reclaim(project=project)
-    other = _labeler(project, "early")
+    other = add_labeler(project, "early")
     taken = assignment_reserve_next(project=project, labeler=other)
     annotation_submit(item_id=taken.item_id, labeler=other, value="0")
     page.keyboard.press("1")
@@ -401,8 +304,8 @@ def test_a_conflict_moves_on_and_errors_show_inline(page, live_server):
 
 def test_help_overlay_opens_with_question_mark(page, live_server):
     project = ProjectFactory(name="Help", data_type="record", classes=["1", "0"])
-    _labeler(project, "curious")
-    _open_workspace(page, live_server, project, "curious")
+    add_labeler(project, "curious")
+    open_workspace(page, live_server, project, "curious")
     expect(page.get_by_role("heading", name="All done")).to_be_visible()
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()

@@ -6,23 +6,29 @@ import pytest
 from playwright.sync_api import expect
 
 from labeling.models import Annotation
-from tests.browser.test_workspace import (
-    _labeler,
-    _media_item,
-    _open_workspace,
-    _phone_png,
-    page,  # noqa: F401 — fails the test on any JavaScript or CSP error
+from tests.browser.workspace_helpers import (
+    add_labeler,
+    failing_on_javascript_errors,
+    media_item,
+    open_workspace,
+    phone_png,
 )
 from tests.factories import ProjectFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_image_from_the_bucket_is_retried_after_a_failed_load(page, live_server, bucket):  # noqa: F811
+@pytest.fixture
+def page(page):
+    """Fails the test on any JavaScript or CSP error."""
+    yield from failing_on_javascript_errors(page)
+
+
+def test_an_image_from_the_bucket_is_retried_after_a_failed_load(page, live_server, bucket):
     project = ProjectFactory(name="Phones in a bucket", classes=["scratch", "dent", "none"])
-    png, _ = _phone_png()
-    _media_item(project, "phone-1", png, ".png", precompute=False)
-    labeler = _labeler(project, "bucketeer")
+    png, _ = phone_png()
+    media_item(project, "phone-1", png, ".png", precompute=False)
+    labeler = add_labeler(project, "bucketeer")
     endpoint = bucket.env["AWS_S3_ENDPOINT_URL"]
     media_calls, from_bucket = [], []
     page.on(
@@ -40,7 +46,7 @@ def test_an_image_from_the_bucket_is_retried_after_a_failed_load(page, live_serv
             route.continue_()
 
     page.route("**/items/*/media/media/", lost_once)
-    _open_workspace(page, live_server, project, "bucketeer")
+    open_workspace(page, live_server, project, "bucketeer")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("The image could not be loaded")
     alert.get_by_role("button", name="Try again").click()

@@ -7,15 +7,15 @@ from playwright.sync_api import expect
 
 from consistency.models import Prediction
 from labeling.models import Annotation, Item, PrelabelExposure
-from tests.browser.test_workspace import (
+from tests.browser.workspace_helpers import (
     IMAGE_SIZE,
     SCRATCH,
-    _labeler,
-    _media_item,
-    _open_workspace,
-    _pair,
-    _phone_png,
-    _speech_wav,
+    add_labeler,
+    media_item,
+    open_workspace,
+    phone_png,
+    record_pair,
+    speech_wav,
 )
 from tests.factories import ProjectFactory
 
@@ -31,7 +31,7 @@ def _records(project, n):
     ]
     return [
         Item.objects.create(
-            project=project, kind="record", external_id=f"pair-{i + 1}", data=_pair(*names[i]), target=3
+            project=project, kind="record", external_id=f"pair-{i + 1}", data=record_pair(*names[i]), target=3
         )
         for i in range(n)
     ]
@@ -44,8 +44,8 @@ def _pressed(page, name):
 def test_going_back_changes_an_answer_and_keeps_the_earlier_one(page, live_server):
     project = ProjectFactory(name="Same person?", data_type="record", classes=["1", "0", "borderline"])
     first, second, _ = _records(project, 3)
-    labeler = _labeler(project, "undoer")
-    _open_workspace(page, live_server, project, "undoer")
+    labeler = add_labeler(project, "undoer")
+    open_workspace(page, live_server, project, "undoer")
     expect(page.locator("#item-name")).to_have_text("pair-1")
     expect(page.get_by_role("button", name="← Back")).to_be_disabled()  # nothing answered yet
     page.keyboard.press("1")
@@ -86,10 +86,10 @@ def test_going_back_changes_an_answer_and_keeps_the_earlier_one(page, live_serve
 
 def test_box_class_keys_set_the_next_box_and_a_picked_box(page, live_server):
     project = ProjectFactory(name="Phone defects (boxes)", label_kind="boxes", classes=["scratch", "dent"])
-    png, dent = _phone_png()
-    item = _media_item(project, "phone-021", png, ".png")
-    labeler = _labeler(project, "boxkeys")
-    _open_workspace(page, live_server, project, "boxkeys")
+    png, dent = phone_png()
+    item = media_item(project, "phone-021", png, ".png")
+    labeler = add_labeler(project, "boxkeys")
+    open_workspace(page, live_server, project, "boxkeys")
     layer = page.locator("#box-layer")
     expect(layer).to_have_attribute("viewBox", f"0 0 {IMAGE_SIZE[0]} {IMAGE_SIZE[1]}")
     bounds = layer.bounding_box()
@@ -133,10 +133,10 @@ def test_box_class_keys_set_the_next_box_and_a_picked_box(page, live_server):
 
 def test_audio_starts_on_the_player_and_typing_never_skips(page, live_server):
     project = ProjectFactory(name="Speech", data_type="audio", label_kind="transcription", classes=[])
-    first = _media_item(project, "clip-0101", _speech_wav(seed=4), ".wav")
-    second = _media_item(project, "clip-0102", _speech_wav(seed=5), ".wav")
-    labeler = _labeler(project, "careful")
-    _open_workspace(page, live_server, project, "careful")
+    first = media_item(project, "clip-0101", speech_wav(seed=4), ".wav")
+    second = media_item(project, "clip-0102", speech_wav(seed=5), ".wav")
+    labeler = add_labeler(project, "careful")
+    open_workspace(page, live_server, project, "careful")
     expect(page.locator("#item-name")).to_have_text("clip-0101")
     waveform = page.get_by_role("slider", name="Playback position")
     transcript = page.get_by_role("textbox", name="Transcript")
@@ -184,8 +184,8 @@ def test_prelabels_are_prefilled_and_accepted_with_enter(page, live_server):
     project.save()
     first, second = _records(project, 2)
     Prediction.objects.create(project=project, item=first, model_version="matcher-v2", value="0")
-    labeler = _labeler(project, "anchored")
-    _open_workspace(page, live_server, project, "anchored")
+    labeler = add_labeler(project, "anchored")
+    open_workspace(page, live_server, project, "anchored")
     expect(page.locator("#item-name")).to_have_text("pair-1")
     expect(page.locator("#suggestion-note")).to_contain_text("matcher-v2")
     expect(_pressed(page, "0")).to_have_attribute("aria-pressed", "true")
@@ -206,12 +206,12 @@ def test_prelabel_boxes_and_transcripts_are_drawn_and_typed_for_correction(page,
     boxes = ProjectFactory(name="Boxes", label_kind="boxes", classes=["scratch", "dent"])
     boxes.prelabels, boxes.prelabel_holdout = True, 0.0
     boxes.save()
-    png, dent = _phone_png()
-    image = _media_item(boxes, "phone-031", png, ".png")
+    png, dent = phone_png()
+    image = media_item(boxes, "phone-031", png, ".png")
     suggested = [{**dent, "class": "dent"}, {**SCRATCH, "class": "dent"}]  # the model got one class wrong
     Prediction.objects.create(project=boxes, item=image, model_version="det-1", value=suggested)
-    labeler = _labeler(boxes, "corrector")
-    _open_workspace(page, live_server, boxes, "corrector")
+    labeler = add_labeler(boxes, "corrector")
+    open_workspace(page, live_server, boxes, "corrector")
     rows = page.locator("#box-list li")
     expect(rows).to_have_count(2)
     rows.nth(1).get_by_role("button").first.click()  # pick box 2 and correct its class
@@ -226,7 +226,7 @@ def test_prelabel_boxes_and_transcripts_are_drawn_and_typed_for_correction(page,
     speech = ProjectFactory(name="Speech", data_type="audio", label_kind="transcription", classes=[])
     speech.prelabels, speech.prelabel_holdout = True, 0.0
     speech.save()
-    clip = _media_item(speech, "clip-0201", _speech_wav(seed=6), ".wav")
+    clip = media_item(speech, "clip-0201", speech_wav(seed=6), ".wav")
     Prediction.objects.create(
         project=speech, item=clip, model_version="asr-3", value="where is the gas stations"
     )

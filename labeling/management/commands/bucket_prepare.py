@@ -1,10 +1,9 @@
 """`manage.py bucket_prepare`: create the bucket if missing, turn versioning on, allow browsers
 to fetch presigned media URLs (CORS), so one command readies MinIO or S3 for Concord."""
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.storage import bucket_prepare, uses_bucket
+from labeling.storage import bucket_name, bucket_prepare, uses_bucket
 
 
 class Command(BaseCommand):
@@ -23,4 +22,4 @@ class Command(BaseCommand):
         if not uses_bucket():
             raise CommandError("AWS_STORAGE_BUCKET_NAME is not set: files go to the local disk.")
         bucket_prepare(origins=origin or ["*"], versioning=not no_versioning)
-        self.stdout.write(f"Bucket {settings.AWS_STORAGE_BUCKET_NAME} ready.")
+        self.stdout.write(f"Bucket {bucket_name()} ready.")

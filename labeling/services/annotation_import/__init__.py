@@ -27,7 +27,7 @@
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.storage import default_storage
 from django.db import transaction
 
@@ -36,6 +36,7 @@ from core.jobs.models import Job
 from core.jobs.services import ProgressFn, job_create, job_dispatch
 from labeling.imports.records import UnparseableFile
 from labeling.models import JobKind, Project
+from labeling.selectors.projects import job_project
 from labeling.services.annotation_import.reading import _read, _Report
 from labeling.services.annotation_import.writing import (
     _chunks,
@@ -82,7 +83,7 @@ def annotations_import(*, project: Project, source, filename: str = "") -> dict:
     return report.as_dict()
 
 
-def annotations_import_start(*, project: Project, upload, requested_by: AbstractBaseUser) -> Job:
+def annotations_import_start(*, project: Project, upload, requested_by: User) -> Job:
     """A large file of labels: store it in a per-job folder and import it in a job."""
 
     folder = f"imports/{uuid.uuid4().hex}"
@@ -109,7 +110,9 @@ def annotations_import_run(job: Job, progress: ProgressFn) -> dict:
     try:
         with default_storage.open(entry["path"], "rb") as handle:
             try:
-                return annotations_import(project=job.project, source=handle, filename=entry["filename"])
+                return annotations_import(
+                    project=job_project(job=job), source=handle, filename=entry["filename"]
+                )
             except Invalid as exc:
                 listed = "; ".join((exc.fields.get("rows") or exc.fields.get("file") or [])[:50])
                 raise ImportRefused(f"{exc.message} {listed}".strip()) from exc

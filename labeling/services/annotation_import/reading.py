@@ -139,7 +139,7 @@ def _rows_from_jsonl(stream) -> Iterator[LabelRow]:
 
 def _rows_from_label_studio(project: Project, tasks: list, report: _Report) -> Iterator[LabelRow]:
     """New tasks become items first (external_id = task id, data = task data); then the answers."""
-    existing = set()
+    existing: set[str] = set()
     ids = [str(t.get("id")) for t in tasks if isinstance(t, dict) and t.get("id") is not None]
     for start in range(0, len(ids), 10_000):
         existing.update(

@@ -2,8 +2,10 @@
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import IO, Any
 
 from django.conf import settings
+from django.core.files import File
 from django.db import connection, transaction
 
 from core.errors import Invalid
@@ -18,6 +20,7 @@ from labeling.imports.records import (
     parse_jsonl,
     parse_parquet,
 )
+from labeling.imports.tabular import csv_batches, csv_layout, read_header, table_to_copy_csv
 from labeling.models import DataType, Item, Project
 
 BATCH = 5_000
@@ -28,11 +31,12 @@ SIDECAR_KEYS = ("file", "filename", "file_name")
 
 @dataclass
 class RecordFile:
-    """One record source of an import: a binary stream (csv, jsonl, parquet, json) or rows."""
+    """One record source of an import: a binary stream (csv, jsonl, parquet, json) or, for the
+    kind ``rows``, the rows themselves (a request body's JSON list)."""
 
     name: str
     kind: str
-    source: object
+    source: IO[bytes] | File | list[Any]
     size: int = 0
 
 
@@ -202,8 +206,6 @@ def _insert_csv_arrow(
     Every cell goes into a text column of a temporary table through ``COPY``; one
     ``INSERT … SELECT jsonb_build_object(…) … ON CONFLICT DO NOTHING`` makes the items.
     """
-    from labeling.imports.tabular import csv_batches, csv_layout, read_header, table_to_copy_csv
-
     layout = csv_layout(read_header(file.source), metadata_columns)
     data_cols = {name: f"c{i}" for i, name in enumerate(layout.data_columns)}
     meta_cols = {name: f"m{i}" for i, name in enumerate(layout.metadata_columns)}

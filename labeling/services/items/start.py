@@ -6,7 +6,7 @@ import csv
 import io
 import uuid
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -21,6 +21,7 @@ from labeling.imports.records import (
     header_check,
     record_kind,
 )
+from labeling.imports.tabular import read_header
 from labeling.models import DataType, JobKind, Project
 from labeling.services.items.records import SIDECAR_KEYS
 from labeling.storage import StorageUnavailable, folder_remove, storage_guard
@@ -38,8 +39,6 @@ def record_file_kind(name: str, stream) -> str:
         )
     try:
         if kind == "csv":
-            from labeling.imports.tabular import read_header
-
             read_header(stream)
         elif kind == "parquet":
             import pyarrow as pa
@@ -102,7 +101,7 @@ def items_import_start(
     *,
     project: Project,
     uploads: list,
-    requested_by: AbstractBaseUser,
+    requested_by: User,
     metadata_columns: frozenset[str] | set[str] = frozenset(),
     body: bytes | None = None,
 ) -> Job:

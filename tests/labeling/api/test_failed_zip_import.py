@@ -8,7 +8,7 @@ import pytest
 from labeling.models import Item
 from tests.factories import ProjectFactory
 from tests.helpers import client_for
-from tests.labeling.api.test_items_import import _job_upload, _stored_uploads
+from tests.labeling.api.uploads import job_upload, stored_uploads
 from tests.labeling.imports.samples import png
 
 pytestmark = pytest.mark.django_db
@@ -17,12 +17,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def images(staff):
     return ProjectFactory(created_by=staff, data_type="image", classes=["dent", "none"])
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
 
 
 def _zip_with_a_lying_entry(good: int = 12, bad_index: int | None = 11) -> bytes:
@@ -49,19 +43,19 @@ def test_a_zip_with_a_corrupt_entry_stores_nothing_and_the_job_says_which(
     images, staff, media_root, django_capture_on_commit_callbacks
 ):
     archive = _zip_with_a_lying_entry()
-    job = _job_upload(client_for(staff), images, django_capture_on_commit_callbacks, ("photos.zip", archive))
+    job = job_upload(client_for(staff), images, django_capture_on_commit_callbacks, ("photos.zip", archive))
     assert job["status"] == "failed"
     assert "photos.zip: the entry 'img11.png' is corrupt" in job["error"]
     assert "nothing was imported" in job["error"]
     assert not Item.objects.filter(project=images).exists()
-    assert not _media_files(media_root) and not _stored_uploads(media_root)
+    assert not _media_files(media_root) and not stored_uploads(media_root)
 
 
 def test_a_failure_after_some_batches_removes_what_the_job_stored(
     images, staff, media_root, django_capture_on_commit_callbacks, monkeypatch
 ):
     from labeling.imports import media
-    from labeling.services.items import run
+    from labeling.services.items import media_batch
 
     real, calls = media.process_media, []
 
@@ -71,13 +65,13 @@ def test_a_failure_after_some_batches_removes_what_the_job_stored(
             raise RuntimeError("disk full")
         return real(content)
 
-    monkeypatch.setattr(run, "process_media", fails_on_the_twelfth)
+    monkeypatch.setattr(media_batch, "process_media", fails_on_the_twelfth)
     archive = _zip_with_a_lying_entry(good=14, bad_index=None)
     upload = ("photos.zip", archive)
-    job = _job_upload(client_for(staff), images, django_capture_on_commit_callbacks, upload)
+    job = job_upload(client_for(staff), images, django_capture_on_commit_callbacks, upload)
     assert len(calls) == 12  # ten items were written in the first batch before the failure
     assert job["status"] == "failed" and "disk full" in job["error"]
     assert "nothing was imported" in job["error"]
     assert not Item.objects.filter(project=images).exists() and not _media_files(media_root)
-    again = _job_upload(client_for(staff), images, django_capture_on_commit_callbacks, upload)
+    again = job_upload(client_for(staff), images, django_capture_on_commit_callbacks, upload)
     assert again["status"] == "succeeded" and again["result"]["created"] == 15  # (monkeypatch still set)

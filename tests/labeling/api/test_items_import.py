@@ -1,61 +1,22 @@
-"""POST /api/projects/{id}/items/: records in the request, media and large files as jobs; every
-bad-input class of the issue; permissions."""
+"""POST /api/projects/{id}/items/ with records: in the request, as files, and large files as
+jobs; every bad-input class of the issue; permissions. (Media: test_items_import_media.py.)"""
 
 import io
 import json
-from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from PIL import Image
 
 from core.jobs.models import Job
 from labeling.imports.records import ParseReport, parse_csv
 from labeling.models import Item, Role
-from tests.factories import MembershipFactory, ProjectFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory
 from tests.helpers import client_for, error_code
-from tests.labeling.imports.samples import clip, jpeg, named, png, zip_of
+from tests.labeling.api.uploads import items_url, job_upload, stored_uploads, upload
+from tests.labeling.imports.samples import png, zip_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def records(staff):
-    return ProjectFactory(created_by=staff, name="Same person?", data_type="record", classes=["1", "0"])
-
-
-@pytest.fixture
-def images(staff):
-    return ProjectFactory(created_by=staff, name="Defects", data_type="image", classes=["dent", "none"])
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-def _url(project) -> str:
-    return f"/api/projects/{project.id}/items/"
-
-
-def _upload(client, project, *files, **fields):
-    body = {"file": [named(name, content) for name, content in files], **fields}
-    return client.post(_url(project), body, format="multipart")
-
-
-def _job_upload(client, project, captured, *files, **fields):
-    with captured(execute=True):
-        response = _upload(client, project, *files, **fields)
-    assert response.status_code == 202, response.content
-    assert response["Location"].endswith(f"/api/jobs/{response.json()['id']}/")
-    return client.get(response["Location"]).json()
-
-
-def _stored_uploads(root: Path) -> list[Path]:
-    return list((root / "imports").rglob("*")) if (root / "imports").exists() else []
 
 
 # --- permissions ------------------------------------------------------------------------------
@@ -65,11 +26,11 @@ def test_only_managers_import(records):
     body = [{"external_id": "x", "data": {"a": 1}}]
     for role, status in ((Role.REVIEWER, 403), (Role.LABELER, 403), (Role.PIPELINE, 403)):
         user = MembershipFactory(project=records, role=role).user
-        assert client_for(user).post(_url(records), body, format="json").status_code == status
-    assert client_for(UserFactory()).post(_url(records), body, format="json").status_code == 404
+        assert client_for(user).post(items_url(records), body, format="json").status_code == status
+    assert client_for(UserFactory()).post(items_url(records), body, format="json").status_code == 404
     from rest_framework.test import APIClient
 
-    assert APIClient().post(_url(records), body, format="json").status_code in (401, 403)
+    assert APIClient().post(items_url(records), body, format="json").status_code in (401, 403)
     assert not Item.objects.exists()
 
 
@@ -86,10 +47,10 @@ def test_json_list_with_pairs_is_idempotent(records, staff):
         },
         {"external_id": "p2", "data": {"name": "Ann"}},
     ]
-    first = client.post(_url(records), body, format="json")
+    first = client.post(items_url(records), body, format="json")
     assert first.status_code == 201, first.json()
     assert first.json()["created"] == 2
-    again = client.post(_url(records), body, format="json").json()
+    again = client.post(items_url(records), body, format="json").json()
     assert again["created"] == 0 and again["skipped_existing"] == 2
     assert again["files"][0]["skipped_existing_ids"] == ["p1", "p2"]
     item = Item.objects.get(project=records, external_id="p1")
@@ -99,10 +60,10 @@ def test_json_list_with_pairs_is_idempotent(records, staff):
 
 def test_malformed_json_bodies_are_400(records, staff):
     client = client_for(staff)
-    broken = client.post(_url(records), data='[{"external_id": "a",', content_type="application/json")
+    broken = client.post(items_url(records), data='[{"external_id": "a",', content_type="application/json")
     assert broken.status_code == 400 and error_code(broken) == "malformed_request"
-    assert client.post(_url(records), {"external_id": "a"}, format="json").status_code == 400
-    bad_rows = client.post(_url(records), [{"external_id": "a", "data": {}}, "text"], format="json")
+    assert client.post(items_url(records), {"external_id": "a"}, format="json").status_code == 400
+    bad_rows = client.post(items_url(records), [{"external_id": "a", "data": {}}, "text"], format="json")
     assert bad_rows.status_code == 400
     assert bad_rows.json()["error"]["fields"]["rows"] == [
         "line 1: no fields to label",
@@ -119,7 +80,7 @@ def test_csv_pairs_metadata_and_formula_cells_are_stored_verbatim(records, staff
         b"r1,again,again,1,EU\n"
         b"r3,+1,-1,7.5,\n"
     )
-    response = _upload(client_for(staff), records, ("pairs.csv", content), metadata_columns="region")
+    response = upload(client_for(staff), records, ("pairs.csv", content), metadata_columns="region")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["created"] == 3 and body["duplicates_in_file_count"] == 1
@@ -142,15 +103,15 @@ def test_csv_pairs_metadata_and_formula_cells_are_stored_verbatim(records, staff
 def test_csv_without_ids_is_keyed_by_content_and_reimports_create_nothing(records, staff):
     client = client_for(staff)
     content = b"name,city\nAnn,Oslo\nBob,Rome\n"
-    first = _upload(client, records, ("people.csv", content)).json()
+    first = upload(client, records, ("people.csv", content)).json()
     assert first["created"] == 2 and first["files"][0]["ids_from_content"] == 2
-    again = _upload(client, records, ("people.csv", content)).json()
+    again = upload(client, records, ("people.csv", content)).json()
     assert again["created"] == 0 and again["skipped_existing"] == 2
 
 
 def test_bad_rows_are_all_listed_and_nothing_is_written(records, staff):
     content = b"external_id,name\na,Ann\nb,Bob,extra\n,NoId\nd\ne,E\x00ve\n"
-    response = _upload(client_for(staff), records, ("rows.csv", content))
+    response = upload(client_for(staff), records, ("rows.csv", content))
     assert response.status_code == 400
     assert response.json()["error"]["fields"]["rows"] == [
         "line 3: more cells than header columns",
@@ -164,7 +125,7 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(records, staff):
         "reason": "more cells than header columns",
     }
     jsonl = b'{"external_id": "a", "name": "x"}\n{not json}\n{"external_id": "", "name": "y"}\n'
-    rows = _upload(client_for(staff), records, ("rows.jsonl", jsonl)).json()["error"]["fields"]["rows"]
+    rows = upload(client_for(staff), records, ("rows.jsonl", jsonl)).json()["error"]["fields"]["rows"]
     assert rows[0].startswith("line 2: invalid JSON") and rows[1] == "line 3: missing external_id"
     assert not Item.objects.exists()
 
@@ -184,7 +145,7 @@ def test_bad_rows_are_all_listed_and_nothing_is_written(records, staff):
     ],
 )
 def test_unreadable_record_files_are_400_before_any_write(records, staff, name, content, message):
-    response = _upload(client_for(staff), records, ("good.csv", b"id,name\nok,1\n"), (name, content))
+    response = upload(client_for(staff), records, ("good.csv", b"id,name\nok,1\n"), (name, content))
     assert response.status_code == 400
     assert message in json.dumps(response.json())
     assert not Item.objects.exists()  # the good file of the same request is not kept either
@@ -202,7 +163,7 @@ def test_parquet_with_types(records, staff):
     )
     out = io.BytesIO()
     pq.write_table(table, out)
-    response = _upload(client_for(staff), records, ("data.parquet", out.getvalue()))
+    response = upload(client_for(staff), records, ("data.parquet", out.getvalue()))
     assert response.status_code == 201 and response.json()["created"] == 2
     assert response.json()["files"][0]["quality"]["columns"]["age"]["missing"] == 1
     assert Item.objects.get(external_id="q2").data == {
@@ -219,18 +180,18 @@ def test_parquet_with_types(records, staff):
 def test_oversize_json_body_is_413(records, staff, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
     body = [{"external_id": f"x{i}", "data": {"a": "y" * 50}} for i in range(10)]
-    response = client_for(staff).post(_url(records), body, format="json")
+    response = client_for(staff).post(items_url(records), body, format="json")
     assert response.status_code == 413 and error_code(response) == "too_large"
 
 
 def test_oversize_upload_is_413_and_nothing_is_stored(records, images, staff, settings, media_root):
     settings.CONCORD_MAX_UPLOAD_BYTES = 1000
     big = b"external_id,name\n" + b"".join(b"r%d,name\n" % i for i in range(500))
-    response = _upload(client_for(staff), records, ("big.csv", big))
+    response = upload(client_for(staff), records, ("big.csv", big))
     assert response.status_code == 413 and error_code(response) == "too_large"
-    response = _upload(client_for(staff), images, ("big.png", png(size=(400, 400))))
+    response = upload(client_for(staff), images, ("big.png", png(size=(400, 400))))
     assert response.status_code == 413
-    assert not Item.objects.exists() and not _stored_uploads(media_root) and not Job.objects.exists()
+    assert not Item.objects.exists() and not stored_uploads(media_root) and not Job.objects.exists()
 
 
 def test_the_upload_handler_stops_reading_a_body_without_length(rf, settings):
@@ -256,7 +217,7 @@ def test_large_record_files_are_a_job_with_the_same_report(
     settings.CONCORD_IMPORT_INLINE_MAX_BYTES = 100
     rows = b"".join(b"r%d,Name %d,R%d\n" % (i, i, i % 3) for i in range(300))
     content = b"external_id,name,region\n" + rows + b"r4,Repeated,R9\nr7,Again,R9\n"
-    job = _job_upload(
+    job = job_upload(
         client_for(staff),
         records,
         django_capture_on_commit_callbacks,
@@ -272,7 +233,7 @@ def test_large_record_files_are_a_job_with_the_same_report(
     assert result["files"][0]["quality"]["rows"] == 300
     assert Item.objects.get(external_id="r4").metadata == {"region": "R1"}
     assert Item.objects.get(external_id="r4").data == {"name": "Name 4"}
-    assert not _stored_uploads(media_root)  # the per-job folder is gone
+    assert not stored_uploads(media_root)  # the per-job folder is gone
 
 
 def test_large_jsonl_files_settle_repeats_the_same_way(
@@ -280,7 +241,7 @@ def test_large_jsonl_files_settle_repeats_the_same_way(
 ):
     settings.CONCORD_IMPORT_INLINE_MAX_BYTES = 100
     lines = [json.dumps({"external_id": f"j{i % 40}", "text": f"t{i}"}) for i in range(50)]
-    job = _job_upload(
+    job = job_upload(
         client_for(staff),
         records,
         django_capture_on_commit_callbacks,
@@ -294,7 +255,7 @@ def test_a_large_json_body_is_a_job(records, staff, settings, media_root, django
     settings.CONCORD_IMPORT_INLINE_MAX_BYTES = 100
     body = [{"external_id": f"j{i}", "data": {"text": f"row {i}"}} for i in range(50)]
     with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(staff).post(_url(records), body, format="json")
+        response = client_for(staff).post(items_url(records), body, format="json")
     assert response.status_code == 202
     assert client_for(staff).get(response["Location"]).json()["result"]["created"] == 50
 
@@ -304,168 +265,19 @@ def test_a_large_file_with_bad_rows_fails_its_job_listing_them_and_writes_nothin
 ):
     settings.CONCORD_IMPORT_INLINE_MAX_BYTES = 100
     content = b"external_id,name\n" + b"".join(b"r%d,n\n" % i for i in range(100)) + b",no id\nx,1,2\n"
-    job = _job_upload(client_for(staff), records, django_capture_on_commit_callbacks, ("big.csv", content))
+    job = job_upload(client_for(staff), records, django_capture_on_commit_callbacks, ("big.csv", content))
     assert job["status"] == "failed"
     assert "nothing was imported" in job["error"]
     assert "line 102: missing external_id" in job["error"] and "line 103: more cells" in job["error"]
-    assert not Item.objects.exists() and not _stored_uploads(media_root)
-
-
-# --- media: jobs ------------------------------------------------------------------------------
-
-
-def test_images_by_job_with_quality_thumbnail_and_their_file_names_as_ids(
-    images, staff, media_root, django_capture_on_commit_callbacks
-):
-    client = client_for(staff)
-    job = _job_upload(client, images, django_capture_on_commit_callbacks, ("photo.txt", png(color=(5, 5, 5))))
-    assert job["status"] == "succeeded", job
-    assert job["result"]["created"] == 1
-    item = Item.objects.get(project=images)
-    assert item.media.name.endswith(".png") and item.thumbnail and len(item.content_hash) == 64
-    assert item.external_id == "photo.txt"  # the name a pipeline joins the export back on
-    assert "photo" not in item.media.name  # a server-made name; the original is metadata only
-    assert item.quality["width"] == 64 and "almost black" in item.quality["flags"]
-    assert item.original_filename == "photo.txt"
-    again = _job_upload(
-        client, images, django_capture_on_commit_callbacks, ("same.png", png(color=(5, 5, 5)))
-    )
-    assert again["result"]["skipped_existing"] == 1 and again["result"]["created"] == 0  # same bytes
-    assert again["result"]["skipped_existing_ids"] == ["photo.txt"]
-    assert not _stored_uploads(media_root)
-
-
-def test_media_names_are_kept_and_numbered_only_on_a_real_clash(
-    images, staff, media_root, django_capture_on_commit_callbacks
-):
-    client = client_for(staff)
-    first = _job_upload(
-        client, images, django_capture_on_commit_callbacks, ("IMG_0042.jpg", png(color=(1, 1, 1)))
-    )
-    assert first["result"]["created"] == 1
-    archive = zip_of(
-        {
-            "IMG_0042.jpg": png(color=(2, 2, 2)),  # another photo of the same name
-            "line-b/IMG_0042.jpg": png(color=(3, 3, 3)),  # the path inside the zip keeps it apart
-            "copy.jpg": png(color=(1, 1, 1)),  # the same bytes as the first upload: skipped
-        }
-    )
-    job = _job_upload(client, images, django_capture_on_commit_callbacks, ("more.zip", archive))
-    assert job["result"]["created"] == 2 and job["result"]["skipped_existing_ids"] == ["IMG_0042.jpg"]
-    names = set(Item.objects.filter(project=images).values_list("external_id", flat=True))
-    assert names == {"IMG_0042.jpg", "IMG_0042 (2).jpg", "line-b/IMG_0042.jpg"}
-    third = zip_of({"IMG_0042.jpg": png(color=(4, 4, 4))})
-    _job_upload(client, images, django_capture_on_commit_callbacks, ("again.zip", third))
-    assert Item.objects.filter(project=images, external_id="IMG_0042 (3).jpg").exists()
-
-
-def test_zip_with_sidecar_keeps_good_entries_and_lists_corrupt_ones(
-    images, staff, media_root, django_capture_on_commit_callbacks
-):
-    photo = jpeg(np.full((32, 32, 3), 100, dtype=np.uint8))
-    archive = zip_of(
-        {
-            "a.png": png(color=(200, 10, 10)),
-            "b.jpg": b"not really a jpeg",
-            "c.jpg": photo[: len(photo) // 2],
-            "d.png": png(color=(1, 2, 3)),
-            "metadata.csv": b"file,factory,external_id\na.png,Shenzhen,img-a\n",
-        }
-    )
-    job = _job_upload(client_for(staff), images, django_capture_on_commit_callbacks, ("batch.zip", archive))
-    result = job["result"]
-    assert result["created"] == 2 and result["rejected_count"] == 2
-    assert {r["file"] for r in result["rejected"]} == {"b.jpg", "c.jpg"}
-    assert "corrupt or truncated" in next(r["reason"] for r in result["rejected"] if r["file"] == "c.jpg")
-    item = Item.objects.get(project=images, external_id="img-a")
-    assert item.metadata == {"factory": "Shenzhen"}
-
-
-def test_a_metadata_csv_next_to_loose_files_becomes_their_slices(
-    images, staff, media_root, django_capture_on_commit_callbacks
-):
-    job = _job_upload(
-        client_for(staff),
-        images,
-        django_capture_on_commit_callbacks,
-        ("one.png", png(color=(10, 200, 10))),
-        ("two.png", png(color=(10, 10, 200))),
-        ("slices.csv", b"file,camera,external_id\none.png,c1,first\ntwo.png,c2,\n"),
-    )
-    assert job["result"]["created"] == 2
-    assert Item.objects.get(external_id="first").metadata == {"camera": "c1"}
-    assert Item.objects.get(original_filename="two.png").metadata == {"camera": "c2"}
-
-
-@pytest.mark.parametrize(
-    ("name", "content", "message"),
-    [
-        ("evil.zip", zip_of({"../../etc/evil.png": png()}), "path with '..'"),
-        ("abs.zip", zip_of({"/tmp/evil.png": png()}), "absolute path"),
-        ("link.zip", zip_of({"a.png": png()}, links=("l.png",)), "symbolic link"),
-        ("broken.zip", b"PK\x03\x04 broken", "not a readable zip"),
-        ("page.jpg", b"<html><script>alert(1)</script></html>", "not an image"),
-        ("logo.png", b'<svg xmlns="http://www.w3.org/2000/svg"/>', "not an image"),
-        ("clip.png", clip(), "audio file in an image project"),
-    ],
-)
-def test_unsafe_or_fake_media_uploads_are_400_and_nothing_is_stored(
-    images, staff, media_root, name, content, message
-):
-    response = _upload(client_for(staff), images, ("fine.png", png()), (name, content))
-    assert response.status_code == 400
-    assert message in json.dumps(response.json())
-    assert not _stored_uploads(media_root) and not Job.objects.exists()
-    assert not any(media_root.rglob("evil.png"))
-
-
-def test_pixel_flood_in_a_job_is_rejected_with_its_reason(
-    images, staff, media_root, django_capture_on_commit_callbacks
-):
-    flood = io.BytesIO()
-    Image.new("1", (10_000, 10_000)).save(flood, "PNG")
-    job = _job_upload(
-        client_for(staff), images, django_capture_on_commit_callbacks, ("flood.png", flood.getvalue())
-    )
-    assert job["result"]["created"] == 0 and "pixel" in job["result"]["rejected"][0]["reason"]
-
-
-def test_audio_import_stores_figures_and_waveform(staff, media_root, django_capture_on_commit_callbacks):
-    speech = ProjectFactory(created_by=staff, data_type="audio", label_kind="transcription", classes=[])
-    job = _job_upload(
-        client_for(staff), speech, django_capture_on_commit_callbacks, ("clip.wav", clip(lead=1.0, body=1.0))
-    )
-    assert job["result"]["created"] == 1
-    item = Item.objects.get(project=speech)
-    assert item.quality["leading_silence"] == pytest.approx(1.0, abs=0.05)
-    assert item.media.name.endswith(".wav") and item.waveform.name.endswith(".json")
-
-
-def test_media_and_json_into_the_wrong_project_are_400(records, images, staff):
-    assert _upload(client_for(staff), records, ("x.png", png())).status_code == 400
-    response = client_for(staff).post(_url(images), [{"external_id": "a", "data": {"x": 1}}], format="json")
-    assert response.status_code == 400
-
-
-def test_media_is_served_to_members_only_with_safe_headers(
-    images, staff, media_root, django_capture_on_commit_callbacks, client
-):
-    _job_upload(client_for(staff), images, django_capture_on_commit_callbacks, ("a.png", png()))
-    item = Item.objects.get(project=images)
-    client.force_login(staff)
-    response = client.get(f"/items/{item.id}/media/media/")
-    assert response.status_code == 200 and response["Content-Type"] == "image/png"
-    assert response["X-Content-Type-Options"] == "nosniff"
-    client.force_login(UserFactory())
-    assert client.get(f"/items/{item.id}/media/media/").status_code == 404
+    assert not Item.objects.exists() and not stored_uploads(media_root)
 
 
 def test_list_items_for_reviewers(records, staff, django_assert_max_num_queries):
     client_for(staff).post(
-        _url(records), [{"external_id": f"i{i}", "data": {"n": i}} for i in range(5)], format="json"
+        items_url(records), [{"external_id": f"i{i}", "data": {"n": i}} for i in range(5)], format="json"
     )
     reviewer = MembershipFactory(project=records, role=Role.REVIEWER).user
     client = client_for(reviewer)
     with django_assert_max_num_queries(6):
-        page = client.get(_url(records) + "?limit=2").json()
+        page = client.get(items_url(records) + "?limit=2").json()
     assert page["count"] == 5 and [i["external_id"] for i in page["results"]] == ["i0", "i1"]

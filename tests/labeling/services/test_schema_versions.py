@@ -5,7 +5,7 @@ import pytest
 from core.audit.models import AuditEvent
 from core.errors import Conflict
 from labeling.models import LabelSchemaVersion
-from labeling.selectors.schema_versions import schema_version_latest
+from labeling.selectors.schema_versions import schema_version_current, schema_version_latest
 from labeling.services.schema_versions import schema_version_publish
 
 pytestmark = pytest.mark.django_db
@@ -66,3 +66,12 @@ def test_latest_ignores_a_newer_unpublished_draft_and_prefetches_classes(project
         latest = schema_version_latest(project=project.id, with_classes=True)
         names = [c.name for c in latest.classes.all()]
     assert latest == v1 and names == ["deep scratch", "shallow scratch", "dent", "none"]
+
+
+def test_current_is_latest_and_refuses_a_project_with_no_published_one(project, django_assert_num_queries):
+    v1 = project.schema_version
+    with django_assert_num_queries(1):
+        assert schema_version_current(project=project) == v1
+    LabelSchemaVersion.objects.filter(project=project).update(published_at=None)
+    with pytest.raises(LabelSchemaVersion.DoesNotExist, match=f"Project {project.id} has no published"):
+        schema_version_current(project=project.id)
