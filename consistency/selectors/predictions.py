@@ -6,7 +6,7 @@ from consistency.models import Prediction
 from consistency.selectors.labels import UNKNOWN_VERSION, decision_mappings
 from consistency.selectors.schema import class_names
 from labeling.models import Project
-from labeling.selectors.schema_versions import schema_version_latest
+from labeling.selectors.schema_versions import schema_version_current
 
 
 def probabilities_latest(*, project: Project, classes: list[str]) -> tuple[str, pd.DataFrame] | None:
@@ -23,8 +23,7 @@ def probabilities_latest(*, project: Project, classes: list[str]) -> tuple[str, 
         return None
     rows = Prediction.objects.filter(project=project, model_version=latest, probabilities__isnull=False)
     known = set(classes)
-    current = schema_version_latest(project=project, with_classes=True)
-    assert current is not None  # project_create publishes version 1 with the project
+    current = schema_version_current(project=project, with_classes=True)
     mappings = (
         decision_mappings(project=project, version=current) if list(classes) == class_names(current) else {}
     )

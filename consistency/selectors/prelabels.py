@@ -8,7 +8,7 @@ from consistency.selectors.schema import class_names
 from core.errors import Invalid
 from labeling.answers import answer_validate
 from labeling.models import Project
-from labeling.selectors.schema_versions import schema_version_latest
+from labeling.selectors.schema_versions import schema_version_current
 
 
 def prediction_suggestion(project: Project, item_id: int) -> tuple[str, object] | None:
@@ -22,8 +22,7 @@ def prediction_suggestion(project: Project, item_id: int) -> tuple[str, object] 
     if found is None:
         return None
     model_version, value = found
-    version = schema_version_latest(project=project, with_classes=True)
-    assert version is not None  # project_create publishes version 1 with the project
+    version = schema_version_current(project=project, with_classes=True)
     names = class_names(version)
     try:
         return model_version, answer_validate(label_kind=project.label_kind, class_names=names, value=value)

@@ -11,7 +11,7 @@ from consistency.selectors.runs import run_latest
 from consistency.selectors.schema import class_names
 from consistency.services.measure.common import report_alpha
 from labeling.models import LabelKind, Project
-from labeling.selectors.schema_versions import schema_version_latest
+from labeling.selectors.schema_versions import schema_version_current
 
 
 class MergeSuggestion(TypedDict):
@@ -37,8 +37,7 @@ def merged_name(a: str, b: str) -> str:
 def schema_suggestions(*, project: Project, limit: int = 5) -> dict:
     """Merge candidates (class pairs whose merge raises alpha, most first; never one that lowers
     it) and borderline candidates."""
-    version = schema_version_latest(project=project, with_classes=True)
-    assert version is not None  # project_create publishes version 1 with the project
+    version = schema_version_current(project=project, with_classes=True)
     if project.label_kind == LabelKind.TRANSCRIPTION:
         return {"merges": [], "split_items": 0}
     names = class_names(version)

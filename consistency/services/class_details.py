@@ -14,7 +14,7 @@ from django.db import transaction
 from consistency.models import SchemaChange
 from core.errors import Invalid
 from labeling.models import LabelSchemaVersion, Project
-from labeling.selectors.schema_versions import schema_version_latest
+from labeling.selectors.schema_versions import schema_version_current
 from labeling.services.projects import class_hotkeys_check, class_spec
 from labeling.services.schema_versions import schema_version_publish
 
@@ -29,8 +29,7 @@ def class_details_plan(*, project: Project, rows: Sequence[Mapping]) -> list[dic
 
 
 def _plan(project: Project, rows: Sequence[Mapping]) -> tuple[LabelSchemaVersion, list[dict]]:
-    version = schema_version_latest(project=project, with_classes=True)
-    assert version is not None  # project_create publishes version 1 with the project
+    version = schema_version_current(project=project, with_classes=True)
     current = list(version.classes.all())
     specs = [class_spec(row, position=i) for i, row in enumerate(rows)]
     if [s["name"] for s in specs] != [c.name for c in current]:

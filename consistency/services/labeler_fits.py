@@ -16,7 +16,7 @@ from consistency.selectors.labels import gold_values
 from consistency.selectors.schema import class_names
 from core.jobs.services import task_named
 from labeling.models import Annotation, LabelerFit, OverlapPolicy, Project
-from labeling.selectors.schema_versions import schema_version_latest
+from labeling.selectors.schema_versions import schema_version_current
 from labeling.services.adaptive import ADAPTIVE_KINDS, labeler_fit_store
 
 logger = logging.getLogger(__name__)
@@ -34,8 +34,7 @@ def labeler_fit_refresh(*, project_id: int) -> LabelerFit | None:
     project = Project.objects.filter(pk=project_id).first()
     if project is None or project.label_kind not in ADAPTIVE_KINDS:
         return None
-    version = schema_version_latest(project=project, with_classes=True)
-    assert version is not None  # project_create publishes version 1 with the project
+    version = schema_version_current(project=project, with_classes=True)
     frame = annotations_frame(project=project, schema_version=version)
     names = class_names(version)
     answered = frame[~frame["skipped"] & ~frame["needs_relabel"] & frame["value"].isin(names)]

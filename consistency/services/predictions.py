@@ -22,7 +22,7 @@ from core.errors import Invalid
 from core.text import json_loads_checked, unsafe_text_reason
 from labeling.answers import answer_validate
 from labeling.models import Item, Project
-from labeling.selectors.schema_versions import schema_version_latest
+from labeling.selectors.schema_versions import schema_version_current
 
 PROBABILITY_PREFIX = "prob:"
 PROBABILITY_KINDS = {"classes", "rating"}
@@ -104,8 +104,7 @@ def predictions_upload(*, project: Project, content: bytes, model_version: str, 
         rows = _rows(content)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError, csv.Error) as exc:
         raise Invalid(f"The file cannot be read: {exc}", fields={"file": [str(exc)]}) from exc
-    version = schema_version_latest(project=project, with_classes=True)
-    assert version is not None  # project_create publishes version 1 with the project
+    version = schema_version_current(project=project, with_classes=True)
     names = set(class_names(version))
     ids = dict(
         Item.objects.filter(project=project, external_id__in={r[1] for r in rows}).values_list(

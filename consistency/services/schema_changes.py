@@ -25,7 +25,7 @@ from consistency.services.autorun import agreement_run_soon_on_commit
 from consistency.services.measure.common import report_alpha, report_alpha_interval
 from core.errors import Conflict, Invalid
 from labeling.models import LabelKind, LabelSchemaVersion, Project
-from labeling.selectors.schema_versions import schema_version_latest
+from labeling.selectors.schema_versions import schema_version_current
 from labeling.services.pool import items_answers_wanted_add
 from labeling.services.schema_versions import schema_version_publish
 
@@ -124,8 +124,7 @@ def _instructions_for(op: str, params: dict, *, applying: bool) -> str | None:
 
 def schema_change_plan(*, project: Project, op: str, params: dict, applying: bool = False) -> Plan:
     """Validate a change against the current version and describe it (nothing is written)."""
-    version = schema_version_latest(project=project, with_classes=True)
-    assert version is not None  # project_create publishes version 1 with the project
+    version = schema_version_current(project=project, with_classes=True)
     plan = _plan(project=project, version=version, op=op, params=params)
     plan.base_version_id = version.id
     instructions = _instructions_for(op, params, applying=applying)
@@ -270,8 +269,7 @@ def _clean(number):
 
 def schema_change_preview(*, project: Project, plan: Plan) -> dict:
     """Agreement before and after on the same existing answers; items re-queued."""
-    version = schema_version_latest(project=project, with_classes=True)
-    assert version is not None  # project_create publishes version 1 with the project
+    version = schema_version_current(project=project, with_classes=True)
     frame = annotations_frame(project=project, schema_version=version)
     if project.label_kind == LabelKind.TRANSCRIPTION:
         answered = frame[~frame["skipped"]]
