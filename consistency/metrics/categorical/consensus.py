@@ -18,6 +18,7 @@ tie           bool, True when the top candidates tie, so there is no consensus
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Hashable, Sequence
 from typing import Literal
 
@@ -98,7 +99,7 @@ def apply_gold(result: pd.DataFrame, gold: pd.Series | None) -> pd.DataFrame:
     return out
 
 
-class Aggregator:
+class Aggregator(ABC):
     """crowd-kit's shape: ``fit(frame) -> self``, ``fit_predict(frame) -> Series``.
 
     Subclasses set ``result_`` (a consensus frame) and ``labels_`` in ``fit``.
@@ -107,8 +108,9 @@ class Aggregator:
     result_: pd.DataFrame
     labels_: pd.Series
 
-    def fit(self, frame: pd.DataFrame) -> Aggregator:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def fit(self, frame: pd.DataFrame) -> Aggregator:
+        """Fit on ``frame`` (columns ``item``, ``labeler``, ``value``); returns self."""
 
     def fit_predict(self, frame: pd.DataFrame) -> pd.Series:
         """Consensus per item: Series indexed by item, None where there is none."""
