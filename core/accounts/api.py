@@ -20,12 +20,15 @@ class UserCreateApi(APIView):
         first_name = serializers.CharField(required=False, default="", max_length=150)
         last_name = serializers.CharField(required=False, default="", max_length=150)
         can_create_projects = serializers.BooleanField(required=False, default=False)
+        # A password chosen by an administrator is one-time unless they say otherwise.
+        must_change_password = serializers.BooleanField(required=False, default=True)
 
     class OutputSerializer(serializers.Serializer[dict[str, Any]]):
         id = serializers.IntegerField()
         username = serializers.CharField()
         email = serializers.CharField()
         token = serializers.CharField()
+        must_change_password = serializers.BooleanField()
 
     @extend_schema(
         request=InputSerializer, responses={201: OutputSerializer}, summary="Create a user (admin)"
@@ -41,6 +44,8 @@ class UserCreateApi(APIView):
             "username": user.get_username(),
             "email": getattr(user, "email", ""),
             "token": token,
+            "must_change_password": bool(data.validated_data.get("password"))
+            and data.validated_data["must_change_password"],
         }
         return Response(self.OutputSerializer(out).data, status=201)
 

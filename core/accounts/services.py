@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permissi
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from core.accounts.models import PasswordChangeRequired
 from core.errors import Conflict, PermissionDenied
 
 User = get_user_model()
@@ -30,8 +31,12 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     can_create_projects: bool = False,
+    must_change_password: bool = True,
 ) -> tuple[AbstractBaseUser, str]:
-    """Create an account (staff only) and return ``(user, token_key)``."""
+    """Create an account (staff only) and return ``(user, token_key)``.
+
+    A password given here was chosen by someone else: with ``must_change_password`` (the
+    default) its owner must choose their own at first login, as on the People page."""
     if not (acting_user.is_authenticated and getattr(acting_user, "is_staff", False)):
         raise PermissionDenied("Only administrators can create users.")
     if User.objects.filter(username__iexact=username).exists():
@@ -44,6 +49,8 @@ def user_create(
     user.save()
     if can_create_projects:
         user.user_permissions.add(Permission.objects.get(**ADD_PROJECT))
+    if password and must_change_password:
+        PasswordChangeRequired.objects.create(user=user, set_by_id=acting_user.pk)
     token = Token.objects.create(user=user)
     return user, token.key
 

@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from core.accounts.models import PasswordChangeRequired
 from core.accounts.services import api_token_rotate, user_create
 from core.audit.services import audit
 from core.errors import Conflict, Invalid, NotFound, PermissionDenied
@@ -96,13 +95,12 @@ def member_create(
     if how not in ("password", "invite"):
         raise Invalid("Choose a password or an invite link.", fields={"how": ["password or invite."]})
     password = secrets.token_urlsafe(12) if how == "password" and role != Role.PIPELINE else None
+    # Staff see the password: user_create makes its owner choose their own at first login.
     created, token = user_create(
         acting_user=acting_user, username=username.strip(), password=password, email=email
     )
     user = cast(User, created)  # user_create makes the configured user model (get_user_model())
     membership_set(project=project, acting_user=acting_user, username=user.get_username(), role=role)
-    if password:  # staff saw it: its owner must choose their own at first login
-        PasswordChangeRequired.objects.create(user=user, set_by=acting_user)
     if role == Role.PIPELINE:
         return {"user": user, "token": token}
     return (

@@ -56,3 +56,33 @@ def test_user_with_project_permission_can_create_projects(staff):
         format="json",
     )
     assert response.status_code == 201, response.json()
+
+
+def test_a_password_an_admin_chose_is_one_time_unless_they_say_otherwise(staff):
+    from django.test import Client
+
+    from core.accounts.models import PasswordChangeRequired
+
+    client = client_for(staff)
+    made = client.post("/api/users/", {"username": "lee", "password": "chosen-by-admin"}, format="json")
+    assert made.status_code == 201 and made.json()["must_change_password"] is True
+    assert PasswordChangeRequired.objects.get(user__username="lee").set_by == staff
+    lee = Client()
+    lee.post("/login/", {"username": "lee", "password": "chosen-by-admin"})
+    held = lee.get("/")
+    assert held.status_code == 302 and held["Location"] == "/password-change/"
+    assert lee.get("/api/me/").json()["error"]["code"] == "password_change_required"
+
+    kept = client.post(
+        "/api/users/",
+        {"username": "kim", "password": "chosen-by-admin", "must_change_password": False},
+        format="json",
+    )
+    assert kept.status_code == 201 and kept.json()["must_change_password"] is False
+    kim = Client()
+    kim.post("/login/", {"username": "kim", "password": "chosen-by-admin"})
+    assert kim.get("/api/me/").status_code == 200
+    # An API-only account has no password to change.
+    etl = client.post("/api/users/", {"username": "etl"}, format="json")
+    assert etl.json()["must_change_password"] is False
+    assert not PasswordChangeRequired.objects.filter(user__username__in=["kim", "etl"]).exists()
