@@ -6,9 +6,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from consistency.api.reviews import parse_queue_filters
 from consistency.explanations import status_words
 from consistency.selectors.labels import rows_with_labels
+from consistency.selectors.queue_filters import parse_queue_filters
 from consistency.selectors.reviews import disagreement_queue, review_detail, review_item_get
 from consistency.selectors.runs import run_freshness, run_latest
 from consistency.services.reviews import comment_add, review_act

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from django.urls import reverse
 
-from consistency.api.reviews import parse_queue_filters
 from consistency.models import ReviewStatus
+from consistency.selectors.queue_filters import parse_queue_filters
 from consistency.selectors.reviews import QueueFilters, disagreement_queue
 from consistency.selectors.runs import run_latest
 from core.errors import Invalid
