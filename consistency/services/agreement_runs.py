@@ -31,7 +31,7 @@ from core.jobs.lifecycle import (
 )
 from core.jobs.services import task_named, task_send
 from labeling.models import Annotation, LabelSchemaVersion, Project
-from labeling.selectors.schema_versions import schema_version_latest
+from labeling.selectors.schema_versions import schema_version_current
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def agreement_run_request(
         with transaction.atomic():
             run = AgreementRun.objects.create(
                 project=project,
-                schema_version=schema_version_latest(project=project, with_classes=True),
+                schema_version=schema_version_current(project=project),
                 requested_by=requested_by,
                 trigger=trigger,
                 params=params.as_dict(),
