@@ -76,9 +76,15 @@ def _map_value(value, mapping: dict):
     return value
 
 
-def annotations_frame(*, project: Project, schema_version: LabelSchemaVersion) -> pd.DataFrame:
+def annotations_frame(
+    *, project: Project, schema_version: LabelSchemaVersion, categorical: bool = False
+) -> pd.DataFrame:
     """Current answers: columns item, labeler, value, skipped (bool), needs_relabel (bool) and
     schema_version (the number the answer was given under).
+
+    ``categorical``: ``value`` as a pandas Categorical (classes and ratings: a few distinct
+    hashable values; missing values are NaN), so the metrics group and count class codes
+    instead of a Python object per answer.
 
     Values are mapped to ``schema_version``; answers whose class no longer exists (a split
     class) come back with value None and ``needs_relabel`` True.
@@ -104,11 +110,17 @@ def annotations_frame(*, project: Project, schema_version: LabelSchemaVersion) -
         mapped_values[k] = mapped
         relabel_of_key[k] = value is not None and mapped is None
         number_of_key[k] = numbers[version_id]
+    if categorical:
+        # Versions can map different texts to one class: one category per distinct value.
+        category_of_key, categories = pd.factorize(mapped_values, use_na_sentinel=True)
+        values = pd.Series(pd.Categorical.from_codes(category_of_key[inverse], categories))
+    else:
+        values = pd.Series(mapped_values[inverse], dtype=object)
     return pd.DataFrame(
         {
             "item": columns.items,
             "labeler": columns.labelers,
-            "value": pd.Series(mapped_values[inverse], dtype=object),
+            "value": values,
             "skipped": columns.skipped,
             "needs_relabel": relabel_of_key[inverse],
             "schema_version": number_of_key[inverse],
