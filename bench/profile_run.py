@@ -23,6 +23,7 @@ from bench._setup import django_setup
 from bench.bench_autorun import build
 
 PHASES: dict[str, float] = {}
+PEAKS: dict[str, float] = {}  # the process's peak RSS (MB) when the phase ended
 
 
 @contextmanager
@@ -32,6 +33,7 @@ def timed(name: str):
         yield
     finally:
         PHASES[name] = PHASES.get(name, 0.0) + time.perf_counter() - started
+        PEAKS[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def wrap(module, name: str, phase: str) -> None:
@@ -86,7 +88,7 @@ def run_once(profile: str | None) -> None:
     run.refresh_from_db()
     print(f"run {run.id}: {run.status} in {total:.1f} s (duration {run.duration_seconds:.1f} s) {run.error}")
     for name, seconds in PHASES.items():
-        print(f"  {name:40s} {seconds:6.1f} s")
+        print(f"  {name:40s} {seconds:6.1f} s   peak RSS by its end {PEAKS[name]:7,.0f} MB")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak RSS of this process {peak:,.0f} MB")
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.arrays import FloatArray, IntArray
+from consistency.metrics.arrays import AnyArray, FloatArray, IntArray
 from consistency.metrics.categorical.hlp_rates import ScoredAnswers, per_slice, rates, rates_by
 from consistency.metrics.frames import Encoded, as_gold, class_counts, encode, slice_frame
 from consistency.metrics.stats.bootstrap import (
@@ -74,7 +74,11 @@ def _pair_counts(encoded: Encoded) -> _Pairs:
 def _loo_codes(encoded: Encoded, pairs: _Pairs) -> tuple[IntArray, FloatArray, IntArray]:
     """Per answer (n_answers,): the others' majority class code (-1 without one), agrees
     (1.0 / 0.0, NaN without a reference) and the status code (SCORED, TIE or ALONE)."""
-    others = encoded.counts()[encoded.item] - pairs.counts[pairs.code]  # own answers removed
+    per_item = encoded.counts()
+    # Counts below 2**31 (always, in practice) as int32: half the memory of the per-answer rows.
+    small = np.int32 if per_item.max(initial=0) < 2**31 else np.int64
+    others = per_item.astype(small)[encoded.item]
+    others -= pairs.counts.astype(small)[pairs.code]  # own answers removed
     top = others.max(axis=1)
     n_top = (others == top[:, None]).sum(axis=1)
     alone = top == 0
@@ -91,14 +95,23 @@ def _loo_frame(
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "item": frame["item"].to_numpy(),
-            "labeler": frame["labeler"].to_numpy(),
-            "value": frame["value"].to_numpy(),
+            "item": frame["item"].to_numpy(copy=True),  # copy=False below: nothing shared
+            "labeler": frame["labeler"].to_numpy(copy=True),
+            "value": _values(frame["value"]),
             "reference": encoded.class_values(reference),
             "agrees": agrees,
             "status": STATUS[status],  # the three strings shared, not one per answer
-        }
+        },
+        copy=False,  # fresh arrays: neither copied nor consolidated (a transient copy of each)
     )
+
+
+def _values(values: pd.Series) -> AnyArray:
+    """The answers' values as their own array; categorical ones as the Python values (an int
+    category as an int, not a numpy integer), as an object column holds them."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return np.asarray(values.astype(object))
+    return values.to_numpy(copy=True)
 
 
 def leave_one_out(frame: pd.DataFrame) -> pd.DataFrame:
@@ -203,6 +216,8 @@ def human_level_performance(
     encoded = encode(frame, min_labelers=2)
     pairs = _pair_counts(encoded)
     reference, agrees, status = _loo_codes(encoded, pairs)
+    pair_agree = _item_pair_agreement(encoded, pairs)
+    del pairs  # the largest per-answer arrays: freed before the table below is built
     loo = _loo_frame(frame, encoded, reference, agrees, status)
     gold = as_gold(gold)
     scored = np.flatnonzero(status == SCORED)
@@ -239,7 +254,6 @@ def human_level_performance(
     )
 
     # Project.
-    pair_agree = _item_pair_agreement(encoded, pairs)
     all_labels = np.asarray(["all"], dtype=object)
     project_rates = rates(
         all_labels,
