@@ -77,8 +77,8 @@ def _loo_codes(encoded: Encoded, pairs: _Pairs) -> tuple[IntArray, FloatArray, I
     per_item = encoded.counts()
     # Counts below 2**31 (always, in practice) as int32: half the memory of the per-answer rows.
     small = np.int32 if per_item.max(initial=0) < 2**31 else np.int64
-    others = per_item.astype(small)[encoded.item]
-    others -= pairs.counts.astype(small)[pairs.code]  # own answers removed
+    others: AnyArray = per_item.astype(small)[encoded.item]
+    np.subtract(others, pairs.counts.astype(small)[pairs.code], out=others)  # own answers removed
     top = others.max(axis=1)
     n_top = (others == top[:, None]).sum(axis=1)
     alone = top == 0
@@ -109,9 +109,12 @@ def _loo_frame(
 def _values(values: pd.Series) -> AnyArray:
     """The answers' values as their own array; categorical ones as the Python values (an int
     category as an int, not a numpy integer), as an object column holds them."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return np.asarray(values.astype(object))
-    return values.to_numpy(copy=True)
+    out: AnyArray = (
+        np.asarray(values.astype(object))
+        if isinstance(values.dtype, pd.CategoricalDtype)
+        else values.to_numpy(copy=True)
+    )
+    return out
 
 
 def leave_one_out(frame: pd.DataFrame) -> pd.DataFrame:
