@@ -98,7 +98,7 @@ def annotations_frame(
     columns = _copy_answers(project_id=project.id)
     decoded = [json.loads(text) if text is not None else None for text in columns.texts]
     keys = columns.keys  # version_id * n_texts + text code, factorized to a dense code per answer
-    unique_keys, inverse = np.unique(keys, return_inverse=True)
+    inverse, unique_keys = pd.factorize(keys)  # a hash, not a sort of every answer's key
     n_texts = max(len(columns.texts), 1)
     mapped_values = np.empty(len(unique_keys), dtype=object)
     relabel_of_key = np.zeros(len(unique_keys), dtype=bool)
