@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._setup import ROOT, bench_database_url, django_setup
 
 
-def setup(items: int):
+def build(items: int, *, name: str = "bench autorun"):
+    """A classes project of ``items`` items × 3 answers (every project is dropped first):
+    (project, manager)."""
     from django.contrib.auth import get_user_model
     from django.db import connection
 
-    from consistency.models import AgreementRun
-    from consistency.services.agreement_runs import agreement_run_compute
     from labeling.models import ProjectMembership, Role
     from labeling.services.projects import project_create
     from tests.bulk import answers_insert, items_insert
@@ -38,7 +38,7 @@ def setup(items: int):
     manager = users.create(username="bench-manager", is_staff=True)
     classes = ["1", "0", "borderline"]
     project = project_create(
-        created_by=manager, name="bench autorun", data_type="record", label_kind="classes", classes=classes
+        created_by=manager, name=name, data_type="record", label_kind="classes", classes=classes
     )
     labelers = []
     for index in range(3):
@@ -49,6 +49,14 @@ def setup(items: int):
     items_insert(project=project, count=items)
     answers_insert(project=project, labeler_ids=labelers, classes=classes)
     print(f"setup: {items:,} items × 3 answers in {time.perf_counter() - started:.1f} s")
+    return project, manager
+
+
+def setup(items: int):
+    from consistency.models import AgreementRun
+    from consistency.services.agreement_runs import agreement_run_compute
+
+    project, manager = build(items)
     run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
     started = time.perf_counter()
     agreement_run_compute(run_id=run.id)

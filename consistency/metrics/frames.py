@@ -84,11 +84,35 @@ def factorize(values: pd.Series | pd.Index | AnyArray) -> tuple[IntArray, pd.Ind
     -------
     (codes (n,) int64, uniques Index (n_unique,)).
     """
+    if isinstance(values, pd.Series | pd.Index) and isinstance(values.dtype, pd.CategoricalDtype):
+        return _factorize_categorical(pd.Categorical(values))
     try:
         codes, uniques = pd.factorize(values, sort=True)
     except TypeError:  # mixed types that cannot be ordered, e.g. 1 and "1"
         codes, uniques = pd.factorize(values, sort=False)
     return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+def _factorize_categorical(values: pd.Categorical) -> tuple[IntArray, pd.Index]:
+    """:func:`factorize` of categorical values (e.g. a run's answers, read as class codes): the
+    few categories that occur are factorized as plain values, then gathered by code, so the
+    codes and uniques are those of the same values held as objects."""
+    codes = np.asarray(values.codes, dtype=np.int64)
+    present = np.bincount(codes[codes >= 0], minlength=len(values.categories)) > 0
+    category_code, uniques = factorize(np.asarray(values.categories, dtype=object)[present])
+    lookup = np.full(len(values.categories) + 1, -1, dtype=np.int64)  # the last entry: code -1
+    lookup[np.flatnonzero(present)] = category_code
+    return lookup[codes], uniques
+
+
+def index_of(index: pd.Index, values: pd.Series) -> IntArray:
+    """``index.get_indexer(values)`` as int64 (-1: not in ``index``); categorical values look up
+    their few categories, not every answer."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categorical = pd.Categorical(values)
+        lookup = np.append(np.asarray(index.get_indexer(categorical.categories), dtype=np.int64), -1)
+        return lookup[np.asarray(categorical.codes, dtype=np.int64)]
+    return np.asarray(index.get_indexer(values), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -175,7 +199,7 @@ def encode(
             class_index = pd.Index(classes)
             if class_index.has_duplicates:
                 raise ValueError("classes must be distinct")
-            value = np.asarray(class_index.get_indexer(frame["value"]), dtype=np.int64)
+            value = index_of(class_index, frame["value"])
             if (value < 0).any():
                 unknown = pd.unique(frame["value"][value < 0])[:5]
                 raise ValueError(f"answers outside the given classes: {list(unknown)}")

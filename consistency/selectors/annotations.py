@@ -76,9 +76,15 @@ def _map_value(value, mapping: dict):
     return value
 
 
-def annotations_frame(*, project: Project, schema_version: LabelSchemaVersion) -> pd.DataFrame:
+def annotations_frame(
+    *, project: Project, schema_version: LabelSchemaVersion, categorical: bool = False
+) -> pd.DataFrame:
     """Current answers: columns item, labeler, value, skipped (bool), needs_relabel (bool) and
     schema_version (the number the answer was given under).
+
+    ``categorical``: ``value`` as a pandas Categorical (classes and ratings: a few distinct
+    hashable values; missing values are NaN), so the metrics group and count class codes
+    instead of a Python object per answer.
 
     Values are mapped to ``schema_version``; answers whose class no longer exists (a split
     class) come back with value None and ``needs_relabel`` True.
@@ -92,7 +98,7 @@ def annotations_frame(*, project: Project, schema_version: LabelSchemaVersion) -
     columns = _copy_answers(project_id=project.id)
     decoded = [json.loads(text) if text is not None else None for text in columns.texts]
     keys = columns.keys  # version_id * n_texts + text code, factorized to a dense code per answer
-    unique_keys, inverse = np.unique(keys, return_inverse=True)
+    inverse, unique_keys = pd.factorize(keys)  # a hash, not a sort of every answer's key
     n_texts = max(len(columns.texts), 1)
     mapped_values = np.empty(len(unique_keys), dtype=object)
     relabel_of_key = np.zeros(len(unique_keys), dtype=bool)
@@ -104,11 +110,17 @@ def annotations_frame(*, project: Project, schema_version: LabelSchemaVersion) -
         mapped_values[k] = mapped
         relabel_of_key[k] = value is not None and mapped is None
         number_of_key[k] = numbers[version_id]
+    if categorical:
+        # Versions can map different texts to one class: one category per distinct value.
+        category_of_key, categories = pd.factorize(mapped_values, use_na_sentinel=True)
+        values = pd.Series(pd.Categorical.from_codes(category_of_key[inverse], categories))
+    else:
+        values = pd.Series(mapped_values[inverse], dtype=object)
     return pd.DataFrame(
         {
             "item": columns.items,
             "labeler": columns.labelers,
-            "value": pd.Series(mapped_values[inverse], dtype=object),
+            "value": values,
             "skipped": columns.skipped,
             "needs_relabel": relabel_of_key[inverse],
             "schema_version": number_of_key[inverse],

@@ -18,7 +18,7 @@ from consistency.selectors.predictions import probabilities_latest
 from consistency.selectors.runs import autorun_enabled
 from consistency.services.autorun import agreement_run_soon, autorun_claim, autorun_forget
 from consistency.services.labeler_fits import FIT_REFRESH_TASK
-from consistency.services.measure import RunParams, consensus_method, measure_project
+from consistency.services.measure import CATEGORICAL_KINDS, RunParams, consensus_method, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
 from consistency.services.measure.publish import results_frame_from_rows, results_publish
 from core.errors import Conflict
@@ -138,7 +138,9 @@ def agreement_run_debounced(*, project_id: int) -> int | None:
 def _measure(run: AgreementRun):
     project = run.project
     version = LabelSchemaVersion.objects.prefetch_related("classes").get(pk=run.schema_version_id)
-    frame = annotations_frame(project=project, schema_version=version)
+    frame = annotations_frame(
+        project=project, schema_version=version, categorical=project.label_kind in CATEGORICAL_KINDS
+    )
     AgreementRun.objects.filter(pk=run.pk).update(progress=30)
     slices = item_slices(project=project)
     gold = gold_values(project=project, version=version)

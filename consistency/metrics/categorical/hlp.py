@@ -30,14 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.arrays import IntArray
-from consistency.metrics.frames import NO_SLICE, Encoded, as_gold, class_counts, encode, slice_frame
+from consistency.metrics.arrays import AnyArray, FloatArray, IntArray
+from consistency.metrics.categorical.hlp_rates import ScoredAnswers, per_slice, rates, rates_by
+from consistency.metrics.frames import Encoded, as_gold, class_counts, encode, slice_frame
 from consistency.metrics.stats.bootstrap import (
     DEFAULT_LEVEL,
     DEFAULT_N_BOOT,
     binomial_interval,
     check_bootstrap,
-    cluster_interval,
 )
 
 
@@ -47,6 +47,74 @@ def _pairs(encoded: Encoded) -> tuple[IntArray, IntArray, IntArray]:
     pair_code, pair_key = pd.factorize(key, sort=True)
     pair_key = np.asarray(pair_key, dtype=np.int64)
     return pair_code.astype(np.int64), pair_key // encoded.n_labelers, pair_key % encoded.n_labelers
+
+
+#: Status of a leave-one-out answer by code (:func:`_loo_codes`).
+STATUS = np.asarray(["scored", "tie", "alone"], dtype=object)
+SCORED, TIE, ALONE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """An encoded frame's (item, labeler) pairs: the pair of each answer (n_answers,), each
+    pair's item (n_pairs,) and its answers per class (n_pairs, n_classes)."""
+
+    code: IntArray
+    item: IntArray
+    counts: IntArray
+
+
+def _pair_counts(encoded: Encoded) -> _Pairs:
+    pair_code, pair_item, _ = _pairs(encoded)
+    return _Pairs(
+        pair_code, pair_item, class_counts(pair_code, encoded.value, len(pair_item), encoded.n_classes)
+    )
+
+
+def _loo_codes(encoded: Encoded, pairs: _Pairs) -> tuple[IntArray, FloatArray, IntArray]:
+    """Per answer (n_answers,): the others' majority class code (-1 without one), agrees
+    (1.0 / 0.0, NaN without a reference) and the status code (SCORED, TIE or ALONE)."""
+    per_item = encoded.counts()
+    # Counts below 2**31 (always, in practice) as int32: half the memory of the per-answer rows.
+    small = np.int32 if per_item.max(initial=0) < 2**31 else np.int64
+    others: AnyArray = per_item.astype(small)[encoded.item]
+    np.subtract(others, pairs.counts.astype(small)[pairs.code], out=others)  # own answers removed
+    top = others.max(axis=1)
+    n_top = (others == top[:, None]).sum(axis=1)
+    alone = top == 0
+    tie = ~alone & (n_top > 1)
+    scored = ~alone & ~tie
+    reference = np.where(scored, others.argmax(axis=1), -1)
+    agrees = np.where(scored, (reference == encoded.value).astype(np.float64), np.nan)
+    status = np.where(scored, SCORED, np.where(tie, TIE, ALONE))
+    return reference, agrees, status
+
+
+def _loo_frame(
+    frame: pd.DataFrame, encoded: Encoded, reference: IntArray, agrees: FloatArray, status: IntArray
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "item": frame["item"].to_numpy(copy=True),  # copy=False below: nothing shared
+            "labeler": frame["labeler"].to_numpy(copy=True),
+            "value": _values(frame["value"]),
+            "reference": encoded.class_values(reference),
+            "agrees": agrees,
+            "status": STATUS[status],  # the three strings shared, not one per answer
+        },
+        copy=False,  # fresh arrays: neither copied nor consolidated (a transient copy of each)
+    )
+
+
+def _values(values: pd.Series) -> AnyArray:
+    """The answers' values as their own array; categorical ones as the Python values (an int
+    category as an int, not a numpy integer), as an object column holds them."""
+    out: AnyArray = (
+        np.asarray(values.astype(object))
+        if isinstance(values.dtype, pd.CategoricalDtype)
+        else values.to_numpy(copy=True)
+    )
+    return out
 
 
 def leave_one_out(frame: pd.DataFrame) -> pd.DataFrame:
@@ -64,36 +132,14 @@ def leave_one_out(frame: pd.DataFrame) -> pd.DataFrame:
     other labeler answered the item).
     """
     encoded = encode(frame, min_labelers=2)
-    k = encoded.n_classes
-    pair_code, _, _ = _pairs(encoded)
-    per_item = encoded.counts()
-    per_pair = class_counts(pair_code, encoded.value, int(pair_code.max()) + 1, k)
-    others = per_item[encoded.item] - per_pair[pair_code]  # (n_answers, k), own answers removed
-    top = others.max(axis=1)
-    n_top = (others == top[:, None]).sum(axis=1)
-    alone = top == 0
-    tie = ~alone & (n_top > 1)
-    scored = ~alone & ~tie
-    reference = np.where(scored, others.argmax(axis=1), -1)
-    status = np.where(scored, "scored", np.where(tie, "tie", "alone"))
-    return pd.DataFrame(
-        {
-            "item": frame["item"].to_numpy(),
-            "labeler": frame["labeler"].to_numpy(),
-            "value": frame["value"].to_numpy(),
-            "reference": encoded.class_values(reference),
-            "agrees": np.where(scored, (reference == encoded.value).astype(np.float64), np.nan),
-            "status": status,
-        }
-    )
+    return _loo_frame(frame, encoded, *_loo_codes(encoded, _pair_counts(encoded)))
 
 
-def _item_pair_agreement(frame: pd.DataFrame) -> pd.Series:
+def _item_pair_agreement(encoded: Encoded, pairs: _Pairs) -> pd.Series:
     """Per item: P(two distinct random labelers agree); NaN with fewer than two labelers."""
-    encoded = encode(frame)
     k = encoded.n_classes
-    pair_code, pair_item, _ = _pairs(encoded)
-    per_pair = class_counts(pair_code, encoded.value, len(pair_item), k).astype(np.float64)
+    pair_item = pairs.item
+    per_pair = pairs.counts.astype(np.float64)
     share = per_pair / per_pair.sum(axis=1, keepdims=True)  # each labeler's answer distribution
     n = encoded.n_items
     total = np.stack([np.bincount(pair_item, weights=share[:, c], minlength=n) for c in range(k)], axis=1)
@@ -114,26 +160,9 @@ def two_random_labelers_agree(frame: pd.DataFrame) -> float:
     frame : columns item, labeler, value. Items with one labeler are left out; NaN when no
     item has two labelers.
     """
-    per_item = _item_pair_agreement(frame)
+    encoded = encode(frame)
+    per_item = _item_pair_agreement(encoded, _pair_counts(encoded))
     return float(per_item.mean()) if per_item.notna().any() else float("nan")
-
-
-def _rates_by(
-    table: pd.DataFrame, by: str, value: str, *, n_boot: int, level: float, rng: np.random.Generator
-) -> pd.DataFrame:
-    """Rate of ``value`` (0/1) per ``by`` group with an item-cluster bootstrap interval.
-
-    table : one row per scored answer with columns ``by``, item, ``value``.
-    returns : DataFrame indexed by group: n, rate, low, high.
-    """
-    per_item = table.groupby([by, "item"], sort=True)[value].agg(["sum", "count"])
-    rows = []
-    for group, part in per_item.groupby(level=0, sort=True):
-        sums, counts = part["sum"].to_numpy(dtype=np.float64), part["count"].to_numpy(dtype=np.float64)
-        low, high = cluster_interval(sums, counts, n_boot=n_boot, level=level, rng=rng)
-        rows.append((group, int(counts.sum()), sums.sum() / counts.sum(), low, high))
-    out = pd.DataFrame(rows, columns=[by, "n", "rate", "low", "high"]).set_index(by)
-    return out.astype({"n": np.int64, "rate": np.float64, "low": np.float64, "high": np.float64})
 
 
 @dataclass(frozen=True)
@@ -185,23 +214,36 @@ def human_level_performance(
     """
     check_bootstrap(n_boot, level)
     rng = np.random.default_rng(seed)
-    loo = leave_one_out(frame)
+    # One encoding for every figure: the answers as integer codes, grouped and counted with
+    # np.bincount instead of pandas group-bys over the answers' values.
+    encoded = encode(frame, min_labelers=2)
+    pairs = _pair_counts(encoded)
+    reference, agrees, status = _loo_codes(encoded, pairs)
+    pair_agree = _item_pair_agreement(encoded, pairs)
+    del pairs  # the largest per-answer arrays: freed before the table below is built
+    loo = _loo_frame(frame, encoded, reference, agrees, status)
     gold = as_gold(gold)
-    scored = loo[loo["status"] == "scored"]
+    scored = np.flatnonzero(status == SCORED)
+    scored_item = encoded.item[scored]
 
     # Per labeler.
-    by_labeler = loo.groupby("labeler", sort=True)
-    labelers = pd.DataFrame({"n_answers": by_labeler.size()})
-    labelers["loo_n"] = scored.groupby("labeler").size().reindex(labelers.index, fill_value=0)
-    agree_sum = scored.groupby("labeler")["agrees"].sum().reindex(labelers.index, fill_value=0.0)
+    n_labelers = encoded.n_labelers
+    labelers = pd.DataFrame(
+        {"n_answers": np.bincount(encoded.labeler, minlength=n_labelers)},
+        index=pd.Index(encoded.labelers, name="labeler"),
+    )
+    labelers["loo_n"] = np.bincount(encoded.labeler[scored], minlength=n_labelers)
+    agree_sum = pd.Series(
+        np.bincount(encoded.labeler[scored], weights=agrees[scored], minlength=n_labelers),
+        index=labelers.index,
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         labelers["loo_agreement"] = agree_sum / labelers["loo_n"].replace(0, np.nan)
     labelers["loo_low"], labelers["loo_high"] = binomial_interval(
         agree_sum.to_numpy(), labelers["loo_n"].to_numpy(), n_boot=n_boot, level=level, rng=rng
     )
-    status_counts = pd.crosstab(loo["labeler"], loo["status"]).reindex(labelers.index, fill_value=0)
-    labelers["loo_ties"] = status_counts.get("tie", 0)
-    labelers["loo_alone"] = status_counts.get("alone", 0)
+    labelers["loo_ties"] = np.bincount(encoded.labeler[status == TIE], minlength=n_labelers)
+    labelers["loo_alone"] = np.bincount(encoded.labeler[status == ALONE], minlength=n_labelers)
 
     on_gold = loo[loo["item"].isin(gold.index)].copy()
     on_gold["gold"] = gold.reindex(on_gold["item"]).to_numpy(dtype=object)
@@ -215,10 +257,18 @@ def human_level_performance(
     )
 
     # Project.
-    pair_agree = _item_pair_agreement(frame)
-    scored_all = scored.assign(all="all")
-    project_rates = _rates_by(scored_all, "all", "agrees", n_boot=n_boot, level=level, rng=rng)
-    gold_rates = _rates_by(on_gold.assign(all="all"), "all", "correct", n_boot=n_boot, level=level, rng=rng)
+    all_labels = np.asarray(["all"], dtype=object)
+    project_rates = rates(
+        all_labels,
+        np.zeros(len(scored), dtype=np.int64),
+        scored_item,
+        agrees[scored],
+        "all",
+        n_boot=n_boot,
+        level=level,
+        rng=rng,
+    )
+    gold_rates = rates_by(on_gold.assign(all="all"), "all", "correct", n_boot=n_boot, level=level, rng=rng)
     with_scores = labelers["loo_n"] > 0
     project = pd.Series(
         {
@@ -229,10 +279,10 @@ def human_level_performance(
             if with_scores.any()
             else np.nan,
             "n_labelers": len(labelers),
-            "n_items": int(loo["item"].nunique()),
+            "n_items": encoded.n_items,
             "loo_n": len(scored),
-            "loo_ties": int((loo["status"] == "tie").sum()),
-            "loo_alone": int((loo["status"] == "alone").sum()),
+            "loo_ties": int((status == TIE).sum()),
+            "loo_alone": int((status == ALONE).sum()),
             "two_random_agree": float(pair_agree.mean()) if pair_agree.notna().any() else np.nan,
             "gold_n": len(on_gold),
             "gold_accuracy": gold_rates["rate"].get("all", np.nan),
@@ -244,9 +294,18 @@ def human_level_performance(
     )
 
     # Per class.
-    loo_by_class = _rates_by(scored, "reference", "agrees", n_boot=n_boot, level=level, rng=rng)
-    gold_by_class = _rates_by(on_gold, "gold", "correct", n_boot=0, level=level, rng=rng)
-    item_class = _item_majority(loo)
+    loo_by_class = rates(
+        np.asarray(encoded.classes, dtype=object),
+        reference[scored],
+        scored_item,
+        agrees[scored],
+        "reference",
+        n_boot=n_boot,
+        level=level,
+        rng=rng,
+    )
+    gold_by_class = rates_by(on_gold, "gold", "correct", n_boot=0, level=level, rng=rng)
+    item_class = _item_majority(encoded)
     pairs_by_class = pair_agree.groupby(item_class.reindex(pair_agree.index)).agg(["size", "mean"])
     per_class = pd.concat(
         [
@@ -262,76 +321,17 @@ def human_level_performance(
     for column in ("loo_n", "gold_n", "n_items"):
         per_class[column] = per_class[column].fillna(0).astype(np.int64)
 
-    per_slice = _per_slice(loo, scored, on_gold, pair_agree, slice_frame(slices), n_boot, level, rng)
-    return HLPReport(
-        labelers=labelers, project=project, per_class=per_class, per_slice=per_slice, answers=loo
-    )
+    answers = ScoredAnswers(encoded, scored, agrees)
+    by_slice = per_slice(answers, on_gold, pair_agree, slice_frame(slices), n_boot, level, rng)
+    return HLPReport(labelers=labelers, project=project, per_class=per_class, per_slice=by_slice, answers=loo)
 
 
-def _item_majority(loo: pd.DataFrame) -> pd.Series:
+def _item_majority(encoded: Encoded) -> pd.Series:
     """Item → majority-vote class over all answers (ties left out)."""
-    counts = loo.groupby(["item", "value"]).size().unstack(fill_value=0)
+    counts = encoded.counts()
     top = counts.max(axis=1)
-    unique = counts.eq(top, axis=0).sum(axis=1) == 1
-    return counts[unique].idxmax(axis=1)
-
-
-def _per_slice(
-    loo: pd.DataFrame,
-    scored: pd.DataFrame,
-    on_gold: pd.DataFrame,
-    pair_agree: pd.Series,
-    slices: pd.DataFrame | None,
-    n_boot: int,
-    level: float,
-    rng: np.random.Generator,
-) -> pd.DataFrame:
-    columns = [
-        "n_items",
-        "n_answers",
-        "loo_n",
-        "hlp",
-        "hlp_low",
-        "hlp_high",
-        "two_random_agree",
-        "gold_n",
-        "gold_accuracy",
-    ]
-    if slices is None or slices.shape[1] == 0:
-        return pd.DataFrame(columns=columns, index=pd.MultiIndex.from_tuples([], names=["field", "slice"]))
-    if slices.index.has_duplicates:
-        raise ValueError("slices must have one row per item")
-    parts = []
-    for field in slices.columns:
-        tag = slices[field].astype(object).where(slices[field].notna(), NO_SLICE)
-
-        def tagged(table: pd.DataFrame, tag: pd.Series = tag) -> pd.Series:
-            return tag.reindex(table["item"]).fillna(NO_SLICE).to_numpy()
-
-        rates = _rates_by(
-            scored.assign(slice=tagged(scored)), "slice", "agrees", n_boot=n_boot, level=level, rng=rng
-        )
-        gold_rates = _rates_by(
-            on_gold.assign(slice=tagged(on_gold)), "slice", "correct", n_boot=0, level=level, rng=rng
-        )
-        item_tags = tag.reindex(pair_agree.index).fillna(NO_SLICE)
-        items = pd.DataFrame({"slice": item_tags.to_numpy(), "agree": pair_agree.to_numpy()})
-        answers = pd.Series(tagged(loo)).value_counts()
-        part = pd.DataFrame(
-            {
-                "n_items": items.groupby("slice").size(),
-                "n_answers": answers,
-                "loo_n": rates["n"],
-                "hlp": rates["rate"],
-                "hlp_low": rates["low"],
-                "hlp_high": rates["high"],
-                "two_random_agree": items.groupby("slice")["agree"].mean(),
-                "gold_n": gold_rates["n"],
-                "gold_accuracy": gold_rates["rate"],
-            }
-        )
-        for column in ("n_items", "n_answers", "loo_n", "gold_n"):
-            part[column] = part[column].fillna(0).astype(np.int64)
-        part.index = pd.MultiIndex.from_product([[field], part.index], names=["field", "slice"])
-        parts.append(part[columns])
-    return pd.concat(parts)
+    unique = (counts == top[:, None]).sum(axis=1) == 1
+    winner = counts.argmax(axis=1)[unique]
+    return pd.Series(
+        encoded.classes.take(winner).to_numpy(), index=pd.Index(encoded.items[unique], name="item")
+    )

@@ -285,10 +285,29 @@ def cluster_interval(
     """
     if n_boot == 0 or len(counts) < 2:
         return float("nan"), float("nan")
-    patterns, multiplicity = np.unique(np.column_stack([sums, counts]), axis=0, return_counts=True)
+    patterns, multiplicity = _distinct_pairs(np.asarray(sums), np.asarray(counts))
     draws = rng.multinomial(len(counts), multiplicity / multiplicity.sum(), size=n_boot)
     with np.errstate(divide="ignore", invalid="ignore"):
         rates = (draws @ patterns[:, 0]) / (draws @ patterns[:, 1])
     tail = (1 - level) / 2 * 100
     low, high = np.nanpercentile(rates, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def _distinct_pairs(sums: FloatArray, counts: FloatArray) -> tuple[FloatArray, IntArray]:
+    """The distinct (sum, count) rows, sorted as ``np.unique(axis=0)`` sorts them (by sum, then
+    count), and how often each occurs: (patterns (P, 2) float64, multiplicity (P,) int64).
+
+    Sums and counts of agreeing answers are small non-negative whole numbers: then one int64
+    key per row is sorted (a row-wise unique of floats is ten times slower on a million items).
+    """
+    rows = np.column_stack([sums, counts]).astype(np.float64, copy=False)
+    whole = len(rows) > 0 and bool(np.all((rows >= 0) & (rows < 2**31) & (rows == np.floor(rows))))
+    if not whole:
+        patterns, multiplicity = np.unique(rows, axis=0, return_counts=True)
+        return patterns, multiplicity
+    radix = int(rows[:, 1].max()) + 1
+    keys = rows[:, 0].astype(np.int64) * radix + rows[:, 1].astype(np.int64)
+    unique_keys, multiplicity = np.unique(keys, return_counts=True)
+    patterns = np.column_stack([unique_keys // radix, unique_keys % radix]).astype(np.float64)
+    return patterns, multiplicity

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from consistency.metrics.arrays import AnyArray, BoolArray, FloatArray, IntArray
-from consistency.metrics.frames import check_frame, factorize
+from consistency.metrics.frames import check_frame, factorize, index_of
 
 #: Items per block in :func:`coincidences`; bounds the temporary (block × classes) arrays.
 CHUNK_ITEMS = 1 << 18
@@ -71,7 +71,7 @@ def class_codes(values: pd.Series | AnyArray | Sequence[Hashable], classes: Sequ
         dupes = sorted({str(c) for c in index[index.duplicated()]})
         raise ValueError(f"the class list has duplicates: {', '.join(dupes)}")
     values = pd.Series(values) if not isinstance(values, pd.Series) else values
-    codes = np.asarray(index.get_indexer(values), dtype=np.int64)
+    codes = index_of(index, values)
     bad = codes < 0
     if bad.any():
         outside = values[bad]

@@ -8,7 +8,14 @@ from consistency.services.measure.transcription import measure_transcription
 
 CATEGORICAL_KINDS = {"classes", "rating"}
 
-__all__ = ["CONSENSUS_METHODS", "LEVELS", "RunParams", "consensus_method", "measure_project"]
+__all__ = [
+    "CATEGORICAL_KINDS",
+    "CONSENSUS_METHODS",
+    "LEVELS",
+    "RunParams",
+    "consensus_method",
+    "measure_project",
+]
 
 
 def measure_project(

@@ -5,6 +5,7 @@ skips, superseded answers, gold, and class names that CSV and COPY treat special
 import random
 from collections import Counter
 
+import pandas as pd
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -145,3 +146,17 @@ def test_answers_frame_shares_one_object_per_distinct_value():
     assert int(frame["skipped"].sum()) == sum(e["skips"] for e in expected.values())
     by_item = answered.groupby("item")["value"].apply(sorted).to_dict()
     assert by_item == {i: sorted(e["values"]) for i, e in expected.items() if e["values"]}
+
+
+def test_answers_frame_as_class_codes_holds_the_same_values():
+    """Read as a Categorical (classes and ratings), the answers are the same values, row for
+    row, with skipped answers missing, and each class one category."""
+    project, _, _ = _build(4, 30, 3)
+    plain = annotations_frame(project=project, schema_version=project.schema_version)
+    coded = annotations_frame(project=project, schema_version=project.schema_version, categorical=True)
+    assert isinstance(coded["value"].dtype, pd.CategoricalDtype)
+    assert set(coded["value"].cat.categories) <= set(CLASSES)
+    assert coded["value"].isna().tolist() == plain["value"].isna().tolist()
+    values = coded["value"].astype(object)
+    assert values.where(values.notna(), None).tolist() == plain["value"].tolist()
+    assert coded.drop(columns="value").equals(plain.drop(columns="value"))

@@ -215,3 +215,25 @@ def test_gap_to_hlp_with_scores_sums_errors_over_totals_per_slice():
     assert table.loc["car", "gap"] == pytest.approx(0.4) and table.loc["clear", "gap"] == 0.0
     with pytest.raises(ValueError):
         gap_to_hlp(predictions, reference, slices, hlp=pd.Series({"car": 0.9}), scores=scores.iloc[:1])
+
+
+@pytest.mark.parametrize("values", [[3, 1, 3, 2, 3, 1, 2, 2], ["a", "b", "a", "a", "b", "b", "c", "a"]])
+def test_categorical_answers_give_the_same_hlp_as_objects(values):
+    """A run reads its answers as a Categorical: the same figures, and the leave-one-out table
+    holds the same Python values (an int class stays an int)."""
+    plain = pd.DataFrame(
+        {
+            "item": [1, 1, 1, 2, 2, 2, 3, 3],
+            "labeler": [1, 2, 3, 1, 2, 3, 1, 2],
+            "value": pd.Series(values, dtype=object),
+        }
+    )
+    coded = plain.assign(value=pd.Categorical(values))
+    expected = human_level_performance(plain, slices=pd.Series({1: "x", 2: "y"}), n_boot=50, seed=3)
+    got = human_level_performance(coded, slices=pd.Series({1: "x", 2: "y"}), n_boot=50, seed=3)
+    pd.testing.assert_frame_equal(got.answers, expected.answers)
+    assert type(got.answers["value"][0]) is type(values[0])
+    pd.testing.assert_frame_equal(got.labelers, expected.labelers)
+    pd.testing.assert_series_equal(got.project, expected.project)
+    pd.testing.assert_frame_equal(got.per_class, expected.per_class)
+    pd.testing.assert_frame_equal(got.per_slice, expected.per_slice)

@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from consistency.metrics.frames import encode, factorize
 from consistency.metrics.stats.counts import (
+    class_codes,
     coincidences,
     merge_counts,
     merge_matrix,
@@ -134,3 +136,27 @@ def test_bad_weights_are_refused():
         coincidences(np.array([[1, 1]]), np.array([1.0, 2.0]))
     with pytest.raises(ValueError, match="non-negative"):
         coincidences(np.array([[1, 1]]), np.array([-1.0]))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["b", "a", "borderline", "0", "1", "a", "b"],
+        [3, 1, 2, 2, 1],
+        [1, "1", 2.5, "1"],  # mixed types that do not sort: first-seen order, as for objects
+    ],
+)
+def test_categorical_answers_are_coded_as_the_same_values_held_as_objects(values):
+    """Class codes of a Categorical column (a run's answers) are the codes of the same values
+    as Python objects, also with a category that no answer uses."""
+    plain = pd.Series(values, dtype=object)
+    categories = [*pd.unique(plain), "never answered"]
+    coded = pd.Series(pd.Categorical(values, categories=categories))
+    codes, uniques = factorize(coded)
+    expected_codes, expected_uniques = factorize(plain)
+    assert codes.tolist() == expected_codes.tolist()
+    pd.testing.assert_index_equal(uniques, expected_uniques, exact=True)
+    classes = [*pd.unique(plain)][::-1]
+    assert class_codes(coded, classes).tolist() == class_codes(plain, classes).tolist()
+    frame = pd.DataFrame({"item": range(len(values)), "labeler": 1, "value": coded})
+    assert encode(frame).value.tolist() == expected_codes.tolist()

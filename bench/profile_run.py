@@ -1,0 +1,111 @@
+"""One agreement run in this process, with its phases timed (and profiled on request), on a
+classes project of N items × 3 answers in the benchmark database.
+
+    .venv/bin/python bench/profile_run.py --items 1000000 --setup   # build the project once
+    .venv/bin/python bench/profile_run.py                           # one run on it, phases timed
+    .venv/bin/python bench/profile_run.py --profile run.html        # the same under pyinstrument
+
+The project is the one ``bench_autorun.py`` builds (without its first run); later runs reuse
+it, so runs before and after a change can be compared row by row (their ids are printed).
+pyinstrument is not a dependency of the project: install it in your .venv to profile.
+"""
+
+import argparse
+import resource
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._setup import django_setup
+from bench.bench_autorun import build
+
+PHASES: dict[str, float] = {}
+PEAKS: dict[str, float] = {}  # the process's peak RSS (MB) when the phase ended
+
+
+@contextmanager
+def timed(name: str):
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        PHASES[name] = PHASES.get(name, 0.0) + time.perf_counter() - started
+        PEAKS[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def wrap(module, name: str, phase: str) -> None:
+    original = getattr(module, name)
+
+    def timed_call(*args, **kwargs):
+        with timed(phase):
+            return original(*args, **kwargs)
+
+    setattr(module, name, timed_call)
+
+
+def run_once(profile: str | None) -> None:
+    from consistency.models import AgreementRun
+    from consistency.services import agreement_runs
+    from consistency.services.measure import categorical, publish
+    from labeling.models import Project
+
+    wrap(agreement_runs, "annotations_frame", "read answers")
+    wrap(agreement_runs, "measure_project", "metrics")
+    wrap(agreement_runs, "measure_prelabels", "prelabels")
+    wrap(agreement_runs, "_publish", "publish")
+    wrap(publish, "_csv_chunks", "publish: csv")  # a generator: only its creation
+    for name in (
+        "DawidSkene",
+        "run_label_quality",
+        "_item_results",
+        "report_alpha_interval",
+        "_labeler_pairs",
+        "_labelers",
+        "_slices",
+        "_versions",
+        "hlp_section_categorical",
+        "value_counts",
+    ):
+        wrap(categorical, name, f"metrics: {name}")
+    project = Project.objects.get(name="bench run")
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+    profiler = None
+    if profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.005)
+        profiler.start()
+    started = time.perf_counter()
+    agreement_runs.agreement_run_compute(run_id=run.id)
+    total = time.perf_counter() - started
+    if profiler is not None:
+        profiler.stop()
+        Path(profile).write_text(profiler.output_html())
+        Path(profile).with_suffix(".txt").write_text(profiler.output_text(unicode=True, show_all=False))
+    run.refresh_from_db()
+    print(f"run {run.id}: {run.status} in {total:.1f} s (duration {run.duration_seconds:.1f} s) {run.error}")
+    for name, seconds in PHASES.items():
+        print(f"  {name:40s} {seconds:6.1f} s   peak RSS by its end {PEAKS[name]:7,.0f} MB")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak RSS of this process {peak:,.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--setup", action="store_true", help="build the project (drops every project)")
+    parser.add_argument("--profile", help="write a pyinstrument profile here (.html and .txt)")
+    args = parser.parse_args()
+    django_setup()
+    if args.setup:
+        build(args.items, name="bench run")
+    run_once(args.profile)
+
+
+if __name__ == "__main__":
+    main()
