@@ -93,7 +93,13 @@ def agreement_run_compute(*, run_id: int) -> AgreementRun | None:
     if measured is None:
         return lifecycle_fail(run, error=error)
     report, results = measured
-    _publish(run, report, results)
+    published, error = lifecycle_guard(
+        lambda: _publish(started, report, results),
+        timeout_error="The run took longer than its time limit and was stopped.",
+        name=f"agreement run {run.id} (publishing)",
+    )
+    if published is None:  # rolled back: nothing of it stored; it must not stay running
+        return lifecycle_fail(run, error=error)
     _export_counts_warm_later(run)  # the export preview's per-label counts (exports/strata.py)
     if run.project.is_adaptive:  # new answers were measured: refresh the policy's estimates too
         try:
@@ -177,7 +183,7 @@ def _name_labelers(builder: RunReportBuilder) -> None:
     builder.usernames_set(dict(get_user_model().objects.filter(pk__in=ids).values_list("id", "username")))
 
 
-def _publish(run: AgreementRun, builder: RunReportBuilder, results) -> None:
+def _publish(run: AgreementRun, builder: RunReportBuilder, results) -> bool:
     _name_labelers(builder)
     report = builder.build()
     if not isinstance(results, pd.DataFrame):  # shapes and transcripts give rows
@@ -188,6 +194,7 @@ def _publish(run: AgreementRun, builder: RunReportBuilder, results) -> None:
         run.headline_alpha = report.alpha
         run.annotation_count = report.answer_count
         lifecycle_succeed(run, fields=("report", "headline_alpha", "annotation_count"))
+    return True
 
 
 def agreement_runs_start_due() -> list[int]:

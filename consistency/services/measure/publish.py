@@ -73,6 +73,14 @@ def results_frame_from_rows(rows: Iterable[dict]) -> pd.DataFrame:
 def results_publish(*, run_id: int, results: pd.DataFrame) -> None:
     """Replace the run's per-item results with ``results`` (a results frame: RESULT_COLUMNS,
     JSON columns as text). Call inside the transaction that marks the run succeeded."""
+    if connection.vendor == "postgresql":
+        # Publishers take the parent table first, one at a time: the DELETE below locks every
+        # partition (the default one too) and ATTACH then wants the default partition alone.
+        # Two runs of different projects publishing at once deadlocked on exactly that (A held
+        # the parent for its ATTACH, B the default partition from its DELETE; seen with two
+        # workers). Readers and labeling do not take this lock mode and are not held.
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE ONLY consistency_itemresult IN SHARE UPDATE EXCLUSIVE MODE")
     ItemResult.objects.filter(run_id=run_id).delete()  # a redelivered run may have left rows
     if connection.vendor != "postgresql":
         _bulk_create(run_id, results)

@@ -206,3 +206,24 @@ def test_run_cut_off_mid_way_is_recomputed_and_published_once(project, staff):
     run.refresh_from_db()
     assert run.status == RunStatus.SUCCEEDED and run.attempts == 2
     assert ItemResult.objects.filter(run=run).count() == len(ANSWERS)
+
+
+def test_a_run_whose_publish_fails_ends_failed_with_nothing_stored(project, staff, monkeypatch):
+    """A database error while publishing (a deadlock, a lost connection) rolls the results back
+    and ends the run failed with its reason, instead of leaving it running until the reaper."""
+    from django.db import OperationalError
+
+    from consistency.services import agreement_runs
+
+    label(project, ANSWERS)
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+
+    def deadlock(*, run_id, results):
+        ItemResult.objects.filter(run_id=run_id).delete()
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(agreement_runs, "results_publish", deadlock)
+    agreement_run_compute(run_id=run.id)
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and "deadlock detected" in run.error
+    assert run.report in (None, {}) and not ItemResult.objects.filter(run=run).exists()

@@ -20,12 +20,19 @@ def test_agreement_runs_of_many_projects_spread_over_two_workers_and_run_once(
     two_celery_workers,  # noqa: F811 — the fixture
 ):
     client = client_for(staff)
-    run_ids = []
+    projects = []
     for _ in range(8):
         project = ProjectFactory(created_by=staff, classes=CLASSES)
         labelers = [MembershipFactory(project=project, role=Role.LABELER).user.id for _ in range(3)]
         items_insert(project=project, count=3_000)
         answers_insert(project=project, labeler_ids=labelers, classes=CLASSES)
+        projects.append(project)
+    # All eight requested in a burst, so both workers publish at the same time (two publishes
+    # deadlocked on the results table's partitions before publish took the parent first).
+    # Requested one by one as each project was built, one worker could finish every run
+    # before the next arrived, and the other would rightly get none.
+    run_ids = []
+    for project in projects:
         response = client.post(f"/api/projects/{project.id}/agreement-runs/", {}, format="json")
         assert response.status_code == 202
         run_ids.append(response.json()["id"])
