@@ -143,7 +143,7 @@ def rows_sql(
             LEFT JOIN consistency_itemresult r ON r.run_id = %(run)s AND r.item_id = i.id
             LEFT JOIN live l ON l.item_id = i.id
             LEFT JOIN consistency_review rv ON rv.item_id = i.id
-            WHERE i.project_id = %(project)s {_TOUCHED_WHERE if touched else ""}
+            WHERE i.project_id = %(project)s {_TOUCHED_WHERE if touched else ""} ORDER BY i.id OFFSET 0
         ),
         b AS (
             SELECT c.*, coalesce(c.resolved, c.gold, c.consensus) AS label,
@@ -157,9 +157,9 @@ def rows_sql(
                         THEN to_char(c.resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
                    END AS resolved_text,
                    c.n_answers > 0 OR coalesce(c.resolved, c.gold, c.consensus) IS NOT NULL AS listed
-            FROM c
+            FROM c ORDER BY c.item_id OFFSET 0
         )
-        SELECT {"md5(coalesce(b.label::text, 'null'))" if params.split else "''"} AS stratum,
+        SELECT {"coalesce(b.label::text, 'null')" if params.split else "''"} AS stratum,
                ({" AND ".join(keep)}) AS keep, b.*
         FROM b {"" if touched else "WHERE b.listed"} ORDER BY b.item_id
     """
