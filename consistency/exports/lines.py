@@ -81,8 +81,9 @@ def _csv_cell(text: str, *, formula_safe: bool = False) -> str:
 
 
 def _label_text(column: str) -> str:
-    """A jsonb label as the CSV shows it: a string's text, anything else as JSON."""
-    return f"CASE WHEN jsonb_typeof({column}) = 'string' THEN {column} #>> '{{}}' ELSE {column}::text END"
+    """A jsonb label as the CSV shows it: a string's text, anything else as JSON (``#>> '{}'``
+    gives a scalar's text and a container's JSON; only JSON null needs ``::text``)."""
+    return f"coalesce({column} #>> '{{}}', {column}::text)"
 
 
 # Text cells of a CSV row computed one query level below ``csv_line``, once per row: the
@@ -104,7 +105,8 @@ def csv_line() -> str:
         _csv_cell("s.t_label", formula_safe=True),
         "coalesce(s.label_source, '')",
         _csv_cell("s.t_consensus", formula_safe=True),
-        _csv_cell("s.method"),
+        # The method asked, or the run's: the common case is a constant, quoted once when planned.
+        f"CASE WHEN s.method = %(m)s THEN {_csv_cell('%(m)s')} ELSE {_csv_cell('s.method')} END",
         "coalesce(s.confidence::text, '')",
         "coalesce(s.agreement::text, '')",
         "s.n_answers::text",
@@ -112,7 +114,7 @@ def csv_line() -> str:
         "CASE WHEN s.is_tie THEN 'true' ELSE 'false' END",
         _csv_cell("s.resolved_by", formula_safe=True),
         _csv_cell("s.resolved_text"),
-        _csv_cell("s.status"),
+        f"CASE WHEN s.status = 'open' THEN 'open' ELSE {_csv_cell('s.status')} END",
         "%(version_text)s",
         _csv_cell("s.media", formula_safe=True),
         _csv_cell("s.t_data", formula_safe=True),
