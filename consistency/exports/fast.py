@@ -101,9 +101,11 @@ def _query(params: ExportParams, rows: str, args: dict, texts: list[str] | None)
         line = f"{head} || {_split_pick(params.split, params, texts, args)} || {tail}"
     else:
         line, where = f"s.stratum, s.keep, {head}, {tail}", ""
+    # Without values to compute once or counts, the middle level would only copy each row.
+    middle = f"(SELECT s.*{inner} FROM ({rows}) s {window} ORDER BY s.item_id)" if inner else f"({rows})"
     return f"""
         SELECT {line}
-        FROM (SELECT s.*{inner} FROM ({rows}) s {window} ORDER BY s.item_id) s
+        FROM {middle} s
         {where}
     """
 
