@@ -114,6 +114,10 @@ def rows_sql(
     resolved = _mapped("rv.final_value", f"coalesce(rv.final_version_id, {UNKNOWN_VERSION})")
     gold = _mapped("i.gold_value", f"coalesce(i.gold_version_id, {UNKNOWN_VERSION})")
     touched_columns = _TOUCHED_COLUMNS.format(run_value=run_value) if touched else ""
+    # ``c`` and ``b`` end with ORDER BY … OFFSET 0: PostgreSQL then computes each of their
+    # columns once per row. Inlined, every use of ``consensus``/``label`` repeated its CASE
+    # (about six times a row); ordered, the fences keep the item order, so nothing is sorted.
+    # The stratum is the label's JSON text, which ``exports.fast`` counts rows by.
     sql = f"""
         WITH {_live_sql(ctx)}
         c AS (
