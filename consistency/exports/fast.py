@@ -1,37 +1,42 @@
 # ruff: noqa: S608 — only constant SQL fragments are interpolated here; every value is a bound parameter.
 """The PostgreSQL fast path for JSONL and CSV exports: PostgreSQL computes each item's current
-label (the rules of ``selectors.labels``, stated in SQL) and writes each row's text itself, in
-item order, straight from the indexes, so the first rows leave at once and memory stays flat
-(JSONL through a server-side cursor in batches, CSV through ``COPY … TO STDOUT``).
+label (the rules of ``selectors.labels``, stated in SQL), assigns each row's split and writes
+each row as a whole line (``exports.lines``), in item order, straight from the indexes, so the
+first rows leave at once and memory stays flat. Lines come through a server-side cursor in
+batches: Python only joins them (a COPY sends a message per row, and reading a million messages
+cost more than writing them; assigning splits row by row in Python cost a third of the time).
 
 Rows, filters and splits equal the reference path (``rows.export_rows``, used for Parquet, COCO,
 Label Studio, ``include=answers``, slice stratification and other databases); the model-based
-test in tests/consistency/test_labels_model.py holds them equal. Splits are assigned here while
-the rows stream, exactly as the reference does it: each row carries its stratum key (an md5 of
-the label) and whether it passes the filters; every row advances its stratum's position, and
-only kept rows are written. The fast path serves categorical projects, whose labels are class
-names.
+test in tests/consistency/test_labels_model.py holds them equal. Splits are assigned as the
+reference does it: over every listed row in item order, stratified by the label's JSON text (the
+stratum), the i-th row of a stratum takes the i-th entry of the split sequence rotated by the
+stratum's offset; only rows that pass the filters are written. The fast path serves categorical
+projects, whose labels are class names.
 """
 
-import hashlib
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import connection, transaction
-from psycopg.adapt import Loader
+from psycopg import ServerCursor
+from psycopg.types.string import ByteaBinaryLoader
 
-from consistency.exports import strata
+from consistency.exports import lines, strata
 from consistency.exports.formats import CSV_COLUMNS
 from consistency.exports.params import ExportParams
-from consistency.exports.splits import SplitAssigner
+from consistency.exports.splits import SplitAssigner, SplitSpec, stratum_offset, weighted_sequence
 from consistency.exports.sql import rows_sql
 from consistency.models import ItemResult, Review
 from consistency.selectors.labels import LabelContext
 from labeling.models import Item, LabelClass, LabelKind, Project
 
 CATEGORICAL = {LabelKind.CLASSES, LabelKind.RATING}
-FLUSH_BYTES = 1 << 20
-FETCH_ROWS = 5_000
+FETCH_ROWS = 10_000
+# Up to this many strata PostgreSQL counts each stratum's rows itself (one running count per
+# stratum, in the same pass); past it, the counts would cost more than Python's assignment.
+MAX_SQL_STRATA = 16
 
 
 def fast_path_applies(*, project: Project, params: ExportParams) -> bool:
@@ -46,151 +51,137 @@ def fast_path_applies(*, project: Project, params: ExportParams) -> bool:
     return applies
 
 
-def _escape(column: str) -> str:
-    """Formula-looking cells get a leading apostrophe, as the reference CSV writer does."""
-    return f"CASE WHEN {column} ~ '^[=+@\\t\\r-]' THEN '''' || {column} ELSE {column} END"
+def _split_names(params: ExportParams, spec: SplitSpec) -> list[str]:
+    """The split of each position in a period, as the line writes it."""
+    names = [spec.names[index] for index in weighted_sequence(spec)]
+    return [json.dumps(name) for name in names] if params.format == "jsonl" else names
 
 
-def _jsonl_query(params: ExportParams, rows_sql: str) -> str:
-    """JSON text by concatenation: about twice as fast as json_build_object here, and the same
-    JSON (to_json quotes text; jsonb and numbers print as JSON already), keys in sorted order as
-    the reference writer sorts them. Without a split PostgreSQL writes whole lines and drops the
-    rows the filters leave out; with one, Python adds split and status while assigning splits."""
-    if not params.split:
-        tail = """|| ',"split":null,"status":' || to_json(s.status)::text || '}'"""
-        head, where = "SELECT", "WHERE s.keep"
+def _split_pick(spec: SplitSpec, params: ExportParams, texts: list[str], args: dict) -> str:
+    """SQL for each row's split from its stratum's running count ``n<k>`` (its 1-based position)."""
+    args["split_names"] = _split_names(params, spec)
+    picks = []
+    for k, text in enumerate(texts):
+        args[f"st{k}"] = text
+        args[f"off{k}"] = stratum_offset(params.seed, text, spec.period)
+        picks.append(
+            f"WHEN %(st{k})s THEN (%(split_names)s::text[])[mod(s.n{k} - 1 + %(off{k})s, {spec.period}) + 1]"
+        )
+    # A stratum outside ``texts`` leaves the line NULL, which the stream refuses (as the old
+    # lookup by stratum did): every label a row can carry is among them.
+    return f"CASE s.stratum {' '.join(picks)} END"
+
+
+def _line(params: ExportParams, args: dict) -> tuple[str, str]:
+    """SQL for a line's text before its split's value and after it."""
+    if params.format == "jsonl":
+        args["version_tail"] = f',"schema_version":{args["version"]},"split":'
+        args["m_json"] = json.dumps(args["m"], ensure_ascii=False)
+        return lines.jsonl_line(version_tail="%(version_tail)s"), lines.status_tail()
+    args["version_text"] = str(args["version"])
+    return lines.csv_line(), "''"
+
+
+def _query(params: ExportParams, rows: str, args: dict, texts: list[str] | None) -> str:
+    """Three levels: the rows (``rows_sql``); the values a line reads more than once, and with a
+    split each stratum's running count (a window in item order over rows already in item order:
+    nothing is sorted, the first rows leave at once); then the lines of the kept rows. With too
+    many strata for running counts (``texts`` None), the parts around the split for Python."""
+    texts_sql = lines.CSV_TEXTS if params.format == "csv" else {}
+    inner = "".join(f", {sql} AS {name}" for name, sql in texts_sql.items())
+    head, tail = _line(params, args)
+    window, where = "", "WHERE s.keep"
+    if params.split is None:
+        no_split = "'null'" if params.format == "jsonl" else "''"
+        line = f"{head} || {no_split} || {tail}"
+    elif texts is not None:
+        counts = [f"count(*) FILTER (WHERE s.stratum = %(st{k})s) OVER w AS n{k}" for k in range(len(texts))]
+        inner += "".join(f", {count}" for count in counts)
+        window = "WINDOW w AS (ORDER BY s.item_id ROWS UNBOUNDED PRECEDING)"
+        line = f"{head} || {_split_pick(params.split, params, texts, args)} || {tail}"
     else:
-        tail, head, where = "", "SELECT s.stratum, s.keep, s.status::text,", ""
+        line, where = f"s.stratum, s.keep, {head}, {tail}", ""
+    # Without values to compute once or counts, the middle level would only copy each row.
+    middle = f"(SELECT s.*{inner} FROM ({rows}) s {window} ORDER BY s.item_id)" if inner else f"({rows})"
     return f"""
-            {head}
-                '{{"agreement":' || coalesce(s.agreement::text, 'null')
-                || ',"confidence":' || coalesce(s.confidence::text, 'null')
-                || ',"consensus":' || coalesce(s.consensus::text, 'null')
-                || ',"data":' || s.data::text
-                || ',"external_id":' || to_json(s.external_id)::text
-                || ',"is_gold":' || s.is_gold::text
-                || ',"is_tie":' || s.is_tie::text
-                || ',"item_id":' || s.item_id
-                || ',"label":' || coalesce(s.label::text, 'null')
-                || ',"label_source":' || coalesce(to_json(s.label_source)::text, 'null')
-                || ',"media":' || coalesce(to_json(s.media)::text, 'null')
-                || ',"metadata":' || s.metadata::text
-                || ',"method":' || to_json(s.method)::text
-                || ',"n_answers":' || s.n_answers
-                || ',"resolved_at":' || coalesce(to_json(s.resolved_text)::text, 'null')
-                || ',"resolved_by":' || coalesce(to_json(s.resolved_by)::text, 'null')
-                || ',"schema_version":' || %(version)s {tail}
-            FROM ({rows_sql}) s {where}
-        """
-
-
-def _copy_statement(params: ExportParams, rows_sql: str) -> str:
-    def text(column: str) -> str:
-        return f"CASE WHEN jsonb_typeof({column}) = 'string' THEN {column} #>> '{{}}' ELSE {column}::text END"
-
-    query = f"""
-        SELECT s.stratum, CASE WHEN s.keep THEN 't' ELSE 'f' END, s.item_id, {_escape("s.external_id")},
-               {_escape(text("s.label"))}, s.label_source, {_escape(text("s.consensus"))}, s.method,
-               s.confidence, s.agreement, s.n_answers,
-               CASE WHEN s.is_gold THEN 'true' ELSE 'false' END,
-               CASE WHEN s.is_tie THEN 'true' ELSE 'false' END,
-               {_escape("s.resolved_by")}, s.resolved_text, s.status,
-               %(version)s, {_escape("s.media")}, {_escape("s.data::text")},
-               {_escape("s.metadata::text")}, NULL
-        FROM ({rows_sql}) s
+        SELECT {line}
+        FROM {middle} s
+        {where}
     """
-    return f"COPY ({query}) TO STDOUT WITH (FORMAT csv)"
 
 
 def fast_stream(*, project: Project, ctx: LabelContext, params: ExportParams) -> Iterator[bytes]:
     rows, args = rows_sql(project, ctx, params)
-    assigner = SplitAssigner(params.split, params.seed) if params.split else None
-    texts = _strata(project, ctx) if assigner else {}
+    texts = _strata(project, ctx) if params.split else []
+    in_sql = len(texts) <= MAX_SQL_STRATA
+    query = _query(params, rows, args, texts if in_sql else None)
+    assigner = None if in_sql or params.split is None else _Assigner(params, texts)
+    if params.format == "csv":
+        yield (",".join(CSV_COLUMNS) + "\n").encode()
     # One transaction: SET LOCAL dies with it, so behind PgBouncer (transaction pooling) the
     # settings never leak to another client's server connection.
     with transaction.atomic(), connection.cursor() as cursor:
         # Stream in item order straight from the indexes: no hash table to build before row one.
         # No JIT: compiling this query's expressions took 1.9 s before the first row (1M items).
         cursor.execute("SET LOCAL enable_hashjoin = off; SET LOCAL jit = off")
-        if params.format == "jsonl":
-            yield from _jsonl_stream(cursor, _jsonl_query(params, rows), args, assigner, texts)
-        else:
-            yield from _csv_stream(cursor, _copy_statement(params, rows), args, assigner, texts)
+        sql = cursor.cursor.mogrify(query, args)  # the values bound here, as Django binds them
+        with connection.connection.cursor(name="concord_export", binary=True) as batches:
+            # Text in binary format is its UTF-8 bytes, which psycopg's C bytea loader hands over
+            # as they come: no Python call per value, no decoding 380 MB to str to encode it again.
+            batches.adapters.register_loader("text", ByteaBinaryLoader)
+            batches.execute(sql)
+            for batch in _prefetched(batches):
+                yield _lines(batch) if assigner is None else assigner.lines(batch)
 
 
-def _jsonl_stream(cursor, query: str, args: dict, assigner, texts: dict[bytes, str]) -> Iterator[bytes]:
-    """Rows in batches through a server-side cursor: one round trip per FETCH_ROWS rows (COPY
-    sends a message per row, and reading a million messages cost more than writing them)."""
-    sql = cursor.cursor.mogrify(query, args)  # the values bound here, as Django binds them
-    with transaction.atomic(), connection.connection.cursor(name="concord_export") as rows:
-        # Text columns as the UTF-8 bytes PostgreSQL sent: decoding 380 MB to str only to encode
-        # it again cost about a fifth of the export's time.
-        rows.adapters.register_loader("text", _RawText)
-        rows.execute(sql)
-        while batch := rows.fetchmany(FETCH_ROWS):
-            if assigner is None:
-                yield b"\n".join([line for (line,) in batch]) + b"\n"
-                continue
-            out = []
-            for key, keep, status, payload in batch:
-                split = assigner.assign(texts[key])
-                if keep:
-                    out.append(b'%s,"split":"%s","status":"%s"}' % (payload, split.encode(), status))
-            if out:
-                yield b"\n".join(out) + b"\n"
+def _prefetched(batches: ServerCursor) -> Iterator[list[tuple]]:
+    """The cursor's batches, the next one fetched on a thread while the caller writes this one:
+    a FETCH waits for PostgreSQL to compute its rows, and fetching in turn with writing left
+    PostgreSQL idle while Python wrote, and Python idle while PostgreSQL computed (the wait
+    releases the GIL; the thread is the only one using the connection meanwhile)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-fetch") as pool:
+        pending = pool.submit(batches.fetchmany, FETCH_ROWS)
+        try:
+            while batch := pending.result():
+                pending = pool.submit(batches.fetchmany, FETCH_ROWS)
+                yield batch
+        finally:
+            pending.result()  # a closed download: the fetch in flight ends before the cursor closes
 
 
-class _RawText(Loader):
-    def load(self, data) -> bytes:
-        return bytes(data)
+def _lines(batch: list[tuple]) -> bytes:
+    out = [line for (line,) in batch]
+    if None in out:
+        raise RuntimeError("An export row's label is outside the labels its splits were read for.")
+    return b"\n".join(out) + b"\n"
 
 
-def _whole_rows(pieces: list[bytes]) -> tuple[list[bytes], bytes]:
-    """CSV rows from newline-separated pieces, and what is left of an unfinished row.
+class _Assigner:
+    """Splits assigned in Python, for projects with more strata than ``MAX_SQL_STRATA``: every
+    listed row advances its stratum, the kept rows are written."""
 
-    PostgreSQL quotes a CSV cell holding a line break (a class "x\ny", an external id, record
-    text) and doubles the quotes inside cells, so a row is whole exactly when it holds an even
-    number of quote characters; a piece that leaves the count odd is joined with the next one,
-    its newline restored. The leftover (with its newline) goes before the next block.
-    """
-    rows: list[bytes] = []
-    pending = b""
-    for piece in pieces:
-        row = pending + piece
-        if row.count(b'"') % 2:
-            pending = row + b"\n"
-        else:
-            pending = b""
-            rows.append(row)
-    return rows, pending
+    def __init__(self, params: ExportParams, texts: list[str]):
+        assert params.split is not None
+        self.assigner = SplitAssigner(params.split, params.seed)
+        self.texts = set(texts)
+        self.jsonl = params.format == "jsonl"
 
-
-def _csv_stream(cursor, copy_sql: str, args: dict, assigner, texts: dict[bytes, str]) -> Iterator[bytes]:
-    yield (",".join(CSV_COLUMNS) + "\n").encode()
-    with cursor.cursor.copy(copy_sql, args) as stream:
-        out = bytearray()
-        tail = b""
-        for block in stream:
-            lines = (tail + bytes(block)).split(b"\n")
-            tail = lines.pop()
-            lines, unfinished = _whole_rows(lines)  # a CSV cell may hold a line break
-            tail = unfinished + tail
-            for line in lines:
-                key, keep, payload = line.split(b",", 2)
-                split = assigner.assign(texts[key]) if assigner else None
-                if keep != b"t":
-                    continue
-                out += payload + (b"," + split.encode() if split else b",") + b"\n"
-            if len(out) >= FLUSH_BYTES:
-                yield bytes(out)
-                out.clear()
-        if out:
-            yield bytes(out)
+    def lines(self, batch: list[tuple]) -> bytes:
+        out = []
+        for stratum, keep, head, tail in batch:
+            text = stratum.decode()
+            if text not in self.texts:
+                raise RuntimeError("An export row's label is outside the labels its splits were read for.")
+            split = self.assigner.assign(text)
+            if keep:
+                out.append(b"%s%s%s" % (head, (json.dumps(split) if self.jsonl else split).encode(), tail))
+        return b"\n".join(out) + b"\n" if out else b""
 
 
-def _strata(project: Project, ctx: LabelContext) -> dict[bytes, str]:
-    """md5 of each label as PostgreSQL writes it → the stratum text the reference path uses:
-    every class name any version had, and any stored decision or run consensus outside them."""
+def _strata(project: Project, ctx: LabelContext) -> list[str]:
+    """The stratum of every label a row can carry, as PostgreSQL writes the label's JSON (and as
+    the reference path writes it): every class name any version had, and any stored decision
+    or run consensus outside them."""
     values: set = {None} | set(
         LabelClass.objects.filter(schema_version__project=project).values_list("name", flat=True).distinct()
     )
@@ -205,10 +196,6 @@ def _strata(project: Project, ctx: LabelContext) -> dict[bytes, str]:
             values |= set(
                 ItemResult.objects.filter(run=ctx.run).values_list("consensus", flat=True).distinct()
             )
-    out = {}
-    for value in values:
-        if isinstance(value, list | dict):
-            continue  # categorical labels are names
-        text = json.dumps(value, ensure_ascii=False)
-        out[hashlib.md5(text.encode(), usedforsecurity=False).hexdigest().encode()] = text
-    return out
+    # Sorted: the same query text for the same labels.
+    names = {json.dumps(value, ensure_ascii=False) for value in values if not isinstance(value, list | dict)}
+    return sorted(names)

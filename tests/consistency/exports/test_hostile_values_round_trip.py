@@ -1,5 +1,6 @@
+# ruff: noqa: S608 — the SQL under test is built from constant fragments.
 """Class names, external ids and record fields with line breaks, quotes, commas and other
-awkward characters come back exactly from CSV, JSONL and Parquet, on PostgreSQL's COPY fast path
+awkward characters come back exactly from CSV, JSONL and Parquet, on PostgreSQL's fast path
 and on the reference path, with and without splits. (A class "x\\ny" broke the fast path's CSV
 row and, with split=, aborted the stream mid-response.) NUL cannot be stored: it is refused when
 it comes in (tests/test_hostile_input.py)."""
@@ -10,6 +11,7 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
+from django.db import connection
 
 from consistency.exports.params import parse_export_params
 from consistency.exports.stream import export_stream
@@ -80,9 +82,51 @@ def test_awkward_values_round_trip_on_both_paths(awkward_project, fmt, split):
     assert outputs[0] == outputs[1]  # the fast path splits exactly as the reference does
 
 
-def test_rows_whose_quotes_span_blocks_are_joined():
-    from consistency.exports.fast import _whole_rows
+FORMULAS = ["=1+1", "-x", "@a", "\tt", "\rr", '=a,"b"', "+", "=", "ü,x", "\x01\x1f ctrl", "back\\slash"]
 
-    pieces = b'k,t,1,"x\n\ny",2\nk,t,"a ""b"" c",3\nk,t,"open'.split(b"\n")
-    rows, leftover = _whole_rows(pieces)
-    assert rows == [b'k,t,1,"x\n\ny",2', b'k,t,"a ""b"" c",3'] and leftover == b'k,t,"open\n'
+
+def _cells(cursor, values: list) -> None:
+    cursor.execute("CREATE TEMP TABLE cells (i int, x text)")
+    cursor.executemany("INSERT INTO cells VALUES (%s, %s)", list(enumerate(values)))
+
+
+@pytest.mark.parametrize("formula_safe", [False, True])
+def test_csv_cells_are_quoted_exactly_as_copy_quotes_them(formula_safe):
+    """The fast path writes its CSV lines itself: they must stay the bytes COPY wrote before."""
+    from consistency.exports.lines import _csv_cell
+
+    values = [*AWKWARD, *CLASSES, *FORMULAS, None]
+    formula = r"CASE WHEN x ~ '^[=+@\t\r-]' THEN '''' || x ELSE x END" if formula_safe else "x"
+    with connection.cursor() as cursor:
+        _cells(cursor, values)
+        cursor.execute(f"SELECT {_csv_cell('x', formula_safe=formula_safe)} FROM cells ORDER BY i")
+        ours = "".join(f"{cell},0\n" for (cell,) in cursor.fetchall())
+        copy_sql = f"COPY (SELECT {formula}, 0 FROM cells ORDER BY i) TO STDOUT (FORMAT csv)"
+        with cursor.cursor.copy(copy_sql) as copy:
+            copied = b"".join(bytes(block) for block in copy).decode()
+    assert ours == copied and ours.count('"') > 20
+
+
+def test_json_text_is_to_json():
+    from consistency.exports.lines import json_text
+
+    values = [*AWKWARD, *CLASSES, *FORMULAS, None, "\x7f", '\\"']
+    with connection.cursor() as cursor:
+        _cells(cursor, values)
+        cursor.execute(f"SELECT {json_text('x')}, coalesce(to_json(x)::text, 'null') FROM cells ORDER BY i")
+        pairs = cursor.fetchall()
+    assert [ours for ours, _ in pairs] == [theirs for _, theirs in pairs]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_splits_assigned_in_python_past_the_sql_strata_limit_are_the_same(awkward_project, fmt, monkeypatch):
+    """Past ``MAX_SQL_STRATA`` labels Python assigns the splits on whole lines: the same bytes."""
+    from consistency.exports import fast
+
+    project, expected = awkward_project
+    params = parse_export_params(_Query({"format": fmt, "split": "train:50,dev:25,test:25", "seed": "3"}))
+    in_sql = b"".join(export_stream(project=project, params=params)[1])
+    monkeypatch.setattr(fast, "MAX_SQL_STRATA", 0)
+    in_python = b"".join(export_stream(project=project, params=params)[1])
+    assert in_python == in_sql
+    assert len(_rows(fmt, in_sql)) == len(expected)
