@@ -143,8 +143,14 @@ def agreement_runs_prune_due() -> list[int]:
 
 
 def agreement_runs_prune_on_commit(*, project_id: int) -> None:
-    """After a run succeeds: prune once it commits. A broker that is down only delays the
-    prune to beat's next sweep."""
+    """After a run succeeds (call in its transaction): prune once it commits, when the project
+    has more runs with results than it keeps (no message otherwise). A broker that is down only
+    delays the prune to beat's next sweep."""
+    with_results = AgreementRun.objects.filter(
+        project_id=project_id, status=RunStatus.SUCCEEDED, results_pruned_at__isnull=True
+    )
+    if with_results.count() <= settings.CONCORD_RUN_RESULTS_KEEP:
+        return
 
     def send() -> None:
         try:

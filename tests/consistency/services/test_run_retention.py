@@ -167,6 +167,8 @@ def test_an_old_runs_per_item_reads_say_they_were_pruned(records, keep_two, staf
     assert page.status_code == 400 and "run #1 were pruned" in page.content.decode()
     download = client.get(f"/projects/{project.id}/export/download/", {"run": old.id}, follow=True)
     assert "run #1 were pruned" in download.content.decode()
+    operations = client.get(f"/projects/{project.id}/operations/").content.decode()
+    assert operations.count("Per-item results pruned") == 1  # run #1 only; its row stays listed
 
 
 def test_a_reader_going_chunk_by_chunk_is_told_when_its_run_is_pruned_midway(records, keep_two):
