@@ -50,6 +50,14 @@ class Conflict(ApplicationError):
     code = "conflict"
 
 
+class Gone(ApplicationError):
+    """What was asked for existed and was removed on purpose (a retention rule): asking again
+    will not bring it back."""
+
+    status_code = 410
+    code = "gone"
+
+
 class ServiceUnavailable(ApplicationError):
     """A dependency (the broker) is down: the caller should retry later, nothing was accepted."""
 

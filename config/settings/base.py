@@ -249,6 +249,13 @@ CONCORD_LIVE_MARGIN_SECONDS = env_int("CONCORD_LIVE_MARGIN_SECONDS", 60)
 # starts on a worker once the project has been quiet this long (0: no automatic runs).
 CONCORD_AUTORUN_QUIET_SECONDS = env_int("CONCORD_AUTORUN_QUIET_SECONDS", 5)
 CONCORD_AUTORUN_ANSWERS = env_int("CONCORD_AUTORUN_ANSWERS", 50)
+# Per-item results (one row per item and run) are kept for the latest this-many succeeded runs
+# of each project; older runs keep their report (consistency/services/run_retention.py). A run
+# is pruned only this long after it stopped being the latest, so its readers have finished.
+CONCORD_RUN_RESULTS_KEEP = env_int("CONCORD_RUN_RESULTS_KEEP", 3)
+CONCORD_RUN_RESULTS_GRACE_SECONDS = env_int("CONCORD_RUN_RESULTS_GRACE_SECONDS", 3600)
+if CONCORD_RUN_RESULTS_KEEP < 1:  # the latest run's results are what every page reads
+    raise ImproperlyConfigured("CONCORD_RUN_RESULTS_KEEP must be at least 1.")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -360,6 +367,10 @@ CELERY_BEAT_SCHEDULE = {
     "reclaim-expired-leases": {"task": "labeling.tasks.leases.leases_reclaim_task", "schedule": 60.0},
     "start-due-agreement-runs": {"task": "consistency.tasks.runs.agreement_runs_auto_task", "schedule": 60.0},
     "reap-stuck-work": {"task": "core.jobs.tasks.stuck_work_reap_task", "schedule": 300.0},
+    "prune-old-run-results": {
+        "task": "consistency.tasks.runs.agreement_runs_prune_due_task",
+        "schedule": 3600.0,
+    },
     "refit-adaptive-labeler-estimates": {
         "task": "consistency.tasks.fits.labeler_fits_due_task",
         "schedule": 60.0,

@@ -31,6 +31,12 @@ class RunOut(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     duration_seconds = serializers.FloatField(allow_null=True)
+    results_pruned_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Set when the run's per-item results were pruned (only the latest "
+        "CONCORD_RUN_RESULTS_KEEP runs keep them); its report stays. Exports and snapshots "
+        "asking for this run answer 410.",
+    )
 
 
 class RunDetailOut(RunOut):

@@ -50,6 +50,12 @@ class AgreementRun(Lifecycle):
     report = models.JSONField(null=True, blank=True, help_text="Every figure of the run (see the API docs).")
     headline_alpha = models.FloatField(null=True, blank=True)
     annotation_count = models.PositiveIntegerField(default=0, help_text="Current answers read by the run.")
+    results_pruned_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its per-item results were removed by the retention rule "
+        "(CONCORD_RUN_RESULTS_KEEP); its report stays.",
+    )
 
     objects = AgreementRunManager()
 
@@ -70,6 +76,10 @@ class AgreementRun(Lifecycle):
 
     def __str__(self) -> str:
         return f"run #{self.number} of project {self.project_id} ({self.status})"
+
+    @property
+    def results_pruned(self) -> bool:
+        return self.results_pruned_at is not None
 
 
 class ItemResult(models.Model):

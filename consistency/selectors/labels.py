@@ -9,6 +9,10 @@ Every reader goes through here: the export (the PostgreSQL fast path in ``labels
 the same rules in SQL, and a model-based test holds the two equal), snapshots, the review
 queue, the Agreement and Model pages and the gap-to-HLP table.
 
+A run's per-item results may have been pruned (``services.run_retention``: only the latest
+runs keep them): reading labels from such a run answers 410, never labels silently computed
+without it. The latest run is always kept.
+
 Consensus of classes and ratings comes from the latest run while it holds: the run measured the
 current version and the item has had no answer since the run started (less a safety margin).
 Every other item gets the majority vote of its mapped answers, computed live (a tie gives none;
@@ -29,6 +33,7 @@ from django.conf import settings
 from consistency.models import AgreementRun, ItemResult, Review, ReviewStatus
 from consistency.selectors.annotations import _map_value, version_mappings
 from consistency.selectors.runs import run_latest
+from core.errors import Gone
 from labeling.models import Annotation, Item, LabelKind, LabelSchemaVersion, Project
 
 CATEGORICAL = frozenset({LabelKind.CLASSES, LabelKind.RATING})
@@ -99,6 +104,8 @@ def label_context(
 ) -> LabelContext:
     """What reading current labels needs (three or four queries); ``run`` defaults to the
     latest finished one."""
+    if run is not None and run.results_pruned:
+        raise results_pruned_error(run)
     versions = _versions(project)
     version = [v for v in versions if v.published_at is not None][-1]
     if run is None:
@@ -115,6 +122,17 @@ def label_context(
         run=run,
         run_usable=usable,
         since=(run.started_at or run.created_at) - margin if run is not None and usable else None,
+    )
+
+
+def results_pruned_error(run: AgreementRun) -> Gone:
+    keep = settings.CONCORD_RUN_RESULTS_KEEP
+    return Gone(
+        f"The per-item results of agreement run #{run.number} were pruned: only the latest {keep} "
+        "runs keep them (CONCORD_RUN_RESULTS_KEEP). Its report stays; export from the latest run, "
+        "or use a snapshot frozen from this run.",
+        code="run_results_pruned",
+        extra={"run_id": run.id},
     )
 
 
@@ -191,7 +209,14 @@ def _results(ctx: LabelContext, item_ids: list[int]) -> dict[int, tuple]:
         "is_tie",
         "label_quality",
     )
-    return {row[0]: row[1:] for row in rows}
+    results = {row[0]: row[1:] for row in rows}
+    if not results and item_ids:
+        # A reader going through the run chunk by chunk (an export of an older run) may see it
+        # pruned in between: say so rather than go on without its results.
+        run = AgreementRun.objects.filter(pk=ctx.run.pk).only("results_pruned_at", "number").first()
+        if run is not None and run.results_pruned:
+            raise results_pruned_error(run)
+    return results
 
 
 def _from_run(ctx: LabelContext, result: tuple) -> tuple:

@@ -21,6 +21,7 @@ from consistency.services.labeler_fits import FIT_REFRESH_TASK
 from consistency.services.measure import CATEGORICAL_KINDS, RunParams, consensus_method, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
 from consistency.services.measure.publish import results_frame_from_rows, results_publish
+from consistency.services.run_retention import agreement_runs_prune_on_commit
 from core.errors import Conflict
 from core.jobs.lifecycle import (
     lifecycle_fail,
@@ -194,6 +195,8 @@ def _publish(run: AgreementRun, builder: RunReportBuilder, results) -> bool:
         run.headline_alpha = report.alpha
         run.annotation_count = report.answer_count
         lifecycle_succeed(run, fields=("report", "headline_alpha", "annotation_count"))
+        # Older runs' per-item results go once this one is visible (services.run_retention).
+        agreement_runs_prune_on_commit(project_id=run.project_id)
     return True
 
 

@@ -5,6 +5,7 @@ from consistency.services.agreement_runs import (
     agreement_run_debounced,
     agreement_runs_start_due,
 )
+from consistency.services.run_retention import agreement_runs_prune, agreement_runs_prune_due
 
 
 @shared_task(acks_late=True, soft_time_limit=1700, time_limit=1800)
@@ -23,3 +24,15 @@ def agreement_runs_auto_task() -> list[int]:
 def agreement_run_debounced_task(project_id: int) -> None:
     """Start the project's automatic run once it has been quiet (see services.autorun)."""
     agreement_run_debounced(project_id=project_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def agreement_runs_prune_task(project_id: int) -> list[int]:
+    """After a run succeeds: remove older runs' per-item results (a second call is a no-op)."""
+    return agreement_runs_prune(project_id=project_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def agreement_runs_prune_due_task() -> list[int]:
+    """Periodic (beat): the prunes a grace period or a lock held back, in every project."""
+    return agreement_runs_prune_due()

@@ -47,6 +47,11 @@ PARTITION_INDEXES = (
 )
 
 
+def partition_table(run_id: int) -> str:
+    """The name of a run's own partition (the retention rule drops it by this name)."""
+    return f"consistency_itemresult_run_{int(run_id)}"
+
+
 def results_frame_from_rows(rows: Iterable[dict]) -> pd.DataFrame:
     """Per-item result dicts (the shape and transcription kinds) as a results frame: JSON
     columns as JSON text, the rest as plain values."""
@@ -86,7 +91,7 @@ def results_publish(*, run_id: int, results: pd.DataFrame) -> None:
         _bulk_create(run_id, results)
         return
     run_id = int(run_id)
-    table = f"consistency_itemresult_run_{run_id}"
+    table = partition_table(run_id)
     columns = ", ".join(("run_id", *RESULT_COLUMNS))
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
