@@ -1,6 +1,6 @@
 """SQL expressions that write each export row as a whole line of JSONL or CSV, for the fast path
 (``exports.fast``). Each expression reads the columns of ``sql.rows_sql`` under the alias ``s``
-and ends where the split goes: the caller adds the split (a constant, or ``splits_sql``'s pick).
+and ends where the split goes: the caller adds the split (a constant, or ``fast._split_pick``).
 
 The bytes are those of the earlier writers, which tests hold equal to the reference path: JSON
 by concatenation with keys in sorted order (``to_json`` quotes text; jsonb and numbers print as

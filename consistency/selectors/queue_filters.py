@@ -7,6 +7,9 @@ from typing import Any
 from consistency.selectors.reviews import QueueFilters
 from core.errors import Invalid
 
+ORDERS = ("disagreement", "likely_wrong")
+FLAGS = ("disagree_after_max",)
+
 
 def parse_queue_filters(query: Mapping[str, Any]) -> QueueFilters:
     filters: QueueFilters = {}
@@ -34,10 +37,6 @@ def parse_queue_filters(query: Mapping[str, Any]) -> QueueFilters:
         filters["model_disagrees"] = query["model_disagrees"] == "true"
     filters |= _likely_wrong_filters(query)
     return filters
-
-
-ORDERS = ("disagreement", "likely_wrong")
-FLAGS = ("disagree_after_max",)
 
 
 def _likely_wrong_filters(query: Mapping[str, Any]) -> QueueFilters:
