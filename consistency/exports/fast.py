@@ -1,42 +1,46 @@
 # ruff: noqa: S608 — only constant SQL fragments are interpolated here; every value is a bound parameter.
 """The PostgreSQL fast path for JSONL and CSV exports: PostgreSQL computes each item's current
-label (the rules of ``selectors.labels``, stated in SQL), assigns each row's split and writes
-each row as a whole line (``exports.lines``), in item order, straight from the indexes, so the
-first rows leave at once and memory stays flat. Lines come through a server-side cursor in
-batches: Python only joins them (a COPY sends a message per row, and reading a million messages
-cost more than writing them; assigning splits row by row in Python cost a third of the time).
+label (the rules of ``selectors.labels``, stated in SQL) and writes each row as a whole line
+(``exports.lines``), in item order, straight from the indexes, so the first rows leave at once
+and memory stays flat. Lines come through a server-side cursor in batches: Python only joins
+them (a COPY sends a message per row, and reading a million messages cost more than writing
+them).
 
 Rows, filters and splits equal the reference path (``rows.export_rows``, used for Parquet, COCO,
 Label Studio, ``include=answers``, slice stratification and other databases); the model-based
 test in tests/consistency/test_labels_model.py holds them equal. Splits are assigned as the
 reference does it: over every listed row in item order, stratified by the label's JSON text (the
 stratum), the i-th row of a stratum takes the i-th entry of the split sequence rotated by the
-stratum's offset; only rows that pass the filters are written. The fast path serves categorical
+stratum's offset; only rows that pass the filters are written. With a split PostgreSQL sends
+each listed row's stratum and its line in two parts, around the split, and Python assigns the
+splits a batch at a time (``splits.BatchSplitAssigner``): running counts per stratum in SQL (a
+window) cost PostgreSQL, the busier side, a quarter more time, and needed the strata before the
+query (a pass over the run's results before the first row). The fast path serves categorical
 projects, whose labels are class names.
 """
 
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import compress
+from operator import itemgetter
 
+import numpy as np
 from django.db import connection, transaction
 from psycopg import ServerCursor
 from psycopg.types.string import ByteaBinaryLoader
 
-from consistency.exports import lines, strata
+from consistency.exports import lines
 from consistency.exports.formats import CSV_COLUMNS
 from consistency.exports.params import ExportParams
-from consistency.exports.splits import SplitAssigner, SplitSpec, stratum_offset, weighted_sequence
+from consistency.exports.rows import stratum_of
+from consistency.exports.splits import BatchSplitAssigner
 from consistency.exports.sql import rows_sql
-from consistency.models import ItemResult, Review
 from consistency.selectors.labels import LabelContext
-from labeling.models import Item, LabelClass, LabelKind, Project
+from labeling.models import LabelKind, Project
 
 CATEGORICAL = {LabelKind.CLASSES, LabelKind.RATING}
 FETCH_ROWS = 10_000
-# Up to this many strata PostgreSQL counts each stratum's rows itself (one running count per
-# stratum, in the same pass); past it, the counts would cost more than Python's assignment.
-MAX_SQL_STRATA = 16
 
 
 def fast_path_applies(*, project: Project, params: ExportParams) -> bool:
@@ -51,60 +55,37 @@ def fast_path_applies(*, project: Project, params: ExportParams) -> bool:
     return applies
 
 
-def _split_names(params: ExportParams, spec: SplitSpec) -> list[str]:
-    """The split of each position in a period, as the line writes it."""
-    names = [spec.names[index] for index in weighted_sequence(spec)]
-    return [json.dumps(name) for name in names] if params.format == "jsonl" else names
-
-
-def _split_pick(spec: SplitSpec, params: ExportParams, texts: list[str], args: dict) -> str:
-    """SQL for each row's split from its stratum's running count ``n<k>`` (its 1-based position)."""
-    args["split_names"] = _split_names(params, spec)
-    picks = []
-    for k, text in enumerate(texts):
-        args[f"st{k}"] = text
-        args[f"off{k}"] = stratum_offset(params.seed, text, spec.period)
-        picks.append(
-            f"WHEN %(st{k})s THEN (%(split_names)s::text[])[mod(s.n{k} - 1 + %(off{k})s, {spec.period}) + 1]"
-        )
-    # A stratum outside ``texts`` leaves the line NULL, which the stream refuses (as the old
-    # lookup by stratum did): every label a row can carry is among them.
-    return f"CASE s.stratum {' '.join(picks)} END"
-
-
 def _line(params: ExportParams, args: dict) -> tuple[str, str]:
-    """SQL for a line's text before its split's value and after it."""
+    """SQL for a line's text before its split's value and after it (with the line's end)."""
     if params.format == "jsonl":
         args["version_tail"] = f',"schema_version":{args["version"]},"split":'
         args["m_json"] = json.dumps(args["m"], ensure_ascii=False)
-        return lines.jsonl_line(version_tail="%(version_tail)s"), lines.status_tail()
+        # The label's JSON text is the stratum's, computed once a row (``sql.rows_sql``).
+        label = "s.stratum" if params.split else "coalesce(s.label::text, 'null')"
+        return lines.jsonl_line(version_tail="%(version_tail)s", label=label), lines.status_tail()
     args["version_text"] = str(args["version"])
     return lines.csv_line(), "''"
 
 
-def _query(params: ExportParams, rows: str, args: dict, texts: list[str] | None) -> str:
-    """Three levels: the rows (``rows_sql``); the values a line reads more than once, and with a
-    split each stratum's running count (a window in item order over rows already in item order:
-    nothing is sorted, the first rows leave at once); then the lines of the kept rows. With too
-    many strata for running counts (``texts`` None), the parts around the split for Python."""
+def _query(params: ExportParams, rows: str, args: dict) -> str:
+    """Two levels: the rows (``rows_sql``), with the CSV cells a line reads more than once; then
+    the lines of the kept rows. With a split, every listed row (each one advances its stratum),
+    as its stratum and, when kept, its line before the split and (JSONL) after it."""
     texts_sql = lines.CSV_TEXTS if params.format == "csv" else {}
     inner = "".join(f", {sql} AS {name}" for name, sql in texts_sql.items())
     head, tail = _line(params, args)
-    window, where = "", "WHERE s.keep"
     if params.split is None:
         no_split = "'null'" if params.format == "jsonl" else "''"
-        line = f"{head} || {no_split} || {tail}"
-    elif texts is not None:
-        counts = [f"count(*) FILTER (WHERE s.stratum = %(st{k})s) OVER w AS n{k}" for k in range(len(texts))]
-        inner += "".join(f", {count}" for count in counts)
-        window = "WINDOW w AS (ORDER BY s.item_id ROWS UNBOUNDED PRECEDING)"
-        line = f"{head} || {_split_pick(params.split, params, texts, args)} || {tail}"
+        columns, where = f"{head} || {no_split} || {tail}", "WHERE s.keep"
+    elif params.format == "jsonl":
+        columns = f"s.stratum, CASE WHEN s.keep THEN {head} END, CASE WHEN s.keep THEN {tail} || chr(10) END"
+        where = ""
     else:
-        line, where = f"s.stratum, s.keep, {head}, {tail}", ""
-    # Without values to compute once or counts, the middle level would only copy each row.
-    middle = f"(SELECT s.*{inner} FROM ({rows}) s {window} ORDER BY s.item_id)" if inner else f"({rows})"
+        columns, where = f"s.stratum, CASE WHEN s.keep THEN {head} END", ""
+    # Without values to compute once, the middle level would only copy each row.
+    middle = f"(SELECT s.*{inner} FROM ({rows}) s ORDER BY s.item_id)" if inner else f"({rows})"
     return f"""
-        SELECT {line}
+        SELECT {columns}
         FROM {middle} s
         {where}
     """
@@ -112,10 +93,8 @@ def _query(params: ExportParams, rows: str, args: dict, texts: list[str] | None)
 
 def fast_stream(*, project: Project, ctx: LabelContext, params: ExportParams) -> Iterator[bytes]:
     rows, args = rows_sql(project, ctx, params)
-    texts = _strata(project, ctx) if params.split else []
-    in_sql = len(texts) <= MAX_SQL_STRATA
-    query = _query(params, rows, args, texts if in_sql else None)
-    assigner = None if in_sql or params.split is None else _Assigner(params, texts)
+    query = _query(params, rows, args)
+    splits = _Splits(params) if params.split else None
     if params.format == "csv":
         yield (",".join(CSV_COLUMNS) + "\n").encode()
     # One transaction: SET LOCAL dies with it, so behind PgBouncer (transaction pooling) the
@@ -131,7 +110,7 @@ def fast_stream(*, project: Project, ctx: LabelContext, params: ExportParams) ->
             batches.adapters.register_loader("text", ByteaBinaryLoader)
             batches.execute(sql)
             for batch in _prefetched(batches):
-                yield _lines(batch) if assigner is None else assigner.lines(batch)
+                yield _lines(batch) if splits is None else splits.lines(batch)
 
 
 def _prefetched(batches: ServerCursor) -> Iterator[list[tuple]]:
@@ -150,52 +129,49 @@ def _prefetched(batches: ServerCursor) -> Iterator[list[tuple]]:
 
 
 def _lines(batch: list[tuple]) -> bytes:
-    out = [line for (line,) in batch]
-    if None in out:
-        raise RuntimeError("An export row's label is outside the labels its splits were read for.")
-    return b"\n".join(out) + b"\n"
+    return b"\n".join([line for (line,) in batch]) + b"\n"
 
 
-class _Assigner:
-    """Splits assigned in Python, for projects with more strata than ``MAX_SQL_STRATA``: every
-    listed row advances its stratum, the kept rows are written."""
+class _Strata(dict):
+    """Stratum index by the stratum's bytes as PostgreSQL writes them: a new stratum is added to
+    the assigner once it is checked to be the reference path's stratum text."""
 
-    def __init__(self, params: ExportParams, texts: list[str]):
+    def __init__(self, assigner: BatchSplitAssigner):
+        super().__init__()
+        self.assigner = assigner
+
+    def __missing__(self, raw: bytes) -> int:
+        text = raw.decode()
+        if stratum_of(json.loads(text)) != text:
+            raise RuntimeError(f"An export row's label {text!r} is written unlike the reference path's.")
+        self[raw] = index = self.assigner.stratum_index(text)
+        return index
+
+
+class _Splits:
+    """Each batch's lines with their splits: every listed row advances its stratum, the kept
+    rows (those with a line) are written."""
+
+    def __init__(self, params: ExportParams):
         assert params.split is not None
-        self.assigner = SplitAssigner(params.split, params.seed)
-        self.texts = set(texts)
-        self.jsonl = params.format == "jsonl"
+        self.assigner = BatchSplitAssigner(params.split, params.seed)
+        self.strata = _Strata(self.assigner)
+        jsonl = params.format == "jsonl"
+        names = [json.dumps(name) if jsonl else name + "\n" for name in params.split.names]
+        # A JSONL line's tail ends it; a CSV line ends with its split.
+        self.names = np.array([name.encode() for name in names], dtype=object)
 
     def lines(self, batch: list[tuple]) -> bytes:
-        out = []
-        for stratum, keep, head, tail in batch:
-            text = stratum.decode()
-            if text not in self.texts:
-                raise RuntimeError("An export row's label is outside the labels its splits were read for.")
-            split = self.assigner.assign(text)
-            if keep:
-                out.append(b"%s%s%s" % (head, (json.dumps(split) if self.jsonl else split).encode(), tail))
-        return b"\n".join(out) + b"\n" if out else b""
-
-
-def _strata(project: Project, ctx: LabelContext) -> list[str]:
-    """The stratum of every label a row can carry, as PostgreSQL writes the label's JSON (and as
-    the reference path writes it): every class name any version had, and any stored decision
-    or run consensus outside them."""
-    values: set = {None} | set(
-        LabelClass.objects.filter(schema_version__project=project).values_list("name", flat=True).distinct()
-    )
-    values |= set(Item.objects.filter(project=project, is_gold=True).values_list("gold_value", flat=True))
-    values |= set(Review.objects.filter(project=project).values_list("final_value", flat=True))
-    if ctx.run_usable:
-        if strata.applies(ctx):
-            # The run's labels from its per-label counts (cached per run, warmed when it ends):
-            # a DISTINCT over every result put 7.9 s before the first row at 2M items.
-            values |= {None if label is None else json.loads(label) for label in strata.run_labels(ctx)}
-        else:
-            values |= set(
-                ItemResult.objects.filter(run=ctx.run).values_list("consensus", flat=True).distinct()
-            )
-    # Sorted: the same query text for the same labels.
-    names = {json.dumps(value, ensure_ascii=False) for value in values if not isinstance(value, list | dict)}
-    return sorted(names)
+        # Columns by itemgetter, not zip(*batch), which took 12 ms a batch in the export's process
+        # (py-spy: a quarter of its time there), though 1 ms in a bare interpreter.
+        picks = self.assigner.assign(list(map(self.strata.__getitem__, map(itemgetter(0), batch))))
+        columns = [list(map(itemgetter(k), batch)) for k in range(1, len(batch[0]))]
+        if None in columns[0]:  # rows the filters drop: counted above, not written
+            kept = np.fromiter((head is not None for head in columns[0]), dtype=bool, count=len(batch))
+            columns = [list(compress(parts, kept)) for parts in columns]
+            picks = picks[kept]
+        parts = [columns[0], self.names[picks].tolist(), *columns[1:]]
+        out: list[bytes] = [b""] * (len(parts) * len(parts[0]))
+        for k, part in enumerate(parts):
+            out[k :: len(parts)] = part
+        return b"".join(out)

@@ -1,6 +1,6 @@
 """SQL expressions that write each export row as a whole line of JSONL or CSV, for the fast path
 (``exports.fast``). Each expression reads the columns of ``sql.rows_sql`` under the alias ``s``
-and ends where the split goes: the caller adds the split (a constant, or ``fast._split_pick``).
+and ends where the split goes: the caller adds the split (a constant, or Python adds it).
 
 The bytes are those of the earlier writers, which tests hold equal to the reference path: JSON
 by concatenation with keys in sorted order (``to_json`` quotes text; jsonb and numbers print as
@@ -24,9 +24,10 @@ def json_text(column: str) -> str:
     )
 
 
-def jsonl_line(*, version_tail: str) -> str:
+def jsonl_line(*, version_tail: str, label: str) -> str:
     """Everything of a JSONL row up to the split's value (``…,"split":``), then the caller's split,
-    then ``status_tail()``. ``version_tail`` is the bound parameter of ``,"schema_version":N,"split":``."""
+    then ``status_tail()``. ``version_tail`` is the bound parameter of ``,"schema_version":N,"split":``;
+    ``label`` the SQL of the label's JSON text."""
     return f"""
         '{{"agreement":' || coalesce(s.agreement::text, 'null')
         || ',"confidence":' || coalesce(s.confidence::text, 'null')
@@ -36,7 +37,7 @@ def jsonl_line(*, version_tail: str) -> str:
         || CASE WHEN s.is_gold THEN ',"is_gold":true' ELSE ',"is_gold":false' END
         || CASE WHEN s.is_tie THEN ',"is_tie":true,"item_id":' ELSE ',"is_tie":false,"item_id":' END
         || s.item_id
-        || ',"label":' || coalesce(s.label::text, 'null')
+        || ',"label":' || {label}
         || CASE s.label_source WHEN 'consensus' THEN ',"label_source":"consensus"'
                 WHEN 'resolved' THEN ',"label_source":"resolved"' WHEN 'gold' THEN ',"label_source":"gold"'
                 ELSE ',"label_source":null' END

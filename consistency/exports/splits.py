@@ -21,6 +21,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 SPLIT_NAMES = ("train", "dev", "test", "val", "holdout")
 _SPEC = re.compile(r"^\s*([a-z_]+)\s*:\s*(\d+)\s*$")
 
@@ -103,3 +105,44 @@ class SplitAssigner:
             self.offsets[stratum] = stratum_offset(self.seed, stratum, self.spec.period)
         index = self.sequence[(position + self.offsets[stratum]) % self.spec.period]
         return self.spec.names[index]
+
+
+class BatchSplitAssigner:
+    """``SplitAssigner`` over whole batches of strata at once (numpy), for the export's fast path:
+    one dict look-up per row, no Python call per row. The i-th row of a stratum, counted over
+    every batch so far, takes the split ``SplitAssigner.assign`` gives it."""
+
+    def __init__(self, spec: SplitSpec, seed: int):
+        self.spec = spec
+        self.seed = seed
+        self.sequence = np.array(weighted_sequence(spec), dtype=np.intp)
+        self.index: dict[str, int] = {}
+        self.counts = np.zeros(0, dtype=np.intp)  # rows seen per stratum, by index
+        self.offsets = np.zeros(0, dtype=np.intp)
+
+    def _add(self, stratum: str) -> int:
+        self.index[stratum] = len(self.index)
+        self.counts = np.append(self.counts, 0)
+        self.offsets = np.append(self.offsets, stratum_offset(self.seed, stratum, self.spec.period))
+        return self.index[stratum]
+
+    def assign(self, strata: list[int]) -> np.ndarray:
+        """The split (an index into ``spec.names``) of each row of a batch, from the strata's
+        indices (``stratum_index``), in row order."""
+        ks = np.asarray(strata, dtype=np.intp)
+        n = len(ks)
+        # Each row's rank among the batch's rows of its stratum: sort stably by stratum, count
+        # from each run's start, put back in row order.
+        order = np.argsort(ks, kind="stable")
+        sorted_ks = ks[order]
+        rows = np.arange(n)
+        run_start = np.maximum.accumulate(np.where(np.r_[True, sorted_ks[1:] != sorted_ks[:-1]], rows, 0))
+        position = self.counts[sorted_ks] + rows - run_start
+        picks = np.empty(n, dtype=np.intp)
+        picks[order] = self.sequence[(position + self.offsets[sorted_ks]) % self.spec.period]
+        self.counts += np.bincount(ks, minlength=len(self.counts))
+        return picks
+
+    def stratum_index(self, stratum: str) -> int:
+        index = self.index.get(stratum)
+        return self._add(stratum) if index is None else index

@@ -119,14 +119,46 @@ def test_json_text_is_to_json():
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_splits_assigned_in_python_past_the_sql_strata_limit_are_the_same(awkward_project, fmt, monkeypatch):
-    """Past ``MAX_SQL_STRATA`` labels Python assigns the splits on whole lines: the same bytes."""
+def test_splits_carry_their_counts_across_fetched_batches(awkward_project, fmt, monkeypatch):
+    """Python assigns the splits a fetched batch at a time: batches of 7 rows give the bytes of
+    one batch, also with a filter that drops rows (they still advance their strata)."""
     from consistency.exports import fast
 
     project, expected = awkward_project
-    params = parse_export_params(_Query({"format": fmt, "split": "train:50,dev:25,test:25", "seed": "3"}))
-    in_sql = b"".join(export_stream(project=project, params=params)[1])
-    monkeypatch.setattr(fast, "MAX_SQL_STRATA", 0)
-    in_python = b"".join(export_stream(project=project, params=params)[1])
-    assert in_python == in_sql
-    assert len(_rows(fmt, in_sql)) == len(expected)
+    for extra in ({}, {"min_agreement": "0.5"}):
+        query = {"format": fmt, "split": "train:50,dev:25,test:25", "seed": "3", **extra}
+        params = parse_export_params(_Query(query))
+        whole = b"".join(export_stream(project=project, params=params)[1])
+        monkeypatch.setattr(fast, "FETCH_ROWS", 7)
+        batched = b"".join(export_stream(project=project, params=params)[1])
+        monkeypatch.undo()
+        assert batched == whole
+        assert len(_rows(fmt, whole)) == (len(expected) if not extra else 30)
+
+
+def test_a_run_consensus_outside_the_class_names_gets_its_own_stratum(staff):
+    """The fast path learns the strata from the rows: a consensus no class is called (an old
+    run's, a hand-edited result) is split in its own stratum, as the reference path splits it."""
+    project = ProjectFactory(created_by=staff, data_type="record", classes=["a", "b"])
+    labels = ["a", "b", "gone", "a", 'odd "one"', "gone"]
+    results = [
+        {"item": ItemFactory(project=project, external_id=f"i{i}"), "consensus": labels[i % len(labels)]}
+        for i in range(40)
+    ]
+    finished_run(project, results)
+    params = parse_export_params(_Query({"format": "jsonl", "split": "train:50,dev:25,test:25", "seed": "4"}))
+    fast, reference = (
+        [
+            json.loads(line)
+            for line in _bytes(export_stream(project=project, params=params, fast=f)).splitlines()
+        ]
+        for f in (True, False)
+    )
+    assert [(r["external_id"], r["label"], r["split"]) for r in fast] == [
+        (r["external_id"], r["label"], r["split"]) for r in reference
+    ]
+    assert {r["label"] for r in fast} == {"a", "b", "gone", 'odd "one"'}
+
+
+def _bytes(exported: tuple) -> bytes:
+    return b"".join(exported[1])

@@ -1,8 +1,9 @@
+import random
 from collections import Counter
 
 import pytest
 
-from consistency.exports.splits import SplitAssigner, parse_split_spec, weighted_sequence
+from consistency.exports.splits import BatchSplitAssigner, SplitAssigner, parse_split_spec, weighted_sequence
 
 
 def _split(items: list[tuple[int, str]], spec: str, seed: int) -> dict[int, str]:
@@ -70,3 +71,20 @@ def test_sequence_is_smooth():
 def test_bad_specs_say_what_is_wrong(spec, message):
     with pytest.raises(ValueError, match=message):
         parse_split_spec(spec)
+
+
+@pytest.mark.parametrize("batch", [1, 7, 1000])
+def test_batches_assign_the_splits_one_by_one_assignment_gives(batch):
+    """The export's fast path assigns a batch of rows at a time: the same splits, row for row."""
+    rng = random.Random(batch)
+    strata = [rng.choice(["a", "b", '"c"', "null", "ü"]) for _ in range(2500)]
+    spec = parse_split_spec("train:60,dev:25,test:15")
+    one = SplitAssigner(spec, seed=9)
+    expected = [one.assign(stratum) for stratum in strata]
+    many = BatchSplitAssigner(spec, seed=9)
+    got = []
+    for start in range(0, len(strata), batch):
+        part = [many.stratum_index(stratum) for stratum in strata[start : start + batch]]
+        got += [spec.names[pick] for pick in many.assign(part)]
+    assert got == expected
+    assert set(got) == {"train", "dev", "test"}
