@@ -99,11 +99,6 @@ def _run_blocks(ctx: LabelContext) -> dict[str | None, tuple[list[int], list[int
     return out
 
 
-def run_labels(ctx: LabelContext) -> list[str | None]:
-    """Every consensus of the run's listed items by ``ctx.method`` (jsonb text), from the cache."""
-    return list(_run_blocks(ctx))
-
-
 def warm(*, project: Project, run) -> None:
     """Fill the per-run counts for the run's own method, so the first preview after a run is
     fast (call when a run has finished)."""
