@@ -21,10 +21,13 @@ def _mapped(value: str, version: str) -> str:
     return f"CASE WHEN {entry} ? ({value} #>> '{{}}') THEN {entry} -> ({value} #>> '{{}}') ELSE {value} END"
 
 
-def _live_sql(ctx: LabelContext) -> str:
+def _live_sql(ctx: LabelContext, *, touched: bool) -> str:
     """Majority vote of the mapped current answers of the items answered since the run (all
-    answered items without a usable run): the same figures as ``selectors.labels._majority``."""
+    answered items without a usable run): the same figures as ``selectors.labels._majority``.
+    ``touched``: of the items of ``%(only)s`` only (the rows asked for)."""
     since = "AND a.created_at >= %(since)s" if ctx.since is not None else ""
+    if touched:
+        since += " AND a.item_id = ANY(%(only)s::bigint[])"
     mapped = _mapped("a.value", "a.schema_version_id")
     return f"""
         delta AS MATERIALIZED (
@@ -119,7 +122,7 @@ def rows_sql(
     # (about six times a row); ordered, the fences keep the item order, so nothing is sorted.
     # The stratum is the label's JSON text, which ``exports.fast`` counts rows by.
     sql = f"""
-        WITH {_live_sql(ctx)}
+        WITH {_live_sql(ctx, touched=touched)}
         c AS (
             SELECT i.id AS item_id, i.external_id, i.data, nullif(i.media, '') AS media, i.metadata,
                    i.is_gold,

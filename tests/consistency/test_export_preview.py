@@ -148,7 +148,8 @@ def _browse_ids(project, split: str, spec: str, seed: int, *, page: int) -> list
 
 def test_browser_split_pages_list_the_export_split(touched, monkeypatch):
     """Forwards from the start and backwards from the end, three items a page, the items of
-    each split in the export's order, never walking the export from its first row."""
+    each split in the export's order, never walking the export from its first row. With a walk
+    of two run results a step, a forward page reads the touched items chunk by chunk."""
     from consistency.selectors import browse_split
 
     def walked(**kwargs):
@@ -159,8 +160,9 @@ def test_browser_split_pages_list_the_export_split(touched, monkeypatch):
         params = _params(f"split={spec}&seed={seed}")
         _, stream = export_stream(project=touched, params=params)
         rows = [json.loads(line) for line in b"".join(stream).decode().splitlines()]
-        for block in (3, 2000):
+        for block, walk in ((3, 2), (2000, 2000)):
             monkeypatch.setattr(strata, "BLOCK", block)
+            monkeypatch.setattr(browse_split, "WALK", walk)
             for split in params.split.names:
                 expected = [r["item_id"] for r in rows if r["split"] == split]
                 assert _browse_ids(touched, split, spec, seed, page=3) == expected, (spec, block, split)
@@ -171,3 +173,29 @@ def test_browser_split_pages_list_the_export_split(touched, monkeypatch):
                     back = [row["item"].id for row in result["rows"]] + back
                     before = result["prev_before"]
                 assert back == expected, (spec, block, split)
+
+
+def test_a_first_split_page_reads_the_touched_items_it_walks_not_all(touched, monkeypatch):
+    """The touched items' rows are most of a split page's time at scale: a page near the start
+    reads those up to the run results it walked, and the later ones only if it walks on."""
+    from consistency.selectors import browse_split
+    from consistency.selectors.labels import label_context
+
+    every = strata.touched_ids(project=touched, ctx=label_context(project=touched))
+    read: list[int] = []
+
+    def spied(**kwargs):
+        ids = real(**kwargs)
+        read.extend(ids)
+        return ids
+
+    real = strata.touched_ids
+    monkeypatch.setattr(strata, "touched_ids", spied)
+    monkeypatch.setattr(browse_split, "WALK", 4)
+    filters = BrowseFilters(split="train", split_spec="train:80,dev:10,test:10")
+    page = browse_page(project=touched, filters=filters, limit=2)
+    shown = [row["item"].id for row in page["rows"]]
+    assert len(shown) == 2 and read and set(read) < set(every)
+    assert sorted(read) == read and len(set(read)) == len(read)  # each read once, in order
+    # Everything up to the page's last item was read (the positions need it), little beyond.
+    assert [i for i in every if i <= shown[-1]] == [i for i in read if i <= shown[-1]]
