@@ -28,7 +28,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def touched():
-    """Phone defects after a merge and a run on v2, then decisions and an answer since."""
+    """Phone defects after a merge and a run on v2, then decisions, an answer since and gold
+    values unlike the consensus."""
     project, _, reviewer = phone_defects_merged()
     # The answers were given an hour ago, so the run's figures hold for the untouched items.
     Annotation.objects.filter(item__project=project).update(created_at=timezone.now() - timedelta(hours=1))
@@ -44,6 +45,12 @@ def touched():
     # An answer changed after the run: that item's consensus is computed live.
     answer = Annotation.objects.filter(item=items[6], is_current=True, skip_reason="").first()
     Annotation.objects.filter(pk=answer.pk).update(value="dent", created_at=timezone.now())
+    # Gold values moved to the next class: a gold item's label then comes from its item row,
+    # not from its answers' consensus (which matches the old gold value).
+    classes = [c.name for c in project.schema_version.classes.order_by("id")]
+    for item in (i for i in items if i.is_gold and i.gold_value in classes):
+        following = classes[(classes.index(item.gold_value) + 1) % len(classes)]
+        Item.objects.filter(pk=item.pk).update(gold_value=following, gold_version=project.schema_version)
     cache.clear()
     return project
 
