@@ -6,8 +6,9 @@ label (``selectors.labels``: resolution, else gold, else consensus): the i-th it
 takes the i-th entry of the split sequence. On PostgreSQL with a run on the current version, a
 page starts from each label's count of items before it (``exports.strata``: the run's cached
 per-block counts, one block of its results and the touched items before it) and walks the run's
-results from there in keyset chunks, reading the touched items only as far as it walks: a page
-costs a chunk of run results plus the touched items below its end, wherever it starts.
+results from there in keyset chunks. It reads the touched items below the end of its first chunk
+(the rest only if it walks on): the first page reads a few of them, a page deep in the project
+those before it, never the items before it.
 Otherwise the page reads the export's own rows (``exports.rows.export_rows``) from the first
 item. tests/consistency/test_export_preview.py holds both equal to the export's splits."""
 
@@ -53,8 +54,8 @@ def _walk(
     rows = strata.run_rows(ctx, after=start, descending=descending, limit=WALK)
     end = rows[-1][0] if len(rows) == WALK else None  # None: the run's results are exhausted
     # Only the touched items the page needs are read (their rows are most of a page's time):
-    # descending, those below the start; ascending, those up to the end of the run's rows read,
-    # then each further chunk's (the first page reads a few dozen of them, not all).
+    # descending, those below the start; ascending, those up to the end of the first chunk of
+    # run results (the first page reads a few dozen of them, not all), the rest if it walks on.
     index = strata.strata_read(
         project=project,
         ctx=ctx,
@@ -63,7 +64,7 @@ def _walk(
     )
     positions = index.all_positions_before(start if descending else start + 1)
     offsets: dict = {}
-    touched_ids = index.ids  # grows in place as the walk reads further touched items
+    touched_ids = index.ids  # grows in place if the walk reads the rest of the touched items
     cursor = start
     while True:
         # The touched items in the same id range take their current row instead of the run's.
@@ -93,12 +94,12 @@ def _walk(
         cursor = end
         rows = strata.run_rows(ctx, after=cursor, descending=descending, limit=WALK)
         end = rows[-1][0] if len(rows) == WALK else None
-        if not descending:
-            below = end + 1 if end is not None else None
-            touched = strata.touched_read(
-                project=project, ctx=ctx, params=params, low=index.below, high=below
+        if not descending and index.below is not None:
+            # A page that walks on (other filters, a rare split) reads the rest at once: one
+            # read of the touched items, as before, rather than a few queries a chunk.
+            index.extend(
+                strata.touched_read(project=project, ctx=ctx, params=params, low=index.below), below=None
             )
-            index.extend(touched, below=below)
 
 
 def _filtered(items: QuerySet, ids: list[int], descending: bool) -> list[int]:

@@ -156,7 +156,8 @@ def _browse_ids(project, split: str, spec: str, seed: int, *, page: int) -> list
 def test_browser_split_pages_list_the_export_split(touched, monkeypatch):
     """Forwards from the start and backwards from the end, three items a page, the items of
     each split in the export's order, never walking the export from its first row. With a walk
-    of two run results a step, a forward page reads the touched items chunk by chunk."""
+    of two run results a step, a forward page reads the rest of the touched items as it walks
+    past its first chunk."""
     from consistency.selectors import browse_split
 
     def walked(**kwargs):
@@ -184,7 +185,8 @@ def test_browser_split_pages_list_the_export_split(touched, monkeypatch):
 
 def test_a_first_split_page_reads_the_touched_items_it_walks_not_all(touched, monkeypatch):
     """The touched items' rows are most of a split page's time at scale: a page near the start
-    reads those up to the run results it walked, and the later ones only if it walks on."""
+    reads those up to the end of its first chunk of run results, the later ones only if it
+    walks on."""
     from consistency.selectors import browse_split
     from consistency.selectors.labels import label_context
 
@@ -198,7 +200,7 @@ def test_a_first_split_page_reads_the_touched_items_it_walks_not_all(touched, mo
 
     real = strata.touched_ids
     monkeypatch.setattr(strata, "touched_ids", spied)
-    monkeypatch.setattr(browse_split, "WALK", 4)
+    monkeypatch.setattr(browse_split, "WALK", 12)
     filters = BrowseFilters(split="train", split_spec="train:80,dev:10,test:10")
     page = browse_page(project=touched, filters=filters, limit=2)
     shown = [row["item"].id for row in page["rows"]]
