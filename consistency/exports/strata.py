@@ -280,7 +280,9 @@ def touched_read(
     if not only:
         return []
     sql, args = rows_sql(project, ctx, params, touched=True)
-    args["only"] = only
+    # One array literal: psycopg renders a list of 11,100 ids element by element (about 40 ms,
+    # once per use in the query).
+    args["only"] = "{" + ",".join(map(str, only)) + "}"
     with transaction.atomic(), connection.cursor() as cursor:
         # A few thousand touched items, each read by its key. With the default random_page_cost
         # (4, for spinning disks) the planner hashed the whole item table instead (1.8 s against
