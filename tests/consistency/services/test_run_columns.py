@@ -135,6 +135,21 @@ def test_run_results_live_in_the_runs_own_partition():
     assert ItemResult.objects.filter(run=run).count() == in_partition
 
 
+def test_published_rows_take_ids_no_other_row_has():
+    """Publishing reserves a block of ids from the table's sequence: no two rows of any run
+    share an id, and a row inserted afterwards through the ORM gets a fresh one."""
+    project, expected, _ = _build(11, 10, 3)
+    runs = []
+    for _ in range(2):
+        run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+        agreement_run_compute(run_id=run.id)
+        runs.append(run)
+    ids = list(ItemResult.objects.filter(run__in=runs).values_list("id", flat=True))
+    assert len(ids) == 2 * sum(1 for e in expected.values() if e["values"]) == len(set(ids))
+    later = ItemResult.objects.create(run=runs[0], item=ItemFactory(project=project), n_answers=0)
+    assert later.id > max(ids)
+
+
 def test_answers_frame_shares_one_object_per_distinct_value():
     """No per-answer Python objects: answers with the same value share one object."""
     project, expected, _ = _build(3, 30, 4)
