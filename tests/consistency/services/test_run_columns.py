@@ -175,3 +175,23 @@ def test_answers_frame_as_class_codes_holds_the_same_values():
     values = coded["value"].astype(object)
     assert values.where(values.notna(), None).tolist() == plain["value"].tolist()
     assert coded.drop(columns="value").equals(plain.drop(columns="value"))
+
+
+def test_item_slices_through_copy_equal_the_orm_read():
+    """The slices read with COPY hold what the ORM read gives: texts as they are (empty, a
+    NULL marker, commas, quotes, newlines), numbers and booleans as JSON text, None where an
+    item lacks the field; private fields ("_…") are not slices."""
+    from consistency.selectors import annotations
+
+    project = ProjectFactory(name="slices", classes=CLASSES)
+    odd = ["", "\\N", "a,b", 'say "hi"', "two\nlines", "café ✓", "NULL", "nan"]
+    for i, text in enumerate(odd):
+        ItemFactory(project=project, metadata={"site": text, "batch": i, "ok": i % 2 == 0, "_truth": "x"})
+    ItemFactory(project=project, metadata={"site": "only site"})
+    ItemFactory(project=project, metadata={})
+    copied = annotations.item_slices(project=project)
+    read = annotations._orm_slices(project_id=project.id, keys=list(copied.columns))  # SQLite's path
+    assert list(copied.columns) == ["batch", "ok", "site"] and len(copied) == len(odd) + 2
+    pd.testing.assert_frame_equal(copied.sort_index(), read.sort_index())
+    assert copied["site"].tolist()[: len(odd)] == odd
+    assert copied["batch"].tolist()[-2:] == [None, None]
