@@ -296,7 +296,7 @@ def _copy_slices(*, project_id: int, keys: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(index=pd.Index(raw["item"].to_numpy(), name="item"))
     for i, key in enumerate(keys):
         texts, nulls = raw[f"v{i}"].cat, raw[f"n{i}"].cat
-        lookup = np.append(np.asarray(texts.categories, dtype=object), None)  # code -1: no rows
+        lookup = np.asarray([*texts.categories, None], dtype=object)  # the last: code -1 (none here)
         values = lookup[texts.codes.to_numpy()]
         values[np.asarray(nulls.categories == "t")[nulls.codes.to_numpy()]] = None
         frame[key] = values
