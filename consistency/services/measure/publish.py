@@ -223,7 +223,7 @@ def _ids_reserve(cursor, n: int) -> int:
     return int(cursor.fetchone()[0]) - n + 1
 
 
-CSV_CHUNK_ROWS = 250_000
+CSV_CHUNK_ROWS = 100_000
 
 
 def _csv_chunks(run_id: int, first_id: int, results: pd.DataFrame):
@@ -243,16 +243,24 @@ def _csv_chunks(run_id: int, first_id: int, results: pd.DataFrame):
             key = pd.factorize(key)[0].astype(np.int64)
         key = key * radix + (column_codes + 1)
     _, first_row, inverse = np.unique(key, return_index=True, return_inverse=True)
+    del key
+    inverse = inverse.astype(np.int32)
+    # Only the first row of each distinct tail is formatted: keep those rows' codes alone.
+    firsts = [(codes[first_row].tolist(), texts) for codes, texts in columns]
+    del columns
     tails = np.empty(len(first_row), dtype=object)
-    for k, row in enumerate(first_row.tolist()):
-        fields = [texts[codes[row]] if codes[row] >= 0 else "\\N" for codes, texts in columns]
+    for k in range(len(first_row)):
+        fields = [texts[codes[k]] if codes[k] >= 0 else "\\N" for codes, texts in firsts]
         tails[k] = f",{','.join(fields)}\n"
-    item_ids = results["item_id"].to_numpy().astype(str).astype(object)
+    item_ids = results["item_id"].to_numpy()
     middle = f",{run_id},"
+    # Chunk by chunk: the lines (a Python text each) of one chunk at a time. The load runs
+    # beside the report's own peak (StagedResults), so its memory stays small.
     for start in range(0, len(results), CSV_CHUNK_ROWS):
         stop = min(start + CSV_CHUNK_ROWS, len(results))
         ids = np.arange(first_id + start, first_id + stop).astype(str).astype(object)
-        lines = ids + middle + item_ids[start:stop] + tails[inverse[start:stop]]
+        items = item_ids[start:stop].astype(str).astype(object)
+        lines = ids + middle + items + tails[inverse[start:stop]]
         yield "".join(lines.tolist()).encode()
 
 
