@@ -123,6 +123,18 @@ class ReplicaPair:
             cursor = conn.execute(query)
             return cursor.fetchall() if cursor.description else []
 
+    def pause_replay(self, timeout: float = 10) -> None:
+        """Until the standby has stopped replaying: the primary's next commits stay off it."""
+        self.sql("standby", "SELECT pg_wal_replay_pause()")
+        deadline = time.monotonic() + timeout
+        while self.sql("standby", "SELECT pg_get_wal_replay_pause_state()")[0][0] != "paused":
+            if time.monotonic() > deadline:
+                raise RuntimeError("the standby did not pause")
+            time.sleep(0.05)
+
+    def resume_replay(self) -> None:
+        self.sql("standby", "SELECT pg_wal_replay_resume()")
+
     def wait_caught_up(self, timeout: float = 10) -> None:
         """Until the standby has replayed everything the primary has written."""
         (target,) = self.sql("primary", "SELECT pg_current_wal_lsn()::text")[0]

@@ -120,7 +120,7 @@ def test_exports_read_the_replica_and_a_decision_the_replica_lacks_is_never_lost
         assert response.headers["X-Concord-Replica-Lag"] == "0.000"  # caught up with the primary
         assert len(rows) == SEED_ITEMS
 
-    replica_pair.sql("standby", "SELECT pg_wal_replay_pause()")
+    replica_pair.pause_replay()
     try:
         _add_and_resolve(servers, "late-decision")
         assert "late-decision" in _primary_item_ids(servers)  # the primary's page has it
@@ -144,7 +144,7 @@ def test_exports_read_the_replica_and_a_decision_the_replica_lacks_is_never_lost
         late = [r for r in rows if r["external_id"] == "late-decision"]
         assert len(late) == 1 and late[0]["label"] == "no" and late[0]["label_source"] == "resolved"
     finally:
-        replica_pair.sql("standby", "SELECT pg_wal_replay_resume()")
+        replica_pair.resume_replay()
 
     replica_pair.wait_caught_up()
     for which in ("strict", "tolerant"):
