@@ -94,28 +94,41 @@ def _unreachable(exc: Exception) -> ExportSource:
     return ExportSource(alias=DEFAULT_DB_ALIAS, skipped="unreachable")
 
 
+def source_verdict(
+    *, standby: bool, caught_up: bool, age: float | None, max_lag: float, waited_out: bool
+) -> ExportSource | None:
+    """The source after one look at the replica (``_replica_state``); None: look again soon."""
+    if not standby:  # promoted, or pointed at a primary: its data may have parted from ours
+        return ExportSource(alias=DEFAULT_DB_ALIAS, skipped="not_a_standby")
+    if caught_up:
+        return ExportSource(alias=REPLICA, lag_seconds=0.0)
+    if max_lag > 0 and age is not None and age <= max_lag:
+        return ExportSource(alias=REPLICA, lag_seconds=max(age, 0.0))
+    if waited_out:
+        return ExportSource(alias=DEFAULT_DB_ALIAS, skipped="behind")
+    return None
+
+
 def export_source_get() -> ExportSource:
     """The database this export reads (see the module's docstring)."""
     if not replica_configured():
         return PRIMARY
     target = _primary_position()
-    max_lag = settings.CONCORD_REPLICA_MAX_LAG_SECONDS
     deadline = time.monotonic() + settings.CONCORD_REPLICA_WAIT_SECONDS
     while True:
         try:
             standby, caught_up, age = _replica_state(target)
         except DatabaseError as exc:
             return _unreachable(exc)
-        if not standby:  # promoted, or pointed at a primary: its data may have parted from ours
-            logger.warning("DATABASE_REPLICA_URL is not a standby; exports read the primary")
-            return ExportSource(alias=DEFAULT_DB_ALIAS, skipped="not_a_standby")
-        if caught_up:
-            return ExportSource(alias=REPLICA, lag_seconds=0.0)
-        if max_lag > 0 and age is not None and age <= max_lag:
-            return ExportSource(alias=REPLICA, lag_seconds=max(age, 0.0))
-        if time.monotonic() >= deadline:
-            logger.info(
-                "read replica behind (last replayed commit %s s old); the export reads the primary", age
-            )
-            return ExportSource(alias=DEFAULT_DB_ALIAS, skipped="behind")
+        source = source_verdict(
+            standby=standby,
+            caught_up=caught_up,
+            age=age,
+            max_lag=settings.CONCORD_REPLICA_MAX_LAG_SECONDS,
+            waited_out=time.monotonic() >= deadline,
+        )
+        if source is not None:
+            if not source.from_replica:
+                logger.warning("exports read the primary: the read replica is %s", source.skipped)
+            return source
         time.sleep(POLL_SECONDS)
