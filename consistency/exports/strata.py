@@ -35,7 +35,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 from consistency.exports.params import ExportParams
 from consistency.exports.sql import rows_sql
@@ -57,7 +57,7 @@ _KEY = "nullif(" + RUN_VALUE + ", 'null'::jsonb)::text"
 
 
 def applies(ctx: LabelContext) -> bool:
-    return connection.vendor == "postgresql" and ctx.categorical and ctx.run_usable
+    return connections[ctx.db].vendor == "postgresql" and ctx.categorical and ctx.run_usable
 
 
 def _run_id(ctx: LabelContext) -> int:
@@ -81,7 +81,7 @@ def _run_blocks(ctx: LabelContext) -> dict[str | None, tuple[list[int], list[int
         cached = None
     if cached is not None:
         return cached
-    with connection.cursor() as cursor:
+    with connections[ctx.db].cursor() as cursor:
         cursor.execute(
             f"SELECT {_KEY}, r.item_id / %(b)s, count(*) FROM consistency_itemresult r "
             f"WHERE r.run_id = %(run)s AND {_LISTED} GROUP BY 1, 2 ORDER BY 1, 2",
@@ -165,7 +165,7 @@ class Strata:
         if not items:
             return {}
         ids = [i for i, _ in items]
-        with connection.cursor() as cursor:
+        with connections[self.ctx.db].cursor() as cursor:
             cursor.execute(
                 f"""SELECT x.id, (SELECT count(*) FROM consistency_itemresult r
                         WHERE r.run_id = %(run)s AND r.item_id >= x.lo AND r.item_id < x.id
@@ -201,7 +201,7 @@ class Strata:
         """Per label: listed items with that current label and an id below ``item_id``."""
         block = item_id // BLOCK
         out = {label: self._run_before_block(label, block) for label in self.blocks}
-        with connection.cursor() as cursor:
+        with connections[self.ctx.db].cursor() as cursor:
             cursor.execute(
                 f"SELECT {_KEY}, count(*) FROM consistency_itemresult r WHERE r.run_id = %(run)s "
                 f"AND r.item_id >= %(lo)s AND r.item_id < %(id)s AND {_LISTED} GROUP BY 1",
@@ -216,7 +216,7 @@ class Strata:
     def run_rows(self, *, after: int, descending: bool, limit: int) -> list[tuple[int, str | None]]:
         """The run's listed items after (or before, descending) ``after``: (id, run label)."""
         op, order = ("<", "DESC") if descending else (">", "ASC")
-        with connection.cursor() as cursor:
+        with connections[self.ctx.db].cursor() as cursor:
             cursor.execute(
                 f"SELECT r.item_id, {_KEY} FROM consistency_itemresult r WHERE r.run_id = %(run)s "
                 f"AND r.item_id {op} %(after)s AND {_LISTED} ORDER BY r.item_id {order} LIMIT %(limit)s",
@@ -228,7 +228,7 @@ class Strata:
 def touched_ids(*, project: Project, ctx: LabelContext) -> list[int]:
     """Items whose export row may differ from their run result, in id order: a review of any
     status, gold, a current answer given since the run (``sql._live_sql``'s ``delta``)."""
-    with connection.cursor() as cursor:
+    with connections[ctx.db].cursor() as cursor:
         cursor.execute(
             """SELECT item_id FROM consistency_review WHERE project_id = %(project)s
                UNION SELECT id FROM labeling_item WHERE project_id = %(project)s AND is_gold
@@ -245,7 +245,7 @@ def strata_read(*, project: Project, ctx: LabelContext, params: ExportParams) ->
     blocks = _run_blocks(ctx)
     sql, args = rows_sql(project, ctx, params, touched=True)
     args["only"] = touched_ids(project=project, ctx=ctx)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=ctx.db), connections[ctx.db].cursor() as cursor:
         # A few thousand touched items, each read by its key. With the default random_page_cost
         # (4, for spinning disks) the planner hashed the whole item table instead (1.8 s against
         # 0.6 s at 1M items, measured under load); disabling hash joins made the join to the
