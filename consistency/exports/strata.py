@@ -35,7 +35,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 from consistency.exports.params import ExportParams
 from consistency.exports.sql import rows_sql
@@ -57,7 +57,7 @@ _KEY = "nullif(" + RUN_VALUE + ", 'null'::jsonb)::text"
 
 
 def applies(ctx: LabelContext) -> bool:
-    return connection.vendor == "postgresql" and ctx.categorical and ctx.run_usable
+    return connections[ctx.db].vendor == "postgresql" and ctx.categorical and ctx.run_usable
 
 
 def _run_id(ctx: LabelContext) -> int:
@@ -81,7 +81,7 @@ def _run_blocks(ctx: LabelContext) -> dict[str | None, tuple[list[int], list[int
         cached = None
     if cached is not None:
         return cached
-    with connection.cursor() as cursor:
+    with connections[ctx.db].cursor() as cursor:
         cursor.execute(
             f"SELECT {_KEY}, r.item_id / %(b)s, count(*) FROM consistency_itemresult r "
             f"WHERE r.run_id = %(run)s AND {_LISTED} GROUP BY 1, 2 ORDER BY 1, 2",
@@ -177,7 +177,7 @@ class Strata:
         if not items:
             return {}
         ids = [i for i, _ in items]
-        with connection.cursor() as cursor:
+        with connections[self.ctx.db].cursor() as cursor:
             cursor.execute(
                 f"""SELECT x.id, (SELECT count(*) FROM consistency_itemresult r
                         WHERE r.run_id = %(run)s AND r.item_id >= x.lo AND r.item_id < x.id
@@ -214,7 +214,7 @@ class Strata:
         assert self.below is None or item_id <= self.below, "touched items not read"
         block = item_id // BLOCK
         out = {label: self._run_before_block(label, block) for label in self.blocks}
-        with connection.cursor() as cursor:
+        with connections[self.ctx.db].cursor() as cursor:
             cursor.execute(
                 f"SELECT {_KEY}, count(*) FROM consistency_itemresult r WHERE r.run_id = %(run)s "
                 f"AND r.item_id >= %(lo)s AND r.item_id < %(id)s AND {_LISTED} GROUP BY 1",
@@ -230,7 +230,7 @@ class Strata:
 def run_rows(ctx: LabelContext, *, after: int, descending: bool, limit: int) -> list[tuple[int, str | None]]:
     """The run's listed items after (or before, descending) ``after``: (id, run label)."""
     op, order = ("<", "DESC") if descending else (">", "ASC")
-    with connection.cursor() as cursor:
+    with connections[ctx.db].cursor() as cursor:
         cursor.execute(
             f"SELECT r.item_id, {_KEY} FROM consistency_itemresult r WHERE r.run_id = %(run)s "
             f"AND r.item_id {op} %(after)s AND {_LISTED} ORDER BY r.item_id {order} LIMIT %(limit)s",
@@ -251,7 +251,7 @@ def touched_ids(
     """Items whose export row may differ from their run result, in id order: a review of any
     status, gold, a current answer given since the run (``sql._live_sql``'s ``delta``). Only
     ids in [``low``, ``high``) when given."""
-    with connection.cursor() as cursor:
+    with connections[ctx.db].cursor() as cursor:
         cursor.execute(
             f"""SELECT item_id FROM consistency_review WHERE project_id = %(project)s
                     {_range("item_id", low, high)}
@@ -283,7 +283,7 @@ def touched_read(
     # One array literal: psycopg renders a list of 11,100 ids element by element (about 40 ms,
     # once per use in the query).
     args["only"] = "{" + ",".join(map(str, only)) + "}"
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=ctx.db), connections[ctx.db].cursor() as cursor:
         # A few thousand touched items, each read by its key. With the default random_page_cost
         # (4, for spinning disks) the planner hashed the whole item table instead (1.8 s against
         # 0.6 s at 1M items, measured under load); disabling hash joins made the join to the
