@@ -8,7 +8,7 @@ page starts from each label's count of items before it (``exports.strata``: the 
 per-block counts, one block of its results and the touched items before it) and walks the run's
 results from there in keyset chunks. It reads the touched items below the end of its first chunk
 (the rest only if it walks on): the first page reads a few of them, a page deep in the project
-those before it, never the items before it.
+the touched items before it (never the project's other items).
 Otherwise the page reads the export's own rows (``exports.rows.export_rows``) from the first
 item. tests/consistency/test_export_preview.py holds both equal to the export's splits."""
 
