@@ -229,6 +229,7 @@ def main() -> None:
         ("Data browser, labeler", f"{p}/items/?labeler={ctx['labeler']}"),
         ("Data browser, split test", f"{p}/items/?split=test"),
         ("Data browser, split test, deep page", f"{p}/items/?split=test&after={ctx['deep']}"),
+        ("Data browser, split test, previous page (before=)", f"{p}/items/?split=test&before={ctx['deep']}"),
         ("Data browser, search external id", f"{p}/items/?q=phone-0999"),
         ("Data browser, search external id, no match", f"{p}/items/?q=nothing-like-this"),
         ("Export preview", f"{p}/export/?preview=1&split=train:80,dev:10,test:10"),

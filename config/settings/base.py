@@ -4,10 +4,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
+from config.settings.database import database_settings
 from config.settings.storage import object_storage_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -148,36 +148,13 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'concord.sqlite3'}",
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # `make run`: write-ahead logging with one sync per checkpoint instead of several per commit
-    # (still safe against a crashed process), and writers take the lock up front, so a submit
-    # never fails upgrading a read lock. Submit → next went from ~50 to ~10 ms of database time.
-    # A writer waits up to 20 s for another's lock instead of failing at once with "database is
-    # locked" (30 concurrent labelers: tests/test_local_sqlite.py).
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        transaction_mode="IMMEDIATE",
-        timeout=20,
-    )
-# DATABASE_POOLER=pgbouncer: DATABASE_URL points at PgBouncer in transaction pooling mode, where
-# consecutive transactions of one client may run on different server connections. Then
-# nothing may outlive a transaction: no server-side cursors (Django's `.iterator()` uses
-# WITH HOLD cursors outside a transaction; here its rows come in one result instead) and no
-# prepared statements (psycopg prepares a query run 5 times; PgBouncer < 1.21 can't follow).
-# Session settings only as SET LOCAL inside a transaction. See docs/deploy.md.
-DATABASE_POOLER = os.environ.get("DATABASE_POOLER", "").strip().lower()
-if DATABASE_POOLER not in {"", "pgbouncer"}:
-    raise ImproperlyConfigured(f"DATABASE_POOLER must be empty or 'pgbouncer', got {DATABASE_POOLER!r}")
-if DATABASE_POOLER and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+# DATABASE_URL, and DATABASE_REPLICA_URL for a read replica the exports read: what each does in
+# config/settings/database.py and docs/deploy.md.
+_databases = database_settings(os.environ, VAR_DIR)
+DATABASES = _databases["DATABASES"]
+DATABASE_POOLER: str = _databases["DATABASE_POOLER"]
+CONCORD_REPLICA_MAX_LAG_SECONDS: float = _databases["CONCORD_REPLICA_MAX_LAG_SECONDS"]
+CONCORD_REPLICA_WAIT_SECONDS: float = _databases["CONCORD_REPLICA_WAIT_SECONDS"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

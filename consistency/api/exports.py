@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from consistency.exports import formats
 from consistency.exports.params import ExportParamError, parse_export_params
+from consistency.exports.source import export_source_get
 from consistency.exports.stream import export_filename, export_stream
 from consistency.models import DatasetSnapshot
 from consistency.selectors.runs import freshness_header, run_freshness
@@ -70,12 +71,16 @@ class ProjectExportApi(APIView):
         "answers' consensus), `is_tie`/`confidence` (the consensus's), `status` (review status), all "
         "on the current schema version. Decisions are read live; the consensus comes from the latest "
         "agreement run plus the answers since. Headers: X-Concord-Run (id), X-Concord-Run-Number, "
-        "X-Concord-Since-Run (answers, decisions and schema changes newer than the run, all applied).",
+        "X-Concord-Since-Run (answers, decisions and schema changes newer than the run, all applied). "
+        "With a read replica (DATABASE_REPLICA_URL): X-Concord-Read-From (replica | primary), "
+        "X-Concord-Replica-Lag (seconds behind, 0.000 when caught up), X-Concord-Replica-Skipped "
+        "(behind | unreachable | not_a_standby).",
     )
     def get(self, request, project_id: int):
         project, _ = project_get_for_member(project_id=project_id, user=request.user, roles=EXPORT_ROLES)
         params = _params(request.query_params)
-        ctx, stream = export_stream(project=project, params=params)
+        source = export_source_get()  # the replica when configured and fresh: exports.source
+        ctx, stream = export_stream(project=project, params=params, using=source.alias)
         audit(
             project=project,
             actor=request.user,
@@ -87,8 +92,8 @@ class ProjectExportApi(APIView):
         response["Content-Disposition"] = (
             f'attachment; filename="{export_filename(project=project, ctx=ctx, params=params)}"'
         )
-        freshness = run_freshness(project=project, run=ctx.run)
-        for name, value in freshness_header(run=ctx.run, freshness=freshness).items():
+        freshness = run_freshness(project=project, run=ctx.run, using=source.alias)
+        for name, value in (freshness_header(run=ctx.run, freshness=freshness) | source.headers()).items():
             response[name] = value
         return response
 

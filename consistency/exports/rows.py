@@ -8,6 +8,8 @@ chunk of items, never per item.
 import json
 from collections.abc import Iterator
 
+from django.db import DEFAULT_DB_ALIAS
+
 from consistency.exports.params import BORDERLINE_NAMES, ExportParams
 from consistency.exports.splits import SplitAssigner
 from consistency.models import AgreementRun, ReviewStatus, RunStatus
@@ -31,12 +33,13 @@ ITEM_FIELDS = (
 DECIDED = ("resolved", "gold")
 
 
-def export_context(*, project: Project, params: ExportParams) -> LabelContext:
+def export_context(*, project: Project, params: ExportParams, using: str = DEFAULT_DB_ALIAS) -> LabelContext:
     """Labels as the export reads them: decisions live, consensus from the chosen run (the given
-    one, the latest on a schema version, or the latest finished) plus the answers since."""
+    one, the latest on a schema version, or the latest finished) plus the answers since.
+    ``using``: the database the export reads (``exports.source``), kept in ``LabelContext.db``."""
     run = None
     if params.run is not None or params.schema_version is not None:
-        runs = AgreementRun.objects.filter(project=project, status=RunStatus.SUCCEEDED)
+        runs = AgreementRun.objects.using(using).filter(project_id=project.id, status=RunStatus.SUCCEEDED)
         if params.run is not None:
             runs = runs.filter(pk=params.run)
         if params.schema_version is not None:
@@ -44,7 +47,7 @@ def export_context(*, project: Project, params: ExportParams) -> LabelContext:
         run = runs.select_related("schema_version").order_by("-finished_at", "-id").first()
         if run is None:
             raise Conflict("No finished agreement run matches the run / schema_version asked for.")
-    return label_context(project=project, method=params.consensus, run=run)
+    return label_context(project=project, method=params.consensus, run=run, using=using)
 
 
 def _is_borderline(value) -> bool:
@@ -83,7 +86,8 @@ def _keep(row: dict, params: ExportParams) -> bool:
 def _answers(item_ids: list[int], ctx: LabelContext) -> dict[int, list]:
     answers: dict[int, list] = {}
     rows = (
-        Annotation.objects.filter(item_id__in=item_ids, is_current=True, skip_reason="")
+        Annotation.objects.using(ctx.db)
+        .filter(item_id__in=item_ids, is_current=True, skip_reason="")
         .order_by("item_id", "labeler_id")
         .values_list("item_id", "labeler_id", "value", "schema_version_id")
     )
@@ -103,7 +107,7 @@ def export_rows(*, project: Project, ctx: LabelContext, params: ExportParams) ->
     """Yield export rows in item order. Splits are assigned before filtering, over every listed
     item, so a filter never shifts another item's split."""
     assigner = SplitAssigner(params.split, params.seed) if params.split else None
-    items = Item.objects.filter(project=project).order_by("id").values_list(*ITEM_FIELDS)
+    items = Item.objects.using(ctx.db).filter(project_id=project.id).order_by("id").values_list(*ITEM_FIELDS)
     chunk: list[tuple] = []
 
     def flush(rows: list[tuple]) -> Iterator[dict]:

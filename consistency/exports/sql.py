@@ -21,10 +21,13 @@ def _mapped(value: str, version: str) -> str:
     return f"CASE WHEN {entry} ? ({value} #>> '{{}}') THEN {entry} -> ({value} #>> '{{}}') ELSE {value} END"
 
 
-def _live_sql(ctx: LabelContext) -> str:
+def _live_sql(ctx: LabelContext, *, touched: bool) -> str:
     """Majority vote of the mapped current answers of the items answered since the run (all
-    answered items without a usable run): the same figures as ``selectors.labels._majority``."""
+    answered items without a usable run): the same figures as ``selectors.labels._majority``.
+    ``touched``: of the items of ``%(only)s`` only (the rows asked for)."""
     since = "AND a.created_at >= %(since)s" if ctx.since is not None else ""
+    if touched:
+        since += " AND a.item_id = ANY(%(only)s::bigint[])"
     mapped = _mapped("a.value", "a.schema_version_id")
     return f"""
         delta AS MATERIALIZED (
@@ -65,8 +68,9 @@ def _live_sql(ctx: LabelContext) -> str:
 def rows_sql(
     project: Project, ctx: LabelContext, params: ExportParams, *, touched: bool = False
 ) -> tuple[str, dict]:
-    """The export's rows. ``touched``: only the items of ``%(only)s`` (the caller adds it: those
-    whose row may differ from their run result, ``strata.touched_ids``), listed or not, each
+    """The export's rows. ``touched``: only the items of ``%(only)s`` (the caller adds it: the
+    project's items whose row may differ from their run result, ``strata.touched_ids``; ids of
+    another project's items are not checked), listed or not, each
     with its run consensus (``run_v``) and run answer count (``run_n``): what
     ``exports.strata`` corrects its per-run counts with."""
     maps = {str(k): v for k, v in ctx.mappings.items() if v}
@@ -114,14 +118,23 @@ def rows_sql(
     resolved = _mapped("rv.final_value", f"coalesce(rv.final_version_id, {UNKNOWN_VERSION})")
     gold = _mapped("i.gold_value", f"coalesce(i.gold_version_id, {UNKNOWN_VERSION})")
     touched_columns = _TOUCHED_COLUMNS.format(run_value=run_value) if touched else ""
+    if touched and not params.slices:
+        # The touched items come from the project's own tables (``strata.touched_ids``); of
+        # their item rows only a gold item's is read, from the partial gold index: the others'
+        # columns (gold, metadata for slices) cannot change their label. 11,100 touched items at
+        # 1M: 0.15 s of heap reads less.
+        source, item_id, where = _TOUCHED_SOURCE, "t.id", ""
+    else:
+        source, item_id = "labeling_item i", "i.id"
+        where = f"WHERE i.project_id = %(project)s {_TOUCHED_WHERE if touched else ''}"
     # ``c`` and ``b`` end with ORDER BY … OFFSET 0: PostgreSQL then computes each of their
     # columns once per row. Inlined, every use of ``consensus``/``label`` repeated its CASE
     # (about six times a row); ordered, the fences keep the item order, so nothing is sorted.
     # The stratum is the label's JSON text, which ``exports.fast`` counts rows by.
     sql = f"""
-        WITH {_live_sql(ctx)}
+        WITH {_live_sql(ctx, touched=touched)}
         c AS (
-            SELECT i.id AS item_id, i.external_id, i.data, nullif(i.media, '') AS media, i.metadata,
+            SELECT {item_id} AS item_id, i.external_id, i.data, nullif(i.media, '') AS media, i.metadata,
                    i.is_gold,
                    CASE WHEN l.item_id IS NOT NULL THEN l.consensus
                         WHEN r.item_id IS NOT NULL THEN nullif({run_value}, 'null'::jsonb) END AS consensus,
@@ -143,11 +156,11 @@ def rows_sql(
                    CASE WHEN i.is_gold AND i.gold_value IS NOT NULL
                         THEN nullif({gold}, 'null'::jsonb) END AS gold,
                    rv.resolved_by_id, rv.resolved_at {touched_columns}
-            FROM labeling_item i
-            LEFT JOIN consistency_itemresult r ON r.run_id = %(run)s AND r.item_id = i.id
-            LEFT JOIN live l ON l.item_id = i.id
-            LEFT JOIN consistency_review rv ON rv.item_id = i.id
-            WHERE i.project_id = %(project)s {_TOUCHED_WHERE if touched else ""} ORDER BY i.id OFFSET 0
+            FROM {source}
+            LEFT JOIN consistency_itemresult r ON r.run_id = %(run)s AND r.item_id = {item_id}
+            LEFT JOIN live l ON l.item_id = {item_id}
+            LEFT JOIN consistency_review rv ON rv.item_id = {item_id}
+            {where} ORDER BY {item_id} OFFSET 0
         ),
         b AS (
             SELECT c.*, coalesce(c.resolved, c.gold, c.consensus) AS label,
@@ -176,3 +189,5 @@ _TOUCHED_COLUMNS = """, nullif({run_value}, 'null'::jsonb)::text AS run_v, coale
 # The ids as one sorted array (``strata.touched_ids``): the index scan then reads the items in
 # id order, about twice as fast as a join to the same ids in hash order.
 _TOUCHED_WHERE = "AND i.id = ANY(%(only)s::bigint[])"
+_TOUCHED_SOURCE = """unnest(%(only)s::bigint[]) t(id)
+            LEFT JOIN labeling_item i ON i.project_id = %(project)s AND i.is_gold AND i.id = t.id"""

@@ -3,6 +3,8 @@ the export preview read (``consistency.services.exports`` freezes snapshots)."""
 
 from collections.abc import Iterator
 
+from django.db import DEFAULT_DB_ALIAS
+
 from consistency.exports import formats
 from consistency.exports.fast import fast_path_applies, fast_stream
 from consistency.exports.params import ExportParams
@@ -18,14 +20,15 @@ def export_check(*, project: Project, params: ExportParams) -> None:
 
 
 def export_stream(
-    *, project: Project, params: ExportParams, fast: bool = True
+    *, project: Project, params: ExportParams, fast: bool = True, using: str = DEFAULT_DB_ALIAS
 ) -> tuple[LabelContext, Iterator[bytes]]:
     """The export as a stream of bytes, never waiting for a run: decisions are read live, the
     consensus from the latest run plus the answers since (``selectors.labels``). PostgreSQL
-    writes JSONL and CSV itself where it can."""
+    writes JSONL and CSV itself where it can. ``using``: the database to read, the primary or
+    the replica ``exports.source.export_source_get`` chose."""
     export_check(project=project, params=params)
-    ctx = export_context(project=project, params=params)
-    if fast and fast_path_applies(project=project, params=params):
+    ctx = export_context(project=project, params=params, using=using)
+    if fast and fast_path_applies(project=project, params=params, using=using):
         return ctx, fast_stream(project=project, ctx=ctx, params=params)
     rows = export_rows(project=project, ctx=ctx, params=params)
     return ctx, formats.write(params.format, rows, classes=list(ctx.classes), extra=params.extra_columns)

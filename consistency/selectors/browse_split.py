@@ -5,8 +5,10 @@ The export assigns splits over every listed item in id order, stratified by each
 label (``selectors.labels``: resolution, else gold, else consensus): the i-th item of a stratum
 takes the i-th entry of the split sequence. On PostgreSQL with a run on the current version, a
 page starts from each label's count of items before it (``exports.strata``: the run's cached
-per-block counts, one block of its results and the touched items) and walks the run's results
-from there in keyset chunks, so a page deep in a project costs what the first page costs.
+per-block counts, one block of its results and the touched items before it) and walks the run's
+results from there in keyset chunks. It reads the touched items below the end of its first chunk
+(the rest only if it walks on): the first page reads a few of them, a page deep in the project
+the touched items before it (never the project's other items).
 Otherwise the page reads the export's own rows (``exports.rows.export_rows``) from the first
 item. tests/consistency/test_export_preview.py holds both equal to the export's splits."""
 
@@ -20,6 +22,7 @@ from consistency.exports import strata
 from consistency.exports.params import ExportParams, parse_export_params
 from consistency.exports.rows import export_context, export_rows
 from consistency.exports.splits import stratum_offset, weighted_sequence
+from consistency.selectors.labels import LabelContext
 from labeling.models import Project
 
 CHUNK = 500
@@ -41,20 +44,29 @@ def _ids_in_split(*, project: Project, params: ExportParams, ctx, split: str) ->
 
 
 def _walk(
-    index: strata.Strata, params: ExportParams, *, start: int, descending: bool
+    *, project: Project, ctx: LabelContext, params: ExportParams, start: int, descending: bool
 ) -> Iterator[tuple[int, str, bool]]:
     """(item id, split, kept by the export) of every listed item from ``start`` on (ids above
     ``start``, or below it descending), in id order."""
     spec = params.split
     assert spec is not None  # _params always asks for a split
     sequence = weighted_sequence(spec)
+    rows = strata.run_rows(ctx, after=start, descending=descending, limit=WALK)
+    end = rows[-1][0] if len(rows) == WALK else None  # None: the run's results are exhausted
+    # Only the touched items the page needs are read (their rows are most of a page's time):
+    # descending, those below the start; ascending, those up to the end of the first chunk of
+    # run results (the first page reads a few dozen of them, not all), the rest if it walks on.
+    index = strata.strata_read(
+        project=project,
+        ctx=ctx,
+        params=params,
+        below=start if descending else (end + 1 if end is not None else None),
+    )
     positions = index.all_positions_before(start if descending else start + 1)
     offsets: dict = {}
-    touched_ids = [t.item_id for t in index.touched]
+    touched_ids = index.ids  # grows in place if the walk reads the rest of the touched items
     cursor = start
     while True:
-        rows = index.run_rows(after=cursor, descending=descending, limit=WALK)
-        end = rows[-1][0] if len(rows) == WALK else None  # None: the run's results are exhausted
         # The touched items in the same id range take their current row instead of the run's.
         if descending:
             low = bisect.bisect_left(touched_ids, end) if end is not None else 0
@@ -80,6 +92,14 @@ def _walk(
         if end is None:
             return
         cursor = end
+        rows = strata.run_rows(ctx, after=cursor, descending=descending, limit=WALK)
+        end = rows[-1][0] if len(rows) == WALK else None
+        if not descending and index.below is not None:
+            # A page that walks on (other filters, a rare split) reads the rest at once: one
+            # read of the touched items, as before, rather than a few queries a chunk.
+            index.extend(
+                strata.touched_read(project=project, ctx=ctx, params=params, low=index.below), below=None
+            )
 
 
 def _filtered(items: QuerySet, ids: list[int], descending: bool) -> list[int]:
@@ -96,9 +116,14 @@ def split_page_ids(
     ctx = export_context(project=project, params=params)
     in_split: Iterator[int]
     if strata.applies(ctx):
-        index = strata.strata_read(project=project, ctx=ctx, params=params)
         descending = before is not None
-        walk = _walk(index, params, start=before if descending else (after or 0), descending=descending)
+        walk = _walk(
+            project=project,
+            ctx=ctx,
+            params=params,
+            start=before if descending else (after or 0),
+            descending=descending,
+        )
         in_split = (item_id for item_id, name, keep in walk if keep and name == split)
     else:
         in_split = _ids_in_split(project=project, params=params, ctx=ctx, split=split)

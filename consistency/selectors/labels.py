@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
 
 from consistency.models import AgreementRun, ItemResult, Review, ReviewStatus
 from consistency.selectors.annotations import _map_value, version_mappings
@@ -51,6 +52,9 @@ class LabelContext:
     run: AgreementRun | None
     run_usable: bool  # the run measured the current version: its per-item figures still hold
     since: datetime | None  # with a usable run: items answered from here on are read live
+    # The database every read of these labels goes to: the primary, or the read replica an
+    # export chose (``exports.source``); the context's own rows were read there too.
+    db: str = DEFAULT_DB_ALIAS
 
     @property
     def categorical(self) -> bool:
@@ -60,10 +64,13 @@ class LabelContext:
         return _map_value(value, self.mappings.get(version_id or UNKNOWN_VERSION, {}))
 
 
-def _versions(project: Project) -> list[LabelSchemaVersion]:
+def _versions(project: Project, db: str = DEFAULT_DB_ALIAS) -> list[LabelSchemaVersion]:
     """The project's versions with their classes, oldest first (two queries)."""
     return list(
-        LabelSchemaVersion.objects.filter(project=project).order_by("number").prefetch_related("classes")
+        LabelSchemaVersion.objects.using(db)
+        .filter(project_id=project.id)
+        .order_by("number")
+        .prefetch_related("classes")
     )
 
 
@@ -100,16 +107,20 @@ def gold_values(*, project: Project, version: LabelSchemaVersion) -> dict[int, o
 
 
 def label_context(
-    *, project: Project, method: str | None = None, run: AgreementRun | None = None
+    *,
+    project: Project,
+    method: str | None = None,
+    run: AgreementRun | None = None,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> LabelContext:
     """What reading current labels needs (three or four queries); ``run`` defaults to the
-    latest finished one."""
+    latest finished one. ``using``: the database to read from (``LabelContext.db``)."""
     if run is not None and run.results_pruned:
         raise results_pruned_error(run)
-    versions = _versions(project)
+    versions = _versions(project, using)
     version = [v for v in versions if v.published_at is not None][-1]
     if run is None:
-        run = run_latest(project=project)
+        run = run_latest(project=project, using=using)
     mappings = decision_mappings(project=project, version=version, versions=versions)
     usable = run is not None and run.schema_version_id == version.id
     margin = timedelta(seconds=settings.CONCORD_LIVE_MARGIN_SECONDS)
@@ -122,6 +133,7 @@ def label_context(
         run=run,
         run_usable=usable,
         since=(run.started_at or run.created_at) - margin if run is not None and usable else None,
+        db=using,
     )
 
 
@@ -178,19 +190,25 @@ def _majority(values: list) -> tuple[object, float | None, float | None, bool]:
     return (None if tie else winners[0]), top / total, agreement, tie
 
 
-def _answers(item_ids: list[int]) -> dict[int, list[tuple]]:
+def _answers(item_ids: list[int], db: str) -> dict[int, list[tuple]]:
     out: dict[int, list[tuple]] = {}
-    rows = Annotation.objects.filter(item_id__in=item_ids, is_current=True).values_list(
-        "item_id", "value", "skip_reason", "schema_version_id", "created_at"
+    rows = (
+        Annotation.objects.using(db)
+        .filter(item_id__in=item_ids, is_current=True)
+        .values_list("item_id", "value", "skip_reason", "schema_version_id", "created_at")
     )
     for item_id, *rest in rows:
         out.setdefault(item_id, []).append(tuple(rest))
     return out
 
 
-def _reviews(item_ids: list[int]) -> dict[int, tuple]:
-    rows = Review.objects.filter(item_id__in=item_ids).values_list(
-        "item_id", "status", "final_value", "final_version_id", "resolved_by__username", "resolved_at"
+def _reviews(item_ids: list[int], db: str) -> dict[int, tuple]:
+    rows = (
+        Review.objects.using(db)
+        .filter(item_id__in=item_ids)
+        .values_list(
+            "item_id", "status", "final_value", "final_version_id", "resolved_by__username", "resolved_at"
+        )
     )
     return {row[0]: row[1:] for row in rows}
 
@@ -198,22 +216,31 @@ def _reviews(item_ids: list[int]) -> dict[int, tuple]:
 def _results(ctx: LabelContext, item_ids: list[int]) -> dict[int, tuple]:
     if ctx.run is None:
         return {}
-    rows = ItemResult.objects.filter(run=ctx.run, item_id__in=item_ids).values_list(
-        "item_id",
-        "consensus",
-        "method",
-        "by_method",
-        "confidence",
-        "agreement",
-        "n_answers",
-        "is_tie",
-        "label_quality",
+    rows = (
+        ItemResult.objects.using(ctx.db)
+        .filter(run_id=ctx.run.id, item_id__in=item_ids)
+        .values_list(
+            "item_id",
+            "consensus",
+            "method",
+            "by_method",
+            "confidence",
+            "agreement",
+            "n_answers",
+            "is_tie",
+            "label_quality",
+        )
     )
     results = {row[0]: row[1:] for row in rows}
     if not results and item_ids:
         # A reader going through the run chunk by chunk (an export of an older run) may see it
         # pruned in between: say so rather than go on without its results.
-        run = AgreementRun.objects.filter(pk=ctx.run.pk).only("results_pruned_at", "number").first()
+        run = (
+            AgreementRun.objects.using(ctx.db)
+            .filter(pk=ctx.run.pk)
+            .only("results_pruned_at", "number")
+            .first()
+        )
         if run is not None and run.results_pruned:
             raise results_pruned_error(run)
     return results
@@ -256,7 +283,7 @@ def item_labels(ctx: LabelContext, items: Iterable[tuple[int, bool, object, int 
     Three queries per chunk, whatever its size."""
     items = list(items)
     ids = [row[0] for row in items]
-    answers, reviews, results = _answers(ids), _reviews(ids), _results(ctx, ids)
+    answers, reviews, results = _answers(ids, ctx.db), _reviews(ids, ctx.db), _results(ctx, ids)
     out = {}
     for item_id, is_gold, gold_value, gold_version_id in items:
         result = results.get(item_id)

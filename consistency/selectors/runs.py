@@ -2,6 +2,7 @@
 
 from celery import current_app
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS
 
 from consistency.models import AgreementRun, Review, ReviewStatus, RunStatus, SchemaChange
 from consistency.report import report_from_json
@@ -14,9 +15,10 @@ def autorun_enabled() -> bool:
     return settings.CONCORD_AUTORUN_QUIET_SECONDS > 0 and not current_app.conf.task_always_eager
 
 
-def run_latest(*, project: Project) -> AgreementRun | None:
+def run_latest(*, project: Project, using: str = DEFAULT_DB_ALIAS) -> AgreementRun | None:
     return (
-        AgreementRun.objects.filter(project=project, status=RunStatus.SUCCEEDED)
+        AgreementRun.objects.using(using)
+        .filter(project_id=project.id, status=RunStatus.SUCCEEDED)
         .select_related("schema_version")
         .order_by("-finished_at", "-id")
         .first()
@@ -64,15 +66,16 @@ def run_history(*, project: Project, limit: int = 50) -> list[dict]:
     return history
 
 
-def run_freshness(*, project: Project, run: AgreementRun | None) -> dict:
+def run_freshness(*, project: Project, run: AgreementRun | None, using: str = DEFAULT_DB_ALIAS) -> dict:
     """What happened since the run started reading: answers (new or changed), decisions
     (resolutions and "lacks information") and schema changes. The export and the label
-    selectors apply all of them at once; a run's figures catch up when the next run lands."""
-    answers = Annotation.objects.filter(item__project=project, skip_reason="")
-    reviews = Review.objects.filter(
-        project=project, status__in=[ReviewStatus.RESOLVED, ReviewStatus.LACKS_INFORMATION]
+    selectors apply all of them at once; a run's figures catch up when the next run lands.
+    ``using``: the database the export read, so the counts are of what it applied."""
+    answers = Annotation.objects.using(using).filter(item__project_id=project.id, skip_reason="")
+    reviews = Review.objects.using(using).filter(
+        project_id=project.id, status__in=[ReviewStatus.RESOLVED, ReviewStatus.LACKS_INFORMATION]
     )
-    changes = SchemaChange.objects.filter(project=project)
+    changes = SchemaChange.objects.using(using).filter(project_id=project.id)
     if run is not None:
         since = run.started_at or run.created_at
         answers = answers.filter(created_at__gte=since)

@@ -20,7 +20,12 @@ from consistency.services.autorun import agreement_run_soon, autorun_claim, auto
 from consistency.services.labeler_fits import FIT_REFRESH_TASK
 from consistency.services.measure import CATEGORICAL_KINDS, RunParams, consensus_method, measure_project
 from consistency.services.measure.prelabels import measure_prelabels
-from consistency.services.measure.publish import results_frame_from_rows, results_publish
+from consistency.services.measure.publish import (
+    StagedResults,
+    results_frame_from_rows,
+    results_publish,
+    results_stage,
+)
 from consistency.services.run_retention import agreement_runs_prune_on_commit
 from core.errors import Conflict
 from core.jobs.lifecycle import (
@@ -86,20 +91,23 @@ def agreement_run_compute(*, run_id: int) -> AgreementRun | None:
     if run is None or run.status != RunStatus.RUNNING:
         return run
     started = run
+    staged: list[StagedResults] = []  # the per-item results, loading while the report is computed
     measured, error = lifecycle_guard(
-        lambda: _measure(started),
+        lambda: _measure(started, staged),
         timeout_error="The run took longer than its time limit and was stopped.",
         name=f"agreement run {run.id}",
     )
     if measured is None:
+        _discard(staged)
         return lifecycle_fail(run, error=error)
     report, results = measured
     published, error = lifecycle_guard(
-        lambda: _publish(started, report, results),
+        lambda: _publish(started, report, results, staged[0] if staged else None),
         timeout_error="The run took longer than its time limit and was stopped.",
         name=f"agreement run {run.id} (publishing)",
     )
     if published is None:  # rolled back: nothing of it stored; it must not stay running
+        _discard(staged)
         return lifecycle_fail(run, error=error)
     _export_counts_warm_later(run)  # the export preview's per-label counts (exports/strata.py)
     if run.project.is_adaptive:  # new answers were measured: refresh the policy's estimates too
@@ -108,6 +116,15 @@ def agreement_run_compute(*, run_id: int) -> AgreementRun | None:
         except OperationalError:  # beat refits within a minute once the broker is back
             logger.warning("could not send the labeler refit of project %s", run.project_id)
     return run
+
+
+def _discard(staged: list[StagedResults]) -> None:
+    """A failed run's loaded but unattached partition goes (the failure itself is recorded)."""
+    for load in staged:
+        try:
+            load.discard()
+        except Exception:  # the run's failure is what matters; beat's sweep drops it later
+            logger.exception("could not drop the unpublished results of run %s", load.run_id)
 
 
 # Below this many answers the counts take milliseconds in the first request that needs them.
@@ -142,7 +159,7 @@ def agreement_run_debounced(*, project_id: int) -> int | None:
     return run.id
 
 
-def _measure(run: AgreementRun):
+def _measure(run: AgreementRun, staged: list[StagedResults]):
     project = run.project
     version = LabelSchemaVersion.objects.prefetch_related("classes").get(pk=run.schema_version_id)
     frame = annotations_frame(
@@ -163,6 +180,7 @@ def _measure(run: AgreementRun):
         params=params,
         transcript_rules=version.transcript_rules or [],
         probabilities=model[1] if model else None,
+        on_results=lambda results: staged.extend(_stage(run.id, results)),
     )
     builder = RunReportBuilder(report)
     builder.model_version_set(model[0] if model else None)
@@ -178,19 +196,24 @@ def _measure(run: AgreementRun):
     return builder, results
 
 
+def _stage(run_id: int, results) -> list[StagedResults]:
+    load = results_stage(run_id=run_id, results=results)
+    return [load] if load is not None else []
+
+
 def _name_labelers(builder: RunReportBuilder) -> None:
     """Usernames beside labeler ids, for reviewers and managers (reports never reach labelers)."""
     ids = builder.labeler_ids()
     builder.usernames_set(dict(get_user_model().objects.filter(pk__in=ids).values_list("id", "username")))
 
 
-def _publish(run: AgreementRun, builder: RunReportBuilder, results) -> bool:
+def _publish(run: AgreementRun, builder: RunReportBuilder, results, staged: StagedResults | None) -> bool:
     _name_labelers(builder)
     report = builder.build()
     if not isinstance(results, pd.DataFrame):  # shapes and transcripts give rows
         results = results_frame_from_rows(results)
     with transaction.atomic():
-        results_publish(run_id=run.id, results=results)
+        results_publish(run_id=run.id, results=results, staged=staged)
         run.report = report.to_json()
         run.headline_alpha = report.alpha
         run.annotation_count = report.answer_count

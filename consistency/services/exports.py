@@ -13,6 +13,7 @@ from django.db import transaction
 from consistency.exports import formats
 from consistency.exports.params import ExportParamError, parse_export_params
 from consistency.exports.rows import export_context, export_rows
+from consistency.exports.source import export_source_get
 from consistency.exports.stream import export_check, export_filename
 from consistency.models import DatasetSnapshot, JobKind
 from core.audit.services import audit
@@ -147,7 +148,10 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
     project = job.project
     assert project is not None  # snapshot_request creates the job with its project
     params = parse_export_params(_QueryDict(job.params))
-    ctx = export_context(project=project, params=params)
+    # The rows are a pure read: from the replica when configured and fresh (exports.source); the
+    # snapshot row below is written on the primary.
+    source = export_source_get()
+    ctx = export_context(project=project, params=params, using=source.alias)
     run = ctx.run
     if run is None:
         raise Conflict("A snapshot records its agreement run: start one first.")
@@ -196,8 +200,10 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
     with transaction.atomic():
         snapshot = DatasetSnapshot.objects.create(
             project=project,
-            run=run,
-            schema_version=ctx.version,
+            # By id: ``run`` and ``ctx.version`` may have been read on the replica, and Django
+            # refuses to relate rows of two databases.
+            run_id=run.id,
+            schema_version_id=ctx.version.id,
             job=job,
             params=params.as_dict(),
             files=files,
@@ -211,4 +217,5 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
         "content_hash": content_hash,
         "row_count": total,
         "manifest": json.loads(json.dumps(manifest)),
+        "source": source.as_dict(),
     }

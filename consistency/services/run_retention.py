@@ -29,7 +29,11 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from consistency.models import AgreementRun, ItemResult, RunStatus
-from consistency.services.measure.publish import partition_table
+from consistency.services.measure.publish import (
+    partition_detached_drop,
+    partition_table,
+    partitions_unattached,
+)
 from core.audit.services import audit
 from core.jobs.services import task_named
 
@@ -139,7 +143,24 @@ def agreement_runs_prune_due() -> list[int]:
     pruned = []
     for project_id in list(projects):
         pruned += agreement_runs_prune(project_id=project_id)
+    unattached_drop()
     return pruned
+
+
+def unattached_drop() -> list[int]:
+    """Drop the partitions loaded for runs that never published them and no longer will (their
+    worker died between the load and the publish: measure.publish.StagedResults). A run still
+    pending or running keeps its table: it may attach it yet."""
+    if connection.vendor != "postgresql":
+        return []
+    candidates = partitions_unattached()
+    active = set(
+        AgreementRun.objects.filter(
+            pk__in=candidates, status__in=[RunStatus.PENDING, RunStatus.RUNNING]
+        ).values_list("pk", flat=True)
+    )
+    gone = [run_id for run_id in candidates if run_id not in active]
+    return [run_id for run_id in gone if partition_detached_drop(run_id=run_id)]
 
 
 def agreement_runs_prune_on_commit(*, project_id: int) -> None:

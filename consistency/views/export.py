@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from consistency.exports import formats
 from consistency.exports.params import EXCLUDES, FORMATS, ExportParamError, parse_export_params
+from consistency.exports.source import export_source_get
 from consistency.exports.stream import export_filename, export_stream
 from consistency.models import DatasetSnapshot, JobKind
 from consistency.selectors.export_preview import export_preview
@@ -98,7 +99,8 @@ def export_download(request, project_id: int):
     query = _export_query(request.GET)
     try:
         params = parse_export_params(query)
-        ctx, stream = export_stream(project=project, params=params)
+        source = export_source_get()  # the replica when configured and fresh: exports.source
+        ctx, stream = export_stream(project=project, params=params, using=source.alias)
     except ExportParamError as exc:
         messages.error(request, str(exc))
         return redirect(reverse("export", args=[project.id]) + "?" + query.urlencode())
@@ -110,8 +112,8 @@ def export_download(request, project_id: int):
     response = StreamingHttpResponse(stream, content_type=formats.CONTENT_TYPES[params.format])
     filename = export_filename(project=project, ctx=ctx, params=params)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    freshness = run_freshness(project=project, run=ctx.run)
-    for name, value in freshness_header(run=ctx.run, freshness=freshness).items():
+    freshness = run_freshness(project=project, run=ctx.run, using=source.alias)
+    for name, value in (freshness_header(run=ctx.run, freshness=freshness) | source.headers()).items():
         response[name] = value
     return response
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from consistency.models import Prediction
 from consistency.report import LabelerRow, report_from_json
-from consistency.selectors.annotations import item_slices
+from consistency.selectors.annotations import slice_fields
 from consistency.selectors.operations import answer_time_medians, answers_per_item, labeler_answer_counts
 from consistency.selectors.prelabels import prelabel_verdict
 from consistency.selectors.runs import run_freshness, run_latest
@@ -66,7 +66,7 @@ def model_page(request, project_id: int):
         .distinct()
         .order_by()
     )
-    fields = list(item_slices(project=project).columns)
+    fields = slice_fields(project=project)
     version = request.GET.get("version") or (versions[-1] if versions else "")
     field = request.GET.get("field") or (fields[0] if fields else "")
     table, error = None, ""

@@ -28,7 +28,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def touched():
-    """Phone defects after a merge and a run on v2, then decisions and an answer since."""
+    """Phone defects after a merge and a run on v2, then decisions, an answer since and gold
+    values unlike the consensus."""
     project, _, reviewer = phone_defects_merged()
     # The answers were given an hour ago, so the run's figures hold for the untouched items.
     Annotation.objects.filter(item__project=project).update(created_at=timezone.now() - timedelta(hours=1))
@@ -44,6 +45,12 @@ def touched():
     # An answer changed after the run: that item's consensus is computed live.
     answer = Annotation.objects.filter(item=items[6], is_current=True, skip_reason="").first()
     Annotation.objects.filter(pk=answer.pk).update(value="dent", created_at=timezone.now())
+    # Gold values moved to the next class: a gold item's label then comes from its item row,
+    # not from its answers' consensus (which matches the old gold value).
+    classes = [c.name for c in project.schema_version.classes.order_by("id")]
+    for item in (i for i in items if i.is_gold and i.gold_value in classes):
+        following = classes[(classes.index(item.gold_value) + 1) % len(classes)]
+        Item.objects.filter(pk=item.pk).update(gold_value=following, gold_version=project.schema_version)
     cache.clear()
     return project
 
@@ -148,7 +155,9 @@ def _browse_ids(project, split: str, spec: str, seed: int, *, page: int) -> list
 
 def test_browser_split_pages_list_the_export_split(touched, monkeypatch):
     """Forwards from the start and backwards from the end, three items a page, the items of
-    each split in the export's order, never walking the export from its first row."""
+    each split in the export's order, never walking the export from its first row. With a walk
+    of two run results a step, a forward page reads the rest of the touched items as it walks
+    past its first chunk."""
     from consistency.selectors import browse_split
 
     def walked(**kwargs):
@@ -159,8 +168,9 @@ def test_browser_split_pages_list_the_export_split(touched, monkeypatch):
         params = _params(f"split={spec}&seed={seed}")
         _, stream = export_stream(project=touched, params=params)
         rows = [json.loads(line) for line in b"".join(stream).decode().splitlines()]
-        for block in (3, 2000):
+        for block, walk in ((3, 2), (2000, 2000)):
             monkeypatch.setattr(strata, "BLOCK", block)
+            monkeypatch.setattr(browse_split, "WALK", walk)
             for split in params.split.names:
                 expected = [r["item_id"] for r in rows if r["split"] == split]
                 assert _browse_ids(touched, split, spec, seed, page=3) == expected, (spec, block, split)
@@ -171,3 +181,30 @@ def test_browser_split_pages_list_the_export_split(touched, monkeypatch):
                     back = [row["item"].id for row in result["rows"]] + back
                     before = result["prev_before"]
                 assert back == expected, (spec, block, split)
+
+
+def test_a_first_split_page_reads_the_touched_items_it_walks_not_all(touched, monkeypatch):
+    """The touched items' rows are most of a split page's time at scale: a page near the start
+    reads those up to the end of its first chunk of run results, the later ones only if it
+    walks on."""
+    from consistency.selectors import browse_split
+    from consistency.selectors.labels import label_context
+
+    every = strata.touched_ids(project=touched, ctx=label_context(project=touched))
+    read: list[int] = []
+
+    def spied(**kwargs):
+        ids = real(**kwargs)
+        read.extend(ids)
+        return ids
+
+    real = strata.touched_ids
+    monkeypatch.setattr(strata, "touched_ids", spied)
+    monkeypatch.setattr(browse_split, "WALK", 12)
+    filters = BrowseFilters(split="train", split_spec="train:80,dev:10,test:10")
+    page = browse_page(project=touched, filters=filters, limit=2)
+    shown = [row["item"].id for row in page["rows"]]
+    assert len(shown) == 2 and read and set(read) < set(every)
+    assert sorted(read) == read and len(set(read)) == len(read)  # each read once, in order
+    # Everything up to the page's last item was read (the positions need it), little beyond.
+    assert [i for i in every if i <= shown[-1]] == [i for i in read if i <= shown[-1]]

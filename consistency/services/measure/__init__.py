@@ -19,12 +19,22 @@ __all__ = [
 
 
 def measure_project(
-    *, frame, label_kind, classes, slices, gold, params: RunParams, transcript_rules=(), probabilities=None
+    *,
+    frame,
+    label_kind,
+    classes,
+    slices,
+    gold,
+    params: RunParams,
+    transcript_rules=(),
+    probabilities=None,
+    on_results=None,
 ):
     """Returns ``(report, results)``: the report dict and an iterator of ItemResult field dicts.
 
     ``probabilities``: a model's items × classes probabilities (categorical kinds), which join
-    the answers in the likely-wrong ranking."""
+    the answers in the likely-wrong ranking. ``on_results``: called with the per-item results
+    frame as soon as it is known (classes and ratings), so the worker can start writing it."""
     if label_kind == "transcription":
         return measure_transcription(
             frame=frame, slices=slices, gold=gold, rules=transcript_rules, params=params
@@ -36,5 +46,11 @@ def measure_project(
     if label_kind not in CATEGORICAL_KINDS:
         raise ValueError(f"agreement for {label_kind} projects is not measured by this version of Concord")
     return measure_categorical(
-        frame=frame, classes=classes, slices=slices, gold=gold, params=params, probabilities=probabilities
+        frame=frame,
+        classes=classes,
+        slices=slices,
+        gold=gold,
+        params=params,
+        probabilities=probabilities,
+        on_results=on_results,
     )

@@ -2,6 +2,7 @@
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -48,8 +49,17 @@ def _values_for_level(classes: list[str], level: Level) -> list[float] | None:
 
 
 def measure_categorical(
-    *, frame: pd.DataFrame, classes: list[str], slices: pd.DataFrame, gold: dict, params, probabilities=None
+    *,
+    frame: pd.DataFrame,
+    classes: list[str],
+    slices: pd.DataFrame,
+    gold: dict,
+    params,
+    probabilities=None,
+    on_results: Callable[[pd.DataFrame], None] | None = None,
 ):
+    """``on_results`` gets the per-item results as soon as they are known, before the
+    report's sections (the worker starts writing them meanwhile: publish.StagedResults)."""
     started = time.perf_counter()
     answered, counts_info = base_counts(frame)
     if answered.empty:
@@ -63,6 +73,8 @@ def measure_categorical(
     results = _item_results(
         frame, items, counts, classes, gold, dawid_skene.result_, params.consensus, quality
     )
+    if on_results is not None:
+        on_results(results)
     if measured.sum() < 2:
         return not_enough(counts_info, "Fewer than two items have two or more answers."), results
 

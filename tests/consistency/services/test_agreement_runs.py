@@ -218,7 +218,7 @@ def test_a_run_whose_publish_fails_ends_failed_with_nothing_stored(project, staf
     label(project, ANSWERS)
     run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
 
-    def deadlock(*, run_id, results):
+    def deadlock(*, run_id, results, staged=None):
         ItemResult.objects.filter(run_id=run_id).delete()
         raise OperationalError("deadlock detected")
 

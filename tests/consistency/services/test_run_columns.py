@@ -135,6 +135,21 @@ def test_run_results_live_in_the_runs_own_partition():
     assert ItemResult.objects.filter(run=run).count() == in_partition
 
 
+def test_published_rows_take_ids_no_other_row_has():
+    """Publishing reserves a block of ids from the table's sequence: no two rows of any run
+    share an id, and a row inserted afterwards through the ORM gets a fresh one."""
+    project, expected, _ = _build(11, 10, 3)
+    runs = []
+    for _ in range(2):
+        run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+        agreement_run_compute(run_id=run.id)
+        runs.append(run)
+    ids = list(ItemResult.objects.filter(run__in=runs).values_list("id", flat=True))
+    assert len(ids) == 2 * sum(1 for e in expected.values() if e["values"]) == len(set(ids))
+    later = ItemResult.objects.create(run=runs[0], item=ItemFactory(project=project), n_answers=0)
+    assert later.id > max(ids)
+
+
 def test_answers_frame_shares_one_object_per_distinct_value():
     """No per-answer Python objects: answers with the same value share one object."""
     project, expected, _ = _build(3, 30, 4)
@@ -160,3 +175,23 @@ def test_answers_frame_as_class_codes_holds_the_same_values():
     values = coded["value"].astype(object)
     assert values.where(values.notna(), None).tolist() == plain["value"].tolist()
     assert coded.drop(columns="value").equals(plain.drop(columns="value"))
+
+
+def test_item_slices_through_copy_equal_the_orm_read():
+    """The slices read with COPY hold what the ORM read gives: texts as they are (empty, a
+    NULL marker, commas, quotes, newlines), numbers and booleans as JSON text, None where an
+    item lacks the field; private fields ("_…") are not slices."""
+    from consistency.selectors import annotations
+
+    project = ProjectFactory(name="slices", classes=CLASSES)
+    odd = ["", "\\N", "a,b", 'say "hi"', "two\nlines", "café ✓", "NULL", "nan"]
+    for i, text in enumerate(odd):
+        ItemFactory(project=project, metadata={"site": text, "batch": i, "ok": i % 2 == 0, "_truth": "x"})
+    ItemFactory(project=project, metadata={"site": "only site"})
+    ItemFactory(project=project, metadata={})
+    copied = annotations.item_slices(project=project)
+    read = annotations._orm_slices(project_id=project.id, keys=list(copied.columns))  # SQLite's path
+    assert list(copied.columns) == ["batch", "ok", "site"] and len(copied) == len(odd) + 2
+    pd.testing.assert_frame_equal(copied.sort_index(), read.sort_index())
+    assert copied["site"].tolist()[: len(odd)] == odd
+    assert copied["batch"].tolist()[-2:] == [None, None]
