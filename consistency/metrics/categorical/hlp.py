@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from consistency.metrics.arrays import AnyArray, FloatArray, IntArray
 from consistency.metrics.categorical.hlp_rates import ScoredAnswers, per_slice, rates, rates_by
@@ -42,43 +43,51 @@ from consistency.metrics.stats.bootstrap import (
 
 
 def _pairs(encoded: Encoded) -> tuple[IntArray, IntArray, IntArray]:
-    """(item, labeler) pairs: code per answer, and each pair's item and labeler code."""
+    """(item, labeler) pairs: code per answer (n_answers,) int64, and each pair's item and
+    labeler code (n_pairs,), pairs in (item, labeler) order."""
     key = encoded.item * encoded.n_labelers + encoded.labeler
-    pair_code, pair_key = pd.factorize(key, sort=True)
-    pair_key = np.asarray(pair_key, dtype=np.int64)
-    return pair_code.astype(np.int64), pair_key // encoded.n_labelers, pair_key % encoded.n_labelers
+    # A sort, not a hash: pd.factorize's table of millions of distinct keys is several times
+    # the keys' own size; np.unique gives the same sorted keys and codes.
+    pair_key, pair_code = np.unique(key, return_inverse=True)
+    del key
+    pair_code = np.asarray(pair_code, dtype=np.int64).reshape(-1)
+    return pair_code, pair_key // encoded.n_labelers, pair_key % encoded.n_labelers
 
 
 #: Status of a leave-one-out answer by code (:func:`_loo_codes`).
 STATUS = np.asarray(["scored", "tie", "alone"], dtype=object)
 SCORED, TIE, ALONE = 0, 1, 2
+#: Status codes per answer (n_answers,), one byte each.
+StatusArray = NDArray[np.int8]
 
 
 @dataclass(frozen=True)
 class _Pairs:
     """An encoded frame's (item, labeler) pairs: the pair of each answer (n_answers,), each
-    pair's item (n_pairs,) and its answers per class (n_pairs, n_classes)."""
+    pair's item (n_pairs,) and its answers per class (n_pairs, n_classes), int32 when they
+    fit (they always do in practice: half the memory of int64)."""
 
     code: IntArray
     item: IntArray
-    counts: IntArray
+    counts: AnyArray
 
 
 def _pair_counts(encoded: Encoded) -> _Pairs:
     pair_code, pair_item, _ = _pairs(encoded)
-    return _Pairs(
-        pair_code, pair_item, class_counts(pair_code, encoded.value, len(pair_item), encoded.n_classes)
-    )
+    counts = class_counts(pair_code, encoded.value, len(pair_item), encoded.n_classes)
+    if counts.max(initial=0) < 2**31:
+        counts = counts.astype(np.int32)
+    return _Pairs(pair_code, pair_item, counts)
 
 
-def _loo_codes(encoded: Encoded, pairs: _Pairs) -> tuple[IntArray, FloatArray, IntArray]:
+def _loo_codes(encoded: Encoded, pairs: _Pairs) -> tuple[IntArray, FloatArray, StatusArray]:
     """Per answer (n_answers,): the others' majority class code (-1 without one), agrees
     (1.0 / 0.0, NaN without a reference) and the status code (SCORED, TIE or ALONE)."""
     per_item = encoded.counts()
     # Counts below 2**31 (always, in practice) as int32: half the memory of the per-answer rows.
     small = np.int32 if per_item.max(initial=0) < 2**31 else np.int64
     others: AnyArray = per_item.astype(small)[encoded.item]
-    np.subtract(others, pairs.counts.astype(small)[pairs.code], out=others)  # own answers removed
+    np.subtract(others, pairs.counts[pairs.code], out=others, casting="unsafe")  # own answers removed
     top = others.max(axis=1)
     n_top = (others == top[:, None]).sum(axis=1)
     alone = top == 0
@@ -86,12 +95,14 @@ def _loo_codes(encoded: Encoded, pairs: _Pairs) -> tuple[IntArray, FloatArray, I
     scored = ~alone & ~tie
     reference = np.where(scored, others.argmax(axis=1), -1)
     agrees = np.where(scored, (reference == encoded.value).astype(np.float64), np.nan)
-    status = np.where(scored, SCORED, np.where(tie, TIE, ALONE))
+    status = np.full(len(scored), ALONE, dtype=np.int8)  # one byte per answer: three codes
+    status[tie] = TIE
+    status[scored] = SCORED
     return reference, agrees, status
 
 
 def _loo_frame(
-    frame: pd.DataFrame, encoded: Encoded, reference: IntArray, agrees: FloatArray, status: IntArray
+    frame: pd.DataFrame, encoded: Encoded, reference: IntArray, agrees: FloatArray, status: StatusArray
 ) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -137,15 +148,16 @@ def leave_one_out(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _item_pair_agreement(encoded: Encoded, pairs: _Pairs) -> pd.Series:
     """Per item: P(two distinct random labelers agree); NaN with fewer than two labelers."""
-    k = encoded.n_classes
+    k, n = encoded.n_classes, encoded.n_items
     pair_item = pairs.item
-    per_pair = pairs.counts.astype(np.float64)
-    share = per_pair / per_pair.sum(axis=1, keepdims=True)  # each labeler's answer distribution
-    n = encoded.n_items
-    total = np.stack([np.bincount(pair_item, weights=share[:, c], minlength=n) for c in range(k)], axis=1)
-    squares = np.stack(
-        [np.bincount(pair_item, weights=share[:, c] ** 2, minlength=n) for c in range(k)], axis=1
-    )
+    answers = pairs.counts.sum(axis=1, dtype=np.int64).astype(np.float64)
+    total = np.empty((n, k))
+    squares = np.empty((n, k))
+    for c in range(k):  # one class at a time: (n_pairs,) temporaries, not (n_pairs, n_classes)
+        share = pairs.counts[:, c] / answers  # each labeler's share of their answers in class c
+        total[:, c] = np.bincount(pair_item, weights=share, minlength=n)
+        squares[:, c] = np.bincount(pair_item, weights=share**2, minlength=n)
+    del share
     n_labelers = np.bincount(pair_item, minlength=n).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         agree = np.where(

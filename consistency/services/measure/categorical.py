@@ -67,8 +67,9 @@ def measure_categorical(
     items, counts = value_counts(answered, classes, min_labelers=1)
     measured = pairable(counts)
     counts_info |= {"items_measured": int(measured.sum()), "items_excluded": int((~measured).sum())}
-    dawid_skene = DawidSkene().fit(answered[["item", "labeler", "value"]])
-    dawid_skene.result_ = dawid_skene.result_.rename(columns={"consensus": "value"})
+    # The metrics read the columns they need by name: no copy of three columns per metric.
+    dawid_skene = DawidSkene().fit(answered)
+    dawid_skene.result_.rename(columns={"consensus": "value"}, inplace=True)
     quality = run_label_quality(answered, items, counts, classes, dawid_skene.result_, params, probabilities)
     results = _item_results(
         frame, items, counts, classes, gold, dawid_skene.result_, params.consensus, quality
@@ -153,7 +154,7 @@ def _labelers(frame, answered, items, counts, classes) -> list[dict]:
     rows_item = index.get_indexer(answered["item"])
     codes = class_index.get_indexer(answered["value"])
     same = counts[rows_item, codes] - 1  # other answers equal to this one
-    others = counts[rows_item].sum(axis=1) - 1
+    others = counts.sum(axis=1)[rows_item] - 1  # per item first: no (answers, classes) copy
     table = pd.DataFrame({"labeler": answered["labeler"].to_numpy(), "same": same, "others": others})
     table = table[table["others"] > 0]
     grouped = table.groupby("labeler").agg(
