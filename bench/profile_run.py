@@ -58,7 +58,7 @@ def run_once(profile: str | None) -> None:
     wrap(agreement_runs, "_publish", "publish")
     wrap(publish, "_csv_chunks", "publish: csv")  # a generator: only its creation
     for name in (
-        "DawidSkene",
+        "_dawid_skene",
         "run_label_quality",
         "_item_results",
         "report_alpha_interval",

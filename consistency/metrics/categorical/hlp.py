@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from consistency.metrics.arrays import AnyArray, FloatArray, IntArray
 from consistency.metrics.categorical.hlp_rates import ScoredAnswers, per_slice, rates, rates_by
-from consistency.metrics.frames import Encoded, as_gold, class_counts, encode, slice_frame
+from consistency.metrics.frames import Encoded, as_gold, class_counts, encode, key_codes, slice_frame
 from consistency.metrics.stats.bootstrap import (
     DEFAULT_LEVEL,
     DEFAULT_N_BOOT,
@@ -44,13 +44,11 @@ from consistency.metrics.stats.bootstrap import (
 
 def _pairs(encoded: Encoded) -> tuple[IntArray, IntArray, IntArray]:
     """(item, labeler) pairs: code per answer (n_answers,) int64, and each pair's item and
-    labeler code (n_pairs,), pairs in (item, labeler) order."""
+    labeler code (n_pairs,), pairs in (item, labeler) order (no hash of every answer's pair:
+    :func:`key_codes`)."""
     key = encoded.item * encoded.n_labelers + encoded.labeler
-    # A sort, not a hash: pd.factorize's table of millions of distinct keys is several times
-    # the keys' own size; np.unique gives the same sorted keys and codes.
-    pair_key, pair_code = np.unique(key, return_inverse=True)
+    pair_code, pair_key = key_codes(key, encoded.n_items * encoded.n_labelers)
     del key
-    pair_code = np.asarray(pair_code, dtype=np.int64).reshape(-1)
     return pair_code, pair_key // encoded.n_labelers, pair_key % encoded.n_labelers
 
 

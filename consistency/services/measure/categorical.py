@@ -3,6 +3,7 @@
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -68,11 +69,10 @@ def measure_categorical(
     measured = pairable(counts)
     counts_info |= {"items_measured": int(measured.sum()), "items_excluded": int((~measured).sum())}
     # The metrics read the columns they need by name: no copy of three columns per metric.
-    dawid_skene = DawidSkene().fit(answered)
-    dawid_skene.result_.rename(columns={"consensus": "value"}, inplace=True)
-    quality = run_label_quality(answered, items, counts, classes, dawid_skene.result_, params, probabilities)
+    dawid_skene = _dawid_skene(answered)
+    quality = run_label_quality(answered, items, counts, classes, dawid_skene.result, params, probabilities)
     results = _item_results(
-        frame, items, counts, classes, gold, dawid_skene.result_, params.consensus, quality
+        frame, items, counts, classes, gold, dawid_skene.result, params.consensus, quality
     )
     if on_results is not None:
         on_results(results)
@@ -112,6 +112,24 @@ def measure_categorical(
     report["label_quality"] = label_quality_summary(quality, report["labelers"], gold, probabilities)
     report["timing"]["seconds"] = round(time.perf_counter() - started, 3)
     return report, results
+
+
+@dataclass(frozen=True)
+class _DawidSkeneFit:
+    """What the run keeps of a Dawid–Skene fit: its consensus frame (``value``, ``confidence``
+    per item), iterations and class priors; not the posteriors and labels it also holds."""
+
+    result: pd.DataFrame
+    n_iter: int
+    priors: pd.Series
+
+
+def _dawid_skene(answered: pd.DataFrame) -> _DawidSkeneFit:
+    # The metrics read the columns they need by name: no copy of three columns per metric.
+    fitted = DawidSkene().fit(answered)
+    result = fitted.result_
+    result.rename(columns={"consensus": "value"}, inplace=True)  # not a copy of a column per item
+    return _DawidSkeneFit(result, fitted.n_iter_, fitted.priors_)
 
 
 def _per_class(counts: np.ndarray, pairs: np.ndarray, classes: list[str]) -> list[dict]:
@@ -228,18 +246,18 @@ def _versions(answered, classes, params, values, counts) -> list[dict]:
     return out
 
 
-def _consensus_summary(counts, classes, dawid_skene, params) -> dict:
+def _consensus_summary(counts, classes, dawid_skene: _DawidSkeneFit, params) -> dict:
     winner, _, tie = majority_from_counts(counts)
-    ds_values = dawid_skene.result_["value"].to_numpy()
+    ds_values = dawid_skene.result["value"].to_numpy()
     # ``winner`` indexes the counts' columns, the run's classes (Dawid–Skene's ``classes_``
     # holds only the classes answered, and failed here when one had no answer).
     mv_values = winner_classes(winner, classes)
     return {
         "method": params.consensus,
         "majority_ties": int(tie.sum()),
-        "dawid_skene_iterations": int(dawid_skene.n_iter_),
+        "dawid_skene_iterations": int(dawid_skene.n_iter),
         "methods_agree": finite(float(np.mean(ds_values == mv_values))) if len(ds_values) else None,
-        "class_priors": {str(k): float(v) for k, v in dawid_skene.priors_.items()},
+        "class_priors": {str(k): float(v) for k, v in dawid_skene.priors.items()},
     }
 
 
