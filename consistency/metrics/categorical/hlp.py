@@ -230,8 +230,7 @@ def human_level_performance(
     pairs = _pair_counts(encoded)
     reference, agrees, status = _loo_codes(encoded, pairs)
     pair_agree = _item_pair_agreement(encoded, pairs)
-    del pairs  # the largest per-answer arrays: freed before the table below is built
-    loo = _loo_frame(frame, encoded, reference, agrees, status)
+    del pairs  # the largest per-answer arrays: freed before the figures below
     gold = as_gold(gold)
     scored = np.flatnonzero(status == SCORED)
     scored_item = encoded.item[scored]
@@ -255,7 +254,7 @@ def human_level_performance(
     labelers["loo_ties"] = np.bincount(encoded.labeler[status == TIE], minlength=n_labelers)
     labelers["loo_alone"] = np.bincount(encoded.labeler[status == ALONE], minlength=n_labelers)
 
-    on_gold = loo[loo["item"].isin(gold.index)].copy()
+    on_gold = _on_gold_rows(frame, encoded, reference, agrees, status, gold)
     on_gold["gold"] = gold.reindex(on_gold["item"]).to_numpy(dtype=object)
     on_gold["correct"] = (on_gold["value"].to_numpy(dtype=object) == on_gold["gold"].to_numpy()).astype(float)
     gold_sum = on_gold.groupby("labeler")["correct"].sum().reindex(labelers.index, fill_value=0.0)
@@ -333,7 +332,27 @@ def human_level_performance(
 
     answers = ScoredAnswers(encoded, scored, agrees)
     by_slice = per_slice(answers, on_gold, pair_agree, slice_frame(slices), n_boot, level, rng)
+    del answers, scored, scored_item
+    # The table of every answer last, once the figures' temporaries are gone: with its
+    # object columns it is the largest thing built here.
+    loo = _loo_frame(frame, encoded, reference, agrees, status)
     return HLPReport(labelers=labelers, project=project, per_class=per_class, per_slice=by_slice, answers=loo)
+
+
+def _on_gold_rows(
+    frame: pd.DataFrame,
+    encoded: Encoded,
+    reference: IntArray,
+    agrees: FloatArray,
+    status: StatusArray,
+    gold: pd.Series,
+) -> pd.DataFrame:
+    """The :func:`leave_one_out` rows of the gold items (index: their row positions), built
+    from those rows alone rather than selected from the table of every answer."""
+    rows = np.flatnonzero(np.asarray(encoded.items.isin(gold.index))[encoded.item])
+    on_gold = _loo_frame(frame.iloc[rows], encoded, reference[rows], agrees[rows], status[rows])
+    on_gold.index = pd.Index(rows)
+    return on_gold
 
 
 def _item_majority(encoded: Encoded) -> pd.Series:
