@@ -20,6 +20,7 @@ from consistency.metrics.categorical.agreement import (
 )
 from consistency.metrics.categorical.consensus import majority_from_counts, top_two
 from consistency.metrics.categorical.dawid_skene import DawidSkene
+from consistency.metrics.frames import factorize, index_of
 from consistency.metrics.stats.alpha import Level
 from consistency.metrics.stats.counts import pairable, value_counts
 from consistency.services.measure.common import (
@@ -167,29 +168,35 @@ def _labeler_pairs(answered: pd.DataFrame, classes: list[str]) -> dict:
 
 def _labelers(frame, answered, items, counts, classes) -> list[dict]:
     """Per labeler: answers, skips, and how often their answer matches each other answer on the item."""
-    index = pd.Index(items)
-    class_index = pd.Index(list(classes))
-    rows_item = index.get_indexer(answered["item"])
-    codes = class_index.get_indexer(answered["value"])
-    same = counts[rows_item, codes] - 1  # other answers equal to this one
-    others = counts.sum(axis=1)[rows_item] - 1  # per item first: no (answers, classes) copy
-    table = pd.DataFrame({"labeler": answered["labeler"].to_numpy(), "same": same, "others": others})
-    table = table[table["others"] > 0]
-    grouped = table.groupby("labeler").agg(
-        same=("same", "sum"), others=("others", "sum"), items=("same", "size")
-    )
+    # Whole arrays counted per labeler code (no table of every answer, copied and grouped).
+    code, labelers = factorize(answered["labeler"])
+    rows_item = index_of(pd.Index(items), answered["item"])
+    same = counts[rows_item, index_of(pd.Index(list(classes)), answered["value"])] - 1  # other answers equal
+    others = counts.sum(axis=1)[rows_item] - 1
+    del rows_item
+    paired = others > 0
+    code, same, others = code[paired], same[paired], others[paired]
+    n, names = len(labelers), labelers.tolist()
+    paired_items = np.bincount(code, minlength=n)
+    # Sums of whole numbers: exact in float64, as the integer sums they replace.
+    same_sum = np.bincount(code, weights=same, minlength=n)
+    others_sum = np.bincount(code, weights=others, minlength=n)
+    grouped = {
+        names[i]: (int(paired_items[i]), same_sum[i] / others_sum[i])
+        for i in np.flatnonzero(paired_items > 0).tolist()
+    }
     answers = answered.groupby("labeler").size()
     skips = frame[frame["skipped"]].groupby("labeler").size()
     out = []
     for labeler in sorted(set(answers.index) | set(skips.index)):
-        row = grouped.loc[labeler] if labeler in grouped.index else None
+        paired_n, agreement = grouped.get(labeler, (0, None))
         out.append(
             {
                 "labeler_id": int(labeler),
                 "answers": int(answers.get(labeler, 0)),
                 "skips": int(skips.get(labeler, 0)),
-                "paired_items": int(row["items"]) if row is not None else 0,
-                "agreement_with_others": finite(row["same"] / row["others"]) if row is not None else None,
+                "paired_items": paired_n,
+                "agreement_with_others": finite(agreement) if agreement is not None else None,
             }
         )
     return out
