@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from consistency.metrics.arrays import AnyArray, FloatArray, IntArray
+from consistency.metrics.arrays import AnyArray, FloatArray, IntArray, ObjectArray
 from consistency.metrics.categorical.hlp_rates import ScoredAnswers, per_slice, rates, rates_by
 from consistency.metrics.frames import Encoded, as_gold, class_counts, encode, key_codes, slice_frame
 from consistency.metrics.stats.bootstrap import (
@@ -100,19 +100,27 @@ def _loo_codes(encoded: Encoded, pairs: _Pairs) -> tuple[IntArray, FloatArray, S
 
 
 def _loo_frame(
-    frame: pd.DataFrame, encoded: Encoded, reference: IntArray, agrees: FloatArray, status: StatusArray
+    frame: pd.DataFrame, reference: ObjectArray, agrees: FloatArray, status: StatusArray
 ) -> pd.DataFrame:
+    """The :func:`leave_one_out` table of ``frame``'s answers, from their reference values
+    (``Encoded.class_values``), agrees and status codes."""
     return pd.DataFrame(
         {
             "item": frame["item"].to_numpy(copy=True),  # copy=False below: nothing shared
             "labeler": frame["labeler"].to_numpy(copy=True),
-            "value": _values(frame["value"]),
-            "reference": encoded.class_values(reference),
+            "value": _objects(_values(frame["value"])),
+            "reference": _objects(reference),
             "agrees": agrees,
-            "status": STATUS[status],  # the three strings shared, not one per answer
+            "status": _objects(STATUS[status]),  # the three strings shared, not one per answer
         },
         copy=False,  # fresh arrays: neither copied nor consolidated (a transient copy of each)
     )
+
+
+def _objects(values: AnyArray) -> pd.Series:
+    """An object column as it is: with its dtype given, pandas skips inferring a type from
+    every value (temporaries of several times the column's size on millions of answers)."""
+    return pd.Series(values, dtype=object, copy=False)
 
 
 def _values(values: pd.Series) -> AnyArray:
@@ -141,7 +149,8 @@ def leave_one_out(frame: pd.DataFrame) -> pd.DataFrame:
     other labeler answered the item).
     """
     encoded = encode(frame, min_labelers=2)
-    return _loo_frame(frame, encoded, *_loo_codes(encoded, _pair_counts(encoded)))
+    reference, agrees, status = _loo_codes(encoded, _pair_counts(encoded))
+    return _loo_frame(frame, encoded.class_values(reference), agrees, status)
 
 
 def _item_pair_agreement(encoded: Encoded, pairs: _Pairs) -> pd.Series:
@@ -335,7 +344,9 @@ def human_level_performance(
     del answers, scored, scored_item
     # The table of every answer last, once the figures' temporaries are gone: with its
     # object columns it is the largest thing built here.
-    loo = _loo_frame(frame, encoded, reference, agrees, status)
+    reference_values = encoded.class_values(reference)
+    del encoded, reference  # the answers' codes go before the table is built
+    loo = _loo_frame(frame, reference_values, agrees, status)
     return HLPReport(labelers=labelers, project=project, per_class=per_class, per_slice=by_slice, answers=loo)
 
 
@@ -350,7 +361,7 @@ def _on_gold_rows(
     """The :func:`leave_one_out` rows of the gold items (index: their row positions), built
     from those rows alone rather than selected from the table of every answer."""
     rows = np.flatnonzero(np.asarray(encoded.items.isin(gold.index))[encoded.item])
-    on_gold = _loo_frame(frame.iloc[rows], encoded, reference[rows], agrees[rows], status[rows])
+    on_gold = _loo_frame(frame.iloc[rows], encoded.class_values(reference[rows]), agrees[rows], status[rows])
     on_gold.index = pd.Index(rows)
     return on_gold
 

@@ -40,7 +40,8 @@ def rates(
     rank = np.append(np.asarray(rank, dtype=np.int64), -1)  # group -1 stays -1
     group = rank[group]
     keep = group >= 0
-    group, item, value = group[keep], item[keep], value[keep]
+    if not keep.all():  # usually every answer has a group: no copy of the three arrays then
+        group, item, value = group[keep], item[keep], value[keep]
     n_items = int(item.max()) + 1 if len(item) else 1
     # One (group, item) cluster per distinct key: its answers' sum and count. The clusters'
     # order does not matter (below): numbered in key order, without a hash of every key.
