@@ -61,7 +61,7 @@ def run_once(profile: str | None) -> None:
     # overlaps the metrics below; "publish" is what is left of it after the report is done.
     wrap(publish, "_partition_load", "results load (beside the report)")
     for name in (
-        "DawidSkene",
+        "_dawid_skene",
         "run_label_quality",
         "_item_results",
         "report_alpha_interval",

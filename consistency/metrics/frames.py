@@ -115,6 +115,42 @@ def index_of(index: pd.Index, values: pd.Series) -> IntArray:
     return np.asarray(index.get_indexer(values), dtype=np.int64)
 
 
+def key_codes(key: IntArray, size: int) -> tuple[IntArray, IntArray]:
+    """Dense codes of non-negative integer keys, numbered in key order (``pd.factorize(key,
+    sort=True)``) without a hash table of every key, which takes several times the keys' own
+    memory on millions of distinct keys.
+
+    Parameters
+    ----------
+    key : (n,) int keys in ``0 .. size − 1``.
+    size : the keys' range.
+
+    Returns
+    -------
+    (codes (n,) int64, uniques (n_unique,) int64 sorted).
+    """
+    key = np.asarray(key, dtype=np.int64)
+    if size <= 4 * len(key) + 1024:  # a table over the range: a byte per possible key
+        present = np.zeros(size, dtype=bool)
+        present[key] = True
+        uniques: IntArray = np.flatnonzero(present)
+        del present
+        codes: IntArray = np.searchsorted(uniques, key)
+        return codes, uniques
+    order = np.argsort(key)
+    ordered = key[order]
+    first = np.empty(len(key), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    uniques = ordered[first]
+    np.cumsum(first, out=ordered)  # reused: the code of each key in sorted order, plus one
+    del first
+    ordered -= 1
+    codes = np.empty(len(key), dtype=np.int64)
+    codes[order] = ordered
+    return codes, uniques
+
+
 @dataclass(frozen=True)
 class Encoded:
     """An annotations frame as integer codes.

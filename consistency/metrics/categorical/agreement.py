@@ -159,12 +159,15 @@ def cohen_kappa_pairs(
     item, _ = pd.factorize(frame["item"])
     lab, labelers = factorize(frame["labeler"])
     n_items, n_lab = int(item.max()) + 1, len(labelers)
-    if pd.Series(item.astype(np.int64) * n_lab + lab).duplicated().any():
+    ones = np.ones(len(item))
+    answered = sparse.csr_matrix((ones, (item, lab)), shape=(n_items, n_lab))
+    answered.sum_duplicates()
+    # A repeated (item, labeler) answer is a summed entry: fewer entries than answers (no
+    # hash of every answer's key, which was the largest allocation here).
+    if answered.nnz < len(item):
         raise ValueError(
             "a labeler answered the same item more than once: keep one answer per labeler and item"
         )
-    ones = np.ones(len(item))
-    answered = sparse.csr_matrix((ones, (item, lab)), shape=(n_items, n_lab))
     support = (answered.T @ answered).toarray()
     agree = np.zeros((n_lab, n_lab))
     chance = np.zeros((n_lab, n_lab))

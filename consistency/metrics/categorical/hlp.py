@@ -29,10 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-from consistency.metrics.arrays import AnyArray, FloatArray, IntArray
+from consistency.metrics.arrays import AnyArray, FloatArray, IntArray, ObjectArray
 from consistency.metrics.categorical.hlp_rates import ScoredAnswers, per_slice, rates, rates_by
-from consistency.metrics.frames import Encoded, as_gold, class_counts, encode, slice_frame
+from consistency.metrics.frames import Encoded, as_gold, class_counts, encode, key_codes, slice_frame
 from consistency.metrics.stats.bootstrap import (
     DEFAULT_LEVEL,
     DEFAULT_N_BOOT,
@@ -42,43 +43,49 @@ from consistency.metrics.stats.bootstrap import (
 
 
 def _pairs(encoded: Encoded) -> tuple[IntArray, IntArray, IntArray]:
-    """(item, labeler) pairs: code per answer, and each pair's item and labeler code."""
+    """(item, labeler) pairs: code per answer (n_answers,) int64, and each pair's item and
+    labeler code (n_pairs,), pairs in (item, labeler) order (no hash of every answer's pair:
+    :func:`key_codes`)."""
     key = encoded.item * encoded.n_labelers + encoded.labeler
-    pair_code, pair_key = pd.factorize(key, sort=True)
-    pair_key = np.asarray(pair_key, dtype=np.int64)
-    return pair_code.astype(np.int64), pair_key // encoded.n_labelers, pair_key % encoded.n_labelers
+    pair_code, pair_key = key_codes(key, encoded.n_items * encoded.n_labelers)
+    del key
+    return pair_code, pair_key // encoded.n_labelers, pair_key % encoded.n_labelers
 
 
 #: Status of a leave-one-out answer by code (:func:`_loo_codes`).
 STATUS = np.asarray(["scored", "tie", "alone"], dtype=object)
 SCORED, TIE, ALONE = 0, 1, 2
+#: Status codes per answer (n_answers,), one byte each.
+StatusArray = NDArray[np.int8]
 
 
 @dataclass(frozen=True)
 class _Pairs:
     """An encoded frame's (item, labeler) pairs: the pair of each answer (n_answers,), each
-    pair's item (n_pairs,) and its answers per class (n_pairs, n_classes)."""
+    pair's item (n_pairs,) and its answers per class (n_pairs, n_classes), int32 when they
+    fit (they always do in practice: half the memory of int64)."""
 
     code: IntArray
     item: IntArray
-    counts: IntArray
+    counts: AnyArray
 
 
 def _pair_counts(encoded: Encoded) -> _Pairs:
     pair_code, pair_item, _ = _pairs(encoded)
-    return _Pairs(
-        pair_code, pair_item, class_counts(pair_code, encoded.value, len(pair_item), encoded.n_classes)
-    )
+    counts = class_counts(pair_code, encoded.value, len(pair_item), encoded.n_classes)
+    if counts.max(initial=0) < 2**31:
+        counts = counts.astype(np.int32)
+    return _Pairs(pair_code, pair_item, counts)
 
 
-def _loo_codes(encoded: Encoded, pairs: _Pairs) -> tuple[IntArray, FloatArray, IntArray]:
+def _loo_codes(encoded: Encoded, pairs: _Pairs) -> tuple[IntArray, FloatArray, StatusArray]:
     """Per answer (n_answers,): the others' majority class code (-1 without one), agrees
     (1.0 / 0.0, NaN without a reference) and the status code (SCORED, TIE or ALONE)."""
     per_item = encoded.counts()
     # Counts below 2**31 (always, in practice) as int32: half the memory of the per-answer rows.
     small = np.int32 if per_item.max(initial=0) < 2**31 else np.int64
     others: AnyArray = per_item.astype(small)[encoded.item]
-    np.subtract(others, pairs.counts.astype(small)[pairs.code], out=others)  # own answers removed
+    np.subtract(others, pairs.counts[pairs.code], out=others, casting="unsafe")  # own answers removed
     top = others.max(axis=1)
     n_top = (others == top[:, None]).sum(axis=1)
     alone = top == 0
@@ -86,24 +93,34 @@ def _loo_codes(encoded: Encoded, pairs: _Pairs) -> tuple[IntArray, FloatArray, I
     scored = ~alone & ~tie
     reference = np.where(scored, others.argmax(axis=1), -1)
     agrees = np.where(scored, (reference == encoded.value).astype(np.float64), np.nan)
-    status = np.where(scored, SCORED, np.where(tie, TIE, ALONE))
+    status = np.full(len(scored), ALONE, dtype=np.int8)  # one byte per answer: three codes
+    status[tie] = TIE
+    status[scored] = SCORED
     return reference, agrees, status
 
 
 def _loo_frame(
-    frame: pd.DataFrame, encoded: Encoded, reference: IntArray, agrees: FloatArray, status: IntArray
+    frame: pd.DataFrame, reference: ObjectArray, agrees: FloatArray, status: StatusArray
 ) -> pd.DataFrame:
+    """The :func:`leave_one_out` table of ``frame``'s answers, from their reference values
+    (``Encoded.class_values``), agrees and status codes."""
     return pd.DataFrame(
         {
             "item": frame["item"].to_numpy(copy=True),  # copy=False below: nothing shared
             "labeler": frame["labeler"].to_numpy(copy=True),
-            "value": _values(frame["value"]),
-            "reference": encoded.class_values(reference),
+            "value": _objects(_values(frame["value"])),
+            "reference": _objects(reference),
             "agrees": agrees,
-            "status": STATUS[status],  # the three strings shared, not one per answer
+            "status": _objects(STATUS[status]),  # the three strings shared, not one per answer
         },
         copy=False,  # fresh arrays: neither copied nor consolidated (a transient copy of each)
     )
+
+
+def _objects(values: AnyArray) -> pd.Series:
+    """An object column as it is: with its dtype given, pandas skips inferring a type from
+    every value (temporaries of several times the column's size on millions of answers)."""
+    return pd.Series(values, dtype=object, copy=False)
 
 
 def _values(values: pd.Series) -> AnyArray:
@@ -132,20 +149,22 @@ def leave_one_out(frame: pd.DataFrame) -> pd.DataFrame:
     other labeler answered the item).
     """
     encoded = encode(frame, min_labelers=2)
-    return _loo_frame(frame, encoded, *_loo_codes(encoded, _pair_counts(encoded)))
+    reference, agrees, status = _loo_codes(encoded, _pair_counts(encoded))
+    return _loo_frame(frame, encoded.class_values(reference), agrees, status)
 
 
 def _item_pair_agreement(encoded: Encoded, pairs: _Pairs) -> pd.Series:
     """Per item: P(two distinct random labelers agree); NaN with fewer than two labelers."""
-    k = encoded.n_classes
+    k, n = encoded.n_classes, encoded.n_items
     pair_item = pairs.item
-    per_pair = pairs.counts.astype(np.float64)
-    share = per_pair / per_pair.sum(axis=1, keepdims=True)  # each labeler's answer distribution
-    n = encoded.n_items
-    total = np.stack([np.bincount(pair_item, weights=share[:, c], minlength=n) for c in range(k)], axis=1)
-    squares = np.stack(
-        [np.bincount(pair_item, weights=share[:, c] ** 2, minlength=n) for c in range(k)], axis=1
-    )
+    answers = pairs.counts.sum(axis=1, dtype=np.int64).astype(np.float64)
+    total = np.empty((n, k))
+    squares = np.empty((n, k))
+    for c in range(k):  # one class at a time: (n_pairs,) temporaries, not (n_pairs, n_classes)
+        share = pairs.counts[:, c] / answers  # each labeler's share of their answers in class c
+        total[:, c] = np.bincount(pair_item, weights=share, minlength=n)
+        squares[:, c] = np.bincount(pair_item, weights=share**2, minlength=n)
+    del share
     n_labelers = np.bincount(pair_item, minlength=n).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         agree = np.where(
@@ -220,8 +239,7 @@ def human_level_performance(
     pairs = _pair_counts(encoded)
     reference, agrees, status = _loo_codes(encoded, pairs)
     pair_agree = _item_pair_agreement(encoded, pairs)
-    del pairs  # the largest per-answer arrays: freed before the table below is built
-    loo = _loo_frame(frame, encoded, reference, agrees, status)
+    del pairs  # the largest per-answer arrays: freed before the figures below
     gold = as_gold(gold)
     scored = np.flatnonzero(status == SCORED)
     scored_item = encoded.item[scored]
@@ -245,7 +263,7 @@ def human_level_performance(
     labelers["loo_ties"] = np.bincount(encoded.labeler[status == TIE], minlength=n_labelers)
     labelers["loo_alone"] = np.bincount(encoded.labeler[status == ALONE], minlength=n_labelers)
 
-    on_gold = loo[loo["item"].isin(gold.index)].copy()
+    on_gold = _on_gold_rows(frame, encoded, reference, agrees, status, gold)
     on_gold["gold"] = gold.reindex(on_gold["item"]).to_numpy(dtype=object)
     on_gold["correct"] = (on_gold["value"].to_numpy(dtype=object) == on_gold["gold"].to_numpy()).astype(float)
     gold_sum = on_gold.groupby("labeler")["correct"].sum().reindex(labelers.index, fill_value=0.0)
@@ -323,7 +341,29 @@ def human_level_performance(
 
     answers = ScoredAnswers(encoded, scored, agrees)
     by_slice = per_slice(answers, on_gold, pair_agree, slice_frame(slices), n_boot, level, rng)
+    del answers, scored, scored_item
+    # The table of every answer last, once the figures' temporaries are gone: with its
+    # object columns it is the largest thing built here.
+    reference_values = encoded.class_values(reference)
+    del encoded, reference  # the answers' codes go before the table is built
+    loo = _loo_frame(frame, reference_values, agrees, status)
     return HLPReport(labelers=labelers, project=project, per_class=per_class, per_slice=by_slice, answers=loo)
+
+
+def _on_gold_rows(
+    frame: pd.DataFrame,
+    encoded: Encoded,
+    reference: IntArray,
+    agrees: FloatArray,
+    status: StatusArray,
+    gold: pd.Series,
+) -> pd.DataFrame:
+    """The :func:`leave_one_out` rows of the gold items (index: their row positions), built
+    from those rows alone rather than selected from the table of every answer."""
+    rows = np.flatnonzero(np.asarray(encoded.items.isin(gold.index))[encoded.item])
+    on_gold = _loo_frame(frame.iloc[rows], encoded.class_values(reference[rows]), agrees[rows], status[rows])
+    on_gold.index = pd.Index(rows)
+    return on_gold
 
 
 def _item_majority(encoded: Encoded) -> pd.Series:

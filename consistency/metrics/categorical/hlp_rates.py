@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from consistency.metrics.arrays import AnyArray, FloatArray, IntArray
-from consistency.metrics.frames import NO_SLICE, Encoded
+from consistency.metrics.frames import NO_SLICE, Encoded, key_codes
 from consistency.metrics.stats.bootstrap import cluster_interval
 
 
@@ -40,10 +40,12 @@ def rates(
     rank = np.append(np.asarray(rank, dtype=np.int64), -1)  # group -1 stays -1
     group = rank[group]
     keep = group >= 0
-    group, item, value = group[keep], item[keep], value[keep]
+    if not keep.all():  # usually every answer has a group: no copy of the three arrays then
+        group, item, value = group[keep], item[keep], value[keep]
     n_items = int(item.max()) + 1 if len(item) else 1
-    # One (group, item) cluster per distinct key: its answers' sum and count.
-    key_code, keys = pd.factorize(group * n_items + item)
+    # One (group, item) cluster per distinct key: its answers' sum and count. The clusters'
+    # order does not matter (below): numbered in key order, without a hash of every key.
+    key_code, keys = key_codes(group * n_items + item, len(sorted_labels) * n_items)
     sums: FloatArray = np.bincount(key_code, weights=value, minlength=len(keys)).astype(
         np.float64, copy=False
     )

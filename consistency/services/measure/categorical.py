@@ -3,6 +3,7 @@
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from consistency.metrics.categorical.agreement import (
 )
 from consistency.metrics.categorical.consensus import majority_from_counts, top_two
 from consistency.metrics.categorical.dawid_skene import DawidSkene
+from consistency.metrics.frames import factorize, index_of
 from consistency.metrics.stats.alpha import Level
 from consistency.metrics.stats.counts import pairable, value_counts
 from consistency.services.measure.common import (
@@ -67,11 +69,11 @@ def measure_categorical(
     items, counts = value_counts(answered, classes, min_labelers=1)
     measured = pairable(counts)
     counts_info |= {"items_measured": int(measured.sum()), "items_excluded": int((~measured).sum())}
-    dawid_skene = DawidSkene().fit(answered[["item", "labeler", "value"]])
-    dawid_skene.result_ = dawid_skene.result_.rename(columns={"consensus": "value"})
-    quality = run_label_quality(answered, items, counts, classes, dawid_skene.result_, params, probabilities)
+    # The metrics read the columns they need by name: no copy of three columns per metric.
+    dawid_skene = _dawid_skene(answered)
+    quality = run_label_quality(answered, items, counts, classes, dawid_skene.result, params, probabilities)
     results = _item_results(
-        frame, items, counts, classes, gold, dawid_skene.result_, params.consensus, quality
+        frame, items, counts, classes, gold, dawid_skene.result, params.consensus, quality
     )
     if on_results is not None:
         on_results(results)
@@ -113,6 +115,24 @@ def measure_categorical(
     return report, results
 
 
+@dataclass(frozen=True)
+class _DawidSkeneFit:
+    """What the run keeps of a Dawid–Skene fit: its consensus frame (``value``, ``confidence``
+    per item), iterations and class priors; not the posteriors and labels it also holds."""
+
+    result: pd.DataFrame
+    n_iter: int
+    priors: pd.Series
+
+
+def _dawid_skene(answered: pd.DataFrame) -> _DawidSkeneFit:
+    # The metrics read the columns they need by name: no copy of three columns per metric.
+    fitted = DawidSkene().fit(answered)
+    result = fitted.result_
+    result.rename(columns={"consensus": "value"}, inplace=True)  # not a copy of a column per item
+    return _DawidSkeneFit(result, fitted.n_iter_, fitted.priors_)
+
+
 def _per_class(counts: np.ndarray, pairs: np.ndarray, classes: list[str]) -> list[dict]:
     # Binary alpha is NaN for a class that pairable answers always or never give; reports have
     # always shown 1.0 there (no disagreement about it).
@@ -148,29 +168,35 @@ def _labeler_pairs(answered: pd.DataFrame, classes: list[str]) -> dict:
 
 def _labelers(frame, answered, items, counts, classes) -> list[dict]:
     """Per labeler: answers, skips, and how often their answer matches each other answer on the item."""
-    index = pd.Index(items)
-    class_index = pd.Index(list(classes))
-    rows_item = index.get_indexer(answered["item"])
-    codes = class_index.get_indexer(answered["value"])
-    same = counts[rows_item, codes] - 1  # other answers equal to this one
-    others = counts[rows_item].sum(axis=1) - 1
-    table = pd.DataFrame({"labeler": answered["labeler"].to_numpy(), "same": same, "others": others})
-    table = table[table["others"] > 0]
-    grouped = table.groupby("labeler").agg(
-        same=("same", "sum"), others=("others", "sum"), items=("same", "size")
-    )
+    # Whole arrays counted per labeler code (no table of every answer, copied and grouped).
+    code, labelers = factorize(answered["labeler"])
+    rows_item = index_of(pd.Index(items), answered["item"])
+    same = counts[rows_item, index_of(pd.Index(list(classes)), answered["value"])] - 1  # other answers equal
+    others = counts.sum(axis=1)[rows_item] - 1
+    del rows_item
+    paired = others > 0
+    code, same, others = code[paired], same[paired], others[paired]
+    n, names = len(labelers), labelers.tolist()
+    paired_items = np.bincount(code, minlength=n)
+    # Sums of whole numbers: exact in float64, as the integer sums they replace.
+    same_sum = np.bincount(code, weights=same, minlength=n)
+    others_sum = np.bincount(code, weights=others, minlength=n)
+    grouped = {
+        names[i]: (int(paired_items[i]), same_sum[i] / others_sum[i])
+        for i in np.flatnonzero(paired_items > 0).tolist()
+    }
     answers = answered.groupby("labeler").size()
     skips = frame[frame["skipped"]].groupby("labeler").size()
     out = []
     for labeler in sorted(set(answers.index) | set(skips.index)):
-        row = grouped.loc[labeler] if labeler in grouped.index else None
+        paired_n, agreement = grouped.get(labeler, (0, None))
         out.append(
             {
                 "labeler_id": int(labeler),
                 "answers": int(answers.get(labeler, 0)),
                 "skips": int(skips.get(labeler, 0)),
-                "paired_items": int(row["items"]) if row is not None else 0,
-                "agreement_with_others": finite(row["same"] / row["others"]) if row is not None else None,
+                "paired_items": paired_n,
+                "agreement_with_others": finite(agreement) if agreement is not None else None,
             }
         )
     return out
@@ -227,18 +253,18 @@ def _versions(answered, classes, params, values, counts) -> list[dict]:
     return out
 
 
-def _consensus_summary(counts, classes, dawid_skene, params) -> dict:
+def _consensus_summary(counts, classes, dawid_skene: _DawidSkeneFit, params) -> dict:
     winner, _, tie = majority_from_counts(counts)
-    ds_values = dawid_skene.result_["value"].to_numpy()
+    ds_values = dawid_skene.result["value"].to_numpy()
     # ``winner`` indexes the counts' columns, the run's classes (Dawid–Skene's ``classes_``
     # holds only the classes answered, and failed here when one had no answer).
     mv_values = winner_classes(winner, classes)
     return {
         "method": params.consensus,
         "majority_ties": int(tie.sum()),
-        "dawid_skene_iterations": int(dawid_skene.n_iter_),
+        "dawid_skene_iterations": int(dawid_skene.n_iter),
         "methods_agree": finite(float(np.mean(ds_values == mv_values))) if len(ds_values) else None,
-        "class_priors": {str(k): float(v) for k, v in dawid_skene.priors_.items()},
+        "class_priors": {str(k): float(v) for k, v in dawid_skene.priors.items()},
     }
 
 

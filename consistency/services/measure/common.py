@@ -126,8 +126,12 @@ def not_enough(counts_info: dict, why: str) -> dict:
 
 
 def base_counts(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """The answers to measure (neither skipped nor waiting for a relabel) and the report's counts."""
-    answered = frame[~frame["skipped"] & ~frame["needs_relabel"]]
+    """The answers to measure (neither skipped nor waiting for a relabel) and the report's counts.
+
+    ``answered`` is ``frame`` itself when every answer counts (the usual case on large
+    projects): a boolean selection would copy every column of millions of rows."""
+    keep = ~frame["skipped"].to_numpy(dtype=bool) & ~frame["needs_relabel"].to_numpy(dtype=bool)
+    answered = frame if keep.all() else frame[keep]
     return answered, {
         "answers": len(answered),
         "skipped_answers": int(frame["skipped"].sum()),

@@ -97,11 +97,10 @@ def hlp_section_scored(*, label_kind, answered, gold, slices, params, labeler_ro
 def hlp_section_categorical(*, answered, gold: dict, slices, params, labeler_rows: list[dict]) -> dict:
     """The categorical report's ``hlp`` section (leave-one-out agreement); adds each labeler's
     figures and ``flagged`` to ``labeler_rows``."""
-    answers = answered[["item", "labeler", "value"]]
     gold_answers = gold_series(gold)
     with_gold = gold_answers is not None
     result = human_level_performance(
-        answers,
+        answered,  # read by column name: no copy of the three columns
         gold=gold_answers,
         slices=_slices(slices),
         n_boot=max(0, min(params.bootstrap, 1000)),

@@ -28,7 +28,7 @@ def run_label_quality(answered, items, counts, classes, ds_result, params, proba
         labels = pd.Series(winner_classes(winner, classes), index=items)
     try:
         scored = label_quality(
-            answered[["item", "labeler", "value"]],
+            answered,
             labels=labels,
             probabilities=probabilities,
             classes=classes,
