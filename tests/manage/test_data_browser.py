@@ -251,3 +251,14 @@ def test_search_by_external_id_uses_the_trigram_index(project, browsed):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "item_external_id_trgm" in plan, plan
+
+
+def test_the_page_names_the_run_by_its_number_in_the_project(client, project, staff, browsed):
+    """Run numbers are per project (#1, #2, …); the global id is not what a manager sees."""
+    for _ in range(2):
+        finished_run(ProjectFactory(), [])
+    run = finished_run(project, [{"item": browsed[0], "consensus": CLASSES[0]}])
+    assert run.id != run.number  # the other projects' runs came first
+    client.force_login(staff)
+    html = client.get(f"/projects/{project.id}/items/").content.decode()
+    assert f"agreement run #{run.number} (schema" in html and f"#{run.id} " not in html
