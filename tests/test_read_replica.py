@@ -154,12 +154,25 @@ def test_exports_read_the_replica_and_a_decision_the_replica_lacks_is_never_lost
         assert len(rows) == SEED_ITEMS + 1
 
 
+def _ready(servers, which: str) -> tuple[int, dict]:
+    response = requests.get(f"{servers[which]}/readyz", timeout=30)
+    return response.status_code, response.json()
+
+
 def test_an_unreachable_replica_leaves_exports_and_snapshots_on_the_primary(replica_pair, servers):  # noqa: F811
     replica_pair.wait_caught_up()
     from_replica = _export(servers, "tolerant")
     assert from_replica[0].headers["X-Concord-Read-From"] == "replica"
+    status, ready = _ready(servers, "strict")
+    assert status == 200 and ready["checks"]["replica"] == "ok", ready
+    assert isinstance(ready["replica_lag_seconds"], float) and ready["replica_lag_seconds"] >= 0
     replica_pair.stop_standby()
     try:
+        # Reported, not a reason to take the node out: exports fall back to the primary.
+        status, ready = _ready(servers, "strict")
+        assert status == 200 and ready["status"] == "ok", ready
+        assert ready["checks"] == {"database": "ok", "broker": "ok", "replica": "down"}
+        assert ready["replica_lag_seconds"] is None
         for which in ("strict", "tolerant"):
             for fmt in ("jsonl", "label_studio"):
                 response, rows = _export(servers, which, fmt)
