@@ -8,12 +8,12 @@ from typing import TypedDict
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 
 from consistency.exports import formats
 from consistency.exports.params import ExportParamError, parse_export_params
 from consistency.exports.rows import export_context, export_rows
-from consistency.exports.source import export_source_get
+from consistency.exports.source import ExportSource, export_source_get
 from consistency.exports.stream import export_check, export_filename
 from consistency.models import DatasetSnapshot, JobKind
 from core.audit.services import audit
@@ -152,6 +152,11 @@ def snapshot_create(job: Job, progress: ProgressFn) -> dict:
     # snapshot row below is written on the primary.
     source = export_source_get()
     ctx = export_context(project=project, params=params, using=source.alias)
+    if ctx.run is None and source.from_replica:
+        # A replica read with tolerated lag may not have replayed the project's first run yet:
+        # the primary has what the snapshot must freeze, if anything.
+        source = ExportSource(alias=DEFAULT_DB_ALIAS, skipped="behind")
+        ctx = export_context(project=project, params=params, using=source.alias)
     run = ctx.run
     if run is None:
         raise Conflict("A snapshot records its agreement run: start one first.")

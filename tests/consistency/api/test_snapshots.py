@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -60,3 +61,40 @@ def test_pipeline_lists_and_downloads_but_cannot_create(project_with_run):
     assert (
         client.post(f"/api/projects/{project_with_run.id}/snapshots/", {}, format="json").status_code == 403
     )
+
+
+def test_a_lagging_replica_without_the_run_leaves_the_snapshot_to_the_primary(
+    project_with_run, staff, django_capture_on_commit_callbacks, monkeypatch
+):
+    """With lag tolerated (CONCORD_REPLICA_MAX_LAG_SECONDS), the replica chosen may not have
+    replayed the project's first run yet: the snapshot reads the primary instead of failing."""
+    from consistency.exports import rows as export_rows_module
+    from consistency.exports.source import REPLICA, ExportSource
+    from consistency.services import exports as exports_service
+
+    real_context = export_rows_module.export_context
+    asked: list[str] = []
+
+    def context(*, project, params, using="default"):
+        asked.append(using)
+        ctx = real_context(project=project, params=params, using="default")
+        # What the replica holds: everything but the run (not replayed yet).
+        return dataclasses.replace(ctx, run=None) if using == REPLICA else ctx
+
+    monkeypatch.setattr(
+        exports_service, "export_source_get", lambda: ExportSource(alias=REPLICA, lag_seconds=2.0)
+    )
+    monkeypatch.setattr(exports_service, "export_context", context)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(staff).post(
+            f"/api/projects/{project_with_run.id}/snapshots/", {}, format="json"
+        )
+    job = client_for(staff).get(response["Location"]).json()
+    assert job["status"] == "succeeded", job
+    assert asked[-2:] == [REPLICA, "default"]  # the job: the replica, then the primary
+    assert job["result"]["source"] == {
+        "read_from": "primary",
+        "replica_lag_seconds": None,
+        "replica_skipped": "behind",
+    }
+    assert job["result"]["row_count"] == 40
