@@ -297,9 +297,15 @@ def _tails_insert(
     arrays = ", ".join(f"%s::{TAIL_TYPES[name]}[]" for name in TAIL_COLUMNS)
     values = [[row[c] for row in tails.rows] for c in range(len(TAIL_COLUMNS))]
     # Server-side binding (Django's cursor binds on the client), for the binary arrays.
-    with psycopg.Cursor(cursor.connection) as binding:
+    with psycopg.Cursor(cursor.cursor.connection) as binding:
         binding.adapters.register_dumper(_Int8Array, _Int8ArrayDumper)
-        binding.execute("SET LOCAL enable_mergejoin = off")
+        # For this statement only (the transaction goes on: the index builds, the publish):
+        # the pairs (1M: 64 MB) stay in memory instead of a temporary file.
+        binding.execute("SELECT current_setting('enable_mergejoin'), current_setting('work_mem')")
+        before = binding.fetchone()
+        binding.execute(
+            "SELECT set_config('enable_mergejoin', 'off', true), set_config('work_mem', '128MB', true)"
+        )
         binding.execute(
             f"INSERT INTO {table} (id, run_id, item_id, {tail_columns}) "  # noqa: S608 (names only)
             f"SELECT %s::bigint - 1 + r.n, %s::bigint, r.item_id, {picked} "
@@ -313,7 +319,9 @@ def _tails_insert(
                 *values,
             ],
         )
-        binding.execute("RESET enable_mergejoin")
+        binding.execute(
+            "SELECT set_config('enable_mergejoin', %s, true), set_config('work_mem', %s, true)", before
+        )
 
 
 class _Int8Array:
