@@ -1,10 +1,10 @@
 """Writing a run's per-item results: columns in, one table per run out.
 
 On PostgreSQL ``consistency_itemresult`` is partitioned by run (migration 0008). A run's rows
-go into a fresh table through ``COPY`` (CSV built by pandas from whole columns, no Python
-object per cell), its indexes are built once after the load (a sort each, against one
-b-tree insertion per row and index before), and the table is attached as the run's
-partition. A CHECK on ``run_id`` added before the load lets the attach skip its scan. All of
+go into a fresh table, joined to their few distinct values in one INSERT (``_tails_insert``;
+``COPY`` of CSV when they are many), its indexes are built once after the load (a sort each,
+against one b-tree insertion per row and index before), and the table is attached as the
+run's partition. A CHECK on ``run_id`` added before the load lets the attach skip its scan. All of
 it runs in the caller's transaction: readers see the whole run or none of it.
 """
 
@@ -287,11 +287,11 @@ def _tails_insert(
 ) -> None:
     """The rows as an INSERT of (item id, tail number) pairs joined to the distinct tails.
 
-    Measured against ``COPY`` of the same rows (1M items, backend CPU on a loaded machine):
-    COPY parsed ``by_method``'s JSON on every row (about half of its 5.0-5.6 s); this parses
-    each distinct tail once (3.4-4.4 s), and Python formats no CSV. Ids follow the results'
-    order, as with COPY: the join keeps the order of the pairs (a hash on the small side), and
-    merge joins, which would sort them, are off."""
+    ``COPY`` parsed ``by_method``'s JSON on every row, about half of its time; this parses each
+    distinct tail once and Python formats no CSV (1M results: the load's PostgreSQL CPU 11.0-13.3
+    s before, 7.3-9.4 s after, docs/benchmarks.md). Ids follow the results' order, as with COPY:
+    the join keeps the order of the pairs (a hash on the small side), and merge joins, which
+    would sort them, are off."""
     tail_columns = ", ".join(TAIL_COLUMNS)
     picked = ", ".join(f"t.{name}" for name in TAIL_COLUMNS)
     arrays = ", ".join(f"%s::{TAIL_TYPES[name]}[]" for name in TAIL_COLUMNS)
