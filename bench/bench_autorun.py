@@ -2,6 +2,7 @@
 having landed, on N items × 3 answers.
 
     .venv/bin/python bench/bench_autorun.py --items 1000000
+    .venv/bin/python bench/bench_autorun.py --reuse    # again, on the project built before
 
 Sets up a classes project (N items, three labelers' answers each, one finished run) in the
 benchmark database, starts a Celery worker on Redis (`BENCH_REDIS_URL`, default
@@ -70,6 +71,7 @@ def main() -> None:
     )
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--quiet", type=int, default=2, help="CONCORD_AUTORUN_QUIET_SECONDS")
+    parser.add_argument("--reuse", action="store_true", help="the project an earlier invocation built")
     args = parser.parse_args()
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/14")
     os.environ["REDIS_URL"] = redis_url
@@ -78,7 +80,15 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
-    project, manager = setup(args.items)
+    if args.reuse:
+        from django.contrib.auth import get_user_model
+
+        from labeling.models import Project
+
+        project = Project.objects.get(name="bench autorun")
+        manager = get_user_model().objects.get(username="bench-manager")
+    else:
+        project, manager = setup(args.items)
     env = {
         **os.environ,
         "DATABASE_URL": bench_database_url(),
@@ -91,17 +101,24 @@ def main() -> None:
     )
     try:
         time.sleep(8)  # the worker connects
-        from consistency.models import AgreementRun, RunStatus
+        from django.utils import timezone
+
+        from consistency.models import AgreementRun, Review, RunStatus
         from consistency.services.reviews import review_act
         from labeling.models import Item
 
-        item = Item.objects.filter(project=project).order_by("id").first()
+        # An item nobody reviewed yet (--reuse: earlier invocations resolved the first ones).
+        reviewed = Review.objects.values("item_id")
+        item = Item.objects.filter(project=project).exclude(id__in=reviewed).order_by("id").first()
+        changed = timezone.now()
         review_act(project=project, item=item, actor=manager, action="resolve", expected_version=0, value="1")
         last_change = time.time()
         deadline = time.monotonic() + 900
         run = None
         while time.monotonic() < deadline:
-            run = AgreementRun.objects.filter(project=project, trigger="auto").first()
+            run = AgreementRun.objects.filter(
+                project=project, trigger="auto", created_at__gte=changed
+            ).first()
             if run is not None and run.status in (RunStatus.SUCCEEDED, RunStatus.FAILED):
                 break
             time.sleep(0.2)

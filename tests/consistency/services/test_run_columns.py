@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from consistency.models import AgreementRun, ItemResult, RunStatus
 from consistency.selectors.annotations import annotations_frame
 from consistency.services.agreement_runs import agreement_run_compute
+from consistency.services.measure import publish
 from labeling.models import Annotation, Assignment, Role
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory
 
@@ -195,3 +196,51 @@ def test_item_slices_through_copy_equal_the_orm_read():
     pd.testing.assert_frame_equal(copied.sort_index(), read.sort_index())
     assert copied["site"].tolist()[: len(odd)] == odd
     assert copied["batch"].tolist()[-2:] == [None, None]
+
+
+ALL_COLUMNS = ("id", "item_id", *publish.TAIL_COLUMNS)
+
+
+def _partition_rows(run_id: int) -> list[tuple]:
+    """Every column of the run's rows, JSON as text, in the table's physical order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(ALL_COLUMNS)} FROM {publish.partition_table(run_id)} ORDER BY ctid"  # noqa: S608 (names)
+        )
+        return cursor.fetchall()
+
+
+@pytest.mark.parametrize("seed", [3, 19])
+def test_joined_insert_and_copy_load_the_same_rows(seed, monkeypatch):
+    """A run with few distinct result rows is inserted joined to them; one with many goes
+    through COPY: the same values either way (NULLs, ties, awkward class names), ids in the
+    results' order, rows stored in that order."""
+    project, expected, _ = _build(seed, 20, 4)
+    loaded = {}
+    for path, limit in (("joined", publish.MAX_JOINED_TAILS), ("copy", 0)):
+        monkeypatch.setattr(publish, "MAX_JOINED_TAILS", limit)
+        used = []
+        monkeypatch.setattr(publish, "_tails_insert", _spy(publish._tails_insert, used))
+        run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+        agreement_run_compute(run_id=run.id)
+        run.refresh_from_db()
+        assert run.status == RunStatus.SUCCEEDED, run.error
+        assert bool(used) == (path == "joined")
+        rows = _partition_rows(run.id)
+        ids = [row[0] for row in rows]
+        assert ids == sorted(ids) and ids == list(range(ids[0], ids[0] + len(ids)))
+        assert [row[1] for row in rows] == sorted(row[1] for row in rows)  # item order
+        loaded[path] = [row[1:] for row in rows]
+        monkeypatch.undo()
+    assert len(loaded["joined"]) == sum(1 for e in expected.values() if e["values"])
+    assert loaded["joined"] == loaded["copy"]
+    consensus = ALL_COLUMNS.index("consensus") - 1
+    assert any(row[consensus] is None for row in loaded["joined"])  # a tie: NULL went through
+
+
+def _spy(function, calls: list):
+    def spied(*args, **kwargs):
+        calls.append(1)
+        return function(*args, **kwargs)
+
+    return spied
