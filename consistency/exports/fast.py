@@ -4,7 +4,9 @@ label (the rules of ``selectors.labels``, stated in SQL) and writes each row as 
 (``exports.lines``), in item order, straight from the indexes, so the first rows leave at once
 and memory stays flat. Lines come through a server-side cursor in batches: Python only joins
 them (a COPY sends a message per row, and reading a million messages cost more than writing
-them).
+them). Writing the lines is most of the export's CPU, on PostgreSQL's side: two connections, on
+one snapshot, read alternate blocks of ``BLOCK_IDS`` item ids at once, and Python merges their
+batches back into item order (``_merged``), so two backends share the work.
 
 Rows, filters and splits equal the reference path (``rows.export_rows``, used for Parquet, COCO,
 Label Studio, ``include=answers``, slice stratification and other databases); the model-based
