@@ -105,3 +105,20 @@ def test_without_a_second_connection_one_reads_everything(project, small_blocks,
     assert _export(project, query) == expected
     assert not small_blocks
     assert connection.in_atomic_block is False
+
+
+def test_an_empty_project_and_a_download_closed_early(staff, project, small_blocks):
+    empty = ProjectFactory(created_by=staff, data_type="record", classes=["a", "b"])
+    assert _export(empty, {"format": "jsonl"}) == b""
+    assert _export(empty, {"format": "csv"}).count(b"\n") == 1  # the header only
+    stream = export_stream(project=project, params=parse_export_params(_Query({"format": "jsonl"})))[1]
+    first = next(stream)
+    stream.close()  # the client went away: both cursors, the second connection and the transaction end
+    assert first.count(b"\n") >= 1 and connection.in_atomic_block is False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchone()[0] == 0
+    assert _export(project, {"format": "jsonl"}).count(b"\n") == 45
