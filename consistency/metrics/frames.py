@@ -211,12 +211,12 @@ def class_counts(group: IntArray, value: IntArray, n_groups: int, n_classes: int
 
 
 def narrow(codes: IntArray, n_values: int) -> AnyArray:
-    """Codes into ``n_values`` values (and -1) in the narrowest signed integer that holds them:
-    int8 for a few classes, int32 for items and labelers, int64 only beyond 2**31 values."""
+    """A copy of codes into ``n_values`` values (and -1) in the narrowest signed integer that
+    holds them: int8 for a few classes, int32 for items and labelers, int64 beyond 2**31."""
     for dtype in (np.int8, np.int16, np.int32):
         if n_values < np.iinfo(dtype).max:
             return codes.astype(dtype)
-    return codes
+    return codes.astype(np.int64)
 
 
 def encode(
