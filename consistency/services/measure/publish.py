@@ -229,38 +229,42 @@ CSV_CHUNK_ROWS = 100_000
 def _csv_chunks(run_id: int, first_id: int, results: pd.DataFrame):
     """CSV lines for COPY. Apart from the item id, a run's rows repeat a few patterns (the
     same answers give the same consensus, confidence and agreement), so each distinct tail of
-    a row is formatted once and the lines are gathered from them."""
+    a row is formatted once a chunk and the lines are gathered from them."""
     if results.empty:
         return
     tail_columns = [c for c in RESULT_COLUMNS if c != "item_id"]
     key = np.zeros(len(results), dtype=np.int64)
-    columns = []  # (codes per row, field texts per code; code -1 is NULL)
+    columns = []  # (codes per row, values per code; code -1 is NULL)
     for name in tail_columns:  # one key per distinct tail: mixed radix over the columns' codes
         column_codes, uniques = pd.factorize(results[name], use_na_sentinel=True)
-        columns.append((column_codes.astype(np.int32), [_csv_field(v) for v in uniques]))
+        columns.append((column_codes.astype(np.int32), uniques))
         radix = len(uniques) + 1
         if key.max(initial=0) >= (1 << 62) // radix:  # would overflow: renumber densely first
             key = pd.factorize(key)[0].astype(np.int64)
         key = key * radix + (column_codes + 1)
     _, first_row, inverse = np.unique(key, return_index=True, return_inverse=True)
     del key
-    inverse = inverse.astype(np.int32)
-    # Only the first row of each distinct tail is formatted: keep those rows' codes alone.
-    firsts = [(codes[first_row].tolist(), texts) for codes, texts in columns]
-    del columns
-    tails = np.empty(len(first_row), dtype=object)
-    for k in range(len(first_row)):
-        fields = [texts[codes[k]] if codes[k] >= 0 else "\\N" for codes, texts in firsts]
-        tails[k] = f",{','.join(fields)}\n"
+    row_tail = inverse.astype(np.int32).reshape(-1)  # each row's distinct tail
+    del inverse
     item_ids = results["item_id"].to_numpy()
     middle = f",{run_id},"
-    # Chunk by chunk: the lines (a Python text each) of one chunk at a time. The load runs
-    # beside the report's own peak (StagedResults), so its memory stays small.
+    # Chunk by chunk: the lines (a Python text each) of one chunk at a time, and the tails of
+    # that chunk alone, each field formatted once per distinct value in the chunk. The load runs
+    # beside the report's own peak (StagedResults): texts of every distinct value and tail of
+    # the whole run (millions when the confidences vary by item) took hundreds of MB at once.
     for start in range(0, len(results), CSV_CHUNK_ROWS):
         stop = min(start + CSV_CHUNK_ROWS, len(results))
+        tail_codes, local = np.unique(row_tail[start:stop], return_inverse=True)
+        rows = first_row[tail_codes]  # the first row of each of the chunk's distinct tails
+        tails = np.full(len(rows), "", dtype=object)
+        for codes, uniques in columns:
+            used, at = np.unique(codes[rows], return_inverse=True)
+            texts = [_csv_field(uniques[code]) if code >= 0 else "\\N" for code in used.tolist()]
+            tails = tails + "," + np.asarray(texts, dtype=object)[at.reshape(-1)]
+        tails = tails + "\n"
         ids = np.arange(first_id + start, first_id + stop).astype(str).astype(object)
         items = item_ids[start:stop].astype(str).astype(object)
-        lines = ids + middle + items + tails[inverse[start:stop]]
+        lines = ids + middle + items + tails[local.reshape(-1)]
         yield "".join(lines.tolist()).encode()
 
 
