@@ -56,7 +56,6 @@ def run_once(profile: str | None) -> None:
     wrap(agreement_runs, "measure_project", "metrics")
     wrap(agreement_runs, "measure_prelabels", "prelabels")
     wrap(agreement_runs, "_publish", "publish")
-    wrap(publish, "_csv_chunks", "publish: csv")  # a generator: only its creation
     # The load runs on a thread beside the report's sections (publish.StagedResults): its time
     # overlaps the metrics below; "publish" is what is left of it after the report is done.
     wrap(publish, "_partition_load", "results load (beside the report)")

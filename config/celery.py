@@ -10,13 +10,22 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("concord")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _allocator_tune(**_: object) -> None:
+    # Agreement runs free many arrays of a few MB: hand them back (core/memory.py). A forked
+    # pool's processes inherit the setting.
+    from core.memory import allocator_tune
+
+    allocator_tune()
 
 
 @worker_ready.connect

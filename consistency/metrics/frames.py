@@ -157,7 +157,8 @@ class Encoded:
 
     Attributes
     ----------
-    item, labeler, value : (n_answers,) int64 codes into ``items``, ``labelers``, ``classes``.
+    item, labeler, value : (n_answers,) int64 codes into ``items``, ``labelers``, ``classes``
+        (narrower integers from ``encode(compact=True)``).
     items, labelers, classes : the distinct values, sorted when they sort.
     """
 
@@ -209,8 +210,21 @@ def class_counts(group: IntArray, value: IntArray, n_groups: int, n_classes: int
     return counts
 
 
+def narrow(codes: IntArray, n_values: int) -> AnyArray:
+    """A copy of codes into ``n_values`` values (and -1) in the narrowest signed integer that
+    holds them: int8 for a few classes, int32 for items and labelers, int64 beyond 2**31."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_values < np.iinfo(dtype).max:
+            return codes.astype(dtype)
+    return codes.astype(np.int64)
+
+
 def encode(
-    frame: pd.DataFrame, *, classes: Sequence[Hashable] | None = None, min_labelers: int = 1
+    frame: pd.DataFrame,
+    *,
+    classes: Sequence[Hashable] | None = None,
+    min_labelers: int = 1,
+    compact: bool = False,
 ) -> Encoded:
     """Validate a categorical annotations frame and encode it to integer codes.
 
@@ -220,6 +234,8 @@ def encode(
     classes : the class order to use (e.g. every class of the schema, answered or not); by
         default the distinct answered values, sorted. A value outside ``classes`` is an error.
     min_labelers : see :func:`check_frame`.
+    compact : codes as :func:`narrow` integers, each narrowed as soon as it is made (a quarter
+        of the memory on millions of answers; keys built from them must widen first).
 
     Returns
     -------
@@ -227,7 +243,11 @@ def encode(
     """
     check_frame(frame, min_labelers=min_labelers)
     item, items = factorize(frame["item"])
+    if compact:
+        item = narrow(item, len(items))
     labeler, labelers = factorize(frame["labeler"])
+    if compact:
+        labeler = narrow(labeler, len(labelers))
     try:
         if classes is None:
             value, class_index = factorize(frame["value"])
@@ -241,6 +261,8 @@ def encode(
                 raise ValueError(f"answers outside the given classes: {list(unknown)}")
     except TypeError as error:  # unhashable answers (lists, dicts) are not categorical
         raise ValueError(f"categorical answers must be hashable values, not {error}") from error
+    if compact:
+        value = narrow(value, len(class_index))
     return Encoded(item, labeler, value, items, labelers, class_index)
 
 

@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models.fields.json import KeyTextTransform
 from psycopg import sql
 
+from consistency.metrics.frames import narrow
 from labeling.models import Annotation, Item, LabelSchemaVersion, PrelabelExposure, Project
 
 CHUNK = 20_000
@@ -97,16 +98,15 @@ def annotations_frame(
     mappings = version_mappings(project=project, to_version=schema_version)
     numbers = dict(LabelSchemaVersion.objects.filter(project=project).values_list("id", "number"))
     columns = _copy_answers(project_id=project.id)
-    decoded = [json.loads(text) if text is not None else None for text in columns.texts]
-    keys = columns.keys  # version_id * n_texts + text code, factorized to a dense code per answer
-    inverse, unique_keys = pd.factorize(keys)  # a hash, not a sort of every answer's key
-    n_texts = max(len(columns.texts), 1)
-    mapped_values = np.empty(len(unique_keys), dtype=object)
-    relabel_of_key = np.zeros(len(unique_keys), dtype=bool)
-    number_of_key = np.zeros(len(unique_keys), dtype=np.int64)
-    for k, key in enumerate(unique_keys.tolist()):
-        version_id, code = divmod(key, n_texts)
-        value = decoded[code]
+    inverse = columns.keys  # the code of each answer's (version, value text) pair
+    decoded: dict = {None: None}
+    mapped_values = np.empty(len(columns.pairs), dtype=object)
+    relabel_of_key = np.zeros(len(columns.pairs), dtype=bool)
+    number_of_key = np.zeros(len(columns.pairs), dtype=np.int64)
+    for k, (version_id, text) in enumerate(columns.pairs):
+        if text not in decoded:
+            decoded[text] = json.loads(text)
+        value = decoded[text]
         mapped = _map_value(value, mappings.get(version_id, {}))
         mapped_values[k] = mapped
         relabel_of_key[k] = value is not None and mapped is None
@@ -114,7 +114,8 @@ def annotations_frame(
     if categorical:
         # Versions can map different texts to one class: one category per distinct value.
         category_of_key, categories = pd.factorize(mapped_values, use_na_sentinel=True)
-        values = pd.Series(pd.Categorical.from_codes(category_of_key[inverse], categories))
+        codes = narrow(category_of_key, len(categories))[inverse]  # a byte an answer, not eight
+        values = pd.Series(pd.Categorical.from_codes(codes, categories))
     else:
         values = pd.Series(mapped_values[inverse], dtype=object)
     return pd.DataFrame(
@@ -124,18 +125,19 @@ def annotations_frame(
             "value": values,
             "skipped": columns.skipped,
             "needs_relabel": relabel_of_key[inverse],
-            "schema_version": number_of_key[inverse],
-        }
+            "schema_version": narrow(number_of_key, int(number_of_key.max(initial=0)) + 1)[inverse],
+        },
+        copy=False,  # fresh arrays: neither copied nor consolidated into one block
     )
 
 
 @dataclass
 class _AnswerColumns:
-    items: np.ndarray
+    items: np.ndarray  # int32 when every id fits, else int64 (as labelers)
     labelers: np.ndarray
     skipped: np.ndarray
-    keys: np.ndarray  # version id * len(texts) + index of the value's JSON text in ``texts``
-    texts: list  # distinct JSON texts of the values (None: SQL NULL)
+    keys: np.ndarray  # int32: the index of the answer's (version id, value text) in ``pairs``
+    pairs: list  # distinct (schema version id, JSON text of the value or None for SQL NULL)
 
 
 COPY_CHUNK_BYTES = 32 << 20
@@ -148,29 +150,39 @@ def _orm_answers(*, project_id: int) -> _AnswerColumns:
         .values_list("item_id", "labeler_id", "skip_reason", "schema_version_id", "value")
         .iterator(chunk_size=CHUNK)
     )
-    text_codes: dict = {}
-    codes = [text_codes.setdefault(None if v is None else json.dumps(v), len(text_codes)) for *_, v in rows]
-    texts = list(text_codes)
-    versions = np.asarray([r[3] for r in rows], dtype=np.int64)
+    pair_codes: dict = {}
+    keys = [
+        pair_codes.setdefault((r[3], None if r[4] is None else json.dumps(r[4])), len(pair_codes))
+        for r in rows
+    ]
     return _AnswerColumns(
         items=np.asarray([r[0] for r in rows], dtype=np.int64),
         labelers=np.asarray([r[1] for r in rows], dtype=np.int64),
         skipped=np.asarray([bool(r[2]) for r in rows], dtype=bool),
-        keys=versions * max(len(texts), 1) + np.asarray(codes, dtype=np.int64),
-        texts=texts,
+        keys=np.asarray(keys, dtype=np.int32),
+        pairs=list(pair_codes),
     )
+
+
+def _ids(values: np.ndarray) -> np.ndarray:
+    """Ids as int32 when they fit (half the memory), else as they are: chunks of both widths
+    concatenate to int64."""
+    if len(values) and values.min() >= -(2**31) and values.max() < 2**31:
+        return values.astype(np.int32)
+    return values
 
 
 def _copy_answers(*, project_id: int) -> _AnswerColumns:
     """The project's current answers through ``COPY ... TO STDOUT (FORMAT csv)``, parsed a chunk
-    at a time (bounded memory), values kept as codes into their distinct JSON texts."""
+    at a time (bounded memory): ids as int32 where they fit, each answer's schema version and
+    value as one int32 code into their distinct pairs."""
     sql = (
         "COPY (SELECT a.item_id, a.labeler_id, (a.skip_reason <> '')::int, a.schema_version_id, "
         "a.value::text FROM labeling_annotation a JOIN labeling_item i ON i.id = a.item_id "
         "WHERE i.project_id = %s AND a.is_current) TO STDOUT (FORMAT csv)"
     )
-    parts: dict[str, list] = {"items": [], "labelers": [], "skipped": [], "versions": [], "codes": []}
-    text_codes: dict = {}
+    parts: dict[str, list] = {"items": [], "labelers": [], "skipped": [], "keys": []}
+    pair_codes: dict = {}
     pending = b""
     if connection.vendor != "postgresql":  # SQLite (`make run`): the same columns through the ORM
         return _orm_answers(project_id=project_id)
@@ -190,16 +202,20 @@ def _copy_answers(*, project_id: int) -> _AnswerColumns:
             keep_default_na=False,
             na_values={"value": [""]},
         )
-        codes, uniques = pd.factorize(frame["value"], use_na_sentinel=True)
-        local = np.array(
-            [text_codes.setdefault(text, len(text_codes)) for text in uniques.tolist()] or [0], dtype=np.int64
-        )
-        null_code = text_codes.setdefault(None, len(text_codes)) if (codes < 0).any() else 0
-        parts["codes"].append(np.where(codes >= 0, local[np.maximum(codes, 0)], null_code))
-        parts["items"].append(frame["item"].to_numpy())
-        parts["labelers"].append(frame["labeler"].to_numpy())
+        # The chunk's distinct (version, text) pairs, numbered in the order they first appear.
+        text_code, texts = pd.factorize(frame["value"], use_na_sentinel=True)
+        version_code, versions = pd.factorize(frame["version"])
+        width = len(texts) + 1
+        pair_code, local_pairs = pd.factorize(version_code * width + (text_code + 1))
+        names = [None, *texts.tolist()]
+        lookup = np.empty(len(local_pairs), dtype=np.int32)
+        for j, pair in enumerate(local_pairs.tolist()):
+            version, text = divmod(pair, width)
+            lookup[j] = pair_codes.setdefault((int(versions[version]), names[text]), len(pair_codes))
+        parts["keys"].append(lookup[pair_code])
+        parts["items"].append(_ids(frame["item"].to_numpy()))
+        parts["labelers"].append(_ids(frame["labeler"].to_numpy()))
         parts["skipped"].append(frame["skipped"].to_numpy().astype(bool))
-        parts["versions"].append(frame["version"].to_numpy())
 
     blocks: list[bytes] = []
     size = 0
@@ -210,24 +226,27 @@ def _copy_answers(*, project_id: int) -> _AnswerColumns:
             if size >= COPY_CHUNK_BYTES:
                 data = pending + b"".join(blocks)
                 cut = data.rindex(b"\n") + 1  # a JSON value never holds a raw newline
+                blocks, size = [], 0
                 parse(data[:cut])
-                pending, blocks, size = data[cut:], [], 0
+                pending = data[cut:]
+                del data
     data = pending + b"".join(blocks)
+    blocks.clear()
     if data:
         parse(data)
+    del data
     if not parts["items"]:
         empty = np.zeros(0, dtype=np.int64)
-        return _AnswerColumns(empty, empty, np.zeros(0, dtype=bool), empty, [])
-    texts = list(text_codes)
-    versions = np.concatenate(parts["versions"])
-    codes = np.concatenate(parts["codes"])
-    return _AnswerColumns(
-        items=np.concatenate(parts["items"]),
-        labelers=np.concatenate(parts["labelers"]),
-        skipped=np.concatenate(parts["skipped"]),
-        keys=versions * max(len(texts), 1) + codes,
-        texts=texts,
-    )
+        return _AnswerColumns(empty, empty, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int32), [])
+    # One column at a time, its chunks let go as soon as it is whole.
+    whole = {name: _concatenate(parts, name) for name in ("items", "labelers", "skipped", "keys")}
+    return _AnswerColumns(**whole, pairs=list(pair_codes))
+
+
+def _concatenate(parts: dict[str, list], name: str) -> np.ndarray:
+    out = np.concatenate(parts[name])
+    parts[name].clear()
+    return out
 
 
 def slice_fields(*, project: Project, max_fields: int = 20) -> list[str]:

@@ -15,6 +15,7 @@ generalize them to items with different numbers of answers:
 On Krippendorff's (2011) 4 × 12 matrix they give 0.8181818, 0.76117 and 0.77544 (irrCAC).
 """
 
+import itertools
 from collections.abc import Hashable, Sequence
 from typing import Literal, NamedTuple, SupportsInt, cast
 
@@ -23,7 +24,7 @@ import pandas as pd
 from scipy import sparse
 
 from consistency.metrics.arrays import AnyArray, FloatArray
-from consistency.metrics.frames import check_frame, factorize
+from consistency.metrics.frames import check_frame, factorize, narrow
 from consistency.metrics.stats.alpha import alpha_from_coincidences, binary_alpha, distance_matrix
 from consistency.metrics.stats.counts import (
     check_counts,
@@ -140,8 +141,10 @@ def cohen_kappa_pairs(
 ) -> PairwiseKappa:
     """Cohen's kappa for every pair of labelers, on the items both answered.
 
-    Built from sparse item × labeler indicator matrices, one product per class: memory is
-    O(answers + labelers² ), never a labeler² × classes² table.
+    One sparse item × (labeler, class) indicator matrix X, a block of items at a time: XᵀX
+    holds, for every two labelers a and b and classes c and c', the items where a said c and
+    b said c'; agreement, chance and support are its sums. Memory is a few bytes per answer
+    and O((labelers × classes)²), never a labeler² × classes² dense table.
 
     Parameters
     ----------
@@ -155,28 +158,33 @@ def cohen_kappa_pairs(
     PairwiseKappa (kappa, support), both indexed by labeler on rows and columns.
     """
     check_frame(frame, min_labelers=2, allow_missing_values=True)  # class_codes reports them
-    codes = class_codes(frame["value"], classes)
-    item, _ = pd.factorize(frame["item"])
+    k = len(classes)
+    codes = narrow(class_codes(frame["value"], classes), k)
     lab, labelers = factorize(frame["labeler"])
-    n_items, n_lab = int(item.max()) + 1, len(labelers)
-    ones = np.ones(len(item))
-    answered = sparse.csr_matrix((ones, (item, lab)), shape=(n_items, n_lab))
-    answered.sum_duplicates()
-    # A repeated (item, labeler) answer is a summed entry: fewer entries than answers (no
-    # hash of every answer's key, which was the largest allocation here).
-    if answered.nnz < len(item):
-        raise ValueError(
-            "a labeler answered the same item more than once: keep one answer per labeler and item"
-        )
-    support = (answered.T @ answered).toarray()
-    agree = np.zeros((n_lab, n_lab))
+    n_lab = len(labelers)
+    column = narrow(lab, n_lab * k)
+    del lab
+    column *= k  # (labeler, class) as one column code
+    column += codes
+    del codes
+    item, _ = pd.factorize(frame["item"])  # any numbering: items are only told apart
+    n_items = int(item.max()) + 1
+    item = narrow(item, n_items)
+    products = _indicator_products(item, column, n_items, n_lab, k)
+    del item, column
+    # Sums of whole numbers below 2**53: exact in float64, in any order.
+    a, c = np.divmod(products.row, k)
+    b, other = np.divmod(products.col, k)
+    pair = a.astype(np.int64) * n_lab + b
+    count = products.data
+    support = np.bincount(pair, weights=count, minlength=n_lab * n_lab).reshape(n_lab, n_lab)
+    same = c == other
+    agree = np.bincount(pair[same], weights=count[same], minlength=n_lab * n_lab).reshape(n_lab, n_lab)
     chance = np.zeros((n_lab, n_lab))
-    for c in np.unique(codes):  # one sparse product per class (few), not per answer
-        chose = codes == c
-        x = sparse.csr_matrix((ones[chose], (item[chose], lab[chose])), shape=(n_items, n_lab))
-        agree += (x.T @ x).toarray()
-        row_marginal = (x.T @ answered).toarray()  # [a, b]: shared items where a said c
-        chance += row_marginal * row_marginal.T
+    for class_code in np.unique(c):  # one labeler × labeler table at a time
+        chose = c == class_code
+        said = np.bincount(pair[chose], weights=count[chose], minlength=n_lab * n_lab).reshape(n_lab, n_lab)
+        chance += said * said.T  # [a, b]: shared items where a said the class
     with np.errstate(divide="ignore", invalid="ignore"):
         po = agree / support
         pe = chance / support**2
@@ -188,6 +196,37 @@ def cohen_kappa_pairs(
         kappa=pd.DataFrame(kappa, index=names, columns=names.rename("other")),
         support=pd.DataFrame(support.round().astype(np.int64), index=names, columns=names.rename("other")),
     )
+
+
+#: Answers per block of items in :func:`_indicator_products`.
+KAPPA_BLOCK = 1 << 20
+
+
+def _indicator_products(
+    item: AnyArray, column: AnyArray, n_items: int, n_lab: int, k: int
+) -> sparse.coo_matrix:
+    """XᵀX of the item × (labeler, class) indicator X, summed over blocks of items: (n_lab·k)²
+    sparse, float64 counts. ``ValueError`` when a labeler answered an item more than once."""
+    width = n_lab * k
+    total = sparse.csr_matrix((width, width))
+    n_blocks = -(-len(item) // KAPPA_BLOCK)
+    bounds = np.linspace(0, n_items, n_blocks + 1).astype(np.int64)
+    for lo, hi in itertools.pairwise(bounds.tolist()):
+        rows = np.flatnonzero((item >= lo) & (item < hi)) if n_blocks > 1 else slice(None)
+        block_item = item[rows] - lo
+        block_column = column[rows]
+        shape = (int(hi - lo), width)
+        x = sparse.csr_matrix((np.ones(len(block_item)), (block_item, block_column)), shape=shape)
+        labelers = sparse.csr_matrix(
+            (np.ones(len(block_item), dtype=bool), (block_item, block_column // k)), shape=(shape[0], n_lab)
+        )
+        # A repeated (item, labeler) answer is a merged entry: fewer entries than answers.
+        if labelers.nnz < len(block_item):
+            raise ValueError(
+                "a labeler answered the same item more than once: keep one answer per labeler and item"
+            )
+        total = total + x.T @ x
+    return total.tocoo()
 
 
 def per_class_agreement(counts: AnyArray, classes: Sequence[Hashable] | None = None) -> pd.DataFrame:

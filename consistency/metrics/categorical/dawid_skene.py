@@ -39,6 +39,7 @@ scale as crowd-kit's criterion) or after ``max_iter`` (default 100) iterations;
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Sequence
 
 import numpy as np
@@ -47,7 +48,7 @@ import scipy.sparse as sp
 
 from consistency.metrics.arrays import IntArray
 from consistency.metrics.categorical.consensus import Aggregator, apply_gold, result_frame
-from consistency.metrics.frames import as_gold, encode
+from consistency.metrics.frames import as_gold, encode, narrow
 
 METHOD = "dawid_skene"
 DEFAULT_MAX_ITER = 100
@@ -121,16 +122,23 @@ class DawidSkene(Aggregator):
         gold : optional Series item → known class; those items' posteriors are clamped to
             the gold class in every iteration, which sharpens the confusion matrices.
         """
-        encoded = encode(frame, classes=self.classes)
+        encoded = encode(frame, classes=self.classes, compact=True)  # narrow codes: a quarter
         n_items, n_labelers, k = encoded.n_items, encoded.n_labelers, encoded.n_classes
         counts = encoded.counts()
         n_answers = counts.sum(axis=1)
+        column = narrow(encoded.labeler, n_labelers * k)  # (labeler, given class) as one code
+        column *= k
+        column += encoded.value
         answers = sp.csr_matrix(
-            (np.ones(encoded.n_answers), (encoded.item, encoded.labeler * k + encoded.value)),
-            shape=(n_items, n_labelers * k),
+            (np.ones(encoded.n_answers), (encoded.item, column)), shape=(n_items, n_labelers * k)
         )
+        del column
         answers.sum_duplicates()
         answers_t = answers.T.tocsr()
+        n_total = encoded.n_answers
+        # Only the names are kept: the codes of every answer go before the iterations.
+        none = np.zeros(0, dtype=np.int64)
+        encoded = dataclasses.replace(encoded, item=none, labeler=none, value=none)
         clamp_rows, clamp_codes = self._gold_codes(gold, encoded.items, encoded.classes)
 
         posterior = counts / n_answers[:, None]
@@ -152,10 +160,13 @@ class DawidSkene(Aggregator):
             log_post = answers @ np.log(confusion).reshape(n_labelers * k, k)
             log_post += np.log(np.maximum(priors, _FLOOR))[None, :]
             top = log_post.max(axis=1, keepdims=True)
-            norm = top[:, 0] + np.log(np.exp(log_post - top).sum(axis=1))
-            posterior = np.exp(log_post - norm[:, None])
+            shifted = log_post - top
+            norm = top[:, 0] + np.log(np.exp(shifted, out=shifted).sum(axis=1))
+            del shifted
+            log_post -= norm[:, None]  # in place: the same values, one (items, classes) array fewer
+            posterior = np.exp(log_post, out=log_post)
             posterior[clamp_rows] = np.eye(k)[clamp_codes]
-            new_log_likelihood = float(norm.sum()) / encoded.n_answers
+            new_log_likelihood = float(norm.sum()) / n_total
             change = abs(new_log_likelihood - log_likelihood)
             log_likelihood = new_log_likelihood
             if change < self.tol:

@@ -29,74 +29,27 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 
-from consistency.metrics.arrays import AnyArray, FloatArray, IntArray, ObjectArray
+from consistency.metrics.arrays import AnyArray, FloatArray, ObjectArray
+from consistency.metrics.categorical.hlp_loo import (
+    ALONE,
+    SCORED,
+    STATUS,
+    TIE,
+    LeaveOneOut,
+    StatusArray,
+    item_pair_agreement,
+    leave_one_out_codes,
+    pair_counts,
+)
 from consistency.metrics.categorical.hlp_rates import ScoredAnswers, per_slice, rates, rates_by
-from consistency.metrics.frames import Encoded, as_gold, class_counts, encode, key_codes, slice_frame
+from consistency.metrics.frames import Encoded, as_gold, encode, slice_frame
 from consistency.metrics.stats.bootstrap import (
     DEFAULT_LEVEL,
     DEFAULT_N_BOOT,
     binomial_interval,
     check_bootstrap,
 )
-
-
-def _pairs(encoded: Encoded) -> tuple[IntArray, IntArray, IntArray]:
-    """(item, labeler) pairs: code per answer (n_answers,) int64, and each pair's item and
-    labeler code (n_pairs,), pairs in (item, labeler) order (no hash of every answer's pair:
-    :func:`key_codes`)."""
-    key = encoded.item * encoded.n_labelers + encoded.labeler
-    pair_code, pair_key = key_codes(key, encoded.n_items * encoded.n_labelers)
-    del key
-    return pair_code, pair_key // encoded.n_labelers, pair_key % encoded.n_labelers
-
-
-#: Status of a leave-one-out answer by code (:func:`_loo_codes`).
-STATUS = np.asarray(["scored", "tie", "alone"], dtype=object)
-SCORED, TIE, ALONE = 0, 1, 2
-#: Status codes per answer (n_answers,), one byte each.
-StatusArray = NDArray[np.int8]
-
-
-@dataclass(frozen=True)
-class _Pairs:
-    """An encoded frame's (item, labeler) pairs: the pair of each answer (n_answers,), each
-    pair's item (n_pairs,) and its answers per class (n_pairs, n_classes), int32 when they
-    fit (they always do in practice: half the memory of int64)."""
-
-    code: IntArray
-    item: IntArray
-    counts: AnyArray
-
-
-def _pair_counts(encoded: Encoded) -> _Pairs:
-    pair_code, pair_item, _ = _pairs(encoded)
-    counts = class_counts(pair_code, encoded.value, len(pair_item), encoded.n_classes)
-    if counts.max(initial=0) < 2**31:
-        counts = counts.astype(np.int32)
-    return _Pairs(pair_code, pair_item, counts)
-
-
-def _loo_codes(encoded: Encoded, pairs: _Pairs) -> tuple[IntArray, FloatArray, StatusArray]:
-    """Per answer (n_answers,): the others' majority class code (-1 without one), agrees
-    (1.0 / 0.0, NaN without a reference) and the status code (SCORED, TIE or ALONE)."""
-    per_item = encoded.counts()
-    # Counts below 2**31 (always, in practice) as int32: half the memory of the per-answer rows.
-    small = np.int32 if per_item.max(initial=0) < 2**31 else np.int64
-    others: AnyArray = per_item.astype(small)[encoded.item]
-    np.subtract(others, pairs.counts[pairs.code], out=others, casting="unsafe")  # own answers removed
-    top = others.max(axis=1)
-    n_top = (others == top[:, None]).sum(axis=1)
-    alone = top == 0
-    tie = ~alone & (n_top > 1)
-    scored = ~alone & ~tie
-    reference = np.where(scored, others.argmax(axis=1), -1)
-    agrees = np.where(scored, (reference == encoded.value).astype(np.float64), np.nan)
-    status = np.full(len(scored), ALONE, dtype=np.int8)  # one byte per answer: three codes
-    status[tie] = TIE
-    status[scored] = SCORED
-    return reference, agrees, status
 
 
 def _loo_frame(
@@ -148,29 +101,10 @@ def leave_one_out(frame: pd.DataFrame) -> pd.DataFrame:
     without a reference) and ``status``: "scored", "tie" (the others tie) or "alone" (no
     other labeler answered the item).
     """
-    encoded = encode(frame, min_labelers=2)
-    reference, agrees, status = _loo_codes(encoded, _pair_counts(encoded))
-    return _loo_frame(frame, encoded.class_values(reference), agrees, status)
-
-
-def _item_pair_agreement(encoded: Encoded, pairs: _Pairs) -> pd.Series:
-    """Per item: P(two distinct random labelers agree); NaN with fewer than two labelers."""
-    k, n = encoded.n_classes, encoded.n_items
-    pair_item = pairs.item
-    answers = pairs.counts.sum(axis=1, dtype=np.int64).astype(np.float64)
-    total = np.empty((n, k))
-    squares = np.empty((n, k))
-    for c in range(k):  # one class at a time: (n_pairs,) temporaries, not (n_pairs, n_classes)
-        share = pairs.counts[:, c] / answers  # each labeler's share of their answers in class c
-        total[:, c] = np.bincount(pair_item, weights=share, minlength=n)
-        squares[:, c] = np.bincount(pair_item, weights=share**2, minlength=n)
-    del share
-    n_labelers = np.bincount(pair_item, minlength=n).astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        agree = np.where(
-            n_labelers >= 2, (total**2 - squares).sum(axis=1) / (n_labelers * (n_labelers - 1)), np.nan
-        )
-    return pd.Series(agree, index=pd.Index(encoded.items, name="item"), name="two_random_agree")
+    encoded = encode(frame, min_labelers=2, compact=True)
+    loo = leave_one_out_codes(encoded)
+    agrees = loo.agrees_float(encoded.value, slice(None))
+    return _loo_frame(frame, encoded.class_values(loo.reference), agrees, loo.status)
 
 
 def two_random_labelers_agree(frame: pd.DataFrame) -> float:
@@ -179,8 +113,8 @@ def two_random_labelers_agree(frame: pd.DataFrame) -> float:
     frame : columns item, labeler, value. Items with one labeler are left out; NaN when no
     item has two labelers.
     """
-    encoded = encode(frame)
-    per_item = _item_pair_agreement(encoded, _pair_counts(encoded))
+    encoded = encode(frame, compact=True)
+    per_item = pd.Series(item_pair_agreement(encoded, pair_counts(encoded)))
     return float(per_item.mean()) if per_item.notna().any() else float("nan")
 
 
@@ -196,15 +130,17 @@ class HLPReport:
         gold_n, gold_accuracy, n_items, two_random_agree.
     per_slice : DataFrame indexed by (field, slice) — n_items, n_answers, loo_n, hlp,
         hlp_low, hlp_high, two_random_agree, gold_n, gold_accuracy; empty without slices.
+    confusions : DataFrame with one row per (labeler, reference, value) among the scored
+        answers that disagree with their reference — labeler, reference (the others'
+        majority), value (the answer), n (> 0) — in code order: a few rows per labeler,
+        where a table of every answer took some fifty bytes an answer.
     """
 
     labelers: pd.DataFrame
     project: pd.Series
     per_class: pd.DataFrame
     per_slice: pd.DataFrame
-    # The :func:`leave_one_out` table these figures come from (callers reuse it: it is the
-    # costliest step on large projects).
-    answers: pd.DataFrame | None = None
+    confusions: pd.DataFrame
 
 
 def human_level_performance(
@@ -233,18 +169,20 @@ def human_level_performance(
     """
     check_bootstrap(n_boot, level)
     rng = np.random.default_rng(seed)
-    # One encoding for every figure: the answers as integer codes, grouped and counted with
-    # np.bincount instead of pandas group-bys over the answers' values.
-    encoded = encode(frame, min_labelers=2)
-    pairs = _pair_counts(encoded)
-    reference, agrees, status = _loo_codes(encoded, pairs)
-    pair_agree = _item_pair_agreement(encoded, pairs)
-    del pairs  # the largest per-answer arrays: freed before the figures below
+    # One encoding for every figure: the answers as narrow integer codes, grouped and counted
+    # with np.bincount instead of pandas group-bys over the answers' values.
+    encoded = encode(frame, min_labelers=2, compact=True)
+    loo = leave_one_out_codes(encoded)
+    pair_agree = pd.Series(
+        loo.pair_agree, index=pd.Index(encoded.items, name="item"), name="two_random_agree"
+    )
     gold = as_gold(gold)
-    scored = np.flatnonzero(status == SCORED)
-    scored_item = encoded.item[scored]
+    status = loo.status
+    scored = status == SCORED  # masks, a byte an answer (positions would take eight)
+    agree = loo.agrees(encoded.value)  # only scored answers have a reference to agree with
+    n_scored = int(scored.sum())
 
-    # Per labeler.
+    # Per labeler. Sums of ones: the counts of agreeing answers, as floats.
     n_labelers = encoded.n_labelers
     labelers = pd.DataFrame(
         {"n_answers": np.bincount(encoded.labeler, minlength=n_labelers)},
@@ -252,8 +190,7 @@ def human_level_performance(
     )
     labelers["loo_n"] = np.bincount(encoded.labeler[scored], minlength=n_labelers)
     agree_sum = pd.Series(
-        np.bincount(encoded.labeler[scored], weights=agrees[scored], minlength=n_labelers),
-        index=labelers.index,
+        np.bincount(encoded.labeler[agree], minlength=n_labelers).astype(np.float64), index=labelers.index
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         labelers["loo_agreement"] = agree_sum / labelers["loo_n"].replace(0, np.nan)
@@ -263,7 +200,7 @@ def human_level_performance(
     labelers["loo_ties"] = np.bincount(encoded.labeler[status == TIE], minlength=n_labelers)
     labelers["loo_alone"] = np.bincount(encoded.labeler[status == ALONE], minlength=n_labelers)
 
-    on_gold = _on_gold_rows(frame, encoded, reference, agrees, status, gold)
+    on_gold = _on_gold_rows(frame, encoded, loo, gold)
     on_gold["gold"] = gold.reindex(on_gold["item"]).to_numpy(dtype=object)
     on_gold["correct"] = (on_gold["value"].to_numpy(dtype=object) == on_gold["gold"].to_numpy()).astype(float)
     gold_sum = on_gold.groupby("labeler")["correct"].sum().reindex(labelers.index, fill_value=0.0)
@@ -275,12 +212,12 @@ def human_level_performance(
     )
 
     # Project.
-    all_labels = np.asarray(["all"], dtype=object)
+    scored_item = encoded.item[scored]
     project_rates = rates(
-        all_labels,
-        np.zeros(len(scored), dtype=np.int64),
+        np.asarray(["all"], dtype=object),
+        np.zeros(n_scored, dtype=np.int8),
         scored_item,
-        agrees[scored],
+        agree[scored],
         "all",
         n_boot=n_boot,
         level=level,
@@ -298,7 +235,7 @@ def human_level_performance(
             else np.nan,
             "n_labelers": len(labelers),
             "n_items": encoded.n_items,
-            "loo_n": len(scored),
+            "loo_n": n_scored,
             "loo_ties": int((status == TIE).sum()),
             "loo_alone": int((status == ALONE).sum()),
             "two_random_agree": float(pair_agree.mean()) if pair_agree.notna().any() else np.nan,
@@ -314,14 +251,15 @@ def human_level_performance(
     # Per class.
     loo_by_class = rates(
         np.asarray(encoded.classes, dtype=object),
-        reference[scored],
+        loo.reference[scored],
         scored_item,
-        agrees[scored],
+        agree[scored],
         "reference",
         n_boot=n_boot,
         level=level,
         rng=rng,
     )
+    del scored_item
     gold_by_class = rates_by(on_gold, "gold", "correct", n_boot=0, level=level, rng=rng)
     item_class = _item_majority(encoded)
     pairs_by_class = pair_agree.groupby(item_class.reindex(pair_agree.index)).agg(["size", "mean"])
@@ -339,29 +277,45 @@ def human_level_performance(
     for column in ("loo_n", "gold_n", "n_items"):
         per_class[column] = per_class[column].fillna(0).astype(np.int64)
 
-    answers = ScoredAnswers(encoded, scored, agrees)
+    answers = ScoredAnswers(encoded, scored, agree)
     by_slice = per_slice(answers, on_gold, pair_agree, slice_frame(slices), n_boot, level, rng)
-    del answers, scored, scored_item
-    # The table of every answer last, once the figures' temporaries are gone: with its
-    # object columns it is the largest thing built here.
-    reference_values = encoded.class_values(reference)
-    del encoded, reference  # the answers' codes go before the table is built
-    loo = _loo_frame(frame, reference_values, agrees, status)
-    return HLPReport(labelers=labelers, project=project, per_class=per_class, per_slice=by_slice, answers=loo)
+    del answers
+    confusions = _confusions(encoded, loo.reference, scored & ~agree)
+    return HLPReport(
+        labelers=labelers, project=project, per_class=per_class, per_slice=by_slice, confusions=confusions
+    )
 
 
-def _on_gold_rows(
-    frame: pd.DataFrame,
-    encoded: Encoded,
-    reference: IntArray,
-    agrees: FloatArray,
-    status: StatusArray,
-    gold: pd.Series,
-) -> pd.DataFrame:
+def _confusions(encoded: Encoded, reference: AnyArray, wrong: AnyArray) -> pd.DataFrame:
+    """:attr:`HLPReport.confusions` of the answers ``wrong`` (n_answers,) bool: counted with one
+    ``np.bincount`` over (labeler, reference, value) codes."""
+    k, n_labelers = encoded.n_classes, encoded.n_labelers
+    cell = encoded.labeler[wrong].astype(np.int64) * k + reference[wrong]
+    cell *= k
+    cell += encoded.value[wrong]
+    counts = np.bincount(cell, minlength=n_labelers * k * k)
+    found = np.flatnonzero(counts)
+    labeler, rest = np.divmod(found, k * k)
+    return pd.DataFrame(
+        {
+            "labeler": encoded.labelers.take(labeler),
+            "reference": _objects(encoded.class_values(rest // k)),
+            "value": _objects(encoded.class_values(rest % k)),
+            "n": counts[found],
+        }
+    )
+
+
+def _on_gold_rows(frame: pd.DataFrame, encoded: Encoded, loo: LeaveOneOut, gold: pd.Series) -> pd.DataFrame:
     """The :func:`leave_one_out` rows of the gold items (index: their row positions), built
-    from those rows alone rather than selected from the table of every answer."""
+    from those rows alone."""
     rows = np.flatnonzero(np.asarray(encoded.items.isin(gold.index))[encoded.item])
-    on_gold = _loo_frame(frame.iloc[rows], encoded.class_values(reference[rows]), agrees[rows], status[rows])
+    on_gold = _loo_frame(
+        frame.iloc[rows],
+        encoded.class_values(loo.reference[rows]),
+        loo.agrees_float(encoded.value, rows),
+        loo.status[rows],
+    )
     on_gold.index = pd.Index(rows)
     return on_gold
 

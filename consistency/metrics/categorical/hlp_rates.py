@@ -13,16 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.arrays import AnyArray, FloatArray, IntArray
+from consistency.metrics.arrays import AnyArray, BoolArray, FloatArray
 from consistency.metrics.frames import NO_SLICE, Encoded, key_codes
 from consistency.metrics.stats.bootstrap import cluster_interval
 
 
 def rates(
     labels: AnyArray,
-    group: IntArray,
-    item: IntArray,
-    value: FloatArray,
+    group: AnyArray,
+    item: AnyArray,
+    value: AnyArray,
     by: str,
     *,
     n_boot: int,
@@ -31,21 +31,26 @@ def rates(
 ) -> pd.DataFrame:
     """Rate of ``value`` (0/1) per group with an item-cluster bootstrap interval.
 
-    labels : (n_labels,) the groups' values; group : (n,) codes into ``labels`` (-1: in no
-    group); item : (n,) item codes (non-negative); value : (n,) 0/1 per scored answer.
+    labels : (n_labels,) the groups' values; group : (n,) int codes into ``labels`` (-1: in no
+    group); item : (n,) int item codes (non-negative); value : (n,) 0/1 per scored answer
+    (bool or float).
     returns : DataFrame indexed by group (named ``by``, sorted as ``groupby`` sorts, only the
     groups with answers): n, rate, low, high. The groups draw their intervals in that order.
     """
     rank, sorted_labels = pd.factorize(pd.Index(labels), sort=True)  # groupby's order of the labels
     rank = np.append(np.asarray(rank, dtype=np.int64), -1)  # group -1 stays -1
-    group = rank[group]
-    keep = group >= 0
+    key = rank[group]  # int64, whatever the codes' width: the (group, item) key is built in it
+    keep = key >= 0
     if not keep.all():  # usually every answer has a group: no copy of the three arrays then
-        group, item, value = group[keep], item[keep], value[keep]
+        key, item, value = key[keep], item[keep], value[keep]
+    del keep
     n_items = int(item.max()) + 1 if len(item) else 1
     # One (group, item) cluster per distinct key: its answers' sum and count. The clusters'
     # order does not matter (below): numbered in key order, without a hash of every key.
-    key_code, keys = key_codes(group * n_items + item, len(sorted_labels) * n_items)
+    key *= n_items  # in place: no temporaries of every answer's key
+    key += item
+    key_code, keys = key_codes(key, len(sorted_labels) * n_items)
+    del key
     sums: FloatArray = np.bincount(key_code, weights=value, minlength=len(keys)).astype(
         np.float64, copy=False
     )
@@ -86,12 +91,12 @@ def rates_by(
 
 @dataclass(frozen=True)
 class ScoredAnswers:
-    """The encoded answers with the positions of the scored ones (n_scored,) and ``agrees``
-    of every answer (n_answers,)."""
+    """The encoded answers with a mask of the scored ones (n_answers,) and ``agrees`` (n_answers,
+    bool: the answer equals its reference; only scored answers have one)."""
 
     encoded: Encoded
-    rows: IntArray
-    agrees: FloatArray
+    rows: BoolArray
+    agrees: BoolArray
 
 
 def per_slice(
@@ -125,7 +130,7 @@ def per_slice(
         # Each item's slice value, once per item; answers take their item's.
         item_tags = tag.reindex(encoded.items).fillna(NO_SLICE)
         item_code, labels = pd.factorize(item_tags.to_numpy())
-        item_code = np.asarray(item_code, dtype=np.int64)
+        item_code = np.asarray(item_code, dtype=np.int32 if len(labels) < 2**31 else np.int64)
         answer_code = item_code[encoded.item]
         slice_rates = rates(
             labels,

@@ -166,26 +166,38 @@ def _labeler_pairs(answered: pd.DataFrame, classes: list[str]) -> dict:
     }
 
 
+#: Answers read at a time by :func:`_labelers` (its per-answer temporaries).
+LABELER_BLOCK = 1 << 20
+
+
 def _labelers(frame, answered, items, counts, classes) -> list[dict]:
     """Per labeler: answers, skips, and how often their answer matches each other answer on the item."""
-    # Whole arrays counted per labeler code (no table of every answer, copied and grouped).
-    code, labelers = factorize(answered["labeler"])
-    rows_item = index_of(pd.Index(items), answered["item"])
-    same = counts[rows_item, index_of(pd.Index(list(classes)), answered["value"])] - 1  # other answers equal
-    others = counts.sum(axis=1)[rows_item] - 1
-    del rows_item
-    paired = others > 0
-    code, same, others = code[paired], same[paired], others[paired]
+    # Whole arrays counted per labeler code, a block of answers at a time (no table of every
+    # answer, copied and grouped). Sums of whole numbers: exact in float64, in any order.
+    _, labelers = factorize(pd.unique(answered["labeler"]))
     n, names = len(labelers), labelers.tolist()
-    paired_items = np.bincount(code, minlength=n)
-    # Sums of whole numbers: exact in float64, as the integer sums they replace.
-    same_sum = np.bincount(code, weights=same, minlength=n)
-    others_sum = np.bincount(code, weights=others, minlength=n)
+    item_index, class_index = pd.Index(items), pd.Index(list(classes))
+    per_item = counts.sum(axis=1)
+    answers_n = np.zeros(n, dtype=np.int64)
+    paired_items = np.zeros(n, dtype=np.int64)
+    same_sum = np.zeros(n)
+    others_sum = np.zeros(n)
+    for lo in range(0, len(answered), LABELER_BLOCK):
+        block = answered.iloc[lo : lo + LABELER_BLOCK]
+        code = index_of(labelers, block["labeler"])
+        rows_item = index_of(item_index, block["item"])
+        same = counts[rows_item, index_of(class_index, block["value"])] - 1  # other answers equal
+        others = per_item[rows_item] - 1
+        paired = others > 0
+        answers_n += np.bincount(code, minlength=n)
+        paired_items += np.bincount(code[paired], minlength=n)
+        same_sum += np.bincount(code[paired], weights=same[paired], minlength=n)
+        others_sum += np.bincount(code[paired], weights=others[paired], minlength=n)
     grouped = {
         names[i]: (int(paired_items[i]), same_sum[i] / others_sum[i])
         for i in np.flatnonzero(paired_items > 0).tolist()
     }
-    answers = answered.groupby("labeler").size()
+    answers = pd.Series(answers_n, index=labelers)
     skips = frame[frame["skipped"]].groupby("labeler").size()
     out = []
     for labeler in sorted(set(answers.index) | set(skips.index)):
@@ -239,10 +251,13 @@ def _slice_percent_agreement(counts: np.ndarray) -> float | None:
 def _versions(answered, classes, params, values, counts) -> list[dict]:
     if "schema_version" not in answered.columns:
         return []
-    single = answered["schema_version"].nunique() == 1  # the common case: the run's counts
+    numbers = answered["schema_version"].to_numpy()
+    if (numbers == numbers[0]).all():  # the common case: the run's counts, no copy of the answers
+        alpha = safe(report_alpha, counts, params.level, values)
+        return [{"schema_version": int(numbers[0]), "answers": len(answered), "alpha": alpha}]
     out = []
-    for number, group in answered.groupby("schema_version"):
-        sub = counts if single else value_counts(group, classes, min_labelers=1)[1]
+    for number, group in answered[["item", "labeler", "value", "schema_version"]].groupby("schema_version"):
+        sub = value_counts(group, classes, min_labelers=1)[1]
         out.append(
             {
                 "schema_version": int(number),

@@ -106,7 +106,7 @@ def hlp_section_categorical(*, answered, gold: dict, slices, params, labeler_row
         n_boot=max(0, min(params.bootstrap, 1000)),
         seed=params.seed,
     )
-    by_labeler = _hlp_labelers(result.labelers, result.answers, with_gold)
+    by_labeler = _hlp_labelers(result.labelers, result.confusions, with_gold)
     rates = [r["loo_rate"] for r in by_labeler.values() if r.get("loo_rate") is not None]
     typical = float(np.median(rates)) if rates else None
     for row in labeler_rows:
@@ -160,9 +160,10 @@ def _hlp_rates(table: pd.DataFrame, n: str, rate: str, low: str, high: str) -> l
     ]
 
 
-def _hlp_labelers(table: pd.DataFrame, loo: pd.DataFrame, with_gold: bool) -> dict:
+def _hlp_labelers(table: pd.DataFrame, confusions: pd.DataFrame, with_gold: bool) -> dict:
     """labeler → answers, loo_n/rate/low/high, gold_n/rate/low/high (with gold) and, when any
-    answer disagrees with its reference, the labeler's most frequent confusion."""
+    answer disagrees with its reference, the labeler's most frequent confusion (``confusions``:
+    labeler, reference, value, n, as ``HLPReport.confusions``)."""
     out = {}
     for labeler, row in zip(table.index, table.to_dict("records"), strict=True):
         entry = {
@@ -180,9 +181,10 @@ def _hlp_labelers(table: pd.DataFrame, loo: pd.DataFrame, with_gold: bool) -> di
                 "gold_high": finite(row["gold_high"]),
             }
         out[plain(labeler)] = entry
-    mismatches = loo[loo["agrees"] == 0]
-    if len(mismatches):
-        pairs = mismatches.groupby(["labeler", "reference", "value"]).size().rename("n").reset_index()
+    if len(confusions):
+        # The group-by orders (labeler, reference, value) as it always has: ties between equally
+        # frequent confusions fall the same way.
+        pairs = confusions.groupby(["labeler", "reference", "value"])["n"].sum().rename("n").reset_index()
         pairs = pairs.sort_values(["labeler", "n"], ascending=[True, False], kind="stable")
         top = pairs.drop_duplicates("labeler").set_index("labeler")
         for labeler, entry in out.items():

@@ -1,7 +1,7 @@
 """Writing a run's per-item results: columns in, one table per run out.
 
 On PostgreSQL ``consistency_itemresult`` is partitioned by run (migration 0008). A run's rows
-go into a fresh table, joined to their few distinct values in one INSERT (``_tails_insert``;
+go into a fresh table, joined to their few distinct values in one INSERT (``result_rows``;
 ``COPY`` of CSV when they are many), its indexes are built once after the load (a sort each,
 against one b-tree insertion per row and index before), and the table is attached as the
 run's partition. A CHECK on ``run_id`` added before the load lets the attach skip its scan. All of
@@ -11,36 +11,26 @@ it runs in the caller's transaction: readers see the whole run or none of it.
 import json
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import psycopg
 from django.db import connection, transaction
-from psycopg.adapt import Dumper
-from psycopg.pq import Format
 
 from consistency.models import ItemResult
-
-RESULT_COLUMNS = (
-    "item_id",
-    "n_answers",
-    "n_skipped",
-    "consensus",
-    "method",
-    "by_method",
-    "confidence",
-    "agreement",
-    "disagreement",
-    "is_tie",
-    "label_quality",
-    "first_class",
-    "second_class",
+from consistency.services.measure.result_rows import (
+    DEFAULTS,
+    JSON_COLUMNS,
+    MAX_JOINED_TAILS,
+    RESULT_COLUMNS,
+    TEXT_COLUMNS,
+    csv_chunks,
+    tails_insert,
+    tails_of,
 )
-JSON_COLUMNS = ("consensus", "by_method")
-TEXT_COLUMNS = ("method", "first_class", "second_class")
-DEFAULTS = {"n_skipped": 0, "by_method": {}, "disagreement": 0.0, "is_tie": False}
+
+__all__ = ["JSON_COLUMNS", "RESULT_COLUMNS"]  # read here by the run's other modules
+
 # The partition's indexes: the same columns as the parent's (migration 0008), so that the
 # attach adopts them instead of building its own.
 PARTITION_INDEXES = (
@@ -123,15 +113,15 @@ def _partition_load(cursor, run_id: int, results: pd.DataFrame) -> None:
         f"ADD CONSTRAINT {table}_run CHECK (run_id = {run_id})"
     )
     first_id = _ids_reserve(cursor, len(results))
-    tails = _tails(results)
-    if tails is not None and len(tails.rows) <= MAX_JOINED_TAILS:
-        _tails_insert(cursor, table, run_id, first_id, results, tails)
-    else:
+    tails = tails_of(results)
+    if tails is not None and len(tails) <= MAX_JOINED_TAILS:
+        tails_insert(cursor, table, run_id, first_id, results, tails)
+    elif tails is not None:
         with cursor.cursor.copy(
             f"COPY {table} ({columns}) FROM STDIN "
             "(FORMAT csv, NULL '\\N', FORCE_NOT_NULL (method, first_class, second_class))"
         ) as copy:
-            for chunk in _csv_chunks(run_id, first_id, results):
+            for chunk in csv_chunks(run_id, first_id, results, tails):
                 copy.write(chunk)
     cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_run_item UNIQUE (run_id, item_id)")
     for index_columns, suffix in PARTITION_INDEXES:
@@ -229,173 +219,6 @@ def _ids_reserve(cursor, n: int) -> int:
         [n],
     )
     return int(cursor.fetchone()[0]) - n + 1
-
-
-TAIL_COLUMNS = tuple(c for c in RESULT_COLUMNS if c != "item_id")
-# The SQL type of each tail column, for the arrays the tails travel in.
-TAIL_TYPES = {
-    "n_answers": "int2",
-    "n_skipped": "int2",
-    "consensus": "jsonb",
-    "method": "text",
-    "by_method": "jsonb",
-    "confidence": "float8",
-    "agreement": "float8",
-    "disagreement": "float8",
-    "is_tie": "bool",
-    "label_quality": "float8",
-    "first_class": "text",
-    "second_class": "text",
-}
-# Up to this many distinct tails the rows are inserted joined to their tails (below); past it
-# (per-item confidences, say) each row's JSON is its own and COPY parses it as cheaply.
-MAX_JOINED_TAILS = 10_000
-
-
-@dataclass
-class _Tails:
-    """A run's rows apart from the item id repeat a few patterns (the same answers give the
-    same consensus, confidence and agreement): the distinct ones, and each row's."""
-
-    rows: list[list]  # per distinct tail, its values in TAIL_COLUMNS order (None: NULL)
-    of_row: np.ndarray  # each row's tail (int32)
-
-
-def _tails(results: pd.DataFrame) -> _Tails | None:
-    if results.empty:
-        return None
-    key = np.zeros(len(results), dtype=np.int64)
-    columns = []  # (codes per row, the column's distinct values; code -1 is NULL)
-    for name in TAIL_COLUMNS:  # one key per distinct tail: mixed radix over the columns' codes
-        column_codes, uniques = pd.factorize(results[name], use_na_sentinel=True)
-        columns.append((column_codes.astype(np.int32), list(uniques)))
-        radix = len(uniques) + 1
-        if key.max(initial=0) >= (1 << 62) // radix:  # would overflow: renumber densely first
-            key = pd.factorize(key)[0].astype(np.int64)
-        key = key * radix + (column_codes + 1)
-    _, first_row, inverse = np.unique(key, return_index=True, return_inverse=True)
-    del key
-    rows: list[list] = [[] for _ in range(len(first_row))]
-    for codes, uniques in columns:  # only the first row of each distinct tail is looked at
-        for row, code in zip(rows, codes[first_row].tolist(), strict=True):
-            row.append(_sql_value(uniques[code]) if code >= 0 else None)
-    return _Tails(rows, inverse.astype(np.int32).reshape(-1))
-
-
-def _tails_insert(
-    cursor, table: str, run_id: int, first_id: int, results: pd.DataFrame, tails: _Tails
-) -> None:
-    """The rows as an INSERT of (item id, tail number) pairs joined to the distinct tails.
-
-    ``COPY`` parsed ``by_method``'s JSON on every row, about half of its time; this parses each
-    distinct tail once and Python formats no CSV (1M results: the load's PostgreSQL CPU 11.0-13.3
-    s before, 7.3-9.4 s after, docs/benchmarks.md). Ids follow the results' order, as with COPY:
-    the join keeps the order of the pairs (a hash on the small side), and merge joins, which
-    would sort them, are off."""
-    tail_columns = ", ".join(TAIL_COLUMNS)
-    picked = ", ".join(f"t.{name}" for name in TAIL_COLUMNS)
-    arrays = ", ".join(f"%s::{TAIL_TYPES[name]}[]" for name in TAIL_COLUMNS)
-    values = [[row[c] for row in tails.rows] for c in range(len(TAIL_COLUMNS))]
-    # Server-side binding (Django's cursor binds on the client), for the binary arrays.
-    with psycopg.Cursor(cursor.cursor.connection) as binding:
-        binding.adapters.register_dumper(_Int8Array, _Int8ArrayDumper)
-        # For this statement only (the transaction goes on: the index builds, the publish):
-        # the pairs (1M: 64 MB) stay in memory instead of a temporary file.
-        binding.execute("SELECT current_setting('enable_mergejoin'), current_setting('work_mem')")
-        before = binding.fetchone()
-        binding.execute(
-            "SELECT set_config('enable_mergejoin', 'off', true), set_config('work_mem', '128MB', true)"
-        )
-        binding.execute(
-            f"INSERT INTO {table} (id, run_id, item_id, {tail_columns}) "  # noqa: S608 (names only)
-            f"SELECT %s::bigint - 1 + r.n, %s::bigint, r.item_id, {picked} "
-            "FROM unnest(%b, %b) WITH ORDINALITY AS r (item_id, tail, n) "
-            f"JOIN unnest({arrays}) WITH ORDINALITY AS t ({tail_columns}, tail) ON t.tail = r.tail",
-            [
-                first_id,
-                run_id,
-                _Int8Array(results["item_id"].to_numpy(dtype=np.int64)),
-                _Int8Array(tails.of_row.astype(np.int64) + 1),  # ORDINALITY counts from 1
-                *values,
-            ],
-        )
-        binding.execute(
-            "SELECT set_config('enable_mergejoin', %s, true), set_config('work_mem', %s, true)", before
-        )
-
-
-class _Int8Array:
-    """Whole numbers sent as a bigint[] in PostgreSQL's binary format, built by numpy: psycopg
-    dumps a list an element at a time (1.5-2 s for a million against 0.1 s)."""
-
-    def __init__(self, values: np.ndarray) -> None:
-        self.values = values
-
-
-class _Int8ArrayDumper(Dumper):
-    format = Format.BINARY
-    oid = 1016  # bigint[]
-
-    def dump(self, obj: _Int8Array) -> bytes:
-        values = obj.values
-        if len(values) == 0:
-            return np.array([0, 0, 20], dtype=">i4").tobytes()  # no dimensions; bigint
-        cells = np.empty(len(values), dtype=[("size", ">i4"), ("value", ">i8")])
-        cells["size"] = 8
-        cells["value"] = values
-        # One dimension, no NULLs, bigint elements; its length, counted from 1.
-        return np.array([1, 0, 20, len(values), 1], dtype=">i4").tobytes() + cells.tobytes()
-
-
-CSV_CHUNK_ROWS = 100_000
-
-
-def _csv_chunks(run_id: int, first_id: int, results: pd.DataFrame):
-    """CSV lines for COPY (runs with many distinct tails: ``_tails``), each distinct tail
-    formatted once and the lines gathered from them."""
-    tails = _tails(results)
-    if tails is None:
-        return
-    texts = np.empty(len(tails.rows), dtype=object)
-    for k, row in enumerate(tails.rows):
-        texts[k] = f",{','.join(_csv_field(v) for v in row)}\n"
-    item_ids = results["item_id"].to_numpy()
-    middle = f",{run_id},"
-    # Chunk by chunk: the lines (a Python text each) of one chunk at a time. The load runs
-    # beside the report's own peak (StagedResults), so its memory stays small.
-    for start in range(0, len(results), CSV_CHUNK_ROWS):
-        stop = min(start + CSV_CHUNK_ROWS, len(results))
-        ids = np.arange(first_id + start, first_id + stop).astype(str).astype(object)
-        items = item_ids[start:stop].astype(str).astype(object)
-        lines = ids + middle + items + texts[tails.of_row[start:stop]]
-        yield "".join(lines.tolist()).encode()
-
-
-def _sql_value(value):
-    """A result's value as the database gets it: NULL for None and NaN, Python scalars."""
-    if value is None or (isinstance(value, float | np.floating) and np.isnan(value)):
-        return None
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, float | np.floating):
-        return float(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    return str(value)
-
-
-def _csv_field(value) -> str:
-    """One CSV field as COPY reads it: NULL is the unquoted \\N, strings always quoted."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "\\N"
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, float | np.floating):
-        return repr(float(value))  # the shortest repr, as json.dumps and psycopg wrote floats
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    text = str(value)
-    return '"' + text.replace('"', '""') + '"'
 
 
 def _bulk_create(run_id: int, results: pd.DataFrame) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from consistency.models import AgreementRun, ItemResult, RunStatus
 from consistency.selectors.annotations import annotations_frame
 from consistency.services.agreement_runs import agreement_run_compute
-from consistency.services.measure import publish
+from consistency.services.measure import publish, result_rows
 from labeling.models import Annotation, Assignment, Role
 from tests.factories import ItemFactory, MembershipFactory, ProjectFactory
 
@@ -198,7 +198,7 @@ def test_item_slices_through_copy_equal_the_orm_read():
     assert copied["batch"].tolist()[-2:] == [None, None]
 
 
-ALL_COLUMNS = ("id", "item_id", *publish.TAIL_COLUMNS)
+ALL_COLUMNS = ("id", "item_id", *result_rows.TAIL_COLUMNS)
 
 
 def _partition_rows(run_id: int) -> list[tuple]:
@@ -220,7 +220,7 @@ def test_joined_insert_and_copy_load_the_same_rows(seed, monkeypatch):
     for path, limit in (("joined", publish.MAX_JOINED_TAILS), ("copy", 0)):
         monkeypatch.setattr(publish, "MAX_JOINED_TAILS", limit)
         used = []
-        monkeypatch.setattr(publish, "_tails_insert", _spy(publish._tails_insert, used))
+        monkeypatch.setattr(publish, "tails_insert", _spy(publish.tails_insert, used))
         run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
         agreement_run_compute(run_id=run.id)
         run.refresh_from_db()

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from consistency.metrics.categorical import agreement
 from consistency.metrics.categorical.agreement import (
     class_confusion,
     cohen_kappa_pairs,
@@ -177,3 +178,24 @@ def test_merge_what_if_refuses_bad_requests(k2011_counts):
         merge_what_if(k2011_counts, [[1, 3]], classes=K2011_CLASSES, level="ordinal")
     with pytest.raises(ValueError, match="nominal and ordinal"):
         merge_what_if(k2011_counts, [[0, 1]], level="interval")
+
+
+def test_cohen_kappa_in_blocks_of_items_equals_one_block(monkeypatch):
+    """Large projects are summed a block of items at a time: the same kappas and supports,
+    and a repeated answer in a later block is still refused."""
+    rng = np.random.default_rng(7)
+    rows = [
+        (f"item-{i}", labeler, rng.choice(["a", "b", "c"], p=[0.6, 0.3, 0.1]))
+        for i in rng.permutation(60)
+        for labeler in rng.choice(["ann", "bob", "cy", "dee"], size=int(rng.integers(1, 5)), replace=False)
+    ]
+    frame = pd.DataFrame(rows, columns=["item", "labeler", "value"])
+    whole = cohen_kappa_pairs(frame, ["a", "b", "c"])
+    monkeypatch.setattr(agreement, "KAPPA_BLOCK", 7)
+    blocks = cohen_kappa_pairs(frame, ["a", "b", "c"])
+    pd.testing.assert_frame_equal(blocks.kappa, whole.kappa, check_exact=True)
+    pd.testing.assert_frame_equal(blocks.support, whole.support, check_exact=True)
+    assert whole.support.to_numpy().sum() > 0 and np.isfinite(whole.kappa.to_numpy()).any()
+    repeated = pd.concat([frame, frame.iloc[[-1]].assign(value="c")], ignore_index=True)
+    with pytest.raises(ValueError, match="more than once"):
+        cohen_kappa_pairs(repeated, ["a", "b", "c"])

@@ -220,7 +220,7 @@ def test_gap_to_hlp_with_scores_sums_errors_over_totals_per_slice():
 @pytest.mark.parametrize("values", [[3, 1, 3, 2, 3, 1, 2, 2], ["a", "b", "a", "a", "b", "b", "c", "a"]])
 def test_categorical_answers_give_the_same_hlp_as_objects(values):
     """A run reads its answers as a Categorical: the same figures, and the leave-one-out table
-    holds the same Python values (an int class stays an int)."""
+    and the confusions hold the same Python values (an int class stays an int)."""
     plain = pd.DataFrame(
         {
             "item": [1, 1, 1, 2, 2, 2, 3, 3],
@@ -231,8 +231,11 @@ def test_categorical_answers_give_the_same_hlp_as_objects(values):
     coded = plain.assign(value=pd.Categorical(values))
     expected = human_level_performance(plain, slices=pd.Series({1: "x", 2: "y"}), n_boot=50, seed=3)
     got = human_level_performance(coded, slices=pd.Series({1: "x", 2: "y"}), n_boot=50, seed=3)
-    pd.testing.assert_frame_equal(got.answers, expected.answers)
-    assert type(got.answers["value"][0]) is type(values[0])
+    pd.testing.assert_frame_equal(leave_one_out(coded), leave_one_out(plain))
+    assert type(leave_one_out(coded)["value"][0]) is type(values[0])
+    pd.testing.assert_frame_equal(got.confusions, expected.confusions)
+    assert len(got.confusions) and type(got.confusions["value"][0]) is type(values[0])
+    assert type(got.confusions["reference"][0]) is type(values[0])
     pd.testing.assert_frame_equal(got.labelers, expected.labelers)
     pd.testing.assert_series_equal(got.project, expected.project)
     pd.testing.assert_frame_equal(got.per_class, expected.per_class)
