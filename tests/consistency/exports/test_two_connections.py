@@ -2,6 +2,8 @@
 backends) and merges them in item order: the bytes are those of one connection, whatever the
 blocks and batches, and both connections read one snapshot."""
 
+import time
+
 import psycopg
 import pytest
 from django.db import connection, transaction
@@ -107,18 +109,32 @@ def test_without_a_second_connection_one_reads_everything(project, small_blocks,
     assert connection.in_atomic_block is False
 
 
-def test_an_empty_project_and_a_download_closed_early(staff, project, small_blocks):
+def test_an_empty_project_and_a_download_closed_early(staff, project, small_blocks, monkeypatch):
     empty = ProjectFactory(created_by=staff, data_type="record", classes=["a", "b"])
     assert _export(empty, {"format": "jsonl"}) == b""
     assert _export(empty, {"format": "csv"}).count(b"\n") == 1  # the header only
+    opened = []
+    real_connect = fast.psycopg.connect
+
+    def recorded(**params):
+        opened.append(real_connect(**params))
+        return opened[-1]
+
+    monkeypatch.setattr(fast.psycopg, "connect", recorded)
     stream = export_stream(project=project, params=parse_export_params(_Query({"format": "jsonl"})))[1]
     first = next(stream)
+    assert len(opened) == 1 and not opened[0].closed  # the second connection is reading
+    pid = opened[0].info.backend_pid
     stream.close()  # the client went away: both cursors, the second connection and the transaction end
     assert first.count(b"\n") >= 1 and connection.in_atomic_block is False
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        assert cursor.fetchone()[0] == 0
+    assert opened[0].closed
+    # Its backend is gone (other tests' servers may hold connections of their own: only this one counts).
+    deadline = time.monotonic() + 5
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid])
+            if cursor.fetchone()[0] == 0:
+                break
+        assert time.monotonic() < deadline, "the second connection's backend is still there"
+        time.sleep(0.05)
     assert _export(project, {"format": "jsonl"}).count(b"\n") == 45
