@@ -178,6 +178,52 @@ def test_answers_frame_as_class_codes_holds_the_same_values():
     assert coded.drop(columns="value").equals(plain.drop(columns="value"))
 
 
+def test_answers_read_in_blocks_equal_the_orm_read(monkeypatch):
+    """The answers' COPY (blocks of answers as tab-separated text, parsed by Arrow) holds what
+    the ORM read gives, answer for answer, for values that text formats treat specially: tabs,
+    newlines, quotes and backslashes inside strings, JSON null against a skip's SQL NULL, the
+    texts "null" and "", lists, boxes and numbers; with blocks of two answers and chunks of a
+    few bytes, so that every block and chunk boundary is crossed."""
+    from consistency.selectors import annotations
+
+    project = ProjectFactory(name="odd answers", classes=CLASSES)
+    labelers = [MembershipFactory(project=project, role=Role.LABELER).user for _ in range(3)]
+    odd = [
+        "tab\there", "two\nlines", 'say "hi"', "back\\slash", "\\N", "null", "", "café ✓", None,
+        ["a", "b\tc"], [{"class": "x", "box": [0, 1.5, 2, 3]}], 3, 2.5, True, {"k": "v\n"},
+    ]  # fmt: skip
+    items = []
+    for n, value in enumerate(odd):
+        item = ItemFactory(project=project)
+        items.append(item)
+        _answer(project, item, labelers[n % 3], value)
+        _answer(project, item, labelers[(n + 1) % 3], None, skip="unclear")
+    monkeypatch.setattr(annotations, "ANSWER_BLOCK_SHIFT", 1)
+    monkeypatch.setattr(annotations, "COPY_CHUNK_BYTES", 64)
+    copied = annotations._copy_answers(project_id=project.id)
+    read = annotations._orm_answers(project_id=project.id)
+
+    def rows(columns):
+        pairs = columns.pairs
+        return sorted(
+            (int(i), int(labeler), bool(skip), pairs[key][0], pairs[key][1])
+            for i, labeler, skip, key in zip(
+                columns.items, columns.labelers, columns.skipped, columns.keys, strict=True
+            )
+        )
+
+    def decoded(rows):
+        import json
+
+        return [(*row[:4], None if row[4] is None else json.loads(row[4])) for row in rows]
+
+    assert len(copied.items) == 2 * len(odd)
+    assert decoded(rows(copied)) == decoded(rows(read))
+    frame = annotations_frame(project=project, schema_version=project.schema_version)
+    answered = frame[~frame["skipped"]].set_index("item")["value"]
+    assert [answered[item.id] for item in items] == odd
+
+
 def test_item_slices_through_copy_equal_the_orm_read():
     """The slices read with COPY hold what the ORM read gives: texts as they are (empty, a
     NULL marker, commas, quotes, newlines), numbers and booleans as JSON text, None where an
