@@ -130,6 +130,27 @@ def test_run_results_live_in_the_runs_own_partition():
         cursor.execute("SELECT count(*) FROM consistency_itemresult_default WHERE run_id = %s", [run.id])
         in_default = cursor.fetchone()[0]
     assert in_partition == sum(1 for e in expected.values() if e["values"]) and in_default == 0
+    # The partition came with the parent's indexes, each adopted by the attach: none built twice.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT x.indexrelid::regclass::text, p.inhparent::regclass::text FROM pg_index x "
+            "LEFT JOIN pg_inherits p ON p.inhrelid = x.indexrelid WHERE x.indrelid = %s::regclass",
+            [f"consistency_itemresult_run_{int(run.id)}"],
+        )
+        adopted = dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index "
+            "WHERE indrelid = 'consistency_itemresult'::regclass"
+        )
+        parents = {row[0] for row in cursor.fetchall()}
+    assert None not in adopted.values() and set(adopted.values()) == parents and len(adopted) == len(parents)
+    assert parents == {
+        "itemresult_unique_item_run",
+        "itemresult_run_disagreement",
+        "itemresult_run_queue_order",
+        "itemresult_run_class_pair",
+        "itemresult_run_label_quality",
+    }
     # A redelivered run publishes again: the partition is replaced, never doubled.
     AgreementRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
     agreement_run_compute(run_id=run.id)
