@@ -15,4 +15,4 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
     && useradd --create-home concord && mkdir -p /app/var && chown -R concord /app/var
 USER concord
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]

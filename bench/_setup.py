@@ -5,6 +5,7 @@ which they create and migrate if needed, never against the development database.
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -58,13 +59,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_gunicorn(*processes: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop benchmark or test servers at once. SIGTERM is gunicorn's graceful stop: the threaded
+    worker then serves its open keep-alive connections until ``--graceful-timeout`` (30 s);
+    SIGINT is its quick stop, which a server with nothing left to do wants."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    for process in processes:
+        process.wait(timeout=timeout)
+
+
+def dockerfile_threads() -> int:
+    """The threads per gunicorn worker the image's CMD runs (1: the sync worker)."""
+    line = next(x for x in (ROOT / "Dockerfile").read_text().splitlines() if x.startswith("CMD "))
+    words = [w.strip('" ,') for w in line.removeprefix("CMD ").strip("[]").split(",")]
+    return int(words[words.index("--threads") + 1]) if "--threads" in words else 1
+
+
 def start_gunicorn(
-    *, workers: int, threads: int = 1, port: int | None = None, extra_env: dict | None = None, stdout=None
+    *,
+    workers: int,
+    threads: int | None = None,
+    port: int | None = None,
+    extra_env: dict | None = None,
+    stdout=None,
 ) -> tuple[subprocess.Popen, str]:
-    """gunicorn on the benchmark database with production-like settings (DEBUG off, no SSL redirect).
+    """gunicorn on the benchmark database with production-like settings (DEBUG off, no SSL redirect),
+    with the image's worker class and threads unless ``threads`` says otherwise.
 
     Tasks run in-process unless ``extra_env`` sets ``REDIS_URL`` (then a Celery worker runs them).
     """
+    threads = dockerfile_threads() if threads is None else threads
     port = port or free_port()
     env = {
         **os.environ,

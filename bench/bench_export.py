@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._setup import django_setup, rss_mb, start_gunicorn, worker_pid
+from bench._setup import django_setup, rss_mb, start_gunicorn, stop_gunicorn, worker_pid
 
 
 def setup(items: int) -> tuple[int, str]:
@@ -175,8 +175,7 @@ def main() -> None:
                 f"| {before:.0f} → {rss_mb(worker):.0f} MB | {os.getloadavg()[0]:.1f} |"
             )
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_gunicorn(server)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._setup import bench_database_url, django_setup, rss_mb, start_gunicorn, worker_pid  # noqa: E402
+from bench._setup import bench_database_url, django_setup, rss_mb, start_gunicorn, stop_gunicorn, worker_pid  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/14")
 
@@ -203,8 +203,7 @@ def run_mode(mode: str, rows: int, repeat: int, token: str) -> list[str]:
                 f"| {mode}, median of {repeat} | {rows:,} | | | {median:.2f} | {rows / median:,.0f} | | |"
             )
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_gunicorn(server)
         if worker:
             worker.terminate()
             worker.wait(timeout=20)

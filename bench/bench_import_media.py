@@ -26,7 +26,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._setup import bench_database_url, django_setup, start_gunicorn  # noqa: E402
+from bench._setup import bench_database_url, django_setup, start_gunicorn, stop_gunicorn  # noqa: E402
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/14")
 
@@ -126,9 +126,8 @@ def main() -> None:
                 job = json.loads(response.read())
         seconds = time.perf_counter() - started
     finally:
-        server.terminate()
         worker.terminate()
-        server.wait(timeout=10)
+        stop_gunicorn(server)
         worker.wait(timeout=20)
     result = job.get("result") or {}
     print(f"zip: {args.images:,} JPEGs of 128×96, {len(content) / 1024**2:.1f} MB; 1 worker process")

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._setup import django_setup, percentile, rss_mb, start_gunicorn
+from bench._setup import django_setup, dockerfile_threads, percentile, rss_mb, start_gunicorn, stop_gunicorn
 
 CLASSES = ["deep scratch", "shallow scratch", "dent", "none"]
 
@@ -221,7 +221,9 @@ def main() -> None:
     parser.add_argument("--labelers", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread if > 1)")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="threads per gunicorn worker (default: the Dockerfile's)"
+    )
     parser.add_argument(
         "--policy", choices=["fixed", "adaptive"], default="fixed", help="adaptive: min 2, max 5 answers"
     )
@@ -229,6 +231,7 @@ def main() -> None:
 
     django_setup()
     project_id, tokens = setup_project(args.items, args.labelers, adaptive=args.policy == "adaptive")
+    args.threads = dockerfile_threads() if args.threads is None else args.threads
     server, base = start_gunicorn(workers=args.workers, threads=args.threads)
     try:
         print(
@@ -243,8 +246,7 @@ def main() -> None:
         )
         rss = rss_mb(server.pid)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        stop_gunicorn(server)
     print("\n| phase | call | requests | server p50 ms | server p99 ms | client p50 ms | client p99 ms |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for line in summarize("next", next_phase, next_elapsed) + summarize(

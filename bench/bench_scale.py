@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._setup import percentile, start_gunicorn  # noqa: E402
+from bench._setup import percentile, start_gunicorn, stop_gunicorn  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@localhost:5432/concord_scale"
 CLASSES = ["deep scratch", "shallow scratch", "dent", "none"]  # as bench_labeling submits
@@ -365,9 +365,8 @@ def main() -> None:
                     f"first byte {first * 1000:.0f} ms (load {load()})"
                 )
     finally:
-        server.terminate()
         worker.terminate()
-        server.wait(timeout=30)
+        stop_gunicorn(server)
         worker.wait(timeout=30)
 
 

@@ -13,7 +13,7 @@ import requests
 from django.conf import settings
 from django.db.models import Count, F, Q
 
-from bench._setup import start_gunicorn
+from bench._setup import start_gunicorn, stop_gunicorn
 from labeling.models import Annotation, Assignment, AssignmentStatus, DataType, Item, Role
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from tests.pgbouncer import pgbouncer  # noqa: F401 — the fixture
@@ -134,5 +134,4 @@ def test_labeling_imports_runs_and_exports_through_pgbouncer_and_survive_its_res
         job = requests.get(f"{base}/api/jobs/{snap.json()['id']}/", headers=manager, timeout=60).json()
         assert job["status"] == "succeeded" and job["result"]["row_count"] == len(rows), job
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_gunicorn(server)

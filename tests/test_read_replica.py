@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from bench._setup import start_gunicorn
+from bench._setup import start_gunicorn, stop_gunicorn
 from tests.replica import SEED_ITEMS, replica_pair  # noqa: F401 — the fixture
 
 # The tests talk to the pair only; the mark has pytest-django create the system cluster's test
@@ -47,10 +47,7 @@ def servers(replica_pair):  # noqa: F811
         if seeding.poll() is None:
             seeding.kill()
         servers = [start.result()[0] for start in starts if start.exception() is None]
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=30)
+        stop_gunicorn(*servers)
         pool.shutdown()
 
 

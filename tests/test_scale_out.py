@@ -13,7 +13,7 @@ import requests
 from django.conf import settings
 from django.test import Client
 
-from bench._setup import start_gunicorn
+from bench._setup import start_gunicorn, stop_gunicorn
 from labeling.models import DataType, Role
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from tests.labeling.imports.samples import png, zip_of
@@ -81,10 +81,7 @@ def two_nodes(bucket, celery_worker_process, tmp_path):  # noqa: F811
             nodes = [future.result() for future in starting]
         yield [base for _, base in nodes], [tmp_path / "a.log", tmp_path / "b.log"]
     finally:
-        for process, _ in nodes:
-            process.terminate()
-        for process, _ in nodes:
-            process.wait(timeout=30)
+        stop_gunicorn(*(process for process, _ in nodes))
         for log in logs:
             log.close()
 

@@ -12,7 +12,7 @@ import pytest
 import redis
 from rest_framework.authtoken.models import Token
 
-from bench._setup import free_port, start_gunicorn
+from bench._setup import free_port, start_gunicorn, stop_gunicorn
 from core.jobs.models import Job
 from labeling.models import Role
 from tests.factories import ItemFactory, MembershipFactory
@@ -86,7 +86,6 @@ def test_with_redis_stopped_labeling_goes_on_and_jobs_answer_503_until_it_is_bac
         assert redis.Redis(port=port).llen("concord") == 1  # really queued for a worker
         assert http_json(base + "/readyz")[0] == 200
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_gunicorn(server)
         broker.terminate()
         broker.wait(timeout=10)

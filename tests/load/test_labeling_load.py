@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F
 from rest_framework.authtoken.models import Token
 
-from bench._setup import start_gunicorn
+from bench._setup import start_gunicorn, stop_gunicorn
 from bench.bench_labeling import run_phase
 from labeling.models import Annotation, Item, ProjectMembership, Role
 from tests.bulk import items_insert
@@ -58,8 +58,7 @@ def test_100_labelers_for_60_s_get_no_error_and_every_answer_is_stored_once(staf
             load = pool.submit(asyncio.run, run_phase(base, project.id, tokens, SECONDS, with_next=True))
             recorder, elapsed = load.result()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_gunicorn(server)
 
     print(f"{recorder.submits_ok} answers in {elapsed:.1f} s = {recorder.submits_ok / elapsed:.0f}/s")
     assert recorder.errors == {}
