@@ -28,10 +28,11 @@ import hashlib
 import json
 
 from django.db import connections, transaction
+from django.db.models import Max
 
 from consistency.exports import strata
 from consistency.exports.params import ExportParams
-from consistency.selectors.labels import LabelContext
+from consistency.selectors.labels import LabelContext, label_context
 from labeling.models import Project
 
 _FINGERPRINTS = """
@@ -124,3 +125,15 @@ def shift_before(
         for label, n in block_shift.items():
             out[label] = out.get(label, 0) + n
     return out
+
+
+def warm(*, project: Project, run) -> None:
+    """Fill the shifts of every block for the run's own method, so the first deep split page
+    after a run does not read every touched item (call when a run has finished, after
+    ``strata.warm``)."""
+    ctx = label_context(project=project, run=run)
+    last = project.items.aggregate(last=Max("id"))["last"]
+    if strata.applies(ctx) and last is not None:
+        shift_before(
+            project=project, ctx=ctx, params=ExportParams(), low=(last // strata.BLOCK + 1) * strata.BLOCK
+        )

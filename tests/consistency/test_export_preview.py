@@ -337,3 +337,24 @@ def test_a_deep_split_page_has_a_bounded_number_of_queries(touched, monkeypatch)
         changed = queries(key)
         assert queries(key) == warm and warm <= 24 and changed <= warm + 5, (key, warm, changed)
         Item.objects.filter(pk__in=below).update(is_gold=False)
+
+
+def test_the_run_warm_up_fills_every_block_a_deep_page_needs(touched, monkeypatch):
+    """After the warm-up task, a deep page reads no touched block again, and lists the export's
+    split."""
+    from consistency.exports import touched_blocks
+    from consistency.models import AgreementRun
+    from consistency.tasks.exports import export_counts_warm_task
+
+    monkeypatch.setattr(strata, "BLOCK", 4)
+    export_counts_warm_task(AgreementRun.objects.filter(project=touched, status="succeeded").latest("id").id)
+    monkeypatch.setattr(touched_blocks.strata, "touched_read", _refuse_blocks(strata.touched_read))
+    _deep_pages_equal_the_export(touched, "train:80,dev:10,test:10", 0)
+
+
+def _refuse_blocks(real):
+    def read(**kwargs):
+        assert kwargs.get("blocks") is None, "a block was read again"
+        return real(**kwargs)
+
+    return read
