@@ -358,3 +358,27 @@ def _refuse_blocks(real):
         return real(**kwargs)
 
     return read
+
+
+def test_without_redis_the_preview_reads_the_run_counts_stored_with_the_run(touched, monkeypatch):
+    """Redis down (or its keys gone): the first preview counts the run's results once and stores
+    the counts with the run; later previews, in any process, read them back instead."""
+    from consistency.models import RunStrataCounts
+
+    monkeypatch.setattr(strata, "cache_get", lambda key: strata.UNREACHABLE)
+    params = _params("split=train:80,dev:10,test:10")
+    expected = _export_counts(touched, params, fast=True)
+    assert not RunStrataCounts.objects.exists()
+    assert _preview_counts(touched, params) == expected
+    assert RunStrataCounts.objects.count() == 1
+
+    def counted(ctx):
+        raise AssertionError("the run's results were counted again")
+
+    real = strata._run_counts
+    monkeypatch.setattr(strata, "_run_counts", counted)
+    assert _preview_counts(touched, params) == expected
+    monkeypatch.setattr(strata, "_run_counts", real)
+    monkeypatch.setattr(strata, "BLOCK", 5)  # another block size: counts of its own
+    assert _preview_counts(touched, params) == expected
+    assert RunStrataCounts.objects.count() == 2
