@@ -238,8 +238,10 @@ def test_deep_split_pages_follow_new_decisions_answers_and_gold(touched, monkeyp
     each change re-reads its own block only."""
     from consistency.exports import touched_blocks
     from consistency.models import Review
+    from consistency.selectors import browse_split
 
     monkeypatch.setattr(strata, "BLOCK", 4)
+    monkeypatch.setattr(browse_split, "WALK", 5)  # previous pages, too, start from a block's shift
     spec, seed = "train:50,dev:25,test:25", 3
     _deep_pages_equal_the_export(touched, spec, seed)  # fills the cache
     reread: list[set[int]] = []
@@ -304,8 +306,11 @@ def _export_ctx(project):
 
 def test_deep_split_pages_without_a_cache_read_the_touched_items(touched, monkeypatch):
     """Redis down: every touched item below the page is read, as before the per-block cache."""
+    from consistency.selectors import browse_split
+
     monkeypatch.setattr(strata, "cache_get", lambda key: strata.UNREACHABLE)
     monkeypatch.setattr(strata, "BLOCK", 5)
+    monkeypatch.setattr(browse_split, "WALK", 5)
     _deep_pages_equal_the_export(touched, "train:80,dev:10,test:10", 0)
 
 
