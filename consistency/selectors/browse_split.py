@@ -4,11 +4,11 @@ time.
 The export assigns splits over every listed item in id order, stratified by each item's current
 label (``selectors.labels``: resolution, else gold, else consensus): the i-th item of a stratum
 takes the i-th entry of the split sequence. On PostgreSQL with a run on the current version, a
-page starts from each label's count of items before it (``exports.strata``: the run's cached
-per-block counts, one block of its results and the touched items before it) and walks the run's
-results from there in keyset chunks. It reads the touched items below the end of its first chunk
-(the rest only if it walks on): the first page reads a few of them, a page deep in the project
-the touched items before it (never the project's other items).
+page starts from each label's count of items before it (``exports.strata``: the run's stored
+per-block counts, one block of its results; the touched items' cached per-block shifts below
+the blocks its first chunk spans, ``exports.touched_blocks``, and the rows of the touched items
+in those blocks) and walks the run's results from there in keyset chunks, reading the rest of
+the touched items only if it walks on (never the project's other items).
 Otherwise the page reads the export's own rows (``exports.rows.export_rows``) from the first
 item. tests/consistency/test_export_preview.py holds both equal to the export's splits."""
 
