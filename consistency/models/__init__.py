@@ -1,6 +1,6 @@
 from consistency.models.predictions import Prediction
 from consistency.models.reviews import Comment, Review, ReviewStatus, SchemaChange
-from consistency.models.runs import AgreementRun, ItemResult, RunStatus, RunTrigger
+from consistency.models.runs import AgreementRun, ItemResult, RunStatus, RunStrataCounts, RunTrigger
 from consistency.models.snapshots import DatasetSnapshot, JobKind
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Review",
     "ReviewStatus",
     "RunStatus",
+    "RunStrataCounts",
     "RunTrigger",
     "SchemaChange",
 ]

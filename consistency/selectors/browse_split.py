@@ -4,11 +4,11 @@ time.
 The export assigns splits over every listed item in id order, stratified by each item's current
 label (``selectors.labels``: resolution, else gold, else consensus): the i-th item of a stratum
 takes the i-th entry of the split sequence. On PostgreSQL with a run on the current version, a
-page starts from each label's count of items before it (``exports.strata``: the run's cached
-per-block counts, one block of its results and the touched items before it) and walks the run's
-results from there in keyset chunks. It reads the touched items below the end of its first chunk
-(the rest only if it walks on): the first page reads a few of them, a page deep in the project
-the touched items before it (never the project's other items).
+page starts from each label's count of items before it (``exports.strata``: the run's stored
+per-block counts, one block of its results; the touched items' cached per-block shifts below
+the blocks its first chunk spans, ``exports.touched_blocks``, and the rows of the touched items
+in those blocks) and walks the run's results from there in keyset chunks, reading the rest of
+the touched items only if it walks on (never the project's other items).
 Otherwise the page reads the export's own rows (``exports.rows.export_rows``) from the first
 item. tests/consistency/test_export_preview.py holds both equal to the export's splits."""
 
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from consistency.exports import strata
+from consistency.exports import strata, touched_blocks
 from consistency.exports.params import ExportParams, parse_export_params
 from consistency.exports.rows import export_context, export_rows
 from consistency.exports.splits import stratum_offset, weighted_sequence
@@ -53,16 +53,21 @@ def _walk(
     sequence = weighted_sequence(spec)
     rows = strata.run_rows(ctx, after=start, descending=descending, limit=WALK)
     end = rows[-1][0] if len(rows) == WALK else None  # None: the run's results are exhausted
-    # Only the touched items the page needs are read (their rows are most of a page's time):
-    # descending, those below the start; ascending, those up to the end of the first chunk of
-    # run results (the first page reads a few dozen of them, not all), the rest if it walks on.
+    # Only the rows of the touched items the first chunk of run results spans are read (their
+    # rows are most of a page's time), from the start of its lowest block; those below count
+    # through their cached per-block shift (``touched_blocks``). The rest are read if it walks on.
+    first = start if descending else start + 1  # the positions count the items below this id
+    low = ((end or 0) if descending else first) // strata.BLOCK * strata.BLOCK
+    shift_low = touched_blocks.shift_before(project=project, ctx=ctx, params=params, low=low) if low else None
     index = strata.strata_read(
         project=project,
         ctx=ctx,
         params=params,
         below=start if descending else (end + 1 if end is not None else None),
+        low=low,
+        shift_low=shift_low,
     )
-    positions = index.all_positions_before(start if descending else start + 1)
+    positions = index.all_positions_before(first)
     offsets: dict = {}
     touched_ids = index.ids  # grows in place if the walk reads the rest of the touched items
     cursor = start
@@ -100,6 +105,8 @@ def _walk(
             index.extend(
                 strata.touched_read(project=project, ctx=ctx, params=params, low=index.below), below=None
             )
+        if descending and index.low:
+            index.extend_down(strata.touched_read(project=project, ctx=ctx, params=params, high=index.low))
 
 
 def _filtered(items: QuerySet, ids: list[int], descending: bool) -> list[int]:

@@ -2,10 +2,11 @@
 
 The counts are the export's: on PostgreSQL, for the export's default filters (the
 lacks-information items set aside, ``exclude=unresolved``/``borderline``) they come from the
-number of listed items per current label (``exports.strata``: the run's per-label counts, cached
-per run, corrected by the items a review, gold or a new answer touched since), split the way the
-export splits (the i-th item of a stratum takes the i-th entry of the split sequence). The items
-a filter sets aside are touched items, whose positions in their stratum are read exactly.
+number of listed items per current label (``exports.strata``: the run's per-label counts, stored
+with the run and cached, corrected by the items a review, gold or a new answer touched since),
+split the way the export splits (the i-th item of a stratum takes the i-th entry of the split
+sequence). The items a filter sets aside are touched items, whose positions in their stratum
+are read exactly.
 
 Filters on the answers' figures (agreement, confidence, answers, quality, ties), slices,
 ``stratify_by``, other label kinds and projects whose run predates the current schema version

@@ -208,3 +208,182 @@ def test_a_first_split_page_reads_the_touched_items_it_walks_not_all(touched, mo
     assert sorted(read) == read and len(set(read)) == len(read)  # each read once, in order
     # Everything up to the page's last item was read (the positions need it), little beyond.
     assert [i for i in every if i <= shown[-1]] == [i for i in read if i <= shown[-1]]
+
+
+def _split_rows(project, spec: str, seed: int) -> list[dict]:
+    _, stream = export_stream(project=project, params=_params(f"split={spec}&seed={seed}"))
+    return [json.loads(line) for line in b"".join(stream).decode().splitlines()]
+
+
+def _deep_pages_equal_the_export(project, spec: str, seed: int, *, page: int = 3) -> None:
+    """From every listed item, the next page (``after=``) and the previous one (``before=``) of
+    each split list the export's own items of that split."""
+    rows = _split_rows(project, spec, seed)
+    for split in {r["split"] for r in rows}:
+        expected = [r["item_id"] for r in rows if r["split"] == split]
+        filters = BrowseFilters(split=split, split_spec=spec, seed=seed)
+        for start in [r["item_id"] for r in rows][::4]:
+            after = browse_page(project=project, filters=filters, after=start, limit=page)
+            assert [row["item"].id for row in after["rows"]] == [i for i in expected if i > start][:page]
+            before = browse_page(project=project, filters=filters, before=start, limit=page)
+            shown = [row["item"].id for row in before["rows"]]
+            assert shown == [i for i in expected if i < start][-page:], (split, start)
+
+
+def test_deep_split_pages_follow_new_decisions_answers_and_gold(touched, monkeypatch, django_user_model):
+    """Deep pages count the touched items below them through per-block shifts cached with a
+    fingerprint of their inputs (``touched_blocks``): after the cache is filled, a resolution,
+    a review sent back, an item set aside, a gold value moved, an answer changed and a review
+    removed each move the later items' positions, and the pages still list the export's split;
+    each change re-reads its own block only."""
+    from consistency.exports import touched_blocks
+    from consistency.models import Review
+    from consistency.selectors import browse_split
+
+    monkeypatch.setattr(strata, "BLOCK", 4)
+    monkeypatch.setattr(browse_split, "WALK", 5)  # previous pages, too, start from a block's shift
+    spec, seed = "train:50,dev:25,test:25", 3
+    _deep_pages_equal_the_export(touched, spec, seed)  # fills the cache
+    reread: list[set[int]] = []
+    real = strata.touched_read
+
+    def spied(**kwargs):
+        if kwargs.get("blocks") is not None:
+            reread.append(set(kwargs["blocks"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(strata, "touched_read", spied)
+    reviewer = django_user_model.objects.get(username="reviewer")
+    items = list(Item.objects.filter(project=touched).order_by("id"))
+    classes = [c.name for c in touched.schema_version.classes.order_by("id")]
+    review = Review.objects.filter(item=items[3]).get()
+    changes = [
+        lambda: review_act(
+            project=touched,
+            item=items[1],
+            actor=reviewer,
+            action="resolve",
+            expected_version=0,
+            value=classes[0],
+        ),
+        lambda: review_act(
+            project=touched,
+            item=items[3],
+            actor=reviewer,
+            action="send_back",
+            expected_version=review.version,
+        ),
+        lambda: review_act(
+            project=touched, item=items[9], actor=reviewer, action="lacks_information", expected_version=0
+        ),
+        lambda: Item.objects.filter(pk=next(i.pk for i in items if i.is_gold)).update(gold_value=classes[-1]),
+        lambda: Annotation.objects.filter(
+            pk=Annotation.objects.filter(item=items[6], is_current=True).values("pk")[:1]
+        ).update(value=classes[0]),
+        lambda: Review.objects.filter(item=items[15]).delete(),
+    ]
+    for change in changes:
+        reread.clear()
+        change()
+        _deep_pages_equal_the_export(touched, spec, seed)
+        assert reread and all(len(blocks) == 1 for blocks in reread), reread
+    # The cache holds what a fresh read gives (it may keep blocks the pages no longer reach).
+    key = touched_blocks._key(_export_ctx(touched))
+    from django.core.cache import cache as django_cache
+
+    cached = django_cache.get(key)
+    django_cache.delete(key)
+    _deep_pages_equal_the_export(touched, spec, seed)
+    fresh = django_cache.get(key)
+    assert fresh and {block: cached.get(block) for block in fresh} == fresh
+
+
+def _export_ctx(project):
+    from consistency.exports.rows import export_context
+
+    return export_context(project=project, params=_params("split=train:50,test:50"))
+
+
+def test_deep_split_pages_without_a_cache_read_the_touched_items(touched, monkeypatch):
+    """Redis down: every touched item below the page is read, as before the per-block cache."""
+    from consistency.selectors import browse_split
+
+    monkeypatch.setattr(strata, "cache_get", lambda key: strata.UNREACHABLE)
+    monkeypatch.setattr(strata, "BLOCK", 5)
+    monkeypatch.setattr(browse_split, "WALK", 5)
+    _deep_pages_equal_the_export(touched, "train:80,dev:10,test:10", 0)
+
+
+def test_a_deep_split_page_has_a_bounded_number_of_queries(touched, monkeypatch):
+    """Deep in the project, forwards and backwards: as many queries with twice the touched
+    items below the page as before (warm), and at most a few more after a decision below it
+    (its block read again)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from consistency.selectors import browse_split
+
+    monkeypatch.setattr(strata, "BLOCK", 4)
+    monkeypatch.setattr(browse_split, "WALK", 6)
+    ids = list(Item.objects.filter(project=touched).order_by("id").values_list("id", flat=True))
+    filters = BrowseFilters(split="train", split_spec="train:80,dev:10,test:10")
+
+    def queries(key: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            browse_page(project=touched, filters=filters, limit=2, **{key: ids[-3]})
+        return len(captured)
+
+    for key in ("after", "before"):
+        queries(key)  # fills the caches
+        warm = queries(key)
+        already = strata.touched_ids(project=touched, ctx=_export_ctx(touched))
+        below = set(ids[: len(ids) // 2]) - set(already)
+        Item.objects.filter(pk__in=below).update(is_gold=True)  # many more touched items below
+        changed = queries(key)
+        assert queries(key) == warm and warm <= 24 and changed <= warm + 5, (key, warm, changed)
+        Item.objects.filter(pk__in=below).update(is_gold=False)
+
+
+def test_the_run_warm_up_fills_every_block_a_deep_page_needs(touched, monkeypatch):
+    """After the warm-up task, a deep page reads no touched block again, and lists the export's
+    split."""
+    from consistency.exports import touched_blocks
+    from consistency.models import AgreementRun
+    from consistency.tasks.exports import export_counts_warm_task
+
+    monkeypatch.setattr(strata, "BLOCK", 4)
+    export_counts_warm_task(AgreementRun.objects.filter(project=touched, status="succeeded").latest("id").id)
+    monkeypatch.setattr(touched_blocks.strata, "touched_read", _refuse_blocks(strata.touched_read))
+    _deep_pages_equal_the_export(touched, "train:80,dev:10,test:10", 0)
+
+
+def _refuse_blocks(real):
+    def read(**kwargs):
+        assert kwargs.get("blocks") is None, "a block was read again"
+        return real(**kwargs)
+
+    return read
+
+
+def test_without_redis_the_preview_reads_the_run_counts_stored_with_the_run(touched, monkeypatch):
+    """Redis down (or its keys gone): the first preview counts the run's results once and stores
+    the counts with the run; later previews, in any process, read them back instead."""
+    from consistency.models import RunStrataCounts
+
+    monkeypatch.setattr(strata, "cache_get", lambda key: strata.UNREACHABLE)
+    params = _params("split=train:80,dev:10,test:10")
+    expected = _export_counts(touched, params, fast=True)
+    assert not RunStrataCounts.objects.exists()
+    assert _preview_counts(touched, params) == expected
+    assert RunStrataCounts.objects.count() == 1
+
+    def counted(ctx):
+        raise AssertionError("the run's results were counted again")
+
+    real = strata._run_counts
+    monkeypatch.setattr(strata, "_run_counts", counted)
+    assert _preview_counts(touched, params) == expected
+    monkeypatch.setattr(strata, "_run_counts", real)
+    monkeypatch.setattr(strata, "BLOCK", 5)  # another block size: counts of its own
+    assert _preview_counts(touched, params) == expected
+    assert RunStrataCounts.objects.count() == 2
