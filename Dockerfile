@@ -15,4 +15,7 @@ RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
     && useradd --create-home concord && mkdir -p /app/var && chown -R concord /app/var
 USER concord
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-"]
+# --timeout 120: gunicorn's sync worker cannot report to its arbiter while it serves a request, so
+# a request longer than the timeout (30 s by default) is killed: a streamed export of several
+# million rows needs more. Larger datasets go through snapshots (bucket, presigned download).
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "120", "--access-logfile", "-"]

@@ -70,11 +70,16 @@ def stop_gunicorn(*processes: subprocess.Popen, timeout: float = 30) -> None:
         process.wait(timeout=timeout)
 
 
-def dockerfile_threads() -> int:
-    """The threads per gunicorn worker the image's CMD runs (1: the sync worker)."""
+def dockerfile_gunicorn_option(name: str, default: str) -> str:
+    """An option of the image's gunicorn command (``--threads``, ``--timeout``), or ``default``."""
     line = next(x for x in (ROOT / "Dockerfile").read_text().splitlines() if x.startswith("CMD "))
     words = [w.strip('" ,') for w in line.removeprefix("CMD ").strip("[]").split(",")]
-    return int(words[words.index("--threads") + 1]) if "--threads" in words else 1
+    return words[words.index(name) + 1] if name in words else default
+
+
+def dockerfile_threads() -> int:
+    """The threads per gunicorn worker the image's CMD runs (1: the sync worker)."""
+    return int(dockerfile_gunicorn_option("--threads", "1"))
 
 
 def start_gunicorn(
@@ -115,6 +120,8 @@ def start_gunicorn(
         str(workers),
         "--log-level",
         "warning",
+        "--timeout",
+        dockerfile_gunicorn_option("--timeout", "30"),
     ]
     if threads > 1:
         args += ["--threads", str(threads), "--worker-class", "gthread"]
