@@ -103,6 +103,9 @@ def main() -> None:
     parser.add_argument("--setup", action="store_true", help="build the project (drops every project)")
     parser.add_argument("--profile", help="write a pyinstrument profile here (.html and .txt)")
     args = parser.parse_args()
+    from core.memory import allocator_tune
+
+    allocator_tune()  # as the worker does on start (config/celery.py)
     django_setup()
     if args.setup:
         build(args.items, name="bench run")

@@ -4,6 +4,7 @@ Answers given under older schema versions are mapped to the run's version here, 
 time (annotations themselves are never rewritten).
 """
 
+import csv
 import io
 import json
 import struct
@@ -11,8 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from django.db import connection
 from django.db.models.fields.json import KeyTextTransform
 from psycopg import sql
@@ -178,7 +177,7 @@ def _ids(values: np.ndarray) -> np.ndarray:
 # The answers go out a block of annotation ids per COPY row: one tab-separated line per answer,
 # the lines of a block joined in PostgreSQL. A COPY row per answer cost more than the rest of the
 # read (psycopg hands over one message at a time: 2.4-2.7 s of Python for 3M answers, and 1 s more
-# of PostgreSQL's own COPY work); a block is one message, parsed by Arrow's CSV reader in C.
+# of PostgreSQL's own COPY work); a block is one message, parsed a chunk at a time by pandas' C reader.
 # jsonb's text never holds a raw tab or newline (it escapes them), so the value needs no quoting.
 ANSWER_BLOCKS = (
     "COPY (SELECT string_agg(concat_ws(E'\\t', a.item_id, a.labeler_id, (a.skip_reason <> '')::int, "
@@ -189,13 +188,7 @@ ANSWER_BLOCKS = (
 ANSWER_BLOCK_SHIFT = 16  # up to 65,536 answers (about 1.3 MB) a block, however many an item has
 _BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _FIELDS = ["item", "labeler", "skipped", "version", "value"]
-_TYPES = {
-    "item": pa.int64(),
-    "labeler": pa.int64(),
-    "skipped": pa.int8(),
-    "version": pa.int64(),
-    "value": pa.dictionary(pa.int32(), pa.string()),
-}
+_DTYPES = {"item": np.int64, "labeler": np.int64, "skipped": np.int8, "version": np.int64, "value": object}
 
 
 def _block_text(message: memoryview) -> bytes | None:
@@ -221,32 +214,30 @@ def _copy_answers(*, project_id: int) -> _AnswerColumns:
         return _orm_answers(project_id=project_id)
 
     def parse(data: bytes) -> None:
-        table = pa_csv.read_csv(
+        frame = pd.read_csv(
             io.BytesIO(data),
-            read_options=pa_csv.ReadOptions(column_names=_FIELDS),
-            parse_options=pa_csv.ParseOptions(delimiter="\t", quote_char=False),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=_TYPES,
-                null_values=[""],  # SQL NULL; JSON null is the text null
-                strings_can_be_null=True,
-            ),
+            sep="\t",
+            quoting=csv.QUOTE_NONE,  # jsonb's text has no raw tab or newline: nothing is quoted
+            header=None,
+            names=_FIELDS,
+            dtype=_DTYPES,
+            keep_default_na=False,
+            na_values={"value": [""]},  # SQL NULL; JSON null is the text null
         )
-        values = table.column("value").unify_dictionaries().combine_chunks()
-        texts = values.dictionary.to_pylist()
-        text_code = values.indices.fill_null(-1).to_numpy().astype(np.int64)
         # The chunk's distinct (version, text) pairs, numbered in the order they first appear.
-        version_code, versions = pd.factorize(table.column("version").to_numpy())
+        text_code, texts = pd.factorize(frame["value"], use_na_sentinel=True)
+        version_code, versions = pd.factorize(frame["version"])
         width = len(texts) + 1
         pair_code, local_pairs = pd.factorize(version_code * width + (text_code + 1))
-        names = [None, *texts]
+        names = [None, *texts.tolist()]
         lookup = np.empty(len(local_pairs), dtype=np.int32)
         for j, pair in enumerate(local_pairs.tolist()):
             version, text = divmod(pair, width)
             lookup[j] = pair_codes.setdefault((int(versions[version]), names[text]), len(pair_codes))
         parts["keys"].append(lookup[pair_code])
-        parts["items"].append(_ids(table.column("item").to_numpy()))
-        parts["labelers"].append(_ids(table.column("labeler").to_numpy()))
-        parts["skipped"].append(table.column("skipped").to_numpy().astype(bool))
+        parts["items"].append(_ids(frame["item"].to_numpy()))
+        parts["labelers"].append(_ids(frame["labeler"].to_numpy()))
+        parts["skipped"].append(frame["skipped"].to_numpy().astype(bool))
 
     blocks: list[bytes] = []
     size = 0

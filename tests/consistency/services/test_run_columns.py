@@ -200,7 +200,7 @@ def test_answers_frame_as_class_codes_holds_the_same_values():
 
 
 def test_answers_read_in_blocks_equal_the_orm_read(monkeypatch):
-    """The answers' COPY (blocks of answers as tab-separated text, parsed by Arrow) holds what
+    """The answers' COPY (blocks of answers as tab-separated text, parsed without quoting) holds what
     the ORM read gives, answer for answer, for values that text formats treat specially: tabs,
     newlines, quotes and backslashes inside strings, JSON null against a skip's SQL NULL, the
     texts "null" and "", lists, boxes and numbers; with blocks of two answers and chunks of a
