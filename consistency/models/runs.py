@@ -94,7 +94,7 @@ class ItemResult(models.Model):
         on_delete=models.CASCADE,
         related_name="item_results",
         db_constraint=False,
-        db_index=False,  # itemresult_unique_run_item starts with run
+        db_index=False,  # the queue-order and label-quality indexes start with run
     )
     item = models.ForeignKey(
         "labeling.Item",
