@@ -4,6 +4,7 @@ Benchmarks run against `BENCH_DATABASE_URL` (default: postgres://postgres@localh
 which they create and migrate if needed, never against the development database.
 """
 
+import json
 import os
 import signal
 import socket
@@ -70,10 +71,15 @@ def stop_gunicorn(*processes: subprocess.Popen, timeout: float = 30) -> None:
         process.wait(timeout=timeout)
 
 
+def dockerfile_cmd() -> list[str]:
+    """The image's command (the Dockerfile's exec-form CMD, a JSON array)."""
+    line = next(x for x in (ROOT / "Dockerfile").read_text().splitlines() if x.startswith("CMD "))
+    return json.loads(line.removeprefix("CMD "))
+
+
 def dockerfile_gunicorn_option(name: str, default: str) -> str:
     """An option of the image's gunicorn command (``--threads``, ``--timeout``), or ``default``."""
-    line = next(x for x in (ROOT / "Dockerfile").read_text().splitlines() if x.startswith("CMD "))
-    words = [w.strip('" ,') for w in line.removeprefix("CMD ").strip("[]").split(",")]
+    words = dockerfile_cmd()
     return words[words.index(name) + 1] if name in words else default
 
 

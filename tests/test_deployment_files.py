@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from bench._setup import dockerfile_cmd
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -77,8 +79,7 @@ def test_web_runs_the_same_gunicorn_in_the_image_and_compose_with_room_for_long_
     """The sync worker kills a request that outlasts ``--timeout``: a streamed export of a few
     million rows must fit (about 300,000 rows/s measured at 2M items, docs/benchmarks.md), so
     the image and compose both give it at least 120 s, and run the same command."""
-    line = next(x for x in (ROOT / "Dockerfile").read_text().splitlines() if x.startswith("CMD "))
-    image = yaml.safe_load(line.removeprefix("CMD "))
+    image = dockerfile_cmd()
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     web = shlex.split(compose["services"]["web"]["command"])[-1]  # sh -c "migrate && … && gunicorn …"
     served = shlex.split(web.split("&&")[-1])

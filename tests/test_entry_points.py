@@ -18,6 +18,7 @@ import pytest
 import yaml
 from django.conf import settings
 
+from bench._setup import dockerfile_cmd
 from tests.helpers import http_call
 from tests.worker import live_database_url
 
@@ -34,11 +35,6 @@ def _image_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-def _dockerfile_cmd() -> list[str]:
-    line = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD "))
-    return yaml.safe_load(line.removeprefix("CMD "))
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -47,7 +43,7 @@ def _free_port() -> int:
 
 def _gunicorn(env: dict[str, str]) -> tuple[subprocess.Popen, int]:
     port = _free_port()
-    command = _dockerfile_cmd()
+    command = dockerfile_cmd()
     assert command[:2] == ["gunicorn", "config.wsgi:application"], command
     command[command.index("--bind") + 1] = f"127.0.0.1:{port}"
     command[command.index("--workers") + 1] = "2"
