@@ -68,6 +68,7 @@ def run_once(profile: str | None) -> None:
         "_labelers",
         "_slices",
         "_versions",
+        "hlp_categorical",
         "hlp_section_categorical",
         "value_counts",
     ):

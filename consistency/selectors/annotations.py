@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.fields.json import KeyTextTransform
 from psycopg import sql
 
@@ -182,9 +182,13 @@ def _ids(values: np.ndarray) -> np.ndarray:
 ANSWER_BLOCKS = (
     "COPY (SELECT string_agg(concat_ws(E'\\t', a.item_id, a.labeler_id, (a.skip_reason <> '')::int, "
     "a.schema_version_id, coalesce(a.value::text, '')), E'\\n') "
-    "FROM labeling_annotation a JOIN labeling_item i ON i.id = a.item_id "
-    "WHERE i.project_id = %s AND a.is_current GROUP BY a.id >> {shift}) TO STDOUT (FORMAT binary)"
+    "FROM labeling_annotation a {where} AND a.is_current GROUP BY a.id >> {shift}) TO STDOUT (FORMAT binary)"
 )
+_BY_PROJECT = "JOIN labeling_item i ON i.id = a.item_id WHERE i.project_id = %s"
+_BY_ITEM_RANGE = "WHERE a.item_id BETWEEN %s AND %s"
+# The blocks' texts stay in the aggregate's hash table until the last answer is read (about
+# 20 bytes an answer): with the default 4 MB they spilled to disk, a second pass over them all.
+ANSWER_BLOCKS_WORK_MEM = "64MB"
 ANSWER_BLOCK_SHIFT = 16  # up to 65,536 answers (about 1.3 MB) a block, however many an item has
 _BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _FIELDS = ["item", "labeler", "skipped", "version", "value"]
@@ -202,6 +206,17 @@ def _block_text(message: memoryview) -> bytes | None:
         return None
     (length,) = struct.unpack_from(">i", data, 2)
     return data[6 : 6 + length] if length >= 0 else None
+
+
+def _answers_where(cursor, project_id: int) -> tuple[str, list[int]]:
+    """Which answers are the project's: those of its item id range when its items hold every id
+    in it (the common case: items are imported in batches), else a join with its items. The
+    join with 1M items was half of PostgreSQL's time for the read (2.6 → 1.4 s at 1M × 3)."""
+    cursor.execute("SELECT min(id), max(id), count(*) FROM labeling_item WHERE project_id = %s", [project_id])
+    low, high, count = cursor.fetchone()
+    if count and high - low + 1 == count:
+        return _BY_ITEM_RANGE, [low, high]
+    return _BY_PROJECT, [project_id]
 
 
 def _copy_answers(*, project_id: int) -> _AnswerColumns:
@@ -241,17 +256,24 @@ def _copy_answers(*, project_id: int) -> _AnswerColumns:
 
     blocks: list[bytes] = []
     size = 0
-    statement = ANSWER_BLOCKS.format(shift=int(ANSWER_BLOCK_SHIFT))
-    with connection.cursor() as cursor, cursor.cursor.copy(statement, [project_id]) as copy:
-        for message in copy:
-            text = _block_text(message)
-            if text is None:
-                continue
-            blocks.append(text)
-            size += len(text)
-            if size >= COPY_CHUNK_BYTES:
-                parse(b"\n".join(blocks))
-                blocks, size = [], 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        where, params = _answers_where(cursor, project_id)
+        statement = ANSWER_BLOCKS.format(where=where, shift=int(ANSWER_BLOCK_SHIFT))
+        cursor.execute(
+            "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [ANSWER_BLOCKS_WORK_MEM]
+        )
+        work_mem = cursor.fetchone()[0]
+        with cursor.cursor.copy(statement, params) as copy:
+            for message in copy:
+                text = _block_text(message)
+                if text is None:
+                    continue
+                blocks.append(text)
+                size += len(text)
+                if size >= COPY_CHUNK_BYTES:
+                    parse(b"\n".join(blocks))
+                    blocks, size = [], 0
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])  # the caller's, if any
     if blocks:
         parse(b"\n".join(blocks))
     blocks.clear()

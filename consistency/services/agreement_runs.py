@@ -27,6 +27,7 @@ from consistency.services.measure.publish import (
     results_stage,
 )
 from consistency.services.run_retention import agreement_runs_prune_on_commit
+from core.beside import Beside
 from core.errors import Conflict
 from core.jobs.lifecycle import (
     lifecycle_fail,
@@ -162,11 +163,14 @@ def agreement_run_debounced(*, project_id: int) -> int | None:
 def _measure(run: AgreementRun, staged: list[StagedResults]):
     project = run.project
     version = LabelSchemaVersion.objects.prefetch_related("classes").get(pk=run.schema_version_id)
+    # The items' slices come on a connection of their own while the answers are read: both
+    # reads are mostly PostgreSQL's work, and the answers' read keeps one core busy.
+    slices_read = Beside(lambda: item_slices(project=project), name=f"run {run.id} slices")
     frame = annotations_frame(
         project=project, schema_version=version, categorical=project.label_kind in CATEGORICAL_KINDS
     )
     AgreementRun.objects.filter(pk=run.pk).update(progress=30)
-    slices = item_slices(project=project)
+    slices = slices_read.result()
     gold = gold_values(project=project, version=version)
     classes = [c.name for c in version.classes.all()]
     model = probabilities_latest(project=project, classes=classes)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from consistency.metrics.boxes.hlp import box_hlp
-from consistency.metrics.categorical.hlp import human_level_performance
+from consistency.metrics.categorical.hlp import HLPReport, human_level_performance
 from consistency.metrics.stats.scores import ScoreHLP
 from consistency.metrics.transcripts.hlp import transcript_hlp
 from consistency.services.measure.common import finite, gold_series, plain
@@ -94,18 +94,22 @@ def hlp_section_scored(*, label_kind, answered, gold, slices, params, labeler_ro
     return _scored_report(result, labeler_rows)
 
 
-def hlp_section_categorical(*, answered, gold: dict, slices, params, labeler_rows: list[dict]) -> dict:
-    """The categorical report's ``hlp`` section (leave-one-out agreement); adds each labeler's
-    figures and ``flagged`` to ``labeler_rows``."""
-    gold_answers = gold_series(gold)
-    with_gold = gold_answers is not None
-    result = human_level_performance(
+def hlp_categorical(*, answered, gold: dict, slices, params) -> HLPReport:
+    """The figures of the categorical report's ``hlp`` section (:func:`hlp_section_categorical`)."""
+    return human_level_performance(
         answered,  # read by column name: no copy of the three columns
-        gold=gold_answers,
+        gold=gold_series(gold),
         slices=_slices(slices),
         n_boot=max(0, min(params.bootstrap, 1000)),
         seed=params.seed,
     )
+
+
+def hlp_section_categorical(*, result: HLPReport, gold: dict, slices, labeler_rows: list[dict]) -> dict:
+    """The categorical report's ``hlp`` section (leave-one-out agreement) from
+    :func:`hlp_categorical`'s figures; adds each labeler's figures and ``flagged`` to
+    ``labeler_rows``."""
+    with_gold = gold_series(gold) is not None
     by_labeler = _hlp_labelers(result.labelers, result.confusions, with_gold)
     rates = [r["loo_rate"] for r in by_labeler.values() if r.get("loo_rate") is not None]
     typical = float(np.median(rates)) if rates else None

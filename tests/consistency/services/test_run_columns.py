@@ -311,3 +311,50 @@ def _spy(function, calls: list):
         return function(*args, **kwargs)
 
     return spied
+
+
+def test_answers_read_by_item_range_or_join_hold_only_the_projects_answers(monkeypatch):
+    """A project whose items hold every id of their range is read by that range (no join with
+    its items); one whose range holds another project's items is read through the join. Either
+    way the read holds the project's current answers and nothing of the other project's."""
+    from consistency.selectors import annotations
+
+    interleaved = ProjectFactory(name="interleaved", classes=CLASSES)
+    other = ProjectFactory(name="other", classes=CLASSES)
+    labelers = [MembershipFactory(project=p, role=Role.LABELER).user for p in (interleaved, other)]
+    for n in range(6):  # ids alternate between the two projects
+        for project, labeler in zip((interleaved, other), labelers, strict=True):
+            _answer(project, ItemFactory(project=project), labeler, CLASSES[n % len(CLASSES)])
+    contiguous = ProjectFactory(name="contiguous", classes=CLASSES)
+    labeler = MembershipFactory(project=contiguous, role=Role.LABELER).user
+    for n in range(5):
+        item = ItemFactory(project=contiguous)
+        old = _answer(contiguous, item, labeler, CLASSES[0], current=False)
+        _answer(contiguous, item, labeler, CLASSES[n % len(CLASSES)], supersedes=old)
+    chosen = []
+    where = annotations._answers_where
+
+    def spy(cursor, project_id):
+        chosen.append(where(cursor, project_id)[0])
+        return chosen[-1], where(cursor, project_id)[1]
+
+    monkeypatch.setattr(annotations, "_answers_where", spy)
+    monkeypatch.setattr(annotations, "ANSWER_BLOCK_SHIFT", 2)
+
+    def rows(columns):
+        import json
+
+        return sorted(
+            (int(i), int(labeler), json.loads(columns.pairs[key][1]))
+            for i, labeler, key in zip(columns.items, columns.labelers, columns.keys, strict=True)
+        )
+
+    for project, expected in (
+        (interleaved, annotations._BY_PROJECT),
+        (contiguous, annotations._BY_ITEM_RANGE),
+    ):
+        copied = annotations._copy_answers(project_id=project.id)
+        assert chosen[-1] == expected
+        assert rows(copied) == rows(annotations._orm_answers(project_id=project.id))
+        assert set(copied.items.tolist()) == set(project.items.values_list("id", flat=True))
+    assert len(annotations._copy_answers(project_id=interleaved.id).items) == 6
