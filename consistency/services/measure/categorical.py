@@ -70,19 +70,18 @@ def measure_categorical(
     items, counts = value_counts(answered, classes, min_labelers=1)
     measured = pairable(counts)
     counts_info |= {"items_measured": int(measured.sum()), "items_excluded": int((~measured).sum())}
-    enough = measured.sum() >= 2
-    # HLP needs neither the consensus nor the results: it runs on a thread beside Dawid–Skene and
-    # the results (numpy lets go of the GIL in its loops; measured at 1M × 3: 3.7 s one after the
-    # other, 2.1 s side by side), so the results' load starts no later.
-    hlp = (
-        Beside(
-            lambda: hlp_categorical(answered=answered, gold=gold, slices=slices, params=params),
-            name="hlp",
+    if measured.sum() < 2:
+        sections = None
+    else:
+        # The report's sections need neither the consensus nor the per-item results: they run on
+        # a thread beside Dawid–Skene, label quality and the results, so the results' load starts
+        # sooner (numpy lets go of the GIL in its loops; measured at 1M × 3, HLP and Dawid–Skene:
+        # 3.7 s one after the other, 2.1 s side by side).
+        sections = Beside(
+            lambda: _sections(frame, answered, items, counts, classes, slices, gold, params),
+            name="report sections",
             reads_database=False,
         )
-        if enough
-        else None
-    )
     # The metrics read the columns they need by name: no copy of three columns per metric.
     dawid_skene = _dawid_skene(answered)
     quality = run_label_quality(answered, items, counts, classes, dawid_skene.result, params, probabilities)
@@ -91,42 +90,51 @@ def measure_categorical(
     )
     if on_results is not None:
         on_results(results)
-    if hlp is None:
+    if sections is None:
         return not_enough(counts_info, "Fewer than two items have two or more answers."), results
-
-    values = _values_for_level(classes, params.level)
-    headline = report_alpha(counts, params.level, values)
-    low, high = report_alpha_interval(counts, params.level, values, n_boot=params.bootstrap, seed=params.seed)
-    overall = {
-        "level": params.level,
-        "alpha": finite(headline),
-        "alpha_ci": [finite(low), finite(high)],
-        "alpha_nominal": finite(report_alpha(counts)),
-        "percent_agreement": safe(percent_agreement, counts),
-        "fleiss_kappa": safe(fleiss_kappa, counts),
-        "gwet_ac1": safe(gwet_ac1, counts),
-        "meaning": alpha_meaning(headline),
-    }
-    pairs = class_confusion(counts).to_numpy()
+    side = sections.result()
+    hlp = side.pop("hlp")
     report: dict[str, Any] = {
         "kind": "categorical",
         "counts": counts_info,
-        "overall": overall,
-        "per_class": _per_class(counts, pairs, classes),
-        "confusion": {"classes": list(classes), "counts": pairs.tolist()},
-        "pairs": _labeler_pairs(answered, classes),
-        "labelers": _labelers(frame, answered, items, counts, classes),
-        "slices": _slices(items, counts, slices, params, values),
-        "versions": _versions(answered, classes, params, values, counts),
+        **side,
         "consensus": _consensus_summary(counts, classes, dawid_skene, params),
         "timing": {},
+        "hlp": hlp,
     }
-    report["hlp"] = hlp_section_categorical(
-        result=hlp.result(), gold=gold, slices=slices, labeler_rows=report["labelers"]
-    )
     report["label_quality"] = label_quality_summary(quality, report["labelers"], gold, probabilities)
     report["timing"]["seconds"] = round(time.perf_counter() - started, 3)
     return report, results
+
+
+def _sections(frame, answered, items, counts, classes, slices, gold, params) -> dict:
+    """The report's sections that read the answers' counts, not the consensus: overall, per
+    class, confusion, labeler pairs, labelers (with their HLP figures), slices, versions, HLP."""
+    values = _values_for_level(classes, params.level)
+    headline = report_alpha(counts, params.level, values)
+    low, high = report_alpha_interval(counts, params.level, values, n_boot=params.bootstrap, seed=params.seed)
+    pairs = class_confusion(counts).to_numpy()
+    labelers = _labelers(frame, answered, items, counts, classes)
+    hlp = hlp_categorical(answered=answered, gold=gold, slices=slices, params=params)
+    return {
+        "overall": {
+            "level": params.level,
+            "alpha": finite(headline),
+            "alpha_ci": [finite(low), finite(high)],
+            "alpha_nominal": finite(report_alpha(counts)),
+            "percent_agreement": safe(percent_agreement, counts),
+            "fleiss_kappa": safe(fleiss_kappa, counts),
+            "gwet_ac1": safe(gwet_ac1, counts),
+            "meaning": alpha_meaning(headline),
+        },
+        "per_class": _per_class(counts, pairs, classes),
+        "confusion": {"classes": list(classes), "counts": pairs.tolist()},
+        "pairs": _labeler_pairs(answered, classes),
+        "labelers": labelers,
+        "slices": _slices(items, counts, slices, params, values),
+        "versions": _versions(answered, classes, params, values, counts),
+        "hlp": hlp_section_categorical(result=hlp, gold=gold, slices=slices, labeler_rows=labelers),
+    }
 
 
 @dataclass(frozen=True)
