@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from consistency.metrics.arrays import AnyArray, FloatArray
+from consistency.metrics.arrays import AnyArray, FloatArray, row_sum
 from consistency.metrics.frames import check_frame, factorize, narrow
 from consistency.metrics.stats.alpha import alpha_from_coincidences, binary_alpha, distance_matrix
 from consistency.metrics.stats.counts import (
@@ -50,10 +50,10 @@ def _agreement_terms(counts: AnyArray, weights: AnyArray | None) -> tuple[float,
     if pairable_weight(counts, checked) < 2:
         raise ValueError("fewer than two items have two or more answers: agreement is undefined")
     n = counts.astype(np.float64)
-    m = n.sum(axis=1)
+    m = row_sum(n)
     w = np.ones_like(m) if checked is None else checked
     two = m >= 2
-    agree = (n[two] * (n[two] - 1.0)).sum(axis=1) / (m[two] * (m[two] - 1.0))
+    agree = row_sum(n[two] * (n[two] - 1.0)) / (m[two] * (m[two] - 1.0))
     pa = float(w[two] @ agree / w[two].sum())
     rated = m >= 1
     pi: FloatArray = (w[rated] @ (n[rated] / m[rated, None])) / w[rated].sum()
@@ -85,9 +85,9 @@ def item_pair_agreement(counts: AnyArray) -> FloatArray:
     """
     counts, _ = check_counts(counts)
     n = counts.astype(np.float64)
-    m = n.sum(axis=1)
+    m = row_sum(n)
     with np.errstate(divide="ignore", invalid="ignore"):
-        agreement: FloatArray = np.where(m >= 2, (n * (n - 1.0)).sum(axis=1) / (m * (m - 1.0)), np.nan)
+        agreement: FloatArray = np.where(m >= 2, row_sum(n * (n - 1.0)) / (m * (m - 1.0)), np.nan)
     return agreement
 
 

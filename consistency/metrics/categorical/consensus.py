@@ -25,7 +25,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.arrays import AnyArray, BoolArray, FloatArray, IntArray
+from consistency.metrics.arrays import AnyArray, BoolArray, FloatArray, IntArray, row_argmax, row_max, row_sum
 from consistency.metrics.frames import as_gold, encode
 
 RESULT_COLUMNS = ("consensus", "method", "confidence", "n_answers", "tie")
@@ -141,11 +141,11 @@ def majority_from_counts(counts: AnyArray) -> tuple[IntArray, FloatArray, BoolAr
     if counts.shape[1] == 0:
         empty = np.zeros(len(counts), dtype=bool)
         return np.full(len(counts), -1, dtype=np.int64), np.full(len(counts), np.nan), empty
-    total = counts.sum(axis=1)
-    top = counts.max(axis=1)
-    n_top = (counts == top[:, None]).sum(axis=1)
+    total = row_sum(counts)
+    top = row_max(counts)
+    n_top = row_sum(counts == top[:, None])
     tie: BoolArray = (n_top > 1) & (total > 0)
-    winner: IntArray = np.where(tie | (total <= 0), -1, counts.argmax(axis=1)).astype(np.int64)
+    winner: IntArray = np.where(tie | (total <= 0), -1, row_argmax(counts)).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         share: FloatArray = np.where(total > 0, top / total, np.nan)
     return winner, share, tie

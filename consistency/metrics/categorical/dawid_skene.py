@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from consistency.metrics.arrays import IntArray
+from consistency.metrics.arrays import IntArray, row_argmax, row_max, row_sum
 from consistency.metrics.categorical.consensus import Aggregator, apply_gold, result_frame
 from consistency.metrics.frames import as_gold, encode, narrow
 
@@ -125,7 +125,7 @@ class DawidSkene(Aggregator):
         encoded = encode(frame, classes=self.classes, compact=True)  # narrow codes: a quarter
         n_items, n_labelers, k = encoded.n_items, encoded.n_labelers, encoded.n_classes
         counts = encoded.counts()
-        n_answers = counts.sum(axis=1)
+        n_answers = row_sum(counts)
         column = narrow(encoded.labeler, n_labelers * k)  # (labeler, given class) as one code
         column *= k
         column += encoded.value
@@ -159,9 +159,9 @@ class DawidSkene(Aggregator):
             # E-step: log posterior = log prior + Σ over the item's answers of log confusion.
             log_post = answers @ np.log(confusion).reshape(n_labelers * k, k)
             log_post += np.log(np.maximum(priors, _FLOOR))[None, :]
-            top = log_post.max(axis=1, keepdims=True)
+            top = row_max(log_post)[:, None]
             shifted = log_post - top
-            norm = top[:, 0] + np.log(np.exp(shifted, out=shifted).sum(axis=1))
+            norm = top[:, 0] + np.log(row_sum(np.exp(shifted, out=shifted)))
             del shifted
             log_post -= norm[:, None]  # in place: the same values, one (items, classes) array fewer
             posterior = np.exp(log_post, out=log_post)
@@ -173,9 +173,9 @@ class DawidSkene(Aggregator):
                 converged = True
                 break
 
-        best = posterior.max(axis=1)
-        tie = (np.abs(posterior - best[:, None]) <= _TIE_ATOL).sum(axis=1) > 1
-        winner = np.where(tie, -1, posterior.argmax(axis=1))
+        best = row_max(posterior)
+        tie = row_sum(np.abs(posterior - best[:, None]) <= _TIE_ATOL) > 1
+        winner = np.where(tie, -1, row_argmax(posterior))
         items = pd.Index(encoded.items, name="item")
         values = encoded.class_values(winner)
         self.classes_ = encoded.classes

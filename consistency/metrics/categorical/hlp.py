@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.arrays import AnyArray, FloatArray, ObjectArray
+from consistency.metrics.arrays import AnyArray, FloatArray, ObjectArray, row_argmax, row_max, row_sum
 from consistency.metrics.categorical.hlp_loo import (
     ALONE,
     SCORED,
@@ -323,9 +323,9 @@ def _on_gold_rows(frame: pd.DataFrame, encoded: Encoded, loo: LeaveOneOut, gold:
 def _item_majority(encoded: Encoded) -> pd.Series:
     """Item → majority-vote class over all answers (ties left out)."""
     counts = encoded.counts()
-    top = counts.max(axis=1)
-    unique = (counts == top[:, None]).sum(axis=1) == 1
-    winner = counts.argmax(axis=1)[unique]
+    top = row_max(counts)
+    unique = row_sum(counts == top[:, None]) == 1
+    winner = row_argmax(counts)[unique]
     return pd.Series(
         encoded.classes.take(winner).to_numpy(), index=pd.Index(encoded.items[unique], name="item")
     )

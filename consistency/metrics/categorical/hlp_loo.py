@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import sparse
 
-from consistency.metrics.arrays import AnyArray, BoolArray, FloatArray, IntArray
+from consistency.metrics.arrays import AnyArray, BoolArray, FloatArray, IntArray, row_argmax, row_max, row_sum
 from consistency.metrics.frames import Encoded, class_counts, key_codes
 
 #: Status of a leave-one-out answer by code.
@@ -64,7 +64,7 @@ def leave_one_out_codes(encoded: Encoded) -> LeaveOneOut:
     """:class:`LeaveOneOut` of encoded answers (codes of any integer width)."""
     n, k = encoded.n_answers, encoded.n_classes
     per_item = encoded.counts()
-    answers = per_item.sum(axis=1)
+    answers = row_sum(per_item)
     # Counts below 2**31 (always, in practice) as int32: half the memory of the block's rows.
     small = per_item.astype(np.int32) if answers.max(initial=0) < 2**31 else per_item
     reference = np.empty(n, dtype=class_code_dtype(k))
@@ -81,7 +81,7 @@ def leave_one_out_codes(encoded: Encoded) -> LeaveOneOut:
         labelers = answers.astype(np.float64)
         pair_agree = np.where(
             labelers >= 2,
-            (per_item * (per_item - 1)).sum(axis=1).astype(np.float64) / (labelers * (labelers - 1)),
+            row_sum(per_item * (per_item - 1)).astype(np.float64) / (labelers * (labelers - 1)),
             np.nan,
         )
     del per_item
@@ -94,12 +94,12 @@ def leave_one_out_codes(encoded: Encoded) -> LeaveOneOut:
 def _decide(others: AnyArray) -> tuple[IntArray, StatusArray]:
     """Reference class code (-1 without one) and status of answers whose others' counts are
     ``others`` (n, n_classes)."""
-    top = others.max(axis=1)
-    n_top = (others == top[:, None]).sum(axis=1)
+    top = row_max(others)
+    n_top = row_sum(others == top[:, None])
     alone = top == 0
     tie = ~alone & (n_top > 1)
     scored = ~alone & ~tie
-    reference: IntArray = np.where(scored, others.argmax(axis=1), -1)
+    reference: IntArray = np.where(scored, row_argmax(others), -1)
     status = np.full(len(scored), ALONE, dtype=np.int8)
     status[tie] = TIE
     status[scored] = SCORED

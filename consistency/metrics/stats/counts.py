@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from consistency.metrics.arrays import AnyArray, BoolArray, FloatArray, IntArray
+from consistency.metrics.arrays import AnyArray, BoolArray, FloatArray, IntArray, row_sum
 from consistency.metrics.frames import check_frame, factorize, index_of
 
 #: Items per block in :func:`coincidences`; bounds the temporary (block × classes) arrays.
@@ -149,7 +149,7 @@ def check_counts(counts: AnyArray, weights: AnyArray | None = None) -> tuple[Any
 def pairable(counts: AnyArray) -> BoolArray:
     """Boolean mask (n_items,) of the items with at least two values (the only ones alpha uses)."""
     counts, _ = check_counts(counts)
-    mask: BoolArray = counts.sum(axis=1) >= 2
+    mask: BoolArray = row_sum(counts) >= 2
     return mask
 
 
@@ -174,7 +174,7 @@ def coincidences(counts: AnyArray, weights: AnyArray | None = None) -> FloatArra
     diagonal: FloatArray = np.zeros(q)
     for start in range(0, counts.shape[0], CHUNK_ITEMS):  # blocks of items, bounded memory
         block = counts[start : start + CHUNK_ITEMS]
-        m = block.sum(axis=1)
+        m = row_sum(block)
         keep = m >= 2
         n = block[keep].astype(np.float64)
         w = 1.0 / (m[keep] - 1.0)
@@ -190,7 +190,7 @@ def coincidences(counts: AnyArray, weights: AnyArray | None = None) -> FloatArra
 def pairable_weight(counts: AnyArray, weights: AnyArray | None = None) -> float:
     """Number of pairable items (≥ 2 values), each counted with its weight."""
     counts, checked = check_counts(counts, weights)
-    mask = counts.sum(axis=1) >= 2
+    mask = row_sum(counts) >= 2
     return float(mask.sum() if checked is None else checked[mask].sum())
 
 
