@@ -11,6 +11,7 @@ pyinstrument is not a dependency of the project: install it in your .venv to pro
 """
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -46,7 +47,7 @@ def wrap(module, name: str, phase: str) -> None:
     setattr(module, name, timed_call)
 
 
-def run_once(profile: str | None) -> None:
+def run_once(profile: str | None, project_name: str = "bench run") -> None:
     from consistency.models import AgreementRun
     from consistency.services import agreement_runs
     from consistency.services.measure import categorical, publish
@@ -62,7 +63,7 @@ def run_once(profile: str | None) -> None:
     for name in (
         "_dawid_skene",
         "run_label_quality",
-        "_item_results",
+        "item_results",
         "report_alpha_interval",
         "_labeler_pairs",
         "_labelers",
@@ -73,7 +74,7 @@ def run_once(profile: str | None) -> None:
         "value_counts",
     ):
         wrap(categorical, name, f"metrics: {name}")
-    project = Project.objects.get(name="bench run")
+    project = Project.objects.get(name=project_name)
     run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
     profiler = None
     if profile:
@@ -82,8 +83,11 @@ def run_once(profile: str | None) -> None:
         profiler = Profiler(interval=0.005)
         profiler.start()
     started = time.perf_counter()
+    busy_before, own_before = _machine_busy(), resource.getrusage(resource.RUSAGE_SELF)
     agreement_runs.agreement_run_compute(run_id=run.id)
     total = time.perf_counter() - started
+    busy, own = _machine_busy() - busy_before, resource.getrusage(resource.RUSAGE_SELF)
+    own_cpu = own.ru_utime + own.ru_stime - own_before.ru_utime - own_before.ru_stime
     if profiler is not None:
         profiler.stop()
         Path(profile).write_text(profiler.output_html())
@@ -94,6 +98,17 @@ def run_once(profile: str | None) -> None:
         print(f"  {name:40s} {seconds:6.1f} s   peak RSS by its end {PEAKS[name]:7,.0f} MB")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak RSS of this process {peak:,.0f} MB")
+    print(
+        f"  CPU: this process {own_cpu:.1f} s, the machine {busy:.1f} s (PostgreSQL and others: "
+        f"{busy - own_cpu:.1f} s) in {total:.1f} s on {os.cpu_count()} cores"
+    )
+
+
+def _machine_busy() -> float:
+    """Seconds of CPU the machine spent busy since boot (all cores; /proc/stat, Linux)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -103,6 +118,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--setup", action="store_true", help="build the project (drops every project)")
     parser.add_argument("--profile", help="write a pyinstrument profile here (.html and .txt)")
+    parser.add_argument("--project", default="bench run", help="the project's name (e.g. a scale project)")
     args = parser.parse_args()
     from core.memory import allocator_tune
 
@@ -110,7 +126,7 @@ def main() -> None:
     django_setup()
     if args.setup:
         build(args.items, name="bench run")
-    run_once(args.profile)
+    run_once(args.profile, args.project)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,18 @@ T = TypeVar("T")
 class Beside(Generic[T]):
     """``fn()`` started now; ``result()`` waits for it and returns it (or raises its error)."""
 
-    def __init__(self, fn: Callable[[], T], *, name: str, reads_database: bool = True) -> None:
+    def __init__(
+        self, fn: Callable[[], T], *, name: str, reads_database: bool = True, on_thread: bool = True
+    ) -> None:
+        """``on_thread=False``: run in place when the result is asked for (the caller's choice,
+        e.g. when side-by-side work would hold too much memory at once)."""
         self._fn = fn
         self._reads_database = reads_database
         self._value: T | None = None
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        if not reads_database or (connection.vendor == "postgresql" and not connection.in_atomic_block):
+        in_place = reads_database and (connection.vendor != "postgresql" or connection.in_atomic_block)
+        if on_thread and not in_place:
             self._thread = threading.Thread(target=self._run, name=name, daemon=True)
             self._thread.start()
 

@@ -1,6 +1,5 @@
 """Classes and ratings: alpha at the chosen level, kappas, AC1, confusion, consensus, HLP."""
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,18 +17,17 @@ from consistency.metrics.categorical.agreement import (
     per_class_agreement,
     percent_agreement,
 )
-from consistency.metrics.categorical.consensus import majority_from_counts, top_two
+from consistency.metrics.categorical.consensus import majority_from_counts
 from consistency.metrics.categorical.dawid_skene import DawidSkene
 from consistency.metrics.frames import factorize, index_of
 from consistency.metrics.stats.alpha import Level
 from consistency.metrics.stats.counts import pairable, value_counts
+from consistency.services.measure.categorical_results import item_results
 from consistency.services.measure.common import (
     alpha_meaning,
     base_counts,
     finite,
-    gold_items,
     not_enough,
-    plain,
     report_alpha,
     report_alpha_interval,
     safe,
@@ -40,6 +38,10 @@ from consistency.services.measure.quality import label_quality_summary, run_labe
 from core.beside import Beside
 
 MIN_SLICE_ITEMS = 2
+# Up to this many answers the report's sections and label quality run on threads beside
+# Dawid–Skene (below); past it one after the other, as their temporaries would be held at once:
+# at 10M answers the worker's peak went from 1,463 to 1,983 MB side by side (the limit is 1.5 GB).
+SIDE_BY_SIDE_MAX_ANSWERS = 4_000_000
 
 
 def _values_for_level(classes: list[str], level: Level) -> list[float] | None:
@@ -70,6 +72,7 @@ def measure_categorical(
     items, counts = value_counts(answered, classes, min_labelers=1)
     measured = pairable(counts)
     counts_info |= {"items_measured": int(measured.sum()), "items_excluded": int((~measured).sum())}
+    side_by_side = len(answered) <= SIDE_BY_SIDE_MAX_ANSWERS
     if measured.sum() < 2:
         sections = None
     else:
@@ -81,13 +84,24 @@ def measure_categorical(
             lambda: _sections(frame, answered, items, counts, classes, slices, gold, params),
             name="report sections",
             reads_database=False,
+            on_thread=side_by_side,
         )
     # The metrics read the columns they need by name: no copy of three columns per metric.
-    dawid_skene = _dawid_skene(answered)
-    quality = run_label_quality(answered, items, counts, classes, dawid_skene.result, params, probabilities)
-    results = _item_results(
-        frame, items, counts, classes, gold, dawid_skene.result, params.consensus, quality
-    )
+    if params.consensus == "dawid_skene":  # label quality scores Dawid–Skene's consensus
+        dawid_skene = _dawid_skene(answered)
+        quality = run_label_quality(
+            answered, items, counts, classes, dawid_skene.result, params, probabilities
+        )
+    else:  # it scores the majority: beside Dawid–Skene, which the results show as well
+        scoring = Beside(
+            lambda: run_label_quality(answered, items, counts, classes, None, params, probabilities),
+            name="label quality",
+            reads_database=False,
+            on_thread=side_by_side,
+        )
+        dawid_skene = _dawid_skene(answered)
+        quality = scoring.result()
+    results = item_results(frame, items, counts, classes, gold, dawid_skene.result, params.consensus, quality)
     if on_results is not None:
         on_results(results)
     if sections is None:
@@ -109,14 +123,14 @@ def measure_categorical(
 
 def _sections(frame, answered, items, counts, classes, slices, gold, params) -> dict:
     """The report's sections that read the answers' counts, not the consensus: overall, per
-    class, confusion, labeler pairs, labelers (with their HLP figures), slices, versions, HLP."""
+    class, confusion, labeler pairs, labelers (with their HLP figures), slices, versions, HLP.
+    HLP last: its temporaries are the run's peak, and by then the others' are gone."""
     values = _values_for_level(classes, params.level)
     headline = report_alpha(counts, params.level, values)
     low, high = report_alpha_interval(counts, params.level, values, n_boot=params.bootstrap, seed=params.seed)
     pairs = class_confusion(counts).to_numpy()
     labelers = _labelers(frame, answered, items, counts, classes)
-    hlp = hlp_categorical(answered=answered, gold=gold, slices=slices, params=params)
-    return {
+    sections: dict[str, Any] = {
         "overall": {
             "level": params.level,
             "alpha": finite(headline),
@@ -133,8 +147,10 @@ def _sections(frame, answered, items, counts, classes, slices, gold, params) -> 
         "labelers": labelers,
         "slices": _slices(items, counts, slices, params, values),
         "versions": _versions(answered, classes, params, values, counts),
-        "hlp": hlp_section_categorical(result=hlp, gold=gold, slices=slices, labeler_rows=labelers),
     }
+    hlp = hlp_categorical(answered=answered, gold=gold, slices=slices, params=params)
+    sections["hlp"] = hlp_section_categorical(result=hlp, gold=gold, slices=slices, labeler_rows=labelers)
+    return sections
 
 
 @dataclass(frozen=True)
@@ -303,94 +319,3 @@ def _consensus_summary(counts, classes, dawid_skene: _DawidSkeneFit, params) -> 
         "methods_agree": finite(float(np.mean(ds_values == mv_values))) if len(ds_values) else None,
         "class_priors": {str(k): float(v) for k, v in dawid_skene.priors.items()},
     }
-
-
-def _item_results(frame, items, counts, classes, gold, ds_result, method, quality) -> pd.DataFrame:
-    """Per-item results as columns (see ``publish.RESULT_COLUMNS``), JSON columns as JSON text.
-
-    Built from whole arrays: the few distinct values (class names, confidences) are turned
-    into text once each, then gathered per item."""
-    winner, share, tie = majority_from_counts(counts)
-    ds_values = ds_result["value"].reindex(items).to_numpy()
-    ds_confidence = ds_result["confidence"].reindex(items).to_numpy(dtype=np.float64)
-    agreement = item_pair_agreement(counts).astype(np.float64)
-    first, second = top_two(counts)
-    skipped = frame.loc[frame["skipped"].to_numpy(), "item"].value_counts()
-    names = np.asarray([*classes, ""], dtype=object)  # index -1: no class
-    majority = winner_classes(winner, classes)
-    share = share.astype(np.float64)
-    by_method = _by_method_texts(majority, share, ds_values, ds_confidence)
-    if method == "majority":
-        consensus, confidence = _json_categorical(majority), share
-    else:
-        consensus, confidence = _json_categorical(ds_values), ds_confidence
-    # A gold item's label is known: nothing to doubt.
-    is_gold = pd.Index(items).isin(gold_items(gold))
-    label_quality = np.where(is_gold, 1.0, quality.items.reindex(items).to_numpy(dtype=np.float64))
-    return pd.DataFrame(
-        {
-            "item_id": np.asarray(items, dtype=np.int64),
-            "n_answers": counts.sum(axis=1).astype(np.int64),
-            "n_skipped": skipped.reindex(items, fill_value=0).to_numpy(dtype=np.int64),
-            # The answers' consensus: gold and resolutions are labels of their own (selectors.labels).
-            "consensus": consensus,
-            "method": method,
-            "by_method": by_method,
-            "confidence": confidence,
-            "agreement": agreement,
-            "disagreement": _rounded(1.0 - agreement, fill=0.0),
-            "is_tie": np.asarray(tie, dtype=bool),
-            "label_quality": label_quality,
-            "first_class": names[first],
-            "second_class": names[second],
-        }
-    )
-
-
-def _json_categorical(values: np.ndarray) -> pd.Categorical:
-    """JSON text of each value (None/NaN: missing, a SQL NULL), each distinct value encoded
-    once; categorical, so a million rows hold codes, not strings."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    return pd.Categorical.from_codes(codes, [json.dumps(plain(v)) for v in uniques])
-
-
-def _by_method_texts(majority, share, ds_values, ds_confidence) -> pd.Categorical:
-    """``{"majority": {"value", "confidence"}, "dawid_skene": {...}}`` as JSON text per item,
-    formatted once per distinct combination (answer patterns repeat across items)."""
-    parts = [
-        pd.factorize(pd.Series(majority, dtype=object), use_na_sentinel=True),
-        pd.factorize(share, use_na_sentinel=True),
-        pd.factorize(pd.Series(ds_values, dtype=object), use_na_sentinel=True),
-        pd.factorize(ds_confidence, use_na_sentinel=True),
-    ]
-    key = np.zeros(len(share), dtype=np.int64)
-    for codes, uniques in parts:
-        radix = len(uniques) + 1
-        if key.max(initial=0) >= (1 << 62) // radix:  # would overflow: renumber densely first
-            key = pd.factorize(key)[0].astype(np.int64)
-        key = key * radix + (codes + 1)
-    _, first_row, inverse = np.unique(key, return_index=True, return_inverse=True)
-
-    def pick(part, row, number: bool):
-        codes, uniques = part
-        value = uniques[codes[row]] if codes[row] >= 0 else None
-        return finite(value) if number else plain(value)
-
-    texts = [
-        json.dumps(
-            {
-                "majority": {"value": pick(parts[0], r, False), "confidence": pick(parts[1], r, True)},
-                "dawid_skene": {"value": pick(parts[2], r, False), "confidence": pick(parts[3], r, True)},
-            }
-        )
-        for r in first_row.tolist()
-    ]
-    return pd.Categorical.from_codes(inverse.reshape(-1), texts)
-
-
-def _rounded(values: np.ndarray, *, fill: float) -> np.ndarray:
-    """``round(v, 6)`` per value, with Python's correctly rounded decimal rounding (as before),
-    computed once per distinct value; NaN becomes ``fill``."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    rounded = np.asarray([round(float(v), 6) for v in uniques] + [fill], dtype=np.float64)
-    return rounded[codes]

@@ -20,7 +20,8 @@ class RunQuality:
 
 def run_label_quality(answered, items, counts, classes, ds_result, params, probabilities) -> RunQuality:
     """Scores of the consensus the run reports (majority or Dawid–Skene); all NaN when nothing
-    can be scored yet (no item with two answers, or a single class)."""
+    can be scored yet (no item with two answers, or a single class). ``ds_result``, Dawid–Skene's
+    consensus frame, is read only when the run's consensus is theirs (None otherwise)."""
     if params.consensus == "dawid_skene":
         labels = ds_result["value"].reindex(items)
     else:
