@@ -14,6 +14,7 @@ import argparse
 import os
 import resource
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +25,8 @@ from bench._setup import django_setup
 from bench.bench_autorun import build
 
 PHASES: dict[str, float] = {}
+SPANS: list[tuple[str, str, float, float]] = []  # (phase, thread, start, end) from the run's start
+ORIGIN = [0.0]
 PEAKS: dict[str, float] = {}  # the process's peak RSS (MB) when the phase ended
 
 
@@ -33,7 +36,10 @@ def timed(name: str):
     try:
         yield
     finally:
-        PHASES[name] = PHASES.get(name, 0.0) + time.perf_counter() - started
+        ended = time.perf_counter()
+        PHASES[name] = PHASES.get(name, 0.0) + ended - started
+        thread = threading.current_thread().name
+        SPANS.append((name, thread, started - ORIGIN[0], ended - ORIGIN[0]))
         PEAKS[name] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -83,6 +89,7 @@ def run_once(profile: str | None, project_name: str = "bench run") -> None:
         profiler = Profiler(interval=0.005)
         profiler.start()
     started = time.perf_counter()
+    ORIGIN[0] = started
     busy_before, own_before = _machine_busy(), resource.getrusage(resource.RUSAGE_SELF)
     agreement_runs.agreement_run_compute(run_id=run.id)
     total = time.perf_counter() - started
@@ -96,6 +103,9 @@ def run_once(profile: str | None, project_name: str = "bench run") -> None:
     print(f"run {run.id}: {run.status} in {total:.1f} s (duration {run.duration_seconds:.1f} s) {run.error}")
     for name, seconds in PHASES.items():
         print(f"  {name:40s} {seconds:6.1f} s   peak RSS by its end {PEAKS[name]:7,.0f} MB")
+    print("  timeline (seconds from the run's start, by thread):")
+    for name, thread, start, end in sorted(SPANS, key=lambda span: span[2]):
+        print(f"    {start:5.1f} → {end:5.1f}  {thread[:20]:20s} {name}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak RSS of this process {peak:,.0f} MB")
     print(

@@ -44,8 +44,18 @@ def _labels(classes: Sequence[Hashable] | None, n_classes: int) -> pd.Index:
     return labels
 
 
-def _agreement_terms(counts: AnyArray, weights: AnyArray | None) -> tuple[float, FloatArray]:
-    """(p_a, π) of irrCAC; π has shape (n_classes,)."""
+def agreement_terms(counts: AnyArray, weights: AnyArray | None = None) -> tuple[float, FloatArray]:
+    """(p_a, π) of irrCAC, shared by percent agreement, Fleiss' kappa and Gwet's AC1 (a report
+    computes them once for the three: ``fleiss_from_terms``, ``gwet_from_terms``).
+
+    Parameters
+    ----------
+    counts : (n_items, n_classes) int array; weights : optional (n_items,).
+
+    Returns
+    -------
+    (p_a, π): π has shape (n_classes,). ``ValueError`` with fewer than two pairable items.
+    """
     counts, checked = check_counts(counts, weights)
     if pairable_weight(counts, checked) < 2:
         raise ValueError("fewer than two items have two or more answers: agreement is undefined")
@@ -68,7 +78,7 @@ def percent_agreement(counts: AnyArray, *, weights: AnyArray | None = None) -> f
     counts : (n_items, n_classes) int array of per-item value counts.
     weights : optional (n_items,) item weights.
     """
-    return _agreement_terms(counts, weights)[0]
+    return agreement_terms(counts, weights)[0]
 
 
 def item_pair_agreement(counts: AnyArray) -> FloatArray:
@@ -102,7 +112,11 @@ def fleiss_kappa(counts: AnyArray, *, weights: AnyArray | None = None) -> float:
     -------
     float; ``nan`` when chance agreement is 1 (a single class used).
     """
-    pa, pi = _agreement_terms(counts, weights)
+    return fleiss_from_terms(*agreement_terms(counts, weights))
+
+
+def fleiss_from_terms(pa: float, pi: FloatArray) -> float:
+    """:func:`fleiss_kappa` from :func:`agreement_terms`."""
     pe = float(pi @ pi)
     return (pa - pe) / (1.0 - pe) if pe < 1 else float("nan")
 
@@ -114,7 +128,11 @@ def gwet_ac1(counts: AnyArray, *, weights: AnyArray | None = None) -> float:
     ----------
     counts : (n_items, n_classes) int array, n_classes ≥ 2; weights : optional (n_items,).
     """
-    pa, pi = _agreement_terms(counts, weights)
+    return gwet_from_terms(*agreement_terms(counts, weights))
+
+
+def gwet_from_terms(pa: float, pi: FloatArray) -> float:
+    """:func:`gwet_ac1` from :func:`agreement_terms`."""
     q = len(pi)
     if q < 2:
         raise ValueError("AC1 needs at least two classes")

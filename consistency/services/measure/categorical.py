@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 
 from consistency.metrics.categorical.agreement import (
+    agreement_terms,
     class_confusion,
     cohen_kappa_pairs,
-    fleiss_kappa,
-    gwet_ac1,
+    fleiss_from_terms,
+    gwet_from_terms,
     item_pair_agreement,
     per_class_agreement,
-    percent_agreement,
 )
 from consistency.metrics.categorical.consensus import majority_from_counts
 from consistency.metrics.categorical.dawid_skene import DawidSkene
@@ -73,21 +73,25 @@ def measure_categorical(
     measured = pairable(counts)
     counts_info |= {"items_measured": int(measured.sum()), "items_excluded": int((~measured).sum())}
     side_by_side = len(answered) <= SIDE_BY_SIDE_MAX_ANSWERS
-    if measured.sum() < 2:
-        sections = None
-    else:
-        # The report's sections need neither the consensus nor the per-item results: they run on
-        # a thread beside Dawid–Skene, label quality and the results, so the results' load starts
-        # sooner (numpy lets go of the GIL in its loops; measured at 1M × 3, HLP and Dawid–Skene:
+
+    def sections_start() -> Beside[dict] | None:
+        # The report's sections need neither the consensus nor the per-item results: on a thread
+        # beside them (numpy lets go of the GIL in its loops: at 1M × 3, HLP and Dawid–Skene took
         # 3.7 s one after the other, 2.1 s side by side).
-        sections = Beside(
+        if measured.sum() < 2:
+            return None
+        return Beside(
             lambda: _sections(frame, answered, items, counts, classes, slices, gold, params),
             name="report sections",
             reads_database=False,
             on_thread=side_by_side,
         )
-    # The metrics read the columns they need by name: no copy of three columns per metric.
+
+    # What the per-item results need comes first, two threads at most: the results' load (the
+    # run's longest step, PostgreSQL's) starts as soon as they are known. The metrics read the
+    # columns they need by name: no copy of three columns per metric.
     if params.consensus == "dawid_skene":  # label quality scores Dawid–Skene's consensus
+        sections = sections_start()
         dawid_skene = _dawid_skene(answered)
         quality = run_label_quality(
             answered, items, counts, classes, dawid_skene.result, params, probabilities
@@ -101,6 +105,7 @@ def measure_categorical(
         )
         dawid_skene = _dawid_skene(answered)
         quality = scoring.result()
+        sections = sections_start()
     results = item_results(frame, items, counts, classes, gold, dawid_skene.result, params.consensus, quality)
     if on_results is not None:
         on_results(results)
@@ -135,10 +140,9 @@ def _sections(frame, answered, items, counts, classes, slices, gold, params) -> 
             "level": params.level,
             "alpha": finite(headline),
             "alpha_ci": [finite(low), finite(high)],
-            "alpha_nominal": finite(report_alpha(counts)),
-            "percent_agreement": safe(percent_agreement, counts),
-            "fleiss_kappa": safe(fleiss_kappa, counts),
-            "gwet_ac1": safe(gwet_ac1, counts),
+            # At the nominal level the headline is this alpha: its coincidences once.
+            "alpha_nominal": finite(headline if params.level == "nominal" else report_alpha(counts)),
+            **_chance_corrected(counts),
             "meaning": alpha_meaning(headline),
         },
         "per_class": _per_class(counts, pairs, classes),
@@ -146,7 +150,7 @@ def _sections(frame, answered, items, counts, classes, slices, gold, params) -> 
         "pairs": _labeler_pairs(answered, classes),
         "labelers": labelers,
         "slices": _slices(items, counts, slices, params, values),
-        "versions": _versions(answered, classes, params, values, counts),
+        "versions": _versions(answered, classes, params, values, finite(headline)),
     }
     hlp = hlp_categorical(answered=answered, gold=gold, slices=slices, params=params)
     sections["hlp"] = hlp_section_categorical(result=hlp, gold=gold, slices=slices, labeler_rows=labelers)
@@ -280,19 +284,32 @@ def _slices(items, counts, slices: pd.DataFrame, params, values) -> dict:
     return out
 
 
+def _chance_corrected(counts: np.ndarray) -> dict:
+    """Percent agreement, Fleiss' kappa and Gwet's AC1 from one pass over the counts (their
+    shared terms); None for each the data cannot give."""
+    try:
+        terms = agreement_terms(counts)
+    except ValueError:
+        return {"percent_agreement": None, "fleiss_kappa": None, "gwet_ac1": None}
+    return {
+        "percent_agreement": finite(terms[0]),
+        "fleiss_kappa": safe(fleiss_from_terms, *terms),
+        "gwet_ac1": safe(gwet_from_terms, *terms),
+    }
+
+
 def _slice_percent_agreement(counts: np.ndarray) -> float | None:
     """Mean agreeing-pair share over the pairable items (percent agreement), also for a slice
     with a single pairable item, where ``percent_agreement`` refuses."""
     return finite(np.nanmean(item_pair_agreement(counts)))
 
 
-def _versions(answered, classes, params, values, counts) -> list[dict]:
+def _versions(answered, classes, params, values, headline: float | None) -> list[dict]:
     if "schema_version" not in answered.columns:
         return []
     numbers = answered["schema_version"].to_numpy()
-    if (numbers == numbers[0]).all():  # the common case: the run's counts, no copy of the answers
-        alpha = safe(report_alpha, counts, params.level, values)
-        return [{"schema_version": int(numbers[0]), "answers": len(answered), "alpha": alpha}]
+    if (numbers == numbers[0]).all():  # the common case: the run's own alpha, no copy of the answers
+        return [{"schema_version": int(numbers[0]), "answers": len(answered), "alpha": headline}]
     out = []
     for number, group in answered[["item", "labeler", "value", "schema_version"]].groupby("schema_version"):
         sub = value_counts(group, classes, min_labelers=1)[1]
