@@ -66,6 +66,8 @@ def run_once(profile: str | None, project_name: str = "bench run") -> None:
     # The load runs on a thread beside the report's sections (publish.StagedResults): its time
     # overlaps the metrics below; "publish" is what is left of it after the report is done.
     wrap(publish, "_partition_load", "results load (beside the report)")
+    wrap(publish, "tails_of", "results load: distinct tails")
+    wrap(publish, "tails_insert", "results load: INSERT")
     for name in (
         "_dawid_skene",
         "run_label_quality",

