@@ -192,7 +192,7 @@ ANSWER_BLOCKS_WORK_MEM = "64MB"
 ANSWER_BLOCK_SHIFT = 16  # up to 65,536 answers (about 1.3 MB) a block, however many an item has
 _BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _FIELDS = ["item", "labeler", "skipped", "version", "value"]
-_DTYPES = {"item": np.int64, "labeler": np.int64, "skipped": np.int8, "version": np.int64, "value": object}
+_DTYPES = {"item": np.int64, "labeler": np.int64, "skipped": np.int8, "version": np.int64, "value": "category"}
 
 
 def _block_text(message: memoryview) -> bytes | None:
