@@ -224,7 +224,7 @@ CONCORD_IMPORT_INLINE_MAX_BYTES = env_int("CONCORD_IMPORT_INLINE_MAX_BYTES", 16 
 CONCORD_LIVE_MARGIN_SECONDS = env_int("CONCORD_LIVE_MARGIN_SECONDS", 60)
 # After a resolution, a schema change or CONCORD_AUTORUN_ANSWERS new answers, an agreement run
 # starts on a worker once the project has been quiet this long (0: no automatic runs).
-CONCORD_AUTORUN_QUIET_SECONDS = env_int("CONCORD_AUTORUN_QUIET_SECONDS", 5)
+CONCORD_AUTORUN_QUIET_SECONDS = env_int("CONCORD_AUTORUN_QUIET_SECONDS", 2)
 CONCORD_AUTORUN_ANSWERS = env_int("CONCORD_AUTORUN_ANSWERS", 50)
 # Per-item results (one row per item and run) are kept for the latest this-many succeeded runs
 # of each project; older runs keep their report (consistency/services/run_retention.py). A run
