@@ -4,19 +4,17 @@ Answers given under older schema versions are mapped to the run's version here, 
 time (annotations themselves are never rewritten).
 """
 
-import csv
 import io
 import json
-import struct
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.fields.json import KeyTextTransform
 from psycopg import sql
 
 from consistency.metrics.frames import narrow
+from consistency.selectors.answer_blocks import AnswerColumns, answers_copy
 from labeling.models import Annotation, Item, LabelSchemaVersion, PrelabelExposure, Project
 
 CHUNK = 20_000
@@ -133,19 +131,7 @@ def annotations_frame(
     )
 
 
-@dataclass
-class _AnswerColumns:
-    items: np.ndarray  # int32 when every id fits, else int64 (as labelers)
-    labelers: np.ndarray
-    skipped: np.ndarray
-    keys: np.ndarray  # int32: the index of the answer's (version id, value text) in ``pairs``
-    pairs: list  # distinct (schema version id, JSON text of the value or None for SQL NULL)
-
-
-COPY_CHUNK_BYTES = 32 << 20
-
-
-def _orm_answers(*, project_id: int) -> _AnswerColumns:
+def _orm_answers(*, project_id: int) -> AnswerColumns:
     rows = list(
         Annotation.objects.filter(item__project_id=project_id, is_current=True)
         .order_by()
@@ -157,7 +143,7 @@ def _orm_answers(*, project_id: int) -> _AnswerColumns:
         pair_codes.setdefault((r[3], None if r[4] is None else json.dumps(r[4])), len(pair_codes))
         for r in rows
     ]
-    return _AnswerColumns(
+    return AnswerColumns(
         items=np.asarray([r[0] for r in rows], dtype=np.int64),
         labelers=np.asarray([r[1] for r in rows], dtype=np.int64),
         skipped=np.asarray([bool(r[2]) for r in rows], dtype=bool),
@@ -166,129 +152,12 @@ def _orm_answers(*, project_id: int) -> _AnswerColumns:
     )
 
 
-def _ids(values: np.ndarray) -> np.ndarray:
-    """Ids as int32 when they fit (half the memory), else as they are: chunks of both widths
-    concatenate to int64."""
-    if len(values) and values.min() >= -(2**31) and values.max() < 2**31:
-        return values.astype(np.int32)
-    return values
-
-
-# The answers go out a block of annotation ids per COPY row: one tab-separated line per answer,
-# the lines of a block joined in PostgreSQL. A COPY row per answer cost more than the rest of the
-# read (psycopg hands over one message at a time: 2.4-2.7 s of Python for 3M answers, and 1 s more
-# of PostgreSQL's own COPY work); a block is one message, parsed a chunk at a time by pandas' C reader.
-# jsonb's text never holds a raw tab or newline (it escapes them), so the value needs no quoting.
-ANSWER_BLOCKS = (
-    "COPY (SELECT string_agg(concat_ws(E'\\t', a.item_id, a.labeler_id, (a.skip_reason <> '')::int, "
-    "a.schema_version_id, coalesce(a.value::text, '')), E'\\n') "
-    "FROM labeling_annotation a {where} AND a.is_current GROUP BY a.id >> {shift}) TO STDOUT (FORMAT binary)"
-)
-_BY_PROJECT = "JOIN labeling_item i ON i.id = a.item_id WHERE i.project_id = %s"
-_BY_ITEM_RANGE = "WHERE a.item_id BETWEEN %s AND %s"
-# The blocks' texts stay in the aggregate's hash table until the last answer is read (about
-# 20 bytes an answer): with the default 4 MB they spilled to disk, a second pass over them all.
-ANSWER_BLOCKS_WORK_MEM = "64MB"
-ANSWER_BLOCK_SHIFT = 16  # up to 65,536 answers (about 1.3 MB) a block, however many an item has
-_BINARY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
-_FIELDS = ["item", "labeler", "skipped", "version", "value"]
-_DTYPES = {"item": np.int64, "labeler": np.int64, "skipped": np.int8, "version": np.int64, "value": "category"}
-
-
-def _block_text(message: memoryview) -> bytes | None:
-    """The text of one binary COPY row (one field), or None for the stream's header and
-    trailer. The header may share a message with the first row."""
-    data = bytes(message)
-    if data.startswith(_BINARY_SIGNATURE):
-        extension = int.from_bytes(data[15:19], "big")
-        data = data[19 + extension :]
-    if len(data) < 6:  # the trailer (-1 fields) or an empty remainder of the header
-        return None
-    (length,) = struct.unpack_from(">i", data, 2)
-    return data[6 : 6 + length] if length >= 0 else None
-
-
-def _answers_where(cursor, project_id: int) -> tuple[str, list[int]]:
-    """Which answers are the project's: those of its item id range when its items hold every id
-    in it (the common case: items are imported in batches), else a join with its items. The
-    join with 1M items was half of PostgreSQL's time for the read (2.6 → 1.4 s at 1M × 3)."""
-    cursor.execute("SELECT min(id), max(id), count(*) FROM labeling_item WHERE project_id = %s", [project_id])
-    low, high, count = cursor.fetchone()
-    if count and high - low + 1 == count:
-        return _BY_ITEM_RANGE, [low, high]
-    return _BY_PROJECT, [project_id]
-
-
-def _copy_answers(*, project_id: int) -> _AnswerColumns:
-    """The project's current answers through ``COPY`` a block at a time (bounded memory): ids
-    as int32 where they fit, each answer's schema version and value as one int32 code into
-    their distinct pairs."""
-    parts: dict[str, list] = {"items": [], "labelers": [], "skipped": [], "keys": []}
-    pair_codes: dict = {}
-    if connection.vendor != "postgresql":  # SQLite (`make run`): the same columns through the ORM
+def _copy_answers(*, project_id: int) -> AnswerColumns:
+    """The project's current answers as numpy columns: COPY in blocks on PostgreSQL
+    (``answer_blocks``), the ORM on SQLite (`make run`)."""
+    if connection.vendor != "postgresql":
         return _orm_answers(project_id=project_id)
-
-    def parse(data: bytes) -> None:
-        frame = pd.read_csv(
-            io.BytesIO(data),
-            sep="\t",
-            quoting=csv.QUOTE_NONE,  # jsonb's text has no raw tab or newline: nothing is quoted
-            header=None,
-            names=_FIELDS,
-            dtype=_DTYPES,
-            keep_default_na=False,
-            na_values={"value": [""]},  # SQL NULL; JSON null is the text null
-        )
-        # The chunk's distinct (version, text) pairs, numbered in the order they first appear.
-        text_code, texts = pd.factorize(frame["value"], use_na_sentinel=True)
-        version_code, versions = pd.factorize(frame["version"])
-        width = len(texts) + 1
-        pair_code, local_pairs = pd.factorize(version_code * width + (text_code + 1))
-        names = [None, *texts.tolist()]
-        lookup = np.empty(len(local_pairs), dtype=np.int32)
-        for j, pair in enumerate(local_pairs.tolist()):
-            version, text = divmod(pair, width)
-            lookup[j] = pair_codes.setdefault((int(versions[version]), names[text]), len(pair_codes))
-        parts["keys"].append(lookup[pair_code])
-        parts["items"].append(_ids(frame["item"].to_numpy()))
-        parts["labelers"].append(_ids(frame["labeler"].to_numpy()))
-        parts["skipped"].append(frame["skipped"].to_numpy().astype(bool))
-
-    blocks: list[bytes] = []
-    size = 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        where, params = _answers_where(cursor, project_id)
-        statement = ANSWER_BLOCKS.format(where=where, shift=int(ANSWER_BLOCK_SHIFT))
-        cursor.execute(
-            "SELECT current_setting('work_mem'), set_config('work_mem', %s, true)", [ANSWER_BLOCKS_WORK_MEM]
-        )
-        work_mem = cursor.fetchone()[0]
-        with cursor.cursor.copy(statement, params) as copy:
-            for message in copy:
-                text = _block_text(message)
-                if text is None:
-                    continue
-                blocks.append(text)
-                size += len(text)
-                if size >= COPY_CHUNK_BYTES:
-                    parse(b"\n".join(blocks))
-                    blocks, size = [], 0
-        cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])  # the caller's, if any
-    if blocks:
-        parse(b"\n".join(blocks))
-    blocks.clear()
-    if not parts["items"]:
-        empty = np.zeros(0, dtype=np.int64)
-        return _AnswerColumns(empty, empty, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int32), [])
-    # One column at a time, its chunks let go as soon as it is whole.
-    whole = {name: _concatenate(parts, name) for name in ("items", "labelers", "skipped", "keys")}
-    return _AnswerColumns(**whole, pairs=list(pair_codes))
-
-
-def _concatenate(parts: dict[str, list], name: str) -> np.ndarray:
-    out = np.concatenate(parts[name])
-    parts[name].clear()
-    return out
+    return answers_copy(project_id=project_id)
 
 
 def slice_fields(*, project: Project, max_fields: int = 20) -> list[str]:

@@ -205,7 +205,7 @@ def test_answers_read_in_blocks_equal_the_orm_read(monkeypatch):
     newlines, quotes and backslashes inside strings, JSON null against a skip's SQL NULL, the
     texts "null" and "", lists, boxes and numbers; with blocks of two answers and chunks of a
     few bytes, so that every block and chunk boundary is crossed."""
-    from consistency.selectors import annotations
+    from consistency.selectors import annotations, answer_blocks
 
     project = ProjectFactory(name="odd answers", classes=CLASSES)
     labelers = [MembershipFactory(project=project, role=Role.LABELER).user for _ in range(3)]
@@ -219,8 +219,8 @@ def test_answers_read_in_blocks_equal_the_orm_read(monkeypatch):
         items.append(item)
         _answer(project, item, labelers[n % 3], value)
         _answer(project, item, labelers[(n + 1) % 3], None, skip="unclear")
-    monkeypatch.setattr(annotations, "ANSWER_BLOCK_SHIFT", 1)
-    monkeypatch.setattr(annotations, "COPY_CHUNK_BYTES", 64)
+    monkeypatch.setattr(answer_blocks, "ANSWER_BLOCK_SHIFT", 1)
+    monkeypatch.setattr(answer_blocks, "COPY_CHUNK_BYTES", 64)
     copied = annotations._copy_answers(project_id=project.id)
     read = annotations._orm_answers(project_id=project.id)
 
@@ -315,9 +315,10 @@ def _spy(function, calls: list):
 
 def test_answers_read_by_item_range_or_join_hold_only_the_projects_answers(monkeypatch):
     """A project whose items hold every id of their range is read by that range (no join with
-    its items); one whose range holds another project's items is read through the join. Either
-    way the read holds the project's current answers and nothing of the other project's."""
-    from consistency.selectors import annotations
+    its items), a large one as two halves side by side; one whose range holds another project's
+    items is read through the join. Either way the read holds the project's current answers and
+    nothing of the other project's."""
+    from consistency.selectors import annotations, answer_blocks
 
     interleaved = ProjectFactory(name="interleaved", classes=CLASSES)
     other = ProjectFactory(name="other", classes=CLASSES)
@@ -332,14 +333,14 @@ def test_answers_read_by_item_range_or_join_hold_only_the_projects_answers(monke
         old = _answer(contiguous, item, labeler, CLASSES[0], current=False)
         _answer(contiguous, item, labeler, CLASSES[n % len(CLASSES)], supersedes=old)
     chosen = []
-    where = annotations._answers_where
+    parts_of = answer_blocks.answers_parts
 
     def spy(cursor, project_id):
-        chosen.append(where(cursor, project_id)[0])
-        return chosen[-1], where(cursor, project_id)[1]
+        chosen.append(parts_of(cursor, project_id))
+        return chosen[-1]
 
-    monkeypatch.setattr(annotations, "_answers_where", spy)
-    monkeypatch.setattr(annotations, "ANSWER_BLOCK_SHIFT", 2)
+    monkeypatch.setattr(answer_blocks, "answers_parts", spy)
+    monkeypatch.setattr(answer_blocks, "ANSWER_BLOCK_SHIFT", 2)
 
     def rows(columns):
         import json
@@ -349,12 +350,16 @@ def test_answers_read_by_item_range_or_join_hold_only_the_projects_answers(monke
             for i, labeler, key in zip(columns.items, columns.labelers, columns.keys, strict=True)
         )
 
-    for project, expected in (
-        (interleaved, annotations._BY_PROJECT),
-        (contiguous, annotations._BY_ITEM_RANGE),
+    for project, split_from, expected in (
+        (interleaved, 2, [answer_blocks.BY_PROJECT]),
+        (contiguous, 100, [answer_blocks.BY_ITEM_RANGE]),
+        (contiguous, 2, [answer_blocks.BY_ITEM_RANGE] * 2),  # two halves of its range
     ):
+        monkeypatch.setattr(answer_blocks, "SPLIT_FROM_ITEMS", split_from)
         copied = annotations._copy_answers(project_id=project.id)
-        assert chosen[-1] == expected
+        assert [where for where, _ in chosen[-1]] == expected
         assert rows(copied) == rows(annotations._orm_answers(project_id=project.id))
         assert set(copied.items.tolist()) == set(project.items.values_list("id", flat=True))
+    halves = [params for _, params in chosen[-1]]
+    assert halves[0][1] + 1 == halves[1][0]  # adjacent, no item read twice
     assert len(annotations._copy_answers(project_id=interleaved.id).items) == 6

@@ -113,3 +113,34 @@ def test_beat_sweep_drops_tables_of_runs_that_died_after_the_load(labeled):
     assert not table_exists(dead.id) and table_exists(alive.id)
     publish.partition_detached_drop(run_id=alive.id)
     assert not table_exists(alive.id)
+
+
+def test_a_run_outside_a_transaction_reads_its_answers_in_halves_on_two_connections(labeled, monkeypatch):
+    """Committed data, so the second half of the item range is read on a connection of its own
+    (core.beside.Beside): the run's report and per-item results are those of a one-part read."""
+    from consistency.selectors import answer_blocks
+
+    threads = []
+    original = answer_blocks.Beside.__init__
+
+    def spy(self, fn, **kwargs):
+        original(self, fn, **kwargs)
+        if kwargs["name"].startswith("answers of project"):
+            threads.append(self._thread is not None)
+
+    monkeypatch.setattr(answer_blocks.Beside, "__init__", spy)
+    reports = {}
+    for split_from in (10**9, 2):
+        monkeypatch.setattr(answer_blocks, "SPLIT_FROM_ITEMS", split_from)
+        run = AgreementRun.objects.create(project=labeled, schema_version=labeled.schema_version)
+        agreement_run_compute(run_id=run.id)
+        run.refresh_from_db()
+        assert run.status == RunStatus.SUCCEEDED, run.error
+        report = dict(run.report)
+        report.pop("timing", None)
+        report.get("overall", {}).pop("seconds", None)
+        reports[split_from] = (report, rows(run))
+    assert threads == [True]  # the second read ran beside the first, on its own thread
+    assert reports[2][1] == reports[10**9][1] and len(reports[2][1]) == len(ANSWERS)
+    assert reports[2][0]["overall"] == reports[10**9][0]["overall"]
+    assert reports[2][0]["counts"] == reports[10**9][0]["counts"]
