@@ -120,12 +120,7 @@ def answers_copy(*, project_id: int) -> AnswerColumns:
         for name in ("items", "labelers", "skipped"):
             columns[name].append(getattr(part, name))
     read.clear()
-    if not columns["items"]:
-        empty = np.zeros(0, dtype=np.int64)
-        return AnswerColumns(empty, empty, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int32), [])
-    # One column at a time, its parts let go as soon as it is whole.
-    whole = {name: _concatenate(columns, name) for name in ("items", "labelers", "skipped", "keys")}
-    return AnswerColumns(**whole, pairs=list(pair_codes))
+    return _whole(columns, list(pair_codes))
 
 
 def _part_read(where: str, params: list[int]) -> AnswerColumns:
@@ -180,14 +175,17 @@ def _part_read(where: str, params: list[int]) -> AnswerColumns:
     if blocks:
         parse(b"\n".join(blocks))
     blocks.clear()
+    return _whole(parts, list(pair_codes))
+
+
+def _whole(parts: dict[str, list], pairs: list) -> AnswerColumns:
+    """The columns' chunks as whole columns, one column at a time: each column's chunks are let
+    go as soon as it is whole."""
     if not parts["items"]:
         empty = np.zeros(0, dtype=np.int64)
         return AnswerColumns(empty, empty, np.zeros(0, dtype=bool), np.zeros(0, dtype=np.int32), [])
-    whole = {name: _concatenate(parts, name) for name in ("items", "labelers", "skipped", "keys")}
-    return AnswerColumns(**whole, pairs=list(pair_codes))
-
-
-def _concatenate(parts: dict[str, list], name: str) -> np.ndarray:
-    out = np.concatenate(parts[name])
-    parts[name].clear()
-    return out
+    whole = {}
+    for name in ("items", "labelers", "skipped", "keys"):
+        whole[name] = np.concatenate(parts[name])
+        parts[name].clear()
+    return AnswerColumns(**whole, pairs=pairs)
