@@ -88,8 +88,8 @@ def measure_categorical(
         )
 
     # What the per-item results need comes first, two threads at most: the results' load (the
-    # run's longest step, PostgreSQL's) starts as soon as they are known. The metrics read the
-    # columns they need by name: no copy of three columns per metric.
+    # run's longest step, PostgreSQL's) starts as soon as they are known, and the sections run
+    # beside it. The metrics read the columns they need by name: no copy of three columns each.
     if params.consensus == "dawid_skene":  # label quality scores Dawid–Skene's consensus
         sections = sections_start()
         dawid_skene = _dawid_skene(answered)
@@ -105,10 +105,12 @@ def measure_categorical(
         )
         dawid_skene = _dawid_skene(answered)
         quality = scoring.result()
-        sections = sections_start()
+        sections = None
     results = item_results(frame, items, counts, classes, gold, dawid_skene.result, params.consensus, quality)
     if on_results is not None:
         on_results(results)
+    if sections is None:  # after the results: the load starts sooner without them beside
+        sections = sections_start()
     if sections is None:
         return not_enough(counts_info, "Fewer than two items have two or more answers."), results
     side = sections.result()
