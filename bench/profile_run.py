@@ -92,9 +92,21 @@ def run_once(profile: str | None, project_name: str = "bench run") -> None:
         profiler.start()
     started = time.perf_counter()
     ORIGIN[0] = started
+    samples: list[tuple[float, float]] = []  # (seconds from the start, RSS MB), every 50 ms
+    sampling = threading.Event()
+
+    def sample() -> None:
+        while not sampling.wait(0.05):
+            for line in Path("/proc/self/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    samples.append((time.perf_counter() - started, int(line.split()[1]) / 1024))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     busy_before, own_before = _machine_busy(), resource.getrusage(resource.RUSAGE_SELF)
     agreement_runs.agreement_run_compute(run_id=run.id)
     total = time.perf_counter() - started
+    sampling.set()
     busy, own = _machine_busy() - busy_before, resource.getrusage(resource.RUSAGE_SELF)
     own_cpu = own.ru_utime + own.ru_stime - own_before.ru_utime - own_before.ru_stime
     if profiler is not None:
@@ -105,6 +117,9 @@ def run_once(profile: str | None, project_name: str = "bench run") -> None:
     print(f"run {run.id}: {run.status} in {total:.1f} s (duration {run.duration_seconds:.1f} s) {run.error}")
     for name, seconds in PHASES.items():
         print(f"  {name:40s} {seconds:6.1f} s   peak RSS by its end {PEAKS[name]:7,.0f} MB")
+    if samples:
+        at, most = max(samples, key=lambda sample: sample[1])
+        print(f"  RSS highest ({most:,.0f} MB) at {at:.1f} s")
     print("  timeline (seconds from the run's start, by thread):")
     for name, thread, start, end in sorted(SPANS, key=lambda span: span[2]):
         print(f"    {start:5.1f} → {end:5.1f}  {thread[:20]:20s} {name}")

@@ -115,25 +115,29 @@ def index_of(index: pd.Index, values: pd.Series) -> IntArray:
     return np.asarray(index.get_indexer(values), dtype=np.int64)
 
 
-RANK_TABLE_MAX_KEYS = 8_000_000  # 32 MB of running counts at most
+RANK_TABLE_MAX_KEYS = 4_000_000  # 16 MB of running counts at most (HLP is the run's memory peak)
 RANK_BLOCK = 1 << 20
 
 
-def key_codes(key: IntArray, size: int) -> tuple[IntArray, IntArray]:
+def key_codes(key: AnyArray, size: int) -> tuple[AnyArray, IntArray]:
     """Dense codes of non-negative integer keys, numbered in key order (``pd.factorize(key,
     sort=True)``) without a hash table of every key, which takes several times the keys' own
     memory on millions of distinct keys.
 
     Parameters
     ----------
-    key : (n,) int keys in ``0 .. size − 1``.
+    key : (n,) int keys in ``0 .. size − 1``, of any integer width (kept: no wider copy).
     size : the keys' range.
 
     Returns
     -------
-    (codes (n,) int64, uniques (n_unique,) int64 sorted).
+    (codes (n,) int32 — int64 from 2**31 keys on —, uniques (n_unique,) int64 sorted). HLP's
+    rates make the run's memory peak: four bytes a code, not eight.
     """
-    key = np.asarray(key, dtype=np.int64)
+    key = np.asarray(key)
+    if key.dtype.kind not in "iu":
+        key = key.astype(np.int64)
+    codes: AnyArray = np.empty(len(key), dtype=np.int32 if len(key) < 2**31 else np.int64)
     if size <= 4 * len(key) + 1024:  # a table over the range: a byte per possible key
         present = np.zeros(size, dtype=bool)
         present[key] = True
@@ -144,24 +148,23 @@ def key_codes(key: IntArray, size: int) -> tuple[IntArray, IntArray]:
             # come in no order). The count takes 4 bytes per possible key, hence the bound.
             rank = np.cumsum(present, dtype=np.int32)
             del present
-            codes: IntArray = np.empty(len(key), dtype=np.int64)
             for lo in range(0, len(key), RANK_BLOCK):
                 codes[lo : lo + RANK_BLOCK] = rank[key[lo : lo + RANK_BLOCK]]
             codes -= 1
             return codes, uniques
         del present
-        codes = np.searchsorted(uniques, key)
+        for lo in range(0, len(key), RANK_BLOCK):  # a block at a time: no int64 of every key
+            codes[lo : lo + RANK_BLOCK] = np.searchsorted(uniques, key[lo : lo + RANK_BLOCK])
         return codes, uniques
     order = np.argsort(key)
     ordered = key[order]
     first = np.empty(len(key), dtype=bool)
     first[:1] = True
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    uniques = ordered[first]
+    uniques = ordered[first].astype(np.int64, copy=False)
     np.cumsum(first, out=ordered)  # reused: the code of each key in sorted order, plus one
     del first
     ordered -= 1
-    codes = np.empty(len(key), dtype=np.int64)
     codes[order] = ordered
     return codes, uniques
 

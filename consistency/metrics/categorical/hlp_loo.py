@@ -152,7 +152,10 @@ def pair_counts(encoded: Encoded) -> Pairs:
     """The (item, labeler) pairs of ``encoded``, in (item, labeler) order (no hash of every
     answer's pair: :func:`key_codes`)."""
     n_labelers = encoded.n_labelers
-    key = encoded.item.astype(np.int64) * n_labelers + encoded.labeler
+    width = np.int32 if encoded.n_items * n_labelers < 2**31 else np.int64  # half the memory
+    key: AnyArray = encoded.item.astype(width)
+    key *= n_labelers
+    key += encoded.labeler
     pair_code, pair_key = key_codes(key, encoded.n_items * n_labelers)
     del key
     counts = class_counts(pair_code, encoded.value, len(pair_key), encoded.n_classes)

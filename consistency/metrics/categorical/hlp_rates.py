@@ -38,13 +38,16 @@ def rates(
     groups with answers): n, rate, low, high. The groups draw their intervals in that order.
     """
     rank, sorted_labels = pd.factorize(pd.Index(labels), sort=True)  # groupby's order of the labels
-    rank = np.append(np.asarray(rank, dtype=np.int64), -1)  # group -1 stays -1
-    key = rank[group]  # int64, whatever the codes' width: the (group, item) key is built in it
+    n_items = int(item.max()) + 1 if len(item) else 1
+    # The (group, item) key is built in int32 when every key fits (half the memory: these keys
+    # and their codes are the run's memory peak), else in int64, whatever the codes' width.
+    width = np.int32 if len(sorted_labels) * n_items < 2**31 else np.int64
+    rank = np.append(np.asarray(rank, dtype=width), -1)  # group -1 stays -1
+    key = rank[group]
     keep = key >= 0
     if not keep.all():  # usually every answer has a group: no copy of the three arrays then
         key, item, value = key[keep], item[keep], value[keep]
     del keep
-    n_items = int(item.max()) + 1 if len(item) else 1
     # One (group, item) cluster per distinct key: its answers' sum and count. The clusters'
     # order does not matter (below): numbered in key order, without a hash of every key.
     key *= n_items  # in place: no temporaries of every answer's key

@@ -25,7 +25,10 @@ def test_key_codes_are_the_sorted_factorization(n, size, rank_bound, monkeypatch
     key = rng.choice(pool, n)
     codes, uniques = key_codes(key, size)
     expected_codes, expected_uniques = pd.factorize(key, sort=True)
-    assert codes.dtype == np.int64 and uniques.dtype == np.int64
+    assert codes.dtype == np.int32 and uniques.dtype == np.int64  # four bytes a code
+    narrow_codes, narrow_uniques = key_codes(key.astype(np.int32), size) if size < 2**31 else (codes, uniques)
+    np.testing.assert_array_equal(narrow_codes, codes)  # narrow keys: the same codes, no wider copy
+    np.testing.assert_array_equal(narrow_uniques, uniques)
     np.testing.assert_array_equal(codes, expected_codes)
     np.testing.assert_array_equal(uniques, expected_uniques)
     np.testing.assert_array_equal(uniques[codes], key)
