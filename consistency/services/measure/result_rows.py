@@ -102,6 +102,11 @@ def tails_insert(
     picked = ", ".join(f"t.{name}" for name in TAIL_COLUMNS)
     arrays = ", ".join(f"%s::{TAIL_TYPES[name]}[]" for name in TAIL_COLUMNS)
     values = tails.values()
+    item_ids = _Int8Array(results["item_id"].to_numpy(dtype=np.int64))
+    tail_numbers = _Int8Array(tails.of_row.astype(np.int64) + 1)  # ORDINALITY counts from 1
+    # Each column's codes per row (four bytes per row and column) served only to find the tails'
+    # values: they go now, not after the INSERT's seconds, while the report's sections run.
+    tails.columns.clear()
     # Server-side binding (Django's cursor binds on the client), for the binary arrays.
     with psycopg.Cursor(cursor.cursor.connection) as binding:
         binding.adapters.register_dumper(_Int8Array, _Int8ArrayDumper)
@@ -117,13 +122,7 @@ def tails_insert(
             f"SELECT %s::bigint - 1 + r.n, %s::bigint, r.item_id, {picked} "
             "FROM unnest(%b, %b) WITH ORDINALITY AS r (item_id, tail, n) "
             f"JOIN unnest({arrays}) WITH ORDINALITY AS t ({tail_columns}, tail) ON t.tail = r.tail",
-            [
-                first_id,
-                run_id,
-                _Int8Array(results["item_id"].to_numpy(dtype=np.int64)),
-                _Int8Array(tails.of_row.astype(np.int64) + 1),  # ORDINALITY counts from 1
-                *values,
-            ],
+            [first_id, run_id, item_ids, tail_numbers, *values],
         )
         binding.execute(
             "SELECT set_config('enable_mergejoin', %s, true), set_config('work_mem', %s, true)", before
