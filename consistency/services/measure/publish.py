@@ -139,8 +139,9 @@ def _partition_load(cursor, run_id: int, results: pd.DataFrame) -> None:
         ) as copy:
             for chunk in csv_chunks(run_id, first_id, results, tails):
                 copy.write(chunk)
-    # The tails' codes (four bytes per row and column: 96 MB at 2M rows) go before the index
-    # builds, which last while the report's sections, HLP and its memory peak, are computed.
+    # The tails (on the COPY path, their codes: four bytes per row and column) go before the index
+    # builds, which last while the report's sections, HLP and its memory peak, are computed;
+    # the joined INSERT let go of its codes before it ran (``tails_insert``).
     del tails
     for statement in _partition_indexes(cursor, table):
         cursor.execute(statement)
