@@ -3,12 +3,16 @@ having landed, on N items × 3 answers.
 
     .venv/bin/python bench/bench_autorun.py --items 1000000
     .venv/bin/python bench/bench_autorun.py --reuse    # again, on the project built before
+    .venv/bin/python bench/bench_autorun.py --reuse --change answer   # an answer changes instead
 
 Sets up a classes project (N items, three labelers' answers each, one finished run) in the
 benchmark database, starts a Celery worker on Redis (`BENCH_REDIS_URL`, default
-redis://localhost:6379/14), resolves an item through the review service, and waits for the
-debounced run (quiet period `--quiet` seconds) to succeed. Prints the time from the last change
-to the run's end, the quiet period, and how long the run itself took.
+redis://localhost:6379/14), resolves an item through the review service (``--change answer``:
+changes one labeler's answer on an item and asks for a run, as beat does once a project's
+``auto_run_every`` new answers arrived), and waits for the debounced run (quiet period
+``--quiet`` seconds) to succeed. Prints the time from the last change to the run's end, the quiet
+period, how long the run itself took, and whether it shared the previous run's per-item results
+(a resolution changes no answer: ``consistency/services/measure/inputs.py``) or computed its own.
 """
 
 import argparse
@@ -72,6 +76,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--quiet", type=int, default=2, help="CONCORD_AUTORUN_QUIET_SECONDS")
     parser.add_argument("--reuse", action="store_true", help="the project an earlier invocation built")
+    parser.add_argument("--change", choices=("resolve", "answer"), default="resolve")
     args = parser.parse_args()
     redis_url = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/14")
     os.environ["REDIS_URL"] = redis_url
@@ -111,7 +116,18 @@ def main() -> None:
         reviewed = Review.objects.values("item_id")
         item = Item.objects.filter(project=project).exclude(id__in=reviewed).order_by("id").first()
         changed = timezone.now()
-        review_act(project=project, item=item, actor=manager, action="resolve", expected_version=0, value="1")
+        if args.change == "resolve":
+            review_act(
+                project=project, item=item, actor=manager, action="resolve", expected_version=0, value="1"
+            )
+        else:  # as the bulk loader wrote the answers: one of them now says otherwise
+            from consistency.services.autorun import agreement_run_soon
+            from labeling.models import Annotation
+
+            answer = Annotation.objects.filter(item=item, is_current=True).order_by("id").first()
+            other = "0" if answer.value == "1" else "1"
+            Annotation.objects.filter(pk=answer.pk).update(value=other, created_at=timezone.now())
+            agreement_run_soon(project_id=project.id)
         last_change = time.time()
         deadline = time.monotonic() + 900
         run = None
@@ -123,11 +139,12 @@ def main() -> None:
                 break
             time.sleep(0.2)
         assert run is not None and run.status == RunStatus.SUCCEEDED, run and run.error
+        shared = f"shared the results of run id {run.results_run_id}" if run.results_run_id else "own results"
         print(
-            f"| {args.items:,} items × 3 answers | quiet {args.quiet} s | run #{run.number} started "
-            f"{run.started_at.timestamp() - last_change:.1f} s after the change, took "
+            f"| {args.items:,} items × 3 answers | {args.change} | quiet {args.quiet} s | run #{run.number} "
+            f"started {run.started_at.timestamp() - last_change:.1f} s after the change, took "
             f"{run.duration_seconds:.1f} s | landed {run.finished_at.timestamp() - last_change:.1f} s "
-            "after the last change |"
+            f"after the last change | {shared} |"
         )
     finally:
         worker.terminate()

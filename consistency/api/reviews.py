@@ -40,7 +40,9 @@ class QueueRowOut(serializers.Serializer):
     second_class = serializers.CharField()
     status = serializers.SerializerMethodField()
     label_quality = serializers.FloatField(
-        allow_null=True, help_text="Likelihood the consensus is right (CROWDLAB); low = likely wrong."
+        source="current.label_quality",
+        allow_null=True,
+        help_text="Likelihood the consensus is right (CROWDLAB); low = likely wrong; 1.0 once decided.",
     )
     disagrees_after_max = serializers.BooleanField(
         source="item.disagrees_after_max", help_text="Adaptive overlap: people disagree after max answers."

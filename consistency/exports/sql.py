@@ -83,7 +83,7 @@ def rows_sql(
     maps = {str(k): v for k, v in ctx.mappings.items() if v}
     args: dict = {
         "m": ctx.method,
-        "run": ctx.run.id if ctx.run is not None and ctx.run_usable else None,
+        "run": ctx.run.results_id if ctx.run is not None and ctx.run_usable else None,
         "version": ctx.version.number,
         "project": project.id,
         "since": ctx.since,

@@ -64,9 +64,10 @@ def applies(ctx: LabelContext) -> bool:
 
 
 def run_id(ctx: LabelContext) -> int:
-    """The measured run's id: these counts are read only for a usable run (``applies``)."""
+    """The id the measured run's results are stored under (its own, or the run it shares them
+    with): these counts are read only for a usable run (``applies``)."""
     assert ctx.run is not None, "strata read without a run"
-    return ctx.run.id
+    return ctx.run.results_id
 
 
 UNREACHABLE = object()  # what ``cache_get`` returns when the cache cannot be reached

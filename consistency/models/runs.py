@@ -56,6 +56,28 @@ class AgreementRun(Lifecycle):
         help_text="When its per-item results were removed by the retention rule "
         "(CONCORD_RUN_RESULTS_KEEP); its report stays.",
     )
+    inputs_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="Digest of everything the run measured and the code that measured it "
+        "(services.measure.inputs); empty for runs from before it was kept.",
+    )
+    results_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="Digest of what its per-item results read (its inputs but gold, for classes).",
+    )
+    results_run = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="+",
+        help_text="The earlier run whose per-item results this run shares: what they read was "
+        "equal (a run after review decisions only). Empty: results of its own.",
+    )
 
     objects = AgreementRunManager()
 
@@ -76,6 +98,12 @@ class AgreementRun(Lifecycle):
 
     def __str__(self) -> str:
         return f"run #{self.number} of project {self.project_id} ({self.status})"
+
+    @property
+    def results_id(self) -> int:
+        """The run whose partition holds this run's per-item results (readers filter
+        ``ItemResult.run_id`` by it): its own id, or the run it shares them with."""
+        return self.results_run_id or self.id
 
     @property
     def results_pruned(self) -> bool:
@@ -126,7 +154,8 @@ class ItemResult(models.Model):
         null=True,
         blank=True,
         help_text="Likelihood that the consensus is right (CROWDLAB: answers weighted by labeler quality, "
-        "plus model probabilities when uploaded); low = likely wrong. Null without a consensus.",
+        "plus model probabilities when uploaded); low = likely wrong. Null without a consensus. "
+        "Gold items are scored too; readers show a decided item's as 1.0 (selectors.labels).",
     )
     first_class = models.CharField(
         max_length=100, blank=True, help_text="The most given class (categorical)."

@@ -136,7 +136,9 @@ def browse_queryset(*, project: Project, filters: BrowseFilters, run: AgreementR
     if result_filter:
         if run is None:
             return items.none()
-        items = items.filter(Exists(ItemResult.objects.filter(result_filter, run=run, item=OuterRef("pk"))))
+        items = items.filter(
+            Exists(ItemResult.objects.filter(result_filter, run_id=run.results_id, item=OuterRef("pk")))
+        )
     return items
 
 
@@ -181,7 +183,7 @@ def browse_page(
     results = (
         {
             r["item_id"]: r
-            for r in ItemResult.objects.filter(run=run, item_id__in=ids).values(
+            for r in ItemResult.objects.filter(run_id=run.results_id, item_id__in=ids).values(
                 "item_id", "consensus", "agreement", "n_answers", "is_tie"
             )
         }

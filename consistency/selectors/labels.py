@@ -106,6 +106,14 @@ def gold_values(*, project: Project, version: LabelSchemaVersion) -> dict[int, o
     }
 
 
+def _quality(source: str | None, result) -> float | None:
+    """A decided label has nothing to doubt (1.0); else the run's score of the answers'
+    consensus, which it computes for every item (a later decision needs no new results)."""
+    if source in ("resolved", "gold"):
+        return 1.0
+    return result[-1] if result is not None else None
+
+
 def label_context(
     *,
     project: Project,
@@ -218,7 +226,7 @@ def _results(ctx: LabelContext, item_ids: list[int]) -> dict[int, tuple]:
         return {}
     rows = (
         ItemResult.objects.using(ctx.db)
-        .filter(run_id=ctx.run.id, item_id__in=item_ids)
+        .filter(run_id=ctx.run.results_id, item_id__in=item_ids)
         .values_list(
             "item_id",
             "consensus",
@@ -314,7 +322,7 @@ def item_labels(ctx: LabelContext, items: Iterable[tuple[int, bool, object, int 
             status=status,
             resolved_by=resolved_by if source == "resolved" else None,
             resolved_at=_timestamp(resolved_at) if source == "resolved" and resolved_at else None,
-            label_quality=result[-1] if result is not None else None,
+            label_quality=_quality(source, result),
         )
     return out
 

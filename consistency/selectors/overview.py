@@ -37,21 +37,26 @@ def projects_overview(*, projects: Sequence[Project]) -> dict[int, dict]:
             )
         )
         .filter(rank__lte=2)
-        .values_list("project_id", "id", "headline_alpha", "rank")
+        .values_list("project_id", "id", "headline_alpha", "rank", "results_run_id")
     )
     runs: dict[int, dict] = {}
-    for project_id, run_id, alpha, rank in ranked:
+    stored_under = {}  # latest run → the run its results are stored under (AgreementRun.results_id)
+    for project_id, run_id, alpha, rank, results_run_id in ranked:
         entry = runs.setdefault(project_id, {})
         entry["latest" if rank == 1 else "previous"] = (run_id, alpha)
-    latest_ids = [r["latest"][0] for r in runs.values()]
-    disagreeing = ItemResult.objects.filter(run_id__in=latest_ids).filter(
+        if rank == 1:
+            stored_under[run_id] = results_run_id or run_id
+    disagreeing = ItemResult.objects.filter(run_id__in=stored_under.values()).filter(
         Q(disagreement__gt=0) | Q(is_tie=True)
     )
     # Disagreeing items minus the closed ones: two index counts (an anti-join over every
     # disagreeing item costs several times more at a million items; reviews are few).
-    disagreements = _per_run(disagreeing)
+    per_results = _per_run(disagreeing)
     closed = _per_run(disagreeing.filter(item__review__status__in=CLOSED))
-    disagreements = {run_id: n - closed.get(run_id, 0) for run_id, n in disagreements.items()}
+    disagreements = {
+        run_id: per_results.get(results_id, 0) - closed.get(results_id, 0)
+        for run_id, results_id in stored_under.items()
+    }
     overview = {}
     for project in projects:
         total = getattr(project, "item_count", 0) or 0

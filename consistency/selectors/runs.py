@@ -1,5 +1,7 @@
 """Reads on agreement runs: the latest finished one and the history of headline figures."""
 
+from dataclasses import dataclass
+
 from celery import current_app
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
@@ -23,6 +25,27 @@ def run_latest(*, project: Project, using: str = DEFAULT_DB_ALIAS) -> AgreementR
         .order_by("-finished_at", "-id")
         .first()
     )
+
+
+@dataclass
+class RunShared:
+    run: AgreementRun  # the latest finished run
+    report_too: bool  # every input was equal, not only those of the per-item results
+
+
+def run_to_share(*, run: AgreementRun, digest: str, results_digest: str) -> RunShared | None:
+    """The project's latest finished run, when ``run`` may share its per-item results (their
+    inputs' digests are equal, ``services.measure.inputs``) and, when all inputs were equal, its
+    report: on the same schema version, its results still there. Only the latest: retention
+    always keeps it, so its results cannot go while ``run`` is computed."""
+    latest = run_latest(project=run.project)
+    if latest is None or latest.schema_version_id != run.schema_version_id or latest.results_pruned:
+        return None
+    if latest.inputs_digest and latest.inputs_digest == digest:
+        return RunShared(latest, report_too=True)
+    if latest.results_digest and latest.results_digest == results_digest:
+        return RunShared(latest, report_too=False)
+    return None
 
 
 def run_active(*, project: Project) -> AgreementRun | None:

@@ -13,6 +13,10 @@ On PostgreSQL a run's rows are its own partition (``measure.publish``): it is de
 dropped, which takes a moment and leaves no dead rows to vacuum. Rows in the default partition
 (runs from before the partitioning, fixtures) and on SQLite are deleted.
 
+A run that shares an older run's results (``AgreementRun.results_run``: it read the same
+answers) has no rows of its own: pruning it only marks it, and the older run's rows stay until
+no kept run shares them.
+
 Safe to run twice and alongside a run publishing: each run is pruned in its own transaction
 after locking its row and checking again that it is still prunable, and a run is only pruned
 once ``CONCORD_RUN_RESULTS_GRACE_SECONDS`` have passed since it stopped being the latest, so a
@@ -57,32 +61,51 @@ def runs_prunable(*, project_id: int, now: datetime | None = None) -> list[int]:
     runs = list(
         AgreementRun.objects.filter(project_id=project_id, status=RunStatus.SUCCEEDED)
         .order_by("-finished_at", "-id")
-        .values_list("id", "finished_at", "results_pruned_at")
+        .values_list("id", "finished_at", "results_pruned_at", "results_run_id")
     )
+    shared = _results_shared(runs)
     due = []
     for position in range(keep, len(runs)):
-        run_id, _, pruned_at = runs[position]
+        run_id, _, pruned_at, _ = runs[position]
         # The run stopped being the latest when the next newer one finished.
         superseded_at = runs[position - 1][1]
-        if pruned_at is None and superseded_at is not None and superseded_at <= cutoff:
+        if (
+            pruned_at is None
+            and superseded_at is not None
+            and superseded_at <= cutoff
+            and run_id not in shared
+        ):
             due.append(run_id)
     return due
+
+
+def _results_shared(runs) -> set[int]:
+    """Runs whose results a run that keeps its own still shares (``AgreementRun.results_run``):
+    they stay until every such run is pruned (it only marks itself: it has no rows)."""
+    return {
+        results_run_id for _, _, pruned_at, results_run_id in runs if results_run_id and pruned_at is None
+    }
 
 
 def agreement_runs_prune(*, project_id: int) -> list[int]:
     """Remove the per-item results of the project's runs past the retention rule; return the
     ids pruned now (empty when there is nothing to do, or the results table stayed locked)."""
-    pruned = []
-    for run_id in runs_prunable(project_id=project_id):
-        try:
-            done = _prune_one(run_id)
-        except OperationalError as exc:
-            if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
-                raise
-            logger.warning("results of run %s not pruned: the results table stayed locked", run_id)
-            break
-        if done:
-            pruned.append(run_id)
+    pruned: list[int] = []
+    tried: set[int] = set()
+    # Newest first; a pass that prunes the last runs sharing an older run's results makes that
+    # run prunable: one more pass then.
+    while due := [run_id for run_id in runs_prunable(project_id=project_id) if run_id not in tried]:
+        for run_id in due:
+            tried.add(run_id)
+            try:
+                done = _prune_one(run_id)
+            except OperationalError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                    raise
+                logger.warning("results of run %s not pruned: the results table stayed locked", run_id)
+                return pruned
+            if done:
+                pruned.append(run_id)
     return pruned
 
 
@@ -95,6 +118,10 @@ def _prune_one(run_id: int) -> bool:
             .first()
         )
         if run is None:  # another prune got here first (the lock waited for it)
+            return False
+        # A run that shares these results and keeps them locks this run's row as it publishes
+        # (``agreement_runs``): checked again under the lock.
+        if AgreementRun.objects.filter(results_run_id=run_id, results_pruned_at__isnull=True).exists():
             return False
         if connection.vendor == "postgresql":
             _drop_partition(run_id)

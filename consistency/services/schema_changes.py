@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 
 from consistency.metrics.stats.counts import value_counts
 from consistency.metrics.transcripts.agreement import normalize, transcript_agreement
@@ -187,9 +188,8 @@ def _plan(*, project: Project, version: LabelSchemaVersion, op: str, params: dic
         if params.get("requeue_split"):
             run = run_latest(project=project)
             if run is not None:
-                split = ItemResult.objects.filter(run=run).filter(is_tie=True) | ItemResult.objects.filter(
-                    run=run, disagreement__gt=0
-                )
+                measured = ItemResult.objects.filter(run_id=run.results_id)
+                split = measured.filter(Q(is_tie=True) | Q(disagreement__gt=0))
                 plan.requeue = dict.fromkeys(split.values_list("item_id", flat=True), 1)
         return plan
     if op == "rename":

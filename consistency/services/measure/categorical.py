@@ -106,7 +106,7 @@ def measure_categorical(
         dawid_skene = _dawid_skene(answered)
         quality = scoring.result()
         sections = None
-    results = item_results(frame, items, counts, classes, gold, dawid_skene.result, params.consensus, quality)
+    results = item_results(frame, items, counts, classes, dawid_skene.result, params.consensus, quality)
     if on_results is not None:
         on_results(results)
     if sections is None:  # after the results: the load starts sooner without them beside

@@ -8,10 +8,10 @@ import pandas as pd
 
 from consistency.metrics.categorical.agreement import item_pair_agreement
 from consistency.metrics.categorical.consensus import majority_from_counts, top_two
-from consistency.services.measure.common import finite, gold_items, plain, winner_classes
+from consistency.services.measure.common import finite, plain, winner_classes
 
 
-def item_results(frame, items, counts, classes, gold, ds_result, method, quality) -> pd.DataFrame:
+def item_results(frame, items, counts, classes, ds_result, method, quality) -> pd.DataFrame:
     """Per-item results as columns (see ``publish.RESULT_COLUMNS``), JSON columns as JSON text.
 
     Built from whole arrays: the few distinct values (class names, confidences) are turned
@@ -30,9 +30,10 @@ def item_results(frame, items, counts, classes, gold, ds_result, method, quality
         consensus, confidence = _json_categorical(majority), share
     else:
         consensus, confidence = _json_categorical(ds_values), ds_confidence
-    # A gold item's label is known: nothing to doubt.
-    is_gold = pd.Index(items).isin(gold_items(gold))
-    label_quality = np.where(is_gold, 1.0, quality.items.reindex(items).to_numpy(dtype=np.float64))
+    # The answers' consensus scored, gold items too: readers show a decided item's quality as
+    # 1.0 (``selectors.labels``), so a run after a resolution may share these rows
+    # (``services.measure.inputs``).
+    label_quality = quality.items.reindex(items).to_numpy(dtype=np.float64)
     return pd.DataFrame(
         {
             "item_id": np.asarray(items, dtype=np.int64),
