@@ -53,7 +53,26 @@ def wrap(module, name: str, phase: str) -> None:
     setattr(module, name, timed_call)
 
 
-def run_once(profile: str | None, project_name: str = "bench run") -> None:
+def _resolve_one(project) -> None:
+    """A reviewer resolves an item nobody reviewed yet (it becomes gold), as before a debounced run."""
+    from django.contrib.auth import get_user_model
+
+    from consistency.models import Review
+    from consistency.services.reviews import review_act
+    from labeling.models import Item
+
+    item = (
+        Item.objects.filter(project=project)
+        .exclude(id__in=Review.objects.values("item_id"))
+        .order_by("id")[0]
+    )
+    actor = get_user_model().objects.filter(is_staff=True).first()
+    review_act(project=project, item=item, actor=actor, action="resolve", expected_version=0, value="1")
+
+
+def run_once(
+    profile: str | None, project_name: str = "bench run", trigger: str = "manual", resolve: bool = False
+) -> None:
     from consistency.models import AgreementRun
     from consistency.services import agreement_runs
     from consistency.services.measure import categorical, publish
@@ -83,7 +102,9 @@ def run_once(profile: str | None, project_name: str = "bench run") -> None:
     ):
         wrap(categorical, name, f"metrics: {name}")
     project = Project.objects.get(name=project_name)
-    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version)
+    if resolve:
+        _resolve_one(project)
+    run = AgreementRun.objects.create(project=project, schema_version=project.schema_version, trigger=trigger)
     profiler = None
     if profile:
         from pyinstrument import Profiler
@@ -146,6 +167,15 @@ def main() -> None:
     parser.add_argument("--setup", action="store_true", help="build the project (drops every project)")
     parser.add_argument("--profile", help="write a pyinstrument profile here (.html and .txt)")
     parser.add_argument("--project", default="bench run", help="the project's name (e.g. a scale project)")
+    parser.add_argument(
+        "--trigger",
+        choices=("manual", "auto"),
+        default="manual",
+        help="auto: as a debounced run, which shares the latest run's results when its answers are equal",
+    )
+    parser.add_argument(
+        "--resolve", action="store_true", help="resolve an item first (a reviewer's decision)"
+    )
     args = parser.parse_args()
     from core.memory import allocator_tune
 
@@ -153,7 +183,7 @@ def main() -> None:
     django_setup()
     if args.setup:
         build(args.items, name="bench run")
-    run_once(args.profile, args.project)
+    run_once(args.profile, args.project, args.trigger, args.resolve)
 
 
 if __name__ == "__main__":

@@ -5,30 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('consistency', '0012_run_strata_counts'),
+        ("consistency", "0012_run_strata_counts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agreementrun',
-            name='inputs_digest',
-            field=models.CharField(blank=True, default='', help_text='Digest of everything the run measured and the code that measured it (services.measure.inputs); empty for runs from before it was kept.', max_length=64),
+            model_name="agreementrun",
+            name="inputs_digest",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="Digest of everything the run measured and the code that measured it (services.measure.inputs); empty for runs from before it was kept.",
+                max_length=64,
+            ),
         ),
         migrations.AddField(
-            model_name='agreementrun',
-            name='results_digest',
-            field=models.CharField(blank=True, default='', help_text='Digest of what its per-item results read (its inputs but gold, for classes).', max_length=64),
+            model_name="agreementrun",
+            name="results_digest",
+            field=models.CharField(
+                blank=True,
+                default="",
+                help_text="Digest of what its per-item results read (its inputs but gold, for classes).",
+                max_length=64,
+            ),
         ),
         migrations.AddField(
-            model_name='agreementrun',
-            name='results_run',
-            field=models.ForeignKey(blank=True, help_text='The earlier run whose per-item results this run shares: what they read was equal (a run after review decisions only). Empty: results of its own.', null=True, on_delete=django.db.models.deletion.RESTRICT, related_name='+', to='consistency.agreementrun'),
+            model_name="agreementrun",
+            name="results_run",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The earlier run whose per-item results this run shares: what they read was equal (a run after review decisions only). Empty: results of its own.",
+                null=True,
+                on_delete=django.db.models.deletion.RESTRICT,
+                related_name="+",
+                to="consistency.agreementrun",
+            ),
         ),
         migrations.AlterField(
-            model_name='itemresult',
-            name='label_quality',
-            field=models.FloatField(blank=True, help_text="Likelihood that the consensus is right (CROWDLAB: answers weighted by labeler quality, plus model probabilities when uploaded); low = likely wrong. Null without a consensus. Gold items are scored too; readers show a decided item's as 1.0 (selectors.labels).", null=True),
+            model_name="itemresult",
+            name="label_quality",
+            field=models.FloatField(
+                blank=True,
+                help_text="Likelihood that the consensus is right (CROWDLAB: answers weighted by labeler quality, plus model probabilities when uploaded); low = likely wrong. Null without a consensus. Gold items are scored too; readers show a decided item's as 1.0 (selectors.labels).",
+                null=True,
+            ),
         ),
     ]

@@ -229,6 +229,7 @@ def _measure(run: AgreementRun, staged: list[StagedResults]) -> _Measured:
         transcript_rules=rules,
         probabilities=model[1] if model else None,
         on_results=None if share is not None else lambda results: staged.extend(_stage(run.id, results)),
+        results_wanted=share is None,
     )
     builder = RunReportBuilder(report)
     builder.model_version_set(model[0] if model else None)

@@ -29,12 +29,14 @@ def measure_project(
     transcript_rules=(),
     probabilities=None,
     on_results=None,
+    results_wanted: bool = True,
 ):
     """Returns ``(report, results)``: the report dict and an iterator of ItemResult field dicts.
 
     ``probabilities``: a model's items × classes probabilities (categorical kinds), which join
     the answers in the likely-wrong ranking. ``on_results``: called with the per-item results
-    frame as soon as it is known (classes and ratings), so the worker can start writing it."""
+    frame as soon as it is known (classes and ratings), so the worker can start writing it.
+    ``results_wanted`` False: classes and ratings skip their per-item results (None)."""
     if label_kind == "transcription":
         return measure_transcription(
             frame=frame, slices=slices, gold=gold, rules=transcript_rules, params=params
@@ -53,4 +55,5 @@ def measure_project(
         params=params,
         probabilities=probabilities,
         on_results=on_results,
+        results_wanted=results_wanted,
     )

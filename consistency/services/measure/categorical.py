@@ -62,9 +62,12 @@ def measure_categorical(
     params,
     probabilities=None,
     on_results: Callable[[pd.DataFrame], None] | None = None,
+    results_wanted: bool = True,
 ):
     """``on_results`` gets the per-item results as soon as they are known, before the
-    report's sections (the worker starts writing them meanwhile: publish.StagedResults)."""
+    report's sections (the worker starts writing them meanwhile: publish.StagedResults).
+    ``results_wanted`` False: the report alone (a run sharing an earlier run's results); the
+    results returned are None."""
     started = time.perf_counter()
     answered, counts_info = base_counts(frame)
     if answered.empty:
@@ -90,8 +93,10 @@ def measure_categorical(
     # What the per-item results need comes first, two threads at most: the results' load (the
     # run's longest step, PostgreSQL's) starts as soon as they are known, and the sections run
     # beside it. The metrics read the columns they need by name: no copy of three columns each.
+    # No load to start first (Dawid–Skene's label quality waits for it anyway; a run sharing
+    # results loads none): the sections start now.
+    sections = sections_start() if params.consensus == "dawid_skene" or not results_wanted else None
     if params.consensus == "dawid_skene":  # label quality scores Dawid–Skene's consensus
-        sections = sections_start()
         dawid_skene = _dawid_skene(answered)
         quality = run_label_quality(
             answered, items, counts, classes, dawid_skene.result, params, probabilities
@@ -105,12 +110,13 @@ def measure_categorical(
         )
         dawid_skene = _dawid_skene(answered)
         quality = scoring.result()
-        sections = None
-    results = item_results(frame, items, counts, classes, dawid_skene.result, params.consensus, quality)
-    if on_results is not None:
-        on_results(results)
-    if sections is None:  # after the results: the load starts sooner without them beside
-        sections = sections_start()
+    results = None
+    if results_wanted:
+        results = item_results(frame, items, counts, classes, dawid_skene.result, params.consensus, quality)
+        if on_results is not None:
+            on_results(results)
+        if sections is None:  # after the results: the load starts sooner without them beside
+            sections = sections_start()
     if sections is None:
         return not_enough(counts_info, "Fewer than two items have two or more answers."), results
     side = sections.result()

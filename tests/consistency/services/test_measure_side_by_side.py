@@ -1,7 +1,8 @@
 """The classes report and per-item results are the same whether the report's sections and label
 quality run on threads beside Dawid–Skene or one after the other (past
-``SIDE_BY_SIDE_MAX_ANSWERS``), for either consensus method, and an error on a thread still
-fails the run."""
+``SIDE_BY_SIDE_MAX_ANSWERS``), for either consensus method, and whether the per-item results are
+computed or not (a run sharing an earlier run's results); an error on a thread still fails the
+run."""
 
 import json
 
@@ -34,8 +35,9 @@ def _frame(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     return frame, slices, gold
 
 
-def _measure(frame, slices, gold, consensus):
+def _measure(frame, slices, gold, consensus, results_wanted=True):
     report, results = measure_project(
+        results_wanted=results_wanted,
         frame=frame,
         label_kind="classes",
         classes=CLASSES,
@@ -56,6 +58,10 @@ def test_side_by_side_and_one_after_the_other_agree(seed, consensus, monkeypatch
     in_turn = _measure(frame, slices, gold, consensus)
     assert side_by_side[0] == in_turn[0]  # the same report, key order included
     pd.testing.assert_frame_equal(side_by_side[1], in_turn[1], check_exact=True)
+    report_alone = _measure(frame, slices, gold, consensus, results_wanted=False)
+    assert report_alone == (in_turn[0], None)
+    monkeypatch.setattr(categorical, "SIDE_BY_SIDE_MAX_ANSWERS", 10**9)
+    assert _measure(frame, slices, gold, consensus, results_wanted=False) == (side_by_side[0], None)
     report = json.loads(side_by_side[0])
     assert report["hlp"]["per_slice"]["site"] and report["label_quality"]["scored_items"] > 0
 

@@ -55,7 +55,7 @@ def test_equal_inputs_built_apart_give_equal_digests():
         {"frame": lambda f: _with(f, "value", 4, "b")},  # a missing value given
         {"frame": lambda f: _with(f, "labeler", 0, 9)},
         {"frame": lambda f: _with(f, "skipped", 0, True)},
-        {"frame": lambda f: f.iloc[[1, 0, 2, 3, 4]].reset_index(drop=True)},  # the order
+        {"frame": lambda f: _with(_with(f, "value", 0, "b"), "value", 1, "a")},  # two answers swapped
         {"frame": lambda f: f.assign(value=f["value"].cat.rename_categories(["a", "c"]))},
         {"frame": lambda f: f.iloc[:4]},
         {"slices": lambda s: s.fillna("")},  # None is not ""
@@ -94,3 +94,21 @@ def test_the_measuring_code_is_part_of_the_digest(monkeypatch):
     assert run_inputs._code_digest.__wrapped__() == run_inputs._code_digest()
     monkeypatch.setattr(run_inputs, "_CODE_ROOTS", ("services/measure", "report.py"))
     assert run_inputs._code_digest.__wrapped__() != run_inputs._code_digest()  # metrics/ counted
+
+
+def test_answers_read_with_their_values_numbered_otherwise_give_the_same_digest():
+    def reordered(frame):
+        return frame.assign(value=frame["value"].cat.reorder_categories(["b", "a"]))
+
+    assert _digests(frame=reordered) == _digests()
+    assert _digests(frame=lambda f: reordered(_with(f, "value", 0, "b"))) != _digests()
+
+
+def test_the_answers_are_a_multiset_and_their_order_does_not_count():
+    def shuffled(frame):
+        return frame.sample(frac=1.0, random_state=4).reset_index(drop=True)
+
+    assert _digests(frame=shuffled) == _digests()
+    assert _digests(slices=lambda s: s.iloc[::-1]) == _digests()  # indexed by item: rows keep their item
+    assert _digests(frame=lambda f: pd.concat([f, f.iloc[[0]]], ignore_index=True)) != _digests()
+    assert _digests(slices=lambda s: s.set_axis([1, 3, 2])) != _digests()
