@@ -65,7 +65,7 @@ class DisagreementQueueApi(APIView):
                 "order",
                 str,
                 enum=list(ORDERS),
-                description="likely_wrong: every scored item, lowest label quality first.",
+                description="likely_wrong: scored items not gold or resolved, lowest label quality first.",
             ),
             OpenApiParameter(
                 "max_quality", float, description="Only items whose label quality is below this."
