@@ -8,6 +8,7 @@ import json
 
 import pytest
 from django.db import connection
+from django.db.models import RestrictedError
 
 from consistency.models import AgreementRun, ItemResult, RunTrigger
 from consistency.services.agreement_runs import agreement_run_compute, agreement_run_request
@@ -145,3 +146,16 @@ def test_a_new_answer_is_measured_afresh_and_a_gold_value_shares_results(
     assert stored == likely[0]["label_quality"] < 1.0  # the rows score the answers
     after = client.get(base, {"order": "likely_wrong", "page_size": 100}).json()["results"]
     assert [r["item"] for r in after] == [r["item"] for r in likely[1:]]
+
+
+def test_a_run_whose_results_are_shared_is_not_deleted_alone(settings, django_capture_on_commit_callbacks):
+    project, _, reviewer = _merged()
+    first = _run(project, RunTrigger.MANUAL, django_capture_on_commit_callbacks)
+    lacking = Item.objects.get(project=project, external_id="phone-012")
+    review_act(project=project, item=lacking, actor=reviewer, action="lacks_information", expected_version=0)
+    shared = _run(project, RunTrigger.AUTO, django_capture_on_commit_callbacks)
+    assert shared.results_run_id == first.id
+    with pytest.raises(RestrictedError):
+        AgreementRun.objects.filter(pk=first.pk).delete()  # (the admin says so)
+    AgreementRun.objects.filter(project=project).delete()  # together they go
+    assert not AgreementRun.objects.filter(pk__in=[first.pk, shared.pk]).exists()
