@@ -228,7 +228,7 @@ def _measure(run: AgreementRun, staged: list[StagedResults]) -> _Measured:
         params=params,
         transcript_rules=rules,
         probabilities=model[1] if model else None,
-        on_results=None if share is not None else lambda results: staged.extend(_stage(run.id, results)),
+        on_results=None if share is not None else lambda results: _stage(run.id, results, staged),
         results_wanted=share is None,
     )
     builder = RunReportBuilder(report)
@@ -247,9 +247,12 @@ def _measure(run: AgreementRun, staged: list[StagedResults]) -> _Measured:
     return _Measured(builder, results, digests, None)
 
 
-def _stage(run_id: int, results) -> list[StagedResults]:
+def _stage(run_id: int, results, staged: list[StagedResults]) -> bool:
+    """Start the results' load (True: it took them, the publish needs them no more)."""
     load = results_stage(run_id=run_id, results=results)
-    return [load] if load is not None else []
+    if load is not None:
+        staged.append(load)
+    return load is not None
 
 
 def _name_labelers(builder: RunReportBuilder) -> None:
@@ -261,8 +264,8 @@ def _name_labelers(builder: RunReportBuilder) -> None:
 def _publish(run: AgreementRun, measured: _Measured, staged: StagedResults | None) -> bool:
     _name_labelers(measured.builder)
     report = measured.builder.build()
-    results = measured.results
-    if measured.shared_with is None and not isinstance(results, pd.DataFrame):  # shapes, transcripts
+    results = measured.results  # None when shared, or when the staged load took them
+    if results is not None and not isinstance(results, pd.DataFrame):  # shapes, transcripts
         results = results_frame_from_rows(results)
     with transaction.atomic():
         if measured.shared_with is not None:

@@ -86,10 +86,12 @@ def results_frame_from_rows(rows: Iterable[dict]) -> pd.DataFrame:
     return frame
 
 
-def results_publish(*, run_id: int, results: pd.DataFrame, staged: "StagedResults | None" = None) -> None:
+def results_publish(
+    *, run_id: int, results: pd.DataFrame | None, staged: "StagedResults | None" = None
+) -> None:
     """Replace the run's per-item results with ``results`` (a results frame: RESULT_COLUMNS,
-    JSON columns as text), or with the partition ``staged`` loaded for them. Call inside the
-    transaction that marks the run succeeded."""
+    JSON columns as text), or with the partition ``staged`` loaded for them (``results`` is
+    then not read). Call inside the transaction that marks the run succeeded."""
     if connection.vendor == "postgresql":
         # Publishers take the parent table first, one at a time: the DELETE below locks every
         # partition (the default one too) and ATTACH then wants the default partition alone.
@@ -99,7 +101,10 @@ def results_publish(*, run_id: int, results: pd.DataFrame, staged: "StagedResult
         with connection.cursor() as cursor:
             cursor.execute("LOCK TABLE ONLY consistency_itemresult IN SHARE UPDATE EXCLUSIVE MODE")
     ItemResult.objects.filter(run_id=run_id).delete()  # a redelivered run may have left rows
+    if staged is None and results is None:
+        raise ValueError("results_publish needs the results or their staged load")
     if connection.vendor != "postgresql":
+        assert results is not None  # staged loads are PostgreSQL's
         _bulk_create(run_id, results)
         return
     run_id = int(run_id)
@@ -107,15 +112,19 @@ def results_publish(*, run_id: int, results: pd.DataFrame, staged: "StagedResult
         if staged is not None:
             staged.wait()
         else:
-            _partition_load(cursor, run_id, results)
+            assert results is not None
+            _partition_load(cursor, run_id, [results])
         cursor.execute(
             f"ALTER TABLE consistency_itemresult ATTACH PARTITION {partition_table(run_id)} "
             f"FOR VALUES IN ({run_id})"
         )
 
 
-def _partition_load(cursor, run_id: int, results: pd.DataFrame) -> None:
-    """The run's partition, loaded, indexed and analyzed, not yet attached."""
+def _partition_load(cursor, run_id: int, held: list[pd.DataFrame]) -> None:
+    """The run's partition, loaded, indexed and analyzed, not yet attached. ``held``: the
+    results frame, in a list this empties once the rows no longer need it (the joined INSERT
+    needs only the item ids): with no other holder, the frame goes before the INSERT."""
+    results = held[0]
     table = partition_table(run_id)
     columns = ", ".join(("id", "run_id", *RESULT_COLUMNS))
     cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
@@ -131,7 +140,10 @@ def _partition_load(cursor, run_id: int, results: pd.DataFrame) -> None:
     first_id = _ids_reserve(cursor, len(results))
     tails = tails_of(results)
     if tails is not None and len(tails) <= MAX_JOINED_TAILS:
-        tails_insert(cursor, table, run_id, first_id, results, tails)
+        item_ids = [results["item_id"].to_numpy(dtype=np.int64, copy=True)]  # not a view into the frame
+        held.clear()
+        del results
+        tails_insert(cursor, table, run_id, first_id, item_ids, tails)
     elif tails is not None:
         with cursor.cursor.copy(
             f"COPY {table} ({columns}) FROM STDIN "
@@ -163,15 +175,16 @@ class StagedResults:
     def __init__(self, *, run_id: int, results: pd.DataFrame) -> None:
         self.run_id = int(run_id)
         self._error: Exception | None = None
-        self._thread = threading.Thread(
-            target=self._load, args=(results,), name=f"stage run {self.run_id}", daemon=True
-        )
+        # The load's own hold on the results (the run lets go of them: ``measure_categorical``),
+        # emptied as soon as the rows no longer need them.
+        self._held = [results]
+        self._thread = threading.Thread(target=self._load, name=f"stage run {self.run_id}", daemon=True)
         self._thread.start()
 
-    def _load(self, results: pd.DataFrame) -> None:
+    def _load(self) -> None:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
-                _partition_load(cursor, self.run_id, results)
+                _partition_load(cursor, self.run_id, self._held)
         except Exception as exc:  # noqa: BLE001 (re-raised in the worker's thread by wait())
             self._error = exc
         finally:

@@ -89,9 +89,10 @@ def tails_of(results: pd.DataFrame) -> _Tails | None:
 
 
 def tails_insert(
-    cursor, table: str, run_id: int, first_id: int, results: pd.DataFrame, tails: _Tails
+    cursor, table: str, run_id: int, first_id: int, item_ids: list[np.ndarray], tails: _Tails
 ) -> None:
     """The rows as an INSERT of (item id, tail number) pairs joined to the distinct tails.
+    ``item_ids``: the rows' item ids in a one-element list this empties.
 
     ``COPY`` parsed ``by_method``'s JSON on every row, about half of its time; this parses each
     distinct tail once and Python formats no CSV (1M results: the load's PostgreSQL CPU 11.0-13.3
@@ -102,7 +103,7 @@ def tails_insert(
     picked = ", ".join(f"t.{name}" for name in TAIL_COLUMNS)
     arrays = ", ".join(f"%s::{TAIL_TYPES[name]}[]" for name in TAIL_COLUMNS)
     values = tails.values()
-    item_ids = _Int8Array(results["item_id"].to_numpy(dtype=np.int64))
+    ids = _Int8Array(item_ids.pop())  # the only hold on them: the dumper lets them go when sent
     tail_numbers = _Int8Array(tails.of_row.astype(np.int64) + 1)  # ORDINALITY counts from 1
     # Each column's codes per row (four bytes per row and column) served only to find the tails'
     # values: they go now, not after the INSERT's seconds, while the report's sections run.
@@ -122,7 +123,7 @@ def tails_insert(
             f"SELECT %s::bigint - 1 + r.n, %s::bigint, r.item_id, {picked} "
             "FROM unnest(%b, %b) WITH ORDINALITY AS r (item_id, tail, n) "
             f"JOIN unnest({arrays}) WITH ORDINALITY AS t ({tail_columns}, tail) ON t.tail = r.tail",
-            [first_id, run_id, item_ids, tail_numbers, *values],
+            [first_id, run_id, ids, tail_numbers, *values],
         )
         binding.execute(
             "SELECT set_config('enable_mergejoin', %s, true), set_config('work_mem', %s, true)", before
