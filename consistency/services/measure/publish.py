@@ -122,8 +122,8 @@ def results_publish(
 
 def _partition_load(cursor, run_id: int, held: list[pd.DataFrame]) -> None:
     """The run's partition, loaded, indexed and analyzed, not yet attached. ``held``: the
-    results frame, in a list this empties once the rows no longer need it (the joined INSERT
-    needs only the item ids): with no other holder, the frame goes before the INSERT."""
+    results frame, in a list this empties once its tails are known (the rows need only them and
+    the item ids): with no other holder, the frame goes before the rows are written."""
     results = held[0]
     table = partition_table(run_id)
     columns = ", ".join(("id", "run_id", *RESULT_COLUMNS))
@@ -139,17 +139,17 @@ def _partition_load(cursor, run_id: int, held: list[pd.DataFrame]) -> None:
     )
     first_id = _ids_reserve(cursor, len(results))
     tails = tails_of(results)
+    item_ids = [results["item_id"].to_numpy(dtype=np.int64, copy=True)]  # not a view into the frame
+    held.clear()
+    del results
     if tails is not None and len(tails) <= MAX_JOINED_TAILS:
-        item_ids = [results["item_id"].to_numpy(dtype=np.int64, copy=True)]  # not a view into the frame
-        held.clear()
-        del results
         tails_insert(cursor, table, run_id, first_id, item_ids, tails)
     elif tails is not None:
         with cursor.cursor.copy(
             f"COPY {table} ({columns}) FROM STDIN "
             "(FORMAT csv, NULL '\\N', FORCE_NOT_NULL (method, first_class, second_class))"
         ) as copy:
-            for chunk in csv_chunks(run_id, first_id, results, tails):
+            for chunk in csv_chunks(run_id, first_id, item_ids.pop(), tails):
                 copy.write(chunk)
     # The tails (on the COPY path, their codes: four bytes per row and column) go before the index
     # builds, which last while the report's sections, HLP and its memory peak, are computed;

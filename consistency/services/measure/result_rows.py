@@ -163,20 +163,17 @@ class _Int8ArrayDumper(Dumper):
 CSV_CHUNK_ROWS = 100_000
 
 
-def csv_chunks(run_id: int, first_id: int, results: pd.DataFrame, tails: _Tails | None = None):
-    """CSV lines for COPY (runs with many distinct tails), each distinct tail of a chunk
-    formatted once and the chunk's lines gathered from them."""
-    tails = tails_of(results) if tails is None else tails
-    if tails is None:
-        return
-    item_ids = results["item_id"].to_numpy()
+def csv_chunks(run_id: int, first_id: int, item_ids: np.ndarray, tails: _Tails):
+    """CSV lines for COPY (runs with many distinct tails) of the rows of ``item_ids`` and their
+    ``tails``, each distinct tail of a chunk formatted once and the chunk's lines gathered from
+    them."""
     middle = f",{run_id},"
     # Chunk by chunk: the lines (a Python text each) of one chunk at a time, and the tails of
     # that chunk alone, each field formatted once per distinct value in the chunk. The load runs
     # beside the report's own peak (StagedResults): texts of every distinct value and tail of
     # the whole run (millions when the confidences vary by item) took hundreds of MB at once.
-    for start in range(0, len(results), CSV_CHUNK_ROWS):
-        stop = min(start + CSV_CHUNK_ROWS, len(results))
+    for start in range(0, len(item_ids), CSV_CHUNK_ROWS):
+        stop = min(start + CSV_CHUNK_ROWS, len(item_ids))
         tail_codes, local = np.unique(tails.of_row[start:stop], return_inverse=True)
         rows = tails.first_row[tail_codes]  # the first row of each of the chunk's distinct tails
         texts = np.full(len(rows), "", dtype=object)
