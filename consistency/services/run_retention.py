@@ -80,8 +80,8 @@ def runs_prunable(*, project_id: int, now: datetime | None = None) -> list[int]:
 
 
 def _results_shared(runs) -> set[int]:
-    """Runs whose results a run that keeps its own still shares (``AgreementRun.results_run``):
-    they stay until every such run is pruned (it only marks itself: it has no rows)."""
+    """Runs whose results a run not yet pruned shares (``AgreementRun.results_run``): they stay
+    until every such run is pruned (which only marks it: it has no rows of its own)."""
     return {
         results_run_id for _, _, pruned_at, results_run_id in runs if results_run_id and pruned_at is None
     }

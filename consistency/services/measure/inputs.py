@@ -1,12 +1,13 @@
 """A run's inputs as one digest: what lets a run whose inputs equal its predecessor's take that
 run's report and per-item results instead of computing and loading them again.
 
-A review decision (a resolution, "lacks information") changes none of a run's inputs: it is read
-live by every label reader (``selectors.labels``). Yet it starts a run (the pages' numbers must
-not say "since this run"), and at 1M items that run spent about 10 s, half of it loading 1M
-result rows equal to the last run's (docs/benchmarks.md). The digest covers everything
+A review decision changes none of the answers: "lacks information" changes no input at all, and
+a resolution makes an item gold, which only the report reads (the per-item results score the
+answers; readers show a decided item's quality as 1.0). Yet each starts a run (the pages' numbers
+must not say "since this run"), and at 1M items that run spent about 10 s, half of it loading 1M
+result rows equal to the last run's (docs/benchmarks.md). The digests cover everything
 ``measure_project`` and the run's report builder read, and the code that computes them: a
-deploy that changes a metric changes the digest, so no report outlives the code that made it.
+deploy that changes a metric changes them, so no report or result outlives the code that made it.
 """
 
 import hashlib
