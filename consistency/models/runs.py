@@ -110,6 +110,14 @@ class AgreementRun(Lifecycle):
         return self.results_pruned_at is not None
 
 
+class ItemResultQuerySet(models.QuerySet["ItemResult"]):
+    def of_run(self, run: AgreementRun) -> "ItemResultQuerySet":
+        """The run's per-item results: stored under its own id, or under the run it shares them
+        with (``AgreementRun.results_run``). Read a run's results through this, never by
+        ``run=``: a run that shares has no rows of its own."""
+        return self.filter(run_id=run.results_id)
+
+
 class ItemResult(models.Model):
     """Per item and run: consensus, its confidence, and how much the answers disagree."""
 
@@ -163,6 +171,8 @@ class ItemResult(models.Model):
     second_class = models.CharField(
         max_length=100, blank=True, help_text="The second most given class; with first_class, the split."
     )
+
+    objects = ItemResultQuerySet.as_manager()
 
     class Meta:
         # Every run builds these on its own 1M rows (publish.py copies them from here): each one

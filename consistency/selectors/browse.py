@@ -137,7 +137,7 @@ def browse_queryset(*, project: Project, filters: BrowseFilters, run: AgreementR
         if run is None:
             return items.none()
         items = items.filter(
-            Exists(ItemResult.objects.filter(result_filter, run_id=run.results_id, item=OuterRef("pk")))
+            Exists(ItemResult.objects.of_run(run).filter(result_filter, item=OuterRef("pk")))
         )
     return items
 
@@ -183,9 +183,9 @@ def browse_page(
     results = (
         {
             r["item_id"]: r
-            for r in ItemResult.objects.filter(run_id=run.results_id, item_id__in=ids).values(
-                "item_id", "consensus", "agreement", "n_answers", "is_tie"
-            )
+            for r in ItemResult.objects.of_run(run)
+            .filter(item_id__in=ids)
+            .values("item_id", "consensus", "agreement", "n_answers", "is_tie")
         }
         if run and ids
         else {}

@@ -226,7 +226,8 @@ def _results(ctx: LabelContext, item_ids: list[int]) -> dict[int, tuple]:
         return {}
     rows = (
         ItemResult.objects.using(ctx.db)
-        .filter(run_id=ctx.run.results_id, item_id__in=item_ids)
+        .of_run(ctx.run)
+        .filter(item_id__in=item_ids)
         .values_list(
             "item_id",
             "consensus",

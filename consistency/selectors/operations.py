@@ -83,9 +83,7 @@ def operations_figures(
     totals = Annotation.objects.filter(item__project=project, is_current=True).aggregate(
         answers=Count("pk"), skipped=Count("pk", filter=~Q(skip_reason=""))
     )
-    with_consensus = (
-        ItemResult.objects.filter(run_id=run.results_id).exclude(consensus=None).count() if run else 0
-    )
+    with_consensus = ItemResult.objects.of_run(run).exclude(consensus=None).count() if run else 0
     if as_json:
         per_hour = [{"hour": row["hour"].isoformat(), "n": row["n"]} for row in per_hour]
     return {

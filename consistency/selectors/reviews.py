@@ -56,7 +56,7 @@ def disagreement_queue(
     """The run's disagreeing items, most disagreeing first (or likely wrong first), with their
     review status."""
     differs = _predictions_differing(project=project, run=run) if model_disagrees is not None else None
-    results = ItemResult.objects.filter(run_id=run.results_id)
+    results = ItemResult.objects.of_run(run)
     if order == "likely_wrong" or max_quality is not None:
         # A decided item (gold, resolved) is not likely wrong, whatever its answers scored.
         results = results.filter(label_quality__isnull=False, item__is_gold=False)
@@ -129,7 +129,7 @@ def review_item_get(*, project: Project, item_id: int) -> Item:
 def review_detail(*, project: Project, item: Item) -> dict:
     run = run_latest(project=project)
     hlp = report_from_json(run.report if run else None).labeler_hlp()
-    result = ItemResult.objects.filter(run_id=run.results_id, item=item).first() if run else None
+    result = ItemResult.objects.of_run(run).filter(item=item).first() if run else None
     annotations = (
         Annotation.objects.filter(item=item)
         .select_related("labeler", "schema_version")

@@ -74,5 +74,5 @@ def schema_suggestions(*, project: Project, limit: int = 5) -> dict:
                     )
     merges.sort(key=lambda m: -m["gain"])
     run = run_latest(project=project)
-    split = ItemResult.objects.filter(run_id=run.results_id, is_tie=True).count() if run else 0
+    split = ItemResult.objects.of_run(run).filter(is_tie=True).count() if run else 0
     return {"merges": merges[:limit], "split_items": split}

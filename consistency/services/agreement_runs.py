@@ -242,7 +242,7 @@ def _measure(run: AgreementRun, staged: list[StagedResults]) -> _Measured:
             seed=params.seed,
         )
     )
-    if share is not None:
+    if share is not None:  # ``results`` is None: only the report was computed
         return _Measured(builder, None, digests, share.run)
     return _Measured(builder, results, digests, None)
 

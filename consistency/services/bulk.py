@@ -43,9 +43,9 @@ def items_bulk_act(
         run = run_latest(project=project)
         consensus = (
             dict(
-                ItemResult.objects.filter(
-                    run_id=run.results_id, item_id__in=found, consensus__isnull=False
-                ).values_list("item_id", "consensus")
+                ItemResult.objects.of_run(run)
+                .filter(item_id__in=found, consensus__isnull=False)
+                .values_list("item_id", "consensus")
             )
             if run
             else {}

@@ -188,7 +188,7 @@ def _plan(*, project: Project, version: LabelSchemaVersion, op: str, params: dic
         if params.get("requeue_split"):
             run = run_latest(project=project)
             if run is not None:
-                measured = ItemResult.objects.filter(run_id=run.results_id)
+                measured = ItemResult.objects.of_run(run)
                 split = measured.filter(Q(is_tie=True) | Q(disagreement__gt=0))
                 plan.requeue = dict.fromkeys(split.values_list("item_id", flat=True), 1)
         return plan
